@@ -1,0 +1,274 @@
+//! The crate's one error type.
+//!
+//! Every invalid input is reported as a typed [`Error`] that names the study (by its 0-based
+//! position in the input) and the field, never as a panic and never as a NaN in a result.
+
+/// What is wrong with a value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum Problem {
+    /// The value is NaN or infinite.
+    NotFinite(f64),
+    /// The value must be strictly positive.
+    NotPositive(f64),
+    /// The value must not be negative.
+    Negative(f64),
+    /// The value must be a whole number (a count).
+    NotInteger(f64),
+    /// The value is below the smallest allowed value.
+    TooSmall {
+        /// The smallest allowed value.
+        min: f64,
+        /// The value given.
+        got: f64,
+    },
+    /// The value must lie strictly inside `(lo, hi)`.
+    OutOfRange {
+        /// Lower bound (exclusive).
+        lo: f64,
+        /// Upper bound (exclusive).
+        hi: f64,
+        /// The value given.
+        got: f64,
+    },
+    /// A count of events is larger than the number of participants.
+    EventsExceedTotal {
+        /// Events given.
+        events: f64,
+        /// Total given.
+        total: f64,
+    },
+    /// A confidence interval's lower bound is not below its upper bound.
+    CiBoundsSwapped {
+        /// Lower bound given.
+        lower: f64,
+        /// Upper bound given.
+        upper: f64,
+    },
+    /// A confidence interval does not contain its point estimate.
+    CiExcludesEstimate {
+        /// Point estimate given.
+        estimate: f64,
+        /// Lower bound given.
+        lower: f64,
+        /// Upper bound given.
+        upper: f64,
+    },
+    /// A ratio measure (odds ratio, CI bound) must be strictly positive to be taken to the log scale.
+    RatioNotPositive(f64),
+    /// The computed sampling variance is zero or negative (for example a pre/post correlation of 1
+    /// with equal SDs).
+    DegenerateVariance(f64),
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Problem::NotFinite(x) => write!(f, "must be finite, got {x}"),
+            Problem::NotPositive(x) => write!(f, "must be > 0, got {x}"),
+            Problem::Negative(x) => write!(f, "must be >= 0, got {x}"),
+            Problem::NotInteger(x) => write!(f, "must be a whole number, got {x}"),
+            Problem::TooSmall { min, got } => write!(f, "must be >= {min}, got {got}"),
+            Problem::OutOfRange { lo, hi, got } => {
+                write!(f, "must lie strictly between {lo} and {hi}, got {got}")
+            }
+            Problem::EventsExceedTotal { events, total } => {
+                write!(f, "events ({events}) exceed the total ({total})")
+            }
+            Problem::CiBoundsSwapped { lower, upper } => {
+                write!(f, "lower bound {lower} is not below upper bound {upper}")
+            }
+            Problem::CiExcludesEstimate {
+                estimate,
+                lower,
+                upper,
+            } => write!(
+                f,
+                "interval ({lower}, {upper}) does not contain the estimate {estimate}"
+            ),
+            Problem::RatioNotPositive(x) => write!(f, "a ratio must be > 0, got {x}"),
+            Problem::DegenerateVariance(x) => {
+                write!(
+                    f,
+                    "the sampling variance computed from it is not positive ({x})"
+                )
+            }
+        }
+    }
+}
+
+/// Everything that can go wrong in `metapool`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub enum Error {
+    /// A field of one study's input is invalid.
+    #[error("study {study}: `{field}` {problem}")]
+    InvalidStudy {
+        /// 0-based position of the study in the input.
+        study: usize,
+        /// The offending field.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: Problem,
+    },
+    /// A field of a value being constructed is invalid (not yet attached to a study position;
+    /// see [`Error::in_study`]).
+    #[error("`{field}` {problem}")]
+    InvalidField {
+        /// The offending field.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: Problem,
+    },
+    /// A parameter of a model or method (confidence level, alpha, ...) is invalid.
+    #[error("parameter `{name}` {problem}")]
+    InvalidParameter {
+        /// The parameter's name.
+        name: &'static str,
+        /// What is wrong with it.
+        problem: Problem,
+    },
+    /// No studies were given.
+    #[error("no studies to pool")]
+    Empty,
+    /// Every study was excluded (e.g. all 2x2 tables had no events, or all events, in both arms).
+    #[error(
+        "all {excluded} studies were excluded from pooling (no events or all events in both arms)"
+    )]
+    AllExcluded {
+        /// How many studies were excluded.
+        excluded: usize,
+    },
+    /// The method needs more studies than were given.
+    #[error("{method} needs at least {needed} studies, got {got}")]
+    TooFewStudies {
+        /// The method.
+        method: &'static str,
+        /// Studies it needs.
+        needed: usize,
+        /// Studies given.
+        got: usize,
+    },
+    /// The pooled estimate is undefined for this input (e.g. a Mantel-Haenszel odds ratio whose
+    /// numerator or denominator sum is zero).
+    #[error("{what} is undefined for this input: {why}")]
+    Undefined {
+        /// What could not be computed.
+        what: &'static str,
+        /// Why.
+        why: &'static str,
+    },
+    /// An intermediate or final quantity overflowed or became NaN; no result is returned rather
+    /// than a non-finite one.
+    #[error("numerical failure: {what} is not finite")]
+    NonFinite {
+        /// The quantity.
+        what: &'static str,
+    },
+    /// A printed figure could not be read.
+    #[error("cannot read {what} from {text:?}")]
+    Unparsable {
+        /// What was being read.
+        what: &'static str,
+        /// The text given.
+        text: String,
+    },
+    /// An iterative estimator did not converge.
+    #[error(
+        "{method} did not converge after {iterations} iterations (last change {last_change:e})"
+    )]
+    NotConverged {
+        /// The estimator.
+        method: &'static str,
+        /// Iterations used.
+        iterations: usize,
+        /// The last change in the iterate.
+        last_change: f64,
+    },
+}
+
+impl Error {
+    /// Attach a study position to an [`Error::InvalidField`], turning it into
+    /// [`Error::InvalidStudy`]; other errors are returned unchanged.
+    pub fn in_study(self, study: usize) -> Error {
+        match self {
+            Error::InvalidField { field, problem } => Error::InvalidStudy {
+                study,
+                field,
+                problem,
+            },
+            other => other,
+        }
+    }
+}
+
+/// `Result` with the crate's [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
+
+// Validation helpers shared by every constructor.
+
+pub(crate) fn field_err(field: &'static str, problem: Problem) -> Error {
+    Error::InvalidField { field, problem }
+}
+
+pub(crate) fn finite(field: &'static str, x: f64) -> Result<f64> {
+    if x.is_finite() {
+        Ok(x)
+    } else {
+        Err(field_err(field, Problem::NotFinite(x)))
+    }
+}
+
+pub(crate) fn positive(field: &'static str, x: f64) -> Result<f64> {
+    finite(field, x)?;
+    if x > 0.0 {
+        Ok(x)
+    } else {
+        Err(field_err(field, Problem::NotPositive(x)))
+    }
+}
+
+/// A whole, non-negative count.
+pub(crate) fn count(field: &'static str, x: f64) -> Result<f64> {
+    finite(field, x)?;
+    if x < 0.0 {
+        return Err(field_err(field, Problem::Negative(x)));
+    }
+    if x.fract() != 0.0 {
+        return Err(field_err(field, Problem::NotInteger(x)));
+    }
+    Ok(x)
+}
+
+/// A whole count of at least `min`.
+pub(crate) fn count_at_least(field: &'static str, x: f64, min: f64) -> Result<f64> {
+    count(field, x)?;
+    if x < min {
+        return Err(field_err(field, Problem::TooSmall { min, got: x }));
+    }
+    Ok(x)
+}
+
+/// A probability-like parameter strictly inside (0, 1).
+pub(crate) fn open_unit(name: &'static str, x: f64) -> Result<f64> {
+    if !x.is_finite() {
+        return Err(Error::InvalidParameter {
+            name,
+            problem: Problem::NotFinite(x),
+        });
+    }
+    if x > 0.0 && x < 1.0 {
+        Ok(x)
+    } else {
+        Err(Error::InvalidParameter {
+            name,
+            problem: Problem::OutOfRange {
+                lo: 0.0,
+                hi: 1.0,
+                got: x,
+            },
+        })
+    }
+}

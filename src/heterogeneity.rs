@@ -1,0 +1,105 @@
+//! Heterogeneity statistics: Cochran's Q and its chi-square test, I², H², tau² and tau.
+
+use crate::inference::chi_square_upper_tail;
+
+/// Between-study heterogeneity of a pooled analysis.
+///
+/// ```text
+/// Q   = sum_i w_i (y_i - mu_FE)^2,  w_i = 1/v_i        (Cochran 1954)
+/// df  = k - 1;  p(Q) = P(chi2_df >= Q)
+/// fixed-effect fits (RevMan; metafor method "FE"):
+///     I^2 = 100 max(0, (Q - df) / Q),   H^2 = Q / df
+/// random-effects fits (metafor rma.uni; Higgins & Thompson 2002):
+///     s^2 = df sum w / ((sum w)^2 - sum w^2)              (typical within-study variance)
+///     I^2 = 100 tau^2 / (tau^2 + s^2),  H^2 = (tau^2 + s^2) / s^2
+/// ```
+/// Under DerSimonian-Laird both definitions of I² agree. With one study no test is possible:
+/// `q = 0`, `df = 0`, `q_p = None`, `I² = 0`, `H² = 1`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Heterogeneity {
+    /// Cochran's Q.
+    pub q: f64,
+    /// Degrees of freedom of Q, `k - 1`.
+    pub df: usize,
+    /// Upper-tail chi-square p-value of Q; `None` when `df = 0`.
+    pub q_p: Option<f64>,
+    /// I² in percent, in [0, 100).
+    pub i2: f64,
+    /// H².
+    pub h2: f64,
+    /// Between-study variance tau² (0 for fixed-effect fits).
+    pub tau2: f64,
+    /// tau = sqrt(tau²).
+    pub tau: f64,
+}
+
+impl Heterogeneity {
+    /// Heterogeneity reported with a fixed-effect fit, from Q on `df` degrees of freedom.
+    pub fn fixed(q: f64, df: usize) -> Self {
+        if df == 0 {
+            return Heterogeneity::none();
+        }
+        let dff = df as f64;
+        let i2 = if q > dff { 100.0 * (q - dff) / q } else { 0.0 };
+        Heterogeneity {
+            q,
+            df,
+            q_p: Some(chi_square_upper_tail(q, dff)),
+            i2,
+            h2: q / dff,
+            tau2: 0.0,
+            tau: 0.0,
+        }
+    }
+
+    /// Heterogeneity reported with a random-effects fit: Q on `df`, the estimate `tau2`, and
+    /// the typical within-study variance `s2` (see [`typical_variance`]).
+    pub fn random(q: f64, df: usize, tau2: f64, s2: f64) -> Self {
+        if df == 0 {
+            return Heterogeneity {
+                tau2,
+                tau: tau2.sqrt(),
+                ..Heterogeneity::none()
+            };
+        }
+        let dff = df as f64;
+        let (i2, h2) = if tau2 > 0.0 && s2.is_finite() && s2 > 0.0 {
+            (100.0 * tau2 / (tau2 + s2), (tau2 + s2) / s2)
+        } else {
+            (0.0, 1.0)
+        };
+        Heterogeneity {
+            q,
+            df,
+            q_p: Some(chi_square_upper_tail(q, dff)),
+            i2,
+            h2,
+            tau2,
+            tau: tau2.sqrt(),
+        }
+    }
+
+    /// No heterogeneity information (one study).
+    pub fn none() -> Self {
+        Heterogeneity {
+            q: 0.0,
+            df: 0,
+            q_p: None,
+            i2: 0.0,
+            h2: 1.0,
+            tau2: 0.0,
+            tau: 0.0,
+        }
+    }
+}
+
+/// The "typical" within-study variance of Higgins & Thompson (2002), as metafor computes it,
+/// from the sum of the weights `w_i = 1/v_i` and their squared shares
+/// `share2 = sum (w_i / sum w)^2`:
+/// ```text
+/// s^2 = (k - 1) sum w / ((sum w)^2 - sum w^2) = (k - 1) / (sum w (1 - share2))
+/// ```
+pub fn typical_variance(df: usize, sum_w: f64, share2: f64) -> f64 {
+    df as f64 / (sum_w * (1.0 - share2))
+}

@@ -1,0 +1,56 @@
+//! # metapool
+//!
+//! Meta-analysis in Rust: turn per-study data into effect sizes, pool them with fixed- and
+//! random-effects models, measure heterogeneity, and report the figures RevMan 5 and R's metafor
+//! print — checked against both, and without panicking on messy input.
+//!
+//! Every number takes one path:
+//! ```text
+//! study data --EffectSize--> Effect { y, v } --FixedModel / RandomModel--> Pooled
+//!                                              ModelRule: fits both, picks by the Q test
+//! published figures --report--> consistency verdicts (rounding-aware)
+//! ```
+//!
+//! ```
+//! use metapool::{Arm, MeanDifference, ModelRule, ModelChoice, EffectSet};
+//! let studies = [
+//!     MeanDifference::new(Arm::new(2.1, 1.0, 30.0)?, Arm::new(3.0, 1.1, 30.0)?)?,
+//!     MeanDifference::new(Arm::new(1.8, 0.9, 25.0)?, Arm::new(2.9, 1.2, 27.0)?)?,
+//!     MeanDifference::new(Arm::new(2.5, 1.3, 40.0)?, Arm::new(2.6, 1.0, 41.0)?)?,
+//! ];
+//! let set = EffectSet::from_studies(&studies)?;
+//! let sel = ModelRule::default().select(&set)?;        // random if Q-test p < 0.10
+//! let fit = sel.selected();
+//! println!("{:?}: MD {:.2} ({:.2}, {:.2}), p = {:.4}, I² = {:.0}%",
+//!     sel.choice, fit.estimate, fit.ci_lower, fit.ci_upper, fit.p, fit.heterogeneity.i2);
+//! # Ok::<(), metapool::Error>(())
+//! ```
+//!
+//! ## Conventions
+//! - Inputs are validated at construction and again before use; invalid input is a typed
+//!   [`Error`] naming the study (0-based position) and the field.
+//! - Ratio measures are analysed on the log scale; [`Pooled::display`] back-transforms.
+//! - Agreement with metafor is tested at 1e-10 relative (see `tests/metafor_core.rs`).
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod effect;
+pub mod error;
+pub mod heterogeneity;
+pub mod inference;
+pub mod numeric;
+pub mod pool;
+pub mod report;
+
+pub use effect::{
+    Arm, ContinuityCorrection, CorrectionRule, Effect, EffectSet, EffectSize, Exclusion, Generic,
+    LogOddsRatio, MeanDifference, PrePost, PrePostMeanDifference, Scale, SmdConvention,
+    StandardizedMeanDifference, StudyEffect, TwoByTwo,
+};
+pub use error::{Error, Problem, Result};
+pub use heterogeneity::Heterogeneity;
+pub use inference::ConfidenceLevel;
+pub use pool::{
+    FixedMethod, FixedModel, Interval, MantelHaenszel, Model, ModelChoice, ModelRule, Pooled,
+    RandomModel, Selection, Tau2Estimator,
+};

@@ -1,0 +1,123 @@
+//! The numeric kernels every pooled number goes through, over any indexed source of studies,
+//! so that the single-analysis API and the batch path share one implementation (and agree bit
+//! for bit).
+
+use crate::error::{Error, Problem, Result};
+use crate::numeric::NeumaierSum;
+
+/// The fixed-effect (inverse-variance) summary of k studies.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct FixedCore {
+    pub k: usize,
+    /// sum 1/v_i
+    pub sum_w: f64,
+    /// sum (w_i / sum w)^2, the squared weight shares (kept instead of sum w_i^2, which
+    /// overflows for tiny variances)
+    pub share2: f64,
+    /// inverse-variance estimate
+    pub estimate: f64,
+    /// Cochran's Q around `estimate`
+    pub q: f64,
+}
+
+/// Validate one study's (y, v), naming it by position.
+#[inline(always)]
+pub(crate) fn check_study(i: usize, y: f64, v: f64) -> Result<()> {
+    if !y.is_finite() {
+        return Err(Error::InvalidStudy {
+            study: i,
+            field: "estimate",
+            problem: Problem::NotFinite(y),
+        });
+    }
+    if !(v > 0.0 && v.is_finite()) {
+        return Err(Error::InvalidStudy {
+            study: i,
+            field: "variance",
+            problem: if v.is_finite() {
+                Problem::NotPositive(v)
+            } else {
+                Problem::NotFinite(v)
+            },
+        });
+    }
+    Ok(())
+}
+
+/// Weighted mean of `y` with weights `1 / (v_i + tau2)`, shifted by the first y for accuracy:
+/// returns `(sum of weights, estimate)`.
+///
+/// ```text
+/// mu = y_0 + sum w_i (y_i - y_0) / sum w_i
+/// ```
+#[inline(always)]
+pub(crate) fn weighted_core(
+    k: usize,
+    y: impl Fn(usize) -> f64,
+    v: impl Fn(usize) -> f64,
+    tau2: f64,
+) -> (f64, f64) {
+    let y0 = y(0);
+    let mut sw = NeumaierSum::default();
+    let mut swy = NeumaierSum::default();
+    for i in 0..k {
+        let w = 1.0 / (v(i) + tau2);
+        sw.add(w);
+        swy.add(w * (y(i) - y0));
+    }
+    let sum_w = sw.value();
+    (sum_w, y0 + swy.value() / sum_w)
+}
+
+/// Inverse-variance pooling and Cochran's Q, in two passes (the second for Q, around the final
+/// estimate, which avoids the cancellation of the one-pass `sum w y^2 - (sum w y)^2 / sum w`).
+///
+/// ```text
+/// w_i = 1 / v_i;  mu = sum w_i y_i / sum w_i;  Q = sum w_i (y_i - mu)^2
+/// share2 = sum (w_i / sum w)^2,  so that  sum w - sum w^2 / sum w = sum w (1 - share2)
+/// ```
+#[inline(always)]
+pub(crate) fn fixed_core(
+    k: usize,
+    y: impl Fn(usize) -> f64,
+    v: impl Fn(usize) -> f64,
+) -> Result<FixedCore> {
+    if k == 0 {
+        return Err(Error::Empty);
+    }
+    let y0 = y(0);
+    let mut sw = NeumaierSum::default();
+    let mut swy = NeumaierSum::default();
+    for i in 0..k {
+        let (yi, vi) = (y(i), v(i));
+        check_study(i, yi, vi)?;
+        let w = 1.0 / vi;
+        sw.add(w);
+        swy.add(w * (yi - y0));
+    }
+    let sum_w = sw.value();
+    let estimate = y0 + swy.value() / sum_w;
+    let inv_sum_w = 1.0 / sum_w;
+    let mut q = NeumaierSum::default();
+    let mut share2 = NeumaierSum::default();
+    for i in 0..k {
+        let vi = v(i);
+        let d = y(i) - estimate;
+        q.add(d * d / vi);
+        let share = inv_sum_w / vi;
+        share2.add(share * share);
+    }
+    let core = FixedCore {
+        k,
+        sum_w,
+        share2: share2.value(),
+        estimate,
+        q: q.value(),
+    };
+    if !(core.sum_w.is_finite() && core.estimate.is_finite() && core.q.is_finite()) {
+        return Err(Error::NonFinite {
+            what: "inverse-variance sums",
+        });
+    }
+    Ok(core)
+}

@@ -1,0 +1,145 @@
+//! The model-selection rule RevMan users apply: random effects when Cochran's Q test is
+//! significant at `alpha` (default 0.10), fixed effect otherwise.
+
+use super::{FixedModel, MantelHaenszel, Pooled, RandomModel};
+use crate::effect::{EffectSet, LogOddsRatio};
+use crate::error::{open_unit, Result};
+use crate::inference::ConfidenceLevel;
+
+/// Which model the rule chose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum ModelChoice {
+    /// The fixed-effect fit.
+    Fixed,
+    /// The random-effects fit.
+    Random,
+}
+
+/// The rule: pick random effects when `p(Q) < alpha` (strict), fixed otherwise; with one study
+/// (no heterogeneity test possible) pick fixed.
+///
+/// Source: Zhou et al. (2020), Methods 2.4, and common practice with RevMan: "a random-effects
+/// model was used when the heterogeneity test gave P < 0.1, otherwise a fixed-effect model".
+///
+/// ```
+/// use metapool::{EffectSet, ModelChoice, ModelRule};
+/// let rule = ModelRule::default();
+/// assert_eq!(rule.decide(Some(0.06)), ModelChoice::Random);
+/// assert_eq!(rule.decide(Some(0.10)), ModelChoice::Fixed); // strict inequality
+/// assert_eq!(rule.decide(None), ModelChoice::Fixed);        // one study
+///
+/// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
+/// let sel = rule.select(&set)?;
+/// assert_eq!(sel.choice, ModelChoice::Random);
+/// assert!(sel.selected().is_random());
+/// # Ok::<(), metapool::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ModelRule {
+    alpha: f64,
+    /// The fixed-effect model fitted to every analysis.
+    pub fixed: FixedModel,
+    /// The random-effects model fitted to every analysis.
+    pub random: RandomModel,
+}
+
+impl Default for ModelRule {
+    /// alpha = 0.10, inverse-variance fixed effect, DerSimonian-Laird random effects, 95% CIs.
+    fn default() -> Self {
+        ModelRule {
+            alpha: 0.10,
+            fixed: FixedModel::default(),
+            random: RandomModel::default(),
+        }
+    }
+}
+
+/// The outcome of the rule: both fits, the Q-test p that decided, and the choice.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Selection {
+    /// The model chosen.
+    pub choice: ModelChoice,
+    /// The Q-test p-value that decided (`None`: one study, no test was possible).
+    pub q_p: Option<f64>,
+    /// The threshold used.
+    pub alpha: f64,
+    /// The fixed-effect fit.
+    pub fixed: Pooled,
+    /// The random-effects fit.
+    pub random: Pooled,
+}
+
+impl Selection {
+    /// The fit of the chosen model.
+    pub fn selected(&self) -> &Pooled {
+        match self.choice {
+            ModelChoice::Fixed => &self.fixed,
+            ModelChoice::Random => &self.random,
+        }
+    }
+
+    /// Whether no heterogeneity test was possible (one study).
+    pub fn no_heterogeneity_test(&self) -> bool {
+        self.q_p.is_none()
+    }
+}
+
+impl ModelRule {
+    /// The rule at significance level `alpha` (strictly inside (0, 1)), with 95% CIs.
+    pub fn new(alpha: f64) -> Result<Self> {
+        Ok(ModelRule {
+            alpha: open_unit("alpha", alpha)?,
+            ..ModelRule::default()
+        })
+    }
+
+    /// The same rule with another confidence level for both fits.
+    pub fn with_level(mut self, level: ConfidenceLevel) -> Self {
+        self.fixed.level = level;
+        self.random.level = level;
+        self
+    }
+
+    /// The threshold.
+    pub fn alpha(&self) -> f64 {
+        self.alpha
+    }
+
+    /// The choice for a Q-test p-value (`None` when no test was possible).
+    pub fn decide(&self, q_p: Option<f64>) -> ModelChoice {
+        match q_p {
+            Some(p) if p < self.alpha => ModelChoice::Random,
+            _ => ModelChoice::Fixed,
+        }
+    }
+
+    /// Fit both models to a set of effects (inverse variance and the random model) and choose.
+    pub fn select(&self, set: &EffectSet) -> Result<Selection> {
+        let fixed = self.fixed.pool(set)?;
+        let random = self.random.pool(set)?;
+        Ok(self.choose(fixed, random))
+    }
+
+    /// Fit both models to 2x2 tables the way RevMan does for odds ratios: Mantel-Haenszel fixed
+    /// effect (whose Q decides) and the random model on the per-study log odds ratios.
+    pub fn select_tables(&self, tables: &[LogOddsRatio]) -> Result<Selection> {
+        let fixed = MantelHaenszel::new(self.fixed.level).pool(tables)?;
+        let random = self.random.pool(&EffectSet::from_studies(tables)?)?;
+        Ok(self.choose(fixed, random))
+    }
+
+    /// Choose between two fits already made, by the fixed fit's Q-test p.
+    pub fn choose(&self, fixed: Pooled, random: Pooled) -> Selection {
+        let q_p = fixed.heterogeneity.q_p;
+        Selection {
+            choice: self.decide(q_p),
+            q_p,
+            alpha: self.alpha,
+            fixed,
+            random,
+        }
+    }
+}
