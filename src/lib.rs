@@ -54,3 +54,4 @@ pub use pool::{
     FixedMethod, FixedModel, Interval, MantelHaenszel, Model, ModelChoice, ModelRule, Pooled,
     RandomModel, Selection, Tau2Estimator,
 };
+pub use pool::{HeterogeneityIntervals, PredictionKind, Tau2Control, Tau2Fit, Tau2Stop, Test};
