@@ -8,7 +8,6 @@
 use crate::error::{open_unit, Result};
 use statrs::distribution::{ContinuousCDF, Normal};
 
-
 /// Two-sided p-value of a standard normal statistic:
 /// `p = 2 * (1 - Phi(|z|)) = erfc(|z| / sqrt(2)) = Q(1/2, z^2 / 2)`, computed as the
 /// regularized upper incomplete gamma function, which agrees with R's `2 * pnorm(-|z|)` to
