@@ -1,10 +1,30 @@
-//! Estimation of the between-study variance tau² for the random-effects model, as metafor's
-//! `rma.uni` does it: closed-form method-of-moments estimators ([`moment`]), Fisher scoring for
-//! the likelihood-based ones ([`likelihood`]), bracketing root finding for Paule-Mandel
-//! ([`paule_mandel`]), and the Q-profile confidence interval ([`q_profile`]).
+//! Estimation of the between-study variance tau² for the random-effects model, as metafor 3.8's
+//! `rma.uni` does it for the intercept-only model, and the Q-profile confidence interval.
 //!
-//! Every estimator returns a [`Tau2Fit`]: the estimate (truncated at 0 as metafor does), its
-//! standard error as metafor reports it (`se.tau2`), and how the computation stopped.
+//! With `w = 1 / (v + tau2)`, `S = sum w`, `mu = sum w y / S`, `P = W - w w' / S`,
+//! `V = diag(v)` and `RSS = y'Py = sum w (y - mu)^2` (the generalized Q):
+//! ```text
+//! closed forms (truncated at 0; raw value in Tau2Stop::ClosedForm):
+//!   DL   (Q - (k-1)) / tr P            at w = 1/v       se = sqrt(2(k-1) + 4 t tr P + 2 t^2 tr PP) / tr P
+//!   HE   (RSS - tr PV) / (k-1)         at w = 1         se = sqrt(2 tr PVPV + 4 t tr PV + 2 t^2 (k-1)) / (k-1)
+//!   HS   (Q - k) / S                   at w = 1/v       se = sqrt(2(k-1) + 4 t tr P + 2 t^2 tr PP) / S
+//!   HSk  (k/(k-1) Q - k) / S           at w = 1/v       se = k/(k-1) x the HS se
+//!   SJ   t0 RSS / (k-1)  at w = 1/(v + t0), t0 = sum (y - mean y)^2 / k
+//!                                                       se = t0 sqrt(2 tr PVPV + 4 t tr PPV + 2 t^2 tr PP) / (k-1)
+//!   DL2  (RSS - tr PV) / tr P          at w = 1/(v + tau2_DL)
+//!                                                       se = sqrt(2 tr PVPV + 4 t tr PPV + 2 t^2 tr PP) / tr P
+//! Fisher scoring from max(0, HE), step halving to stay >= 0, stop when |change| <= threshold:
+//!   ML   step = (y'PPy - S) / sum w^2                  se = sqrt(2 / sum w^2)
+//!   REML step = (y'PPy - tr P) / tr PP                 se = sqrt(2 / tr PP)
+//!   EB   step = (k/(k-1) RSS - k) / S                  se = sqrt(2 k^2 / (k-1)) / S
+//!   ML/REML: if ll(0) - ll(tau2) > tol, tau2 = 0 (metafor's ll0check; Tau2Stop::ResetToZero)
+//! Brent root search on [0, max(100, 10 mad(y)^2)]:
+//!   PM   RSS(tau2) = k - 1;  PMM  RSS(tau2) = qchisq(0.5, k - 1)
+//!                                                       se = sqrt(2 k^2 / (k-1)) / S
+//! ```
+//! Sources: metafor 3.8 `rma.uni` documentation and its `control` defaults; DerSimonian & Laird
+//! (1986); Hedges (1983); Hunter & Schmidt (1990); Sidik & Jonkman (2005); Viechtbauer (2005,
+//! 2021); Morris (1983); Paule & Mandel (1982); DerSimonian & Kacker (2007).
 
 pub(crate) mod likelihood;
 pub(crate) mod moment;
