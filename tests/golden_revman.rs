@@ -175,3 +175,43 @@ fn exact_hedges_correction_does_not_overflow_for_large_n() {
     assert!((j - (1.0 - 3.0 / (4.0 * 9998.0 - 1.0))).abs() < 1e-7);
     assert!(j < 1.0 && j.is_finite());
 }
+
+#[test]
+fn revman5_random_mantel_haenszel_uses_the_mh_q() {
+    // RevMan's "M-H, Random": DerSimonian-Laird tau² from the Q it reports for the MH analysis
+    // (CHI2, centred on the MH estimate), with inverse-variance weights 1/VAR_logOR, all taken
+    // from RevMan's own stored numbers.
+    let d = load("revman5_fleiss1993_MH_OR_and_MD_IV.json");
+    let a = &d["analysis_1_MH_OR_fixed"];
+    let q = num(&a["expected_pooled"]["CHI2"]);
+    let w: Vec<f64> = a["expected_per_study"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| 1.0 / num(&s["VAR_logOR"]))
+        .collect();
+    let (sw, sw2) = (w.iter().sum::<f64>(), w.iter().map(|x| x * x).sum::<f64>());
+    let tau2 = ((q - (w.len() as f64 - 1.0)) / (sw - sw2 / sw)).max(0.0);
+    let tables: Vec<LogOddsRatio> = a["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            LogOddsRatio::new(
+                TwoByTwo::new(
+                    num(&s["events_1"]),
+                    num(&s["total_1"]),
+                    num(&s["events_2"]),
+                    num(&s["total_2"]),
+                )
+                .unwrap(),
+            )
+        })
+        .collect();
+    let sel = ModelRule::default().select_tables(&tables).unwrap();
+    assert!(tau2 > 0.0);
+    assert!(rel(sel.random.heterogeneity.tau2, tau2) < 1e-12);
+    assert!(rel(sel.random.heterogeneity.q, q) < 1e-12);
+    // Q p = 0.127 >= 0.10: the rule keeps the fixed MH fit
+    assert_eq!(sel.choice, ModelChoice::Fixed);
+}
