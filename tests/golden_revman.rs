@@ -25,11 +25,9 @@ fn num(v: &Value) -> f64 {
         .unwrap()
 }
 
-#[test]
-fn revman5_mantel_haenszel_odds_ratio() {
-    let d = load("revman5_fleiss1993_MH_OR_and_MD_IV.json");
-    let a = &d["analysis_1_MH_OR_fixed"];
-    let tables: Vec<LogOddsRatio> = a["inputs"]
+/// The 2x2 tables of the aspirin trials, in RevMan's layout.
+fn aspirin_tables(analysis: &Value) -> Vec<LogOddsRatio> {
+    analysis["inputs"]
         .as_array()
         .unwrap()
         .iter()
@@ -44,7 +42,14 @@ fn revman5_mantel_haenszel_odds_ratio() {
                 .unwrap(),
             )
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn revman5_mantel_haenszel_odds_ratio() {
+    let d = load("revman5_fleiss1993_MH_OR_and_MD_IV.json");
+    let a = &d["analysis_1_MH_OR_fixed"];
+    let tables = aspirin_tables(a);
     let fit = MantelHaenszel::default().pool(&tables).unwrap();
     let e = &a["expected_pooled"];
     let shown = fit.display();
@@ -192,22 +197,7 @@ fn revman5_random_mantel_haenszel_uses_the_mh_q() {
         .collect();
     let (sw, sw2) = (w.iter().sum::<f64>(), w.iter().map(|x| x * x).sum::<f64>());
     let tau2 = ((q - (w.len() as f64 - 1.0)) / (sw - sw2 / sw)).max(0.0);
-    let tables: Vec<LogOddsRatio> = a["inputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            LogOddsRatio::new(
-                TwoByTwo::new(
-                    num(&s["events_1"]),
-                    num(&s["total_1"]),
-                    num(&s["events_2"]),
-                    num(&s["total_2"]),
-                )
-                .unwrap(),
-            )
-        })
-        .collect();
+    let tables = aspirin_tables(a);
     let sel = ModelRule::default().select_tables(&tables).unwrap();
     assert!(tau2 > 0.0);
     assert!(rel(sel.random.heterogeneity.tau2, tau2) < 1e-12);
