@@ -1,7 +1,9 @@
 //! Random-effects pooling.
 
 use super::core::weighted_sums;
-use super::tau2::{self, q_profile, HeterogeneityIntervals, Tau2Control, Tau2Fit};
+use super::tau2::{
+    self, moment, q_profile, HeterogeneityIntervals, Tau2Control, Tau2Fit, Tau2Stop,
+};
 use super::test::Test;
 use super::{assemble, fixed_core, percent, FixedCore, Model, Pooled};
 use crate::effect::{EffectSet, EffectSize};
@@ -135,7 +137,6 @@ impl Tau2Estimator {
 }
 
 /// DerSimonian-Laird from a [`FixedCore`] (the allocation-free form for batch paths).
-#[allow(dead_code)]
 #[inline(always)]
 pub(crate) fn dersimonian_laird(core: &FixedCore) -> f64 {
     if core.k < 2 {
@@ -265,6 +266,37 @@ impl RandomModel {
             h.h2,
             &self.level,
         )
+    }
+
+    /// RevMan's "M-H, Random" path: DerSimonian-Laird tau² from `core`, whose Q may be centred
+    /// on another estimate (the Mantel-Haenszel one), then the usual random-effects pooling.
+    pub(crate) fn pool_with_dl_core(&self, set: &EffectSet, core: &FixedCore) -> Result<Pooled> {
+        let e = set.effects();
+        let k = e.len();
+        let fit = if k < 2 {
+            Tau2Fit {
+                estimator: Tau2Estimator::DerSimonianLaird,
+                tau2: 0.0,
+                se: None,
+                iterations: 0,
+                stop: Tau2Stop::SingleStudy,
+            }
+        } else {
+            let df = (k - 1) as f64;
+            let s = moment::fixed_sums(k, |i| e[i].estimate(), |i| e[i].variance());
+            let trp = s.tr_p();
+            let t = dersimonian_laird(core);
+            Tau2Fit {
+                estimator: Tau2Estimator::DerSimonianLaird,
+                tau2: t,
+                se: Some((2.0 * df + 4.0 * t * trp + 2.0 * t * t * s.tr_pp()).sqrt() / trp),
+                iterations: 0,
+                stop: Tau2Stop::ClosedForm {
+                    raw: (core.q - df) / trp,
+                },
+            }
+        };
+        self.pool_with_tau2(set, core, fit)
     }
 
     fn pool_with_tau2(&self, set: &EffectSet, core: &FixedCore, fit: Tau2Fit) -> Result<Pooled> {
