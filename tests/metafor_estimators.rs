@@ -3,7 +3,8 @@
 //!
 //! Tolerances (relative, `|ours - metafor| / |metafor|`; an absolute difference is used where
 //! metafor's value is below 1e-300 in magnitude):
-//! - closed-form estimators (FE, DL, HE, HS, HSk, SJ, DL2): 1e-10 on every number;
+//! - closed-form estimators (FE, DL, HE, HS, HSk, SJ, DL2, GENQ with weights 1/sqrt(v)): 1e-10 on
+//!   every number;
 //! - iterative estimators (ML, REML, EB, PM, PMM): 1e-8 on every number, and the iteration
 //!   counts must be equal;
 //! - the Q-profile interval is an iterative search for every estimator: 1e-8.
@@ -12,7 +13,7 @@
 //! unless all estimates are equal), and I² / H² for tau² = 0 are exact (0 and 1).
 //! Run with `--nocapture` to print the table of maximum relative differences.
 
-use metapool::pool::{PredictionKind, Tau2Estimator, Test};
+use metapool::pool::{GeneralizedQModel, PredictionKind, Tau2Estimator, Test};
 use metapool::{EffectSet, FixedModel, RandomModel};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -35,6 +36,7 @@ fn estimator(name: &str) -> Option<Tau2Estimator> {
     Tau2Estimator::ALL
         .iter()
         .copied()
+        .chain([Tau2Estimator::GeneralizedQ])
         .find(|e| e.metafor_name() == name)
 }
 
@@ -84,9 +86,14 @@ impl Tally {
     }
 }
 
-const METHODS: [&str; 12] = [
-    "FE", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM", "PMM", "DL2",
+const METHODS: [&str; 13] = [
+    "FE", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM", "PMM", "DL2", "GENQ",
 ];
+
+/// The fixture's GENQ weights.
+fn genq_weights(v: &[f64]) -> Vec<f64> {
+    v.iter().map(|x| 1.0 / x.sqrt()).collect()
+}
 
 #[test]
 fn every_estimator_and_test_matches_metafor() {
@@ -97,6 +104,7 @@ fn every_estimator_and_test_matches_metafor() {
     for ds in datasets {
         let name = ds["name"].as_str().unwrap();
         let set = EffectSet::from_estimates(&arr(&ds["yi"]), &arr(&ds["vi"])).unwrap();
+        let a = genq_weights(&arr(&ds["vi"]));
         for &method in METHODS.iter() {
             let m = &ds["methods"][method];
             let iterative = estimator(method).is_some_and(|e| e.is_iterative());
@@ -110,6 +118,9 @@ fn every_estimator_and_test_matches_metafor() {
                 let test = test_of(test_name);
                 let fit = match estimator(method) {
                     None => FixedModel::default().with_test(test).pool(&set),
+                    Some(Tau2Estimator::GeneralizedQ) => {
+                        GeneralizedQModel::default().with_test(test).pool(&set, &a)
+                    }
                     Some(e) => RandomModel::default()
                         .with_estimator(e)
                         .with_test(test)
@@ -173,8 +184,12 @@ fn every_estimator_and_test_matches_metafor() {
             let qp = &m["qprofile"];
             if let Some(e) = estimator(method) {
                 assert!(qp.get("error").is_none(), "{name} {method}: confint failed");
-                let model = RandomModel::default().with_estimator(e);
-                let fit = model.pool(&set).unwrap();
+                let model = RandomModel::default();
+                let fit = if e == Tau2Estimator::GeneralizedQ {
+                    GeneralizedQModel::default().pool(&set, &a).unwrap()
+                } else {
+                    model.with_estimator(e).pool(&set).unwrap()
+                };
                 let ci = model.heterogeneity_intervals(&set, &fit).unwrap();
                 for (key, iv) in [
                     ("tau2", ci.tau2),

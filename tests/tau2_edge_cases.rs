@@ -247,3 +247,41 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn generalized_q_needs_valid_weights() {
+    use metapool::pool::GeneralizedQModel;
+    let set = bcg();
+    let model = GeneralizedQModel::default();
+    assert!(matches!(
+        model.pool(&set, &[1.0; 12]),
+        Err(Error::Undefined { .. })
+    ));
+    let mut w = vec![1.0; 13];
+    w[4] = 0.0;
+    assert!(matches!(
+        model.pool(&set, &w),
+        Err(Error::InvalidStudy {
+            study: 4,
+            field: "weight",
+            ..
+        })
+    ));
+    w[4] = f64::NAN;
+    assert!(model.pool(&set, &w).is_err());
+    // without its weights the estimator cannot run on its own
+    assert!(matches!(
+        RandomModel::default()
+            .with_estimator(Tau2Estimator::GeneralizedQ)
+            .pool(&set),
+        Err(Error::Undefined { .. })
+    ));
+    // inverse-variance weights give DerSimonian-Laird's tau2
+    let e = set.effects();
+    let a: Vec<f64> = e.iter().map(|x| 1.0 / x.variance()).collect();
+    let genq = model.pool(&set, &a).unwrap();
+    let dl = RandomModel::default().pool(&set).unwrap();
+    assert!((genq.heterogeneity.tau2 / dl.heterogeneity.tau2 - 1.0).abs() < 1e-12);
+    let se_dl = dl.tau2_fit.unwrap().se.unwrap();
+    assert!((genq.tau2_fit.unwrap().se.unwrap() / se_dl - 1.0).abs() < 1e-12);
+}

@@ -3,6 +3,7 @@
 
 mod core;
 mod fixed;
+mod generalized;
 mod random;
 mod rule;
 pub mod tau2;
@@ -11,6 +12,7 @@ mod test;
 #[allow(unused_imports)]
 pub(crate) use self::core::{fixed_core, weighted_core, FixedCore};
 pub use fixed::{FixedModel, MantelHaenszel};
+pub use generalized::GeneralizedQModel;
 pub use random::{RandomModel, Tau2Estimator};
 pub use rule::{ModelChoice, ModelRule, Selection};
 pub use tau2::{BoundStatus, HeterogeneityIntervals, Tau2Control, Tau2Fit, Tau2Stop};

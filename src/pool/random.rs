@@ -27,6 +27,7 @@ use crate::inference::ConfidenceLevel;
 /// PM   Q(tau2) = k - 1                                      Paule & Mandel (1982)
 /// PMM  Q(tau2) = qchisq(0.5, k - 1)                         Viechtbauer (2021)
 /// DL2  generalized Q with weights 1/(v + tau2_DL)           DerSimonian & Kacker (2007)
+/// GENQ (Q_a - tr P_a V) / tr P_a with user weights a       DerSimonian & Kacker (2007)
 /// ```
 /// The enum is `#[non_exhaustive]`: adding estimators is not a breaking change. The default
 /// is DerSimonian-Laird (RevMan's; metafor's default is REML).
@@ -62,10 +63,16 @@ pub enum Tau2Estimator {
     /// DerSimonian & Kacker (2007) two-step estimator: the generalized-Q (GENQ) estimator with
     /// weights `1 / (v + tau2_DL)` (metafor `method = "GENQ", weights = 1/(vi + tau2_DL)`).
     DerSimonianLairdTwoStep,
+    /// The generalized Q-statistic estimator with user weights (DerSimonian & Kacker 2007;
+    /// metafor `"GENQ"`). It needs one weight per study, so it is fitted with
+    /// [`crate::pool::GeneralizedQModel`]; [`RandomModel`] and [`Tau2Estimator::fit`] return
+    /// [`crate::Error::Undefined`] for it.
+    GeneralizedQ,
 }
 
 impl Tau2Estimator {
-    /// Every estimator, in metafor's order of documentation.
+    /// Every estimator that needs nothing but the effects (all but [`Tau2Estimator::GeneralizedQ`]),
+    /// in metafor's order of documentation.
     pub const ALL: [Tau2Estimator; 11] = [
         Tau2Estimator::DerSimonianLaird,
         Tau2Estimator::Hedges,
@@ -95,6 +102,7 @@ impl Tau2Estimator {
             Tau2Estimator::PauleMandel => "PM",
             Tau2Estimator::PauleMandelMedian => "PMM",
             Tau2Estimator::DerSimonianLairdTwoStep => "DL2",
+            Tau2Estimator::GeneralizedQ => "GENQ",
         }
     }
 

@@ -285,6 +285,12 @@ where
         Tau2Estimator::PauleMandel | Tau2Estimator::PauleMandelMedian => {
             paule_mandel::paule_mandel(estimator, k, y, v, control)?
         }
+        Tau2Estimator::GeneralizedQ => {
+            return Err(Error::Undefined {
+                what: "generalized Q estimator",
+                why: "it needs study weights: use GeneralizedQModel",
+            })
+        }
     };
     if !fit.tau2.is_finite() || fit.se.is_some_and(|s| !s.is_finite()) {
         return Err(Error::NonFinite { what: "tau2" });
