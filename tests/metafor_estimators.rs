@@ -150,7 +150,17 @@ fn every_estimator_and_test_matches_metafor() {
                 c("h2", fit.heterogeneity.h2, "h2");
                 c("q", fit.heterogeneity.q, "q");
                 c("q_p", fit.heterogeneity.q_p.unwrap(), "q_p");
+                let warned_reset = expected["warnings"].as_array().is_some_and(|w| {
+                    w.iter()
+                        .any(|m| m.as_str().unwrap().contains("local maximum"))
+                });
                 if let Some(f) = fit.tau2_fit {
+                    assert_eq!(
+                        matches!(f.stop, metapool::pool::Tau2Stop::ResetToZero { .. }),
+                        warned_reset,
+                        "{label} {method}: metafor's ll0check reset vs our {:?}",
+                        f.stop
+                    );
                     c("se_tau2", f.se.unwrap(), "se_tau2");
                     assert_eq!(
                         f.iterations as u64,
