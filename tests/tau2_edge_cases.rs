@@ -285,3 +285,18 @@ fn generalized_q_needs_valid_weights() {
     let se_dl = dl.tau2_fit.unwrap().se.unwrap();
     assert!((genq.tau2_fit.unwrap().se.unwrap() / se_dl - 1.0).abs() < 1e-12);
 }
+
+#[test]
+fn distribution_helpers_do_not_panic_on_bad_input() {
+    use metapool::inference::{chi_square_quantile, t_two_sided_p, t_upper_quantile};
+    assert!(t_upper_quantile(0.025, 0.0).is_nan());
+    assert!(t_upper_quantile(0.0, 5.0).is_nan());
+    assert!(t_upper_quantile(f64::NAN, 5.0).is_nan());
+    assert!(t_two_sided_p(1.0, -1.0).is_nan());
+    assert!(chi_square_quantile(1.0, 3.0).is_nan());
+    assert!(chi_square_quantile(0.5, 0.0).is_nan());
+    // symmetry: qt(0.975, 7) = -qt(0.025, 7)
+    let (lo, hi) = (t_upper_quantile(0.975, 7.0), t_upper_quantile(0.025, 7.0));
+    assert!((lo + hi).abs() < 1e-14 && hi > 2.36 && hi < 2.37);
+    assert_eq!(t_upper_quantile(0.5, 7.0), 0.0);
+}
