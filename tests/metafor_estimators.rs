@@ -14,6 +14,10 @@
 //! Run with `--nocapture` to print the table of maximum relative differences.
 
 use metapool::pool::{GeneralizedQModel, PredictionKind, Tau2Estimator, Test};
+
+fn estimator(name: &str) -> Option<Tau2Estimator> {
+    Tau2Estimator::from_metafor_name(name)
+}
 use metapool::{EffectSet, FixedModel, RandomModel};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -30,14 +34,6 @@ fn arr(v: &Value) -> Vec<f64> {
         .iter()
         .map(|x| x.as_f64().expect("number"))
         .collect()
-}
-
-fn estimator(name: &str) -> Option<Tau2Estimator> {
-    Tau2Estimator::ALL
-        .iter()
-        .copied()
-        .chain([Tau2Estimator::GeneralizedQ])
-        .find(|e| e.metafor_name() == name)
 }
 
 fn test_of(name: &str) -> Test {

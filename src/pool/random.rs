@@ -106,6 +106,21 @@ impl Tau2Estimator {
         }
     }
 
+    /// The estimator with metafor's name (`"DL"`, `"REML"`, ..., `"DL2"`, `"GENQ"`), as
+    /// [`Tau2Estimator::metafor_name`] gives it.
+    ///
+    /// ```
+    /// use metapool::Tau2Estimator;
+    /// assert_eq!(Tau2Estimator::from_metafor_name("REML"), Some(Tau2Estimator::RestrictedMaximumLikelihood));
+    /// assert_eq!(Tau2Estimator::from_metafor_name("XYZ"), None);
+    /// ```
+    pub fn from_metafor_name(name: &str) -> Option<Tau2Estimator> {
+        Tau2Estimator::ALL
+            .into_iter()
+            .chain([Tau2Estimator::GeneralizedQ])
+            .find(|e| e.metafor_name() == name)
+    }
+
     /// Whether the estimator is iterative (Fisher scoring or root finding).
     pub fn is_iterative(self) -> bool {
         matches!(
