@@ -300,3 +300,32 @@ fn distribution_helpers_do_not_panic_on_bad_input() {
     assert!((lo + hi).abs() < 1e-14 && hi > 2.36 && hi < 2.37);
     assert_eq!(t_upper_quantile(0.5, 7.0), 0.0);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// Extreme scales: every estimator, test and interval either succeeds with finite numbers or
+    /// returns a typed error; nothing panics.
+    #[test]
+    fn extreme_inputs_never_panic(
+        data in prop::collection::vec((-1e6f64..1e6, -12.0f64..6.0), 1..40)
+    ) {
+        let y: Vec<f64> = data.iter().map(|d| d.0).collect();
+        let v: Vec<f64> = data.iter().map(|d| 10f64.powf(d.1)).collect();
+        let set = EffectSet::from_estimates(&y, &v).unwrap();
+        for e in Tau2Estimator::ALL {
+            for test in [Test::Z, Test::T, Test::KnappHartung, Test::KnappHartungAdHoc] {
+                let model = RandomModel::default().with_estimator(e).with_test(test);
+                if let Ok(fit) = model.pool(&set) {
+                    prop_assert!(fit.estimate.is_finite() && fit.se.is_finite());
+                    prop_assert!(fit.tau2_fit.unwrap().tau2.is_finite());
+                    if let Ok(pi) = fit.prediction_interval(PredictionKind::Metafor) {
+                        prop_assert!(pi.lower.is_finite() && pi.upper.is_finite());
+                    }
+                    if let Ok(ci) = model.heterogeneity_intervals(&set, &fit) {
+                        prop_assert!(ci.tau2.lower.is_finite() && ci.tau2.upper.is_finite());
+                    }
+                }
+            }
+        }
+    }
+}
