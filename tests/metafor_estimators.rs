@@ -443,3 +443,58 @@ fn metabin_golden_dl_knapp_hartung_and_prediction() {
     close("TE_fixed", fixed.estimate, f("TE_fixed"), tol);
     close("pval_fixed", fixed.p, f("pval_fixed"), tol);
 }
+
+/// dat.bcg at a 90% level (metafor `level = 90`): CI, p, both prediction intervals and the
+/// Q-profile interval use the 90% quantiles. 1e-8 relative (REML, PM and the Q-profile are
+/// iterative; DL's closed-form numbers agree to about 1e-13).
+#[test]
+fn bcg_at_90_percent() {
+    use metapool::ConfidenceLevel;
+    let root: Value = serde_json::from_str(FIXTURE).unwrap();
+    let bcg = root["datasets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "bcg_logrr_k13")
+        .unwrap();
+    let set = EffectSet::from_estimates(&arr(&bcg["yi"]), &arr(&bcg["vi"])).unwrap();
+    let level = ConfidenceLevel::new(0.90).unwrap();
+    let cases = root["level90_bcg"].as_array().unwrap();
+    assert_eq!(cases.len(), 6);
+    for x in cases {
+        let m = x["method"].as_str().unwrap();
+        let t = x["test"].as_str().unwrap();
+        let model = RandomModel::new(estimator(m).unwrap(), level).with_test(test_of(t));
+        let fit = model.pool(&set).unwrap();
+        let f = |k: &str| x[k].as_f64().unwrap();
+        let tol = 1e-8;
+        let ctx = format!("{m}/{t}");
+        close(&format!("{ctx} estimate"), fit.estimate, f("estimate"), tol);
+        close(&format!("{ctx} se"), fit.se, f("se"), tol);
+        close(&format!("{ctx} ci_lb"), fit.ci_lower, f("ci_lb"), tol);
+        close(&format!("{ctx} ci_ub"), fit.ci_upper, f("ci_ub"), tol);
+        close(&format!("{ctx} p"), fit.p, f("pval"), tol);
+        let pi = fit.prediction_interval(PredictionKind::Metafor).unwrap();
+        close(&format!("{ctx} pi_lb"), pi.lower, f("pi_lb"), tol);
+        close(&format!("{ctx} pi_ub"), pi.upper, f("pi_ub"), tol);
+        let pr = fit.prediction_interval(PredictionKind::HigginsT).unwrap();
+        close(
+            &format!("{ctx} pi_riley_lb"),
+            pr.lower,
+            f("pi_riley_lb"),
+            tol,
+        );
+        close(
+            &format!("{ctx} pi_riley_ub"),
+            pr.upper,
+            f("pi_riley_ub"),
+            tol,
+        );
+        let ci = model.heterogeneity_intervals(&set, &fit).unwrap();
+        let (t2, i2) = (arr(&x["tau2_ci"]), arr(&x["i2_ci"]));
+        close(&format!("{ctx} tau2 lb"), ci.tau2.lower, t2[0], tol);
+        close(&format!("{ctx} tau2 ub"), ci.tau2.upper, t2[1], tol);
+        close(&format!("{ctx} i2 lb"), ci.i2.lower, i2[0], tol);
+        close(&format!("{ctx} i2 ub"), ci.i2.upper, i2[1], tol);
+    }
+}
