@@ -329,3 +329,28 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn q_profile_bounds_solve_the_q_equation_when_tightened() {
+    use metapool::inference::chi_square_quantile;
+    let set = bcg();
+    let control = Tau2Control::default().with_tolerance(1e-15).unwrap();
+    let model = RandomModel::default().with_control(control);
+    let fit = model.pool(&set).unwrap();
+    let ci = model.heterogeneity_intervals(&set, &fit).unwrap();
+    // the generalized Q at each bound equals its chi-square quantile (k - 1 = 12 df)
+    let q = |t: f64| {
+        let e = set.effects();
+        let w: Vec<f64> = e.iter().map(|x| 1.0 / (x.variance() + t)).collect();
+        let sw: f64 = w.iter().sum();
+        let mu: f64 = e.iter().zip(&w).map(|(x, w)| w * x.estimate()).sum::<f64>() / sw;
+        e.iter()
+            .zip(&w)
+            .map(|(x, w)| w * (x.estimate() - mu).powi(2))
+            .sum::<f64>()
+    };
+    let lo = q(ci.tau2.lower) / chi_square_quantile(0.975, 12.0) - 1.0;
+    let hi = q(ci.tau2.upper) / chi_square_quantile(0.025, 12.0) - 1.0;
+    assert!(lo.abs() < 1e-12 && hi.abs() < 1e-12, "{lo:e} {hi:e}");
+    assert!(matches!(ci.lower, BoundStatus::Root { .. }));
+}

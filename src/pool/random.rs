@@ -261,8 +261,9 @@ impl RandomModel {
     }
 
     /// The Q-profile confidence intervals for tau², tau, I² and H² of a fit of this model
-    /// (metafor `confint()`), at this model's confidence level; see
-    /// [`HeterogeneityIntervals`].
+    /// (metafor `confint()`), at this model's confidence level and with its
+    /// [`Tau2Control::tolerance`] for the root searches (metafor's default `eps^0.25`; tighten it
+    /// for bounds exact to rounding); see [`HeterogeneityIntervals`].
     ///
     /// ```
     /// use metapool::{EffectSet, RandomModel};
@@ -279,15 +280,13 @@ impl RandomModel {
         fit: &Pooled,
     ) -> Result<HeterogeneityIntervals> {
         let e = set.effects();
-        let h = &fit.heterogeneity;
         q_profile::q_profile(
             e.len(),
             |i| e[i].estimate(),
             |i| e[i].variance(),
-            h.tau2,
-            h.i2,
-            h.h2,
+            &fit.heterogeneity,
             &self.level,
+            self.control.tolerance(),
         )
     }
 
