@@ -41,6 +41,7 @@ pub mod inference;
 pub mod numeric;
 pub mod pool;
 pub mod report;
+mod tails;
 
 pub use effect::{
     Arm, ContinuityCorrection, CorrectionRule, Effect, EffectSet, EffectSize, Exclusion, Generic,
