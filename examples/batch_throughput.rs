@@ -7,7 +7,10 @@ use metapool::batch::{Analyses, BatchPooler, BatchResults};
 use std::time::Instant;
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).map(|a| a.parse().unwrap()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .map(|a| a.parse().unwrap())
+        .collect();
     let n = args.first().copied().unwrap_or(1_000_000);
     let k = args.get(1).copied().unwrap_or(10);
     let repeats = args.get(2).copied().unwrap_or(7);
@@ -30,7 +33,12 @@ fn main() {
         median,
         n as f64 / median / 1e6
     );
-    let sig = out.heterogeneity.q_p.iter().filter(|p| p.unwrap_or(1.0) < 0.1).count();
+    let sig = out
+        .heterogeneity
+        .q_p
+        .iter()
+        .filter(|p| p.unwrap_or(1.0) < 0.1)
+        .count();
     println!("checksum: {} analyses with Q-test p < 0.10", sig);
 }
 
