@@ -20,7 +20,7 @@ use statrs::distribution::{ContinuousCDF, Normal};
 /// # Example
 /// ```
 /// let p = metapool::inference::normal_two_sided_p(1.959963984540054);
-/// assert!((p - 0.05).abs() < 1e-15);
+/// assert!((p - 0.05).abs() < 1e-10);
 /// ```
 #[inline]
 pub fn normal_two_sided_p(z: f64) -> f64 {
