@@ -43,9 +43,11 @@ pub mod pool;
 pub mod report;
 
 pub use effect::{
-    Arm, ContinuityCorrection, CorrectionRule, Effect, EffectSet, EffectSize, Exclusion, Generic,
-    LogOddsRatio, MeanDifference, PrePost, PrePostMeanDifference, Scale, SmdConvention,
-    StandardizedMeanDifference, StudyEffect, TwoByTwo,
+    Arm, BinaryEffect, BinaryMeasure, ContinuityCorrection, CorrectionRule, Correlation, Effect,
+    EffectSet, EffectSize, Exclusion, FisherZ, Generic, LogOddsRatio, LogRiskRatio,
+    MeanDifference, PetoOddsRatio, PrePost, PrePostMeanDifference, Proportion, ProportionEffect,
+    ProportionTransform, RiskDifference, Scale, SmdConvention, StandardizedMeanDifference,
+    StudyEffect, TwoByTwo,
 };
 pub use error::{Error, Problem, Result};
 pub use heterogeneity::Heterogeneity;
