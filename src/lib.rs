@@ -44,8 +44,8 @@ pub mod report;
 
 pub use effect::{
     Arm, BinaryEffect, BinaryMeasure, ContinuityCorrection, CorrectionRule, Correlation, Effect,
-    EffectSet, EffectSize, Exclusion, FisherZ, Generic, LogOddsRatio, LogRiskRatio,
-    MeanDifference, PetoOddsRatio, PrePost, PrePostMeanDifference, Proportion, ProportionEffect,
+    EffectSet, EffectSize, Exclusion, FisherZ, Generic, LogOddsRatio, LogRiskRatio, MeanDifference,
+    PetoOddsRatio, PrePost, PrePostMeanDifference, Proportion, ProportionEffect,
     ProportionTransform, RiskDifference, Scale, SmdConvention, StandardizedMeanDifference,
     StudyEffect, TwoByTwo,
 };
@@ -53,6 +53,6 @@ pub use error::{Error, Problem, Result};
 pub use heterogeneity::Heterogeneity;
 pub use inference::ConfidenceLevel;
 pub use pool::{
-    FixedMethod, FixedModel, Interval, MantelHaenszel, Model, ModelChoice, ModelRule, Pooled,
+    FixedMethod, FixedModel, Interval, MantelHaenszel, Model, ModelChoice, ModelRule, Peto, Pooled,
     RandomModel, Selection, Tau2Estimator,
 };

@@ -7,7 +7,7 @@
 //! analysed on a variance-stabilising scale and shown back-transformed ([`Scale::Logit`],
 //! [`Scale::Arcsine`], [`Scale::FreemanTukey`], [`Scale::FisherZ`]).
 
-mod binary;
+pub(crate) mod binary;
 mod continuous;
 mod correlation;
 mod generic;
@@ -17,12 +17,12 @@ pub use binary::{
     BinaryEffect, BinaryMeasure, ContinuityCorrection, CorrectionRule, LogOddsRatio, LogRiskRatio,
     PetoOddsRatio, RiskDifference, TwoByTwo,
 };
-pub use correlation::{Correlation, FisherZ};
-pub use proportion::{Proportion, ProportionEffect, ProportionTransform};
 pub use continuous::{
     Arm, MeanDifference, PrePost, PrePostMeanDifference, SmdConvention, StandardizedMeanDifference,
 };
+pub use correlation::{Correlation, FisherZ};
 pub use generic::Generic;
+pub use proportion::{Proportion, ProportionEffect, ProportionTransform};
 
 use crate::error::{field_err, Error, Problem, Result};
 use crate::numeric::NeumaierSum;
@@ -124,7 +124,9 @@ impl Scale {
             Scale::Log => x.max(TINY).ln(),
             Scale::Logit => self.to_analysis(open01(x)),
             Scale::Arcsine | Scale::FreemanTukey { .. } => self.to_analysis(x.clamp(0.0, 1.0)),
-            Scale::FisherZ => self.to_analysis(x.clamp(-1.0 + f64::EPSILON / 2.0, 1.0 - f64::EPSILON / 2.0)),
+            Scale::FisherZ => {
+                self.to_analysis(x.clamp(-1.0 + f64::EPSILON / 2.0, 1.0 - f64::EPSILON / 2.0))
+            }
         }
     }
 
@@ -442,8 +444,12 @@ impl EffectSet {
                 included.push(i);
             }
         }
-        let excluded: Vec<(usize, Exclusion)> =
-            self.excluded.iter().copied().filter(|&(i, _)| keep(i)).collect();
+        let excluded: Vec<(usize, Exclusion)> = self
+            .excluded
+            .iter()
+            .copied()
+            .filter(|&(i, _)| keep(i))
+            .collect();
         if effects.is_empty() {
             return Err(if excluded.is_empty() {
                 Error::Empty

@@ -181,9 +181,7 @@ impl ProportionEffect {
         let x = self.proportion.events;
         let m = self.proportion.total - x;
         let add = match self.correction.rule {
-            CorrectionRule::OnlyZeroCells if self.proportion.is_boundary() => {
-                self.correction.value
-            }
+            CorrectionRule::OnlyZeroCells if self.proportion.is_boundary() => self.correction.value,
             CorrectionRule::AllTables => self.correction.value,
             _ => 0.0,
         };
