@@ -54,5 +54,5 @@ pub use heterogeneity::Heterogeneity;
 pub use inference::ConfidenceLevel;
 pub use pool::{
     FixedMethod, FixedModel, Interval, MantelHaenszel, Model, ModelChoice, ModelRule, Peto, Pooled,
-    RandomModel, Selection, Tau2Estimator,
+    RandomModel, Selection, Subgroup, SubgroupAnalysis, SubgroupModel, Subgroups, Tau2Estimator,
 };

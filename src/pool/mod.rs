@@ -5,11 +5,13 @@ mod core;
 mod fixed;
 mod random;
 mod rule;
+mod subgroup;
 
 pub(crate) use self::core::{fixed_core, weighted_core, FixedCore};
 pub use fixed::{FixedModel, MantelHaenszel, Peto};
 pub use random::{RandomModel, Tau2Estimator};
 pub use rule::{ModelChoice, ModelRule, Selection};
+pub use subgroup::{Subgroup, SubgroupAnalysis, SubgroupModel, Subgroups};
 
 use crate::effect::{EffectSet, Exclusion, Scale};
 use crate::error::{Error, Result};
