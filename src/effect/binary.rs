@@ -93,7 +93,7 @@ impl TwoByTwo {
 
     /// Whether any of the four cells is zero.
     pub fn has_zero_cell(&self) -> bool {
-        self.cells().iter().any(|&c| c == 0.0)
+        self.cells().contains(&0.0)
     }
 }
 
@@ -241,7 +241,7 @@ fn corrected(table: &TwoByTwo, correction: &ContinuityCorrection) -> Result<[f64
 /// An effect from a computed `(y, v)`, or a typed error naming the events when a zero cell left
 /// the estimate or its variance undefined.
 fn study_effect(y: f64, v: f64) -> Result<StudyEffect> {
-    if !y.is_finite() || !(v > 0.0 && v.is_finite()) {
+    if !(y.is_finite() && v > 0.0 && v.is_finite()) {
         return Err(field_err(
             "events",
             Problem::DegenerateVariance(if v.is_finite() { v } else { f64::NAN }),

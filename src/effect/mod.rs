@@ -118,7 +118,7 @@ impl Scale {
     /// into the open (-1, 1)), so that the result is never NaN.
     pub(crate) fn to_analysis_bounded(self, x: f64) -> f64 {
         const TINY: f64 = f64::MIN_POSITIVE;
-        let open01 = |x: f64| x.max(TINY).min(1.0 - f64::EPSILON / 2.0);
+        let open01 = |x: f64| x.clamp(TINY, 1.0 - f64::EPSILON / 2.0);
         match self {
             Scale::Identity => x,
             Scale::Log => x.max(TINY).ln(),

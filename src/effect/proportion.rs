@@ -211,7 +211,7 @@ impl EffectSize for ProportionEffect {
             ProportionTransform::Arcsine => (p.sqrt().asin(), 1.0 / (4.0 * n)),
             ProportionTransform::FreemanTukey => (freeman_tukey(x, n), 1.0 / (4.0 * n + 2.0)),
         };
-        if !y.is_finite() || !(v > 0.0 && v.is_finite()) {
+        if !(y.is_finite() && v > 0.0 && v.is_finite()) {
             return Err(field_err(
                 "events",
                 Problem::DegenerateVariance(if v.is_finite() { v } else { f64::NAN }),
