@@ -30,7 +30,8 @@
 //! - Inputs are validated at construction and again before use; invalid input is a typed
 //!   [`Error`] naming the study (0-based position) and the field.
 //! - Ratio measures are analysed on the log scale; [`Pooled::display`] back-transforms.
-//! - Agreement with metafor is tested at 1e-10 relative (see `tests/metafor_core.rs`).
+//! - Agreement with metafor is tested at 1e-10 relative (see `tests/metafor_core.rs` and
+//!   `tests/metafor_measures.rs`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
