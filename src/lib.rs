@@ -8,6 +8,8 @@
 //! ```text
 //! study data --EffectSize--> Effect { y, v } --FixedModel / RandomModel--> Pooled
 //!                                              ModelRule: fits both, picks by the Q test
+//! 2x2 tables --MantelHaenszel (OR, RR, RD) / Peto--> Pooled
+//! EffectSet + labels --SubgroupAnalysis--> Subgroups (each Pooled, test for differences)
 //! published figures --report--> consistency verdicts (rounding-aware)
 //! ```
 //!

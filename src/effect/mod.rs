@@ -334,7 +334,9 @@ pub struct EffectSet {
 }
 
 impl EffectSet {
-    /// Compute every study's effect. Errors name the first invalid study by its position.
+    /// Compute every study's effect. The set's scale is the included studies' scale; for
+    /// [`Scale::FreemanTukey`] its `harmonic_n` is the harmonic mean of the included studies'
+    /// sizes. Errors name the first invalid study by its position.
     /// Errors with [`Error::Empty`] for no studies and [`Error::AllExcluded`] when no study is
     /// estimable.
     pub fn from_studies<E: EffectSize>(studies: &[E]) -> Result<Self> {

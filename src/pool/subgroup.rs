@@ -122,6 +122,10 @@ impl SubgroupAnalysis {
     /// Pool `set` within the subgroups given by `groups`, one label per input study (included
     /// or excluded, in input order: `groups.len() == set.input_len()`).
     ///
+    /// Each subgroup's result keeps the scale of `set`; for [`crate::Scale::FreemanTukey`] that
+    /// is the harmonic mean of the sizes of all included studies, not of the subgroup's (pool a
+    /// subgroup's studies on their own to back-transform at the subgroup's harmonic mean).
+    ///
     /// Errors when the lengths differ, when the common-tau² model is asked for with an
     /// estimator other than DerSimonian-Laird, or when a pooled number is not finite.
     pub fn pool<G: Clone + PartialEq>(
