@@ -476,3 +476,63 @@ fn fine1993_golden_log_risk_ratio_and_risk_difference() {
     }
     c.report("fine1993 golden RR/RD");
 }
+
+#[test]
+fn mantel_haenszel_within_subgroups_and_the_difference_test() {
+    let fx = fixture();
+    let mut c = Cmp::default();
+    for ds in fx["mh_subgroups"].as_array().unwrap() {
+        let name = ds["name"].as_str().unwrap();
+        let t = tables(&ds["input"]);
+        let labels: Vec<&str> = ds["input"]["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g.as_str().unwrap())
+            .collect();
+        let mut fits = Vec::new();
+        for w in ds["groups"].as_array().unwrap() {
+            let label = w["label"].as_str().unwrap();
+            let sub: Vec<TwoByTwo> = (0..t.len())
+                .filter(|&i| labels[i] == label)
+                .map(|i| t[i])
+                .collect();
+            let mh = MantelHaenszel::default();
+            let got = match ds["measure"].as_str().unwrap() {
+                "OR" => mh.pool(
+                    &sub.iter()
+                        .copied()
+                        .map(LogOddsRatio::new)
+                        .collect::<Vec<_>>(),
+                ),
+                "RR" => mh.pool(
+                    &sub.iter()
+                        .copied()
+                        .map(LogRiskRatio::new)
+                        .collect::<Vec<_>>(),
+                ),
+                _ => mh.pool(
+                    &sub.iter()
+                        .copied()
+                        .map(RiskDifference::new)
+                        .collect::<Vec<_>>(),
+                ),
+            }
+            .unwrap();
+            c.val(
+                &format!("{name} {label} estimate"),
+                got.estimate,
+                &w["estimate"],
+            );
+            c.val(&format!("{name} {label} se"), got.se, &w["se"]);
+            fits.push(got);
+        }
+        let test = SubgroupAnalysis::difference_test(&fits).unwrap();
+        let b = &ds["between"];
+        assert_eq!(test.df, b["df"].as_f64().unwrap() as usize);
+        c.val(&format!("{name} Q between"), test.q, &b["q"]);
+        c.val(&format!("{name} Q between q_p"), test.q_p.unwrap(), &b["p"]);
+        c.val(&format!("{name} I2 between"), test.i2, &b["i2"]);
+    }
+    c.report("rma.mh within subgroups");
+}

@@ -192,12 +192,7 @@ impl SubgroupAnalysis {
                 (pooled, overall, tau2)
             }
         };
-        let between = fixed_core(
-            pooled.len(),
-            |g| pooled[g].estimate,
-            |g| pooled[g].se * pooled[g].se,
-        )?;
-        let between = Heterogeneity::fixed(between.q, pooled.len() - 1);
+        let between = Self::difference_test(&pooled)?;
         let mut q_within = NeumaierSum::default();
         let mut k = 0;
         for (_, s) in &subsets {
@@ -220,6 +215,38 @@ impl SubgroupAnalysis {
             between,
             within,
         })
+    }
+}
+
+impl SubgroupAnalysis {
+    /// The test for subgroup differences from subgroup results already pooled by any model
+    /// (for example Mantel-Haenszel within each subgroup, as RevMan does for dichotomous data):
+    /// the subgroup estimates with their standard errors pooled by inverse variance.
+    ///
+    /// ```text
+    /// Q = sum_g (mu_g - mu_bar)^2 / se_g^2,  mu_bar = sum (mu_g / se_g^2) / sum (1 / se_g^2)
+    /// df = G - 1,  p = P(chi2_df >= Q),  I^2 = max(0, (Q - df) / Q)
+    /// ```
+    /// The results should be on one analysis scale. Errors with [`Error::Empty`] for no results.
+    /// Source: Deeks, Higgins & Altman, Cochrane Handbook 10.11.3.1; RevMan 5 statistical
+    /// algorithms.
+    ///
+    /// ```
+    /// use metapool::{FixedModel, EffectSet, SubgroupAnalysis};
+    /// let a = FixedModel::default().pool(&EffectSet::from_estimates(&[0.1, 0.2], &[0.01, 0.02])?)?;
+    /// let b = FixedModel::default().pool(&EffectSet::from_estimates(&[0.8], &[0.01])?)?;
+    /// let test = SubgroupAnalysis::difference_test(&[a, b])?;
+    /// assert_eq!(test.df, 1);
+    /// assert!(test.q_p.unwrap() < 1e-4);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
+    pub fn difference_test(groups: &[Pooled]) -> Result<Heterogeneity> {
+        let core = fixed_core(
+            groups.len(),
+            |g| groups[g].estimate,
+            |g| groups[g].se * groups[g].se,
+        )?;
+        Ok(Heterogeneity::fixed(core.q, groups.len() - 1))
     }
 }
 
