@@ -222,3 +222,46 @@ fn subgroups_validate_labels_and_handle_one_group_and_unestimable_groups() {
     assert_eq!(res.groups.len(), 1);
     assert_eq!(res.groups[0].pooled.included, vec![0, 2]);
 }
+
+mod single_table {
+    use metapool::{
+        EffectSize, LogOddsRatio, LogRiskRatio, MantelHaenszel, Peto, PetoOddsRatio,
+        RiskDifference, StudyEffect, TwoByTwo,
+    };
+    use proptest::prelude::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-12 * b.abs().max(1e-300)
+    }
+
+    fn effect<E: EffectSize>(e: E) -> (f64, f64) {
+        match e.effect().unwrap() {
+            StudyEffect::Included(x) => (x.estimate(), x.variance()),
+            StudyEffect::Excluded(w) => panic!("{w:?}"),
+        }
+    }
+
+    proptest! {
+        /// With one table and no zero cell, every Mantel-Haenszel estimator and its variance
+        /// reduce to the per-study estimate and its variance (e.g. Greenland-Robins for the
+        /// risk ratio: (n1 n2 (a+c)/N^2 - ac/N) / (R S) = 1/a - 1/n1 + 1/c - 1/n2), and Peto's
+        /// method to the per-study Peto odds ratio.
+        #[test]
+        fn mantel_haenszel_and_peto_of_one_table_equal_the_study_effect(
+            a in 1u32..200, b in 1u32..200, c in 1u32..200, d in 1u32..200,
+        ) {
+            let (a, b, c, d) = (a as f64, b as f64, c as f64, d as f64);
+            let t = TwoByTwo::new(a, a + b, c, c + d).unwrap();
+            let mh = MantelHaenszel::default();
+            for (fit, (y, v)) in [
+                (mh.pool(&[LogOddsRatio::new(t)]).unwrap(), effect(LogOddsRatio::new(t))),
+                (mh.pool(&[LogRiskRatio::new(t)]).unwrap(), effect(LogRiskRatio::new(t))),
+                (mh.pool(&[RiskDifference::new(t)]).unwrap(), effect(RiskDifference::new(t))),
+                (Peto::default().pool(&[t]).unwrap(), effect(PetoOddsRatio::new(t))),
+            ] {
+                prop_assert!(close(fit.estimate, y), "{} vs {}", fit.estimate, y);
+                prop_assert!(close(fit.se * fit.se, v), "{} vs {}", fit.se * fit.se, v);
+            }
+        }
+    }
+}
