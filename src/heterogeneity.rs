@@ -41,7 +41,7 @@ impl Heterogeneity {
             return Heterogeneity::none();
         }
         let dff = df as f64;
-        let i2 = if q > dff { 100.0 * (q - dff) / q } else { 0.0 };
+        let i2 = if q > dff { 100.0 * ((q - dff) / q) } else { 0.0 };
         Heterogeneity {
             q,
             df,
@@ -65,7 +65,7 @@ impl Heterogeneity {
         }
         let dff = df as f64;
         let (i2, h2) = if tau2 > 0.0 && s2.is_finite() && s2 > 0.0 {
-            (100.0 * tau2 / (tau2 + s2), (tau2 + s2) / s2)
+            (100.0 * (tau2 / (tau2 + s2)), (tau2 + s2) / s2)
         } else {
             (0.0, 1.0)
         };
