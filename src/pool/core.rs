@@ -11,9 +11,12 @@ pub(crate) struct FixedCore {
     pub k: usize,
     /// sum 1/v_i
     pub sum_w: f64,
-    /// sum (w_i / sum w)^2, the squared weight shares (kept instead of sum w_i^2, which
-    /// overflows for tiny variances)
-    pub share2: f64,
+    /// `1 - sum (w_i / sum w)^2`, one minus the sum of the squared weight shares, computed
+    /// without cancellation as `2 sum_{j<i} share_i share_j` (see [`fixed_core`]). It is the
+    /// DerSimonian-Laird denominator divided by `sum w`: `sum w - sum w^2 / sum w = sum w *
+    /// share_complement`. Subtracting `sum share^2` from 1 loses every digit when one study
+    /// carries nearly all the weight (variances many orders of magnitude apart).
+    pub share_complement: f64,
     /// inverse-variance estimate
     pub estimate: f64,
     /// Cochran's Q around `estimate`
@@ -74,7 +77,9 @@ pub(crate) fn weighted_core(
 ///
 /// ```text
 /// w_i = 1 / v_i;  mu = sum w_i y_i / sum w_i;  Q = sum w_i (y_i - mu)^2
-/// share2 = sum (w_i / sum w)^2,  so that  sum w - sum w^2 / sum w = sum w (1 - share2)
+/// share_i = w_i / sum w
+/// share_complement = 1 - sum share_i^2 = 2 sum_i share_i (sum_{j<i} share_j)
+///     (positive terms only; so that  sum w - sum w^2 / sum w = sum w * share_complement)
 /// ```
 #[inline(always)]
 pub(crate) fn fixed_core(
@@ -99,18 +104,20 @@ pub(crate) fn fixed_core(
     let estimate = y0 + swy.value() / sum_w;
     let inv_sum_w = 1.0 / sum_w;
     let mut q = NeumaierSum::default();
-    let mut share2 = NeumaierSum::default();
+    let mut pairs = NeumaierSum::default();
+    let mut prefix = NeumaierSum::default();
     for i in 0..k {
         let vi = v(i);
         let d = y(i) - estimate;
         q.add(d * d / vi);
         let share = inv_sum_w / vi;
-        share2.add(share * share);
+        pairs.add(share * prefix.value());
+        prefix.add(share);
     }
     let core = FixedCore {
         k,
         sum_w,
-        share2: share2.value(),
+        share_complement: 2.0 * pairs.value(),
         estimate,
         q: q.value(),
     };
