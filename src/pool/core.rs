@@ -61,15 +61,33 @@ pub(crate) fn weighted_core(
     tau2: f64,
 ) -> (f64, f64) {
     let y0 = y(0);
+    let (mut lo, mut hi) = (y0, y0);
     let mut sw = NeumaierSum::default();
     let mut swy = NeumaierSum::default();
     for i in 0..k {
+        let yi = y(i);
+        lo = lo.min(yi);
+        hi = hi.max(yi);
         let w = 1.0 / (v(i) + tau2);
         sw.add(w);
-        swy.add(w * (y(i) - y0));
+        swy.add(w * (yi - y0));
     }
     let sum_w = sw.value();
-    (sum_w, y0 + swy.value() / sum_w)
+    (sum_w, within(y0 + swy.value() / sum_w, lo, hi))
+}
+
+/// A weighted mean lies in `[min y, max y]`; the rounding of `y_i - y_0` (a few ulps of the range
+/// of y) can carry the computed value just outside. Clamp it back: this only ever moves it toward
+/// the exact value. A NaN passes through unchanged (and is reported by the caller).
+#[inline(always)]
+fn within(mean: f64, lo: f64, hi: f64) -> f64 {
+    if mean < lo {
+        lo
+    } else if mean > hi {
+        hi
+    } else {
+        mean
+    }
 }
 
 /// Inverse-variance pooling and Cochran's Q, in two passes (the second for Q, around the final
@@ -91,17 +109,20 @@ pub(crate) fn fixed_core(
         return Err(Error::Empty);
     }
     let y0 = y(0);
+    let (mut lo, mut hi) = (y0, y0);
     let mut sw = NeumaierSum::default();
     let mut swy = NeumaierSum::default();
     for i in 0..k {
         let (yi, vi) = (y(i), v(i));
         check_study(i, yi, vi)?;
+        lo = lo.min(yi);
+        hi = hi.max(yi);
         let w = 1.0 / vi;
         sw.add(w);
         swy.add(w * (yi - y0));
     }
     let sum_w = sw.value();
-    let estimate = y0 + swy.value() / sum_w;
+    let estimate = within(y0 + swy.value() / sum_w, lo, hi);
     let inv_sum_w = 1.0 / sum_w;
     let mut q = NeumaierSum::default();
     let mut pairs = NeumaierSum::default();
