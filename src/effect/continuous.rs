@@ -203,7 +203,11 @@ impl StandardizedMeanDifference {
     pub fn cohens_d(&self) -> f64 {
         let (a, b) = (&self.arm1, &self.arm2);
         let df = a.n + b.n - 2.0;
-        let s = (((a.n - 1.0) * a.sd * a.sd + (b.n - 1.0) * b.sd * b.sd) / df).sqrt();
+        // s = sqrt(((n1 - 1) sd1^2 + (n2 - 1) sd2^2) / (N - 2)), scaled by the larger SD so
+        // that squaring neither overflows (SD > 1e154) nor underflows (SD < 1e-154) to a wrong d
+        let big = a.sd.max(b.sd);
+        let (r1, r2) = (a.sd / big, b.sd / big);
+        let s = big * ((a.n - 1.0) / df * r1 * r1 + (b.n - 1.0) / df * r2 * r2).sqrt();
         (a.mean - b.mean) / s
     }
 
