@@ -352,9 +352,14 @@ impl PrePostMeanDifference {
         Ok(())
     }
 
+    /// `(sd_pre^2 + sd_post^2 - 2 r sd_pre sd_post) / n`, evaluated as the algebraically equal
+    /// `((sd_pre - sd_post)^2 + 2 (1 - r) sd_pre sd_post) / n`: a sum of non-negative terms, so
+    /// it keeps full precision as r approaches 1 (the textbook form cancels: at r = 1 - 1e-12
+    /// with equal SDs it keeps 4 digits) and cannot turn into `inf - inf = NaN` for huge SDs.
     fn variance(&self) -> f64 {
         let d = &self.data;
-        (d.sd_pre * d.sd_pre + d.sd_post * d.sd_post - 2.0 * self.r * d.sd_pre * d.sd_post) / d.n
+        let diff = d.sd_pre - d.sd_post;
+        (diff * diff + 2.0 * (1.0 - self.r) * d.sd_pre * d.sd_post) / d.n
     }
 }
 
