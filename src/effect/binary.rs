@@ -1,7 +1,7 @@
 //! Dichotomous outcomes from 2x2 tables: the log odds ratio.
 
 use super::{Effect, EffectSize, Exclusion, Scale, StudyEffect};
-use crate::error::{count, field_err, finite, Problem, Result};
+use crate::error::{count, field_err, Problem, Result};
 
 /// A 2x2 table in RevMan's layout: events and totals in the experimental arm (1) and the
 /// control arm (2).
@@ -203,7 +203,9 @@ impl EffectSize for LogOddsRatio {
     }
     fn effect(&self) -> Result<StudyEffect> {
         self.table.check()?;
-        finite("continuity correction", self.correction.value)?;
+        // re-checked in full: a correction that bypassed ContinuityCorrection::new (through
+        // deserialization or a struct literal) must not subtract from the cells
+        crate::error::positive("continuity correction", self.correction.value)?;
         if let Some(why) = self.table.exclusion() {
             return Ok(StudyEffect::Excluded(why));
         }
