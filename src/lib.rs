@@ -39,6 +39,7 @@
 #![warn(missing_docs)]
 
 pub mod batch;
+pub mod catalogue;
 pub mod effect;
 pub mod error;
 pub mod heterogeneity;
