@@ -100,3 +100,62 @@ impl From<ConfidenceLevel> for f64 {
         c.level
     }
 }
+
+/// Two-sided p-value of a Student t statistic on `df` degrees of freedom,
+/// `p = 2 P(T_df >= |t|) = I_(df / (df + t^2))(df/2, 1/2)` (the regularized incomplete beta
+/// function, computed directly rather than as `1 - cdf`).
+///
+/// # Example
+/// ```
+/// // 2 * pt(-2.5, 7) in R = 0.040992218585752874
+/// let p = metapool::inference::student_t_two_sided_p(2.5, 7.0);
+/// assert!((p - 0.040992218585752874).abs() < 1e-15);
+/// ```
+pub fn student_t_two_sided_p(t: f64, df: f64) -> f64 {
+    statrs::function::beta::beta_reg(df / 2.0, 0.5, df / (df + t * t))
+}
+
+/// Quantile of Student's t distribution with `df` degrees of freedom, for `0 < p < 1`:
+/// statrs' inverse incomplete beta refined by Newton steps on the exact cdf.
+///
+/// # Example
+/// ```
+/// // qt(0.975, 7) in R = 2.364624251592785
+/// let q = metapool::inference::student_t_quantile(0.975, 7.0);
+/// assert!((q - 2.3646242515927844).abs() < 1e-14);
+/// ```
+pub fn student_t_quantile(p: f64, df: f64) -> f64 {
+    use statrs::distribution::{Continuous, StudentsT};
+    let dist = StudentsT::new(0.0, 1.0, df).expect("df > 0");
+    let mut t = dist.inverse_cdf(p);
+    for _ in 0..4 {
+        // lower tail at t, computed without cancellation on the side of p
+        let tail = 0.5 * student_t_two_sided_p(t, df);
+        let cdf = if t <= 0.0 { tail } else { 1.0 - tail };
+        let step = (cdf - p) / dist.pdf(t);
+        if !step.is_finite() {
+            break;
+        }
+        t -= step;
+        if step.abs() <= 1e-16 * t.abs().max(1.0) {
+            break;
+        }
+    }
+    t
+}
+
+/// Lower-tail probability of the chi-square distribution, `P(X <= q) = P(df/2, q/2)` (the
+/// regularized lower incomplete gamma function); 0 for `q <= 0`.
+///
+/// # Example
+/// ```
+/// // pchisq(0.45493642311957283, 1) = 0.5
+/// let p = metapool::inference::chi_square_cdf(0.45493642311957283, 1.0);
+/// assert!((p - 0.5).abs() < 1e-14);
+/// ```
+pub fn chi_square_cdf(q: f64, df: f64) -> f64 {
+    if q <= 0.0 {
+        return 0.0;
+    }
+    statrs::function::gamma::gamma_lr(df / 2.0, q / 2.0)
+}

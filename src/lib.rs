@@ -34,6 +34,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bias;
 pub mod effect;
 pub mod error;
 pub mod heterogeneity;
@@ -41,6 +42,7 @@ pub mod inference;
 pub mod numeric;
 pub mod pool;
 pub mod report;
+pub mod sensitivity;
 
 pub use effect::{
     Arm, ContinuityCorrection, CorrectionRule, Effect, EffectSet, EffectSize, Exclusion, Generic,
@@ -52,5 +54,5 @@ pub use heterogeneity::Heterogeneity;
 pub use inference::ConfidenceLevel;
 pub use pool::{
     FixedMethod, FixedModel, Interval, MantelHaenszel, Model, ModelChoice, ModelRule, Pooled,
-    RandomModel, Selection, Tau2Estimator,
+    Pooler, RandomModel, Selection, Tau2Estimator,
 };

@@ -263,6 +263,39 @@ impl EffectSet {
         })
     }
 
+    /// The number of studies in the original input: included plus excluded.
+    pub fn input_len(&self) -> usize {
+        self.effects.len() + self.excluded.len()
+    }
+
+    /// The subset of included effects at positions `idx` (indices into [`EffectSet::effects`],
+    /// in the order given), keeping their input positions, the excluded list and the scale.
+    /// `idx` must be non-empty and in range (checked by the callers inside the crate).
+    pub(crate) fn subset(&self, idx: &[usize]) -> EffectSet {
+        EffectSet {
+            effects: idx.iter().map(|&i| self.effects[i]).collect(),
+            included: idx.iter().map(|&i| self.included[i]).collect(),
+            excluded: self.excluded.clone(),
+            scale: self.scale,
+        }
+    }
+
+    /// These effects followed by `extra` effects, which get input positions after the
+    /// original input (`input_len()`, `input_len() + 1`, ...): used for trim-and-fill.
+    pub(crate) fn extended(&self, extra: &[Effect]) -> EffectSet {
+        let n = self.input_len();
+        let mut effects = self.effects.clone();
+        effects.extend_from_slice(extra);
+        let mut included = self.included.clone();
+        included.extend(n..n + extra.len());
+        EffectSet {
+            effects,
+            included,
+            excluded: self.excluded.clone(),
+            scale: self.scale,
+        }
+    }
+
     /// The included effects, in input order.
     pub fn effects(&self) -> &[Effect] {
         &self.effects

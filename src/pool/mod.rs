@@ -3,12 +3,16 @@
 
 mod core;
 mod fixed;
+mod pooler;
 mod random;
+mod regression;
 mod rule;
 
 pub(crate) use self::core::{fixed_core, weighted_core, FixedCore};
 pub use fixed::{FixedModel, MantelHaenszel};
+pub use pooler::Pooler;
 pub use random::{RandomModel, Tau2Estimator};
+pub(crate) use regression::weighted_least_squares;
 pub use rule::{ModelChoice, ModelRule, Selection};
 
 use crate::effect::{EffectSet, Exclusion, Scale};
