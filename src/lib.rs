@@ -40,6 +40,7 @@ pub mod error;
 pub mod heterogeneity;
 pub mod inference;
 pub mod numeric;
+pub mod plot;
 pub mod pool;
 pub mod report;
 pub mod sensitivity;
