@@ -4,9 +4,7 @@
 
 use crate::effect::{Effect, EffectSet};
 use crate::error::{Error, Result};
-use crate::inference::{
-    normal_two_sided_p, student_t_quantile, student_t_two_sided_p, ConfidenceLevel,
-};
+use crate::inference::{normal_two_sided_p, ConfidenceLevel};
 use crate::numeric::NeumaierSum;
 use crate::pool::{weighted_least_squares, Interval, Pooled, Pooler};
 
@@ -160,6 +158,35 @@ pub fn regression_test(set: &EffectSet, model: EggerModel) -> Result<RegressionT
         }
     }
     Ok(out)
+}
+
+/// Two-sided p-value of a Student t statistic, `2 P(T_df >= |t|) = I_(df/(df+t^2))(df/2, 1/2)`.
+fn student_t_two_sided_p(t: f64, df: f64) -> f64 {
+    statrs::function::beta::beta_reg(df / 2.0, 0.5, df / (df + t * t))
+}
+
+/// Student t quantile: statrs' inverse cdf polished by Newton steps on the exact tail
+/// (`qt(0.975, 7)` = 2.3646242515927844 is reproduced to 1e-15; see the unit test).
+fn student_t_quantile(p: f64, df: f64) -> f64 {
+    use statrs::distribution::{Continuous, ContinuousCDF, StudentsT};
+    let dist = match StudentsT::new(0.0, 1.0, df) {
+        Ok(d) => d,
+        Err(_) => return f64::NAN,
+    };
+    let mut t = dist.inverse_cdf(p);
+    for _ in 0..8 {
+        let tail = 0.5 * student_t_two_sided_p(t, df);
+        let cdf = if t <= 0.0 { tail } else { 1.0 - tail };
+        let step = (cdf - p) / dist.pdf(t);
+        if !step.is_finite() {
+            break;
+        }
+        t -= step;
+        if step.abs() <= 1e-16 * t.abs().max(1.0) {
+            break;
+        }
+    }
+    t
 }
 
 /// How the rank test's p-value was computed.
@@ -614,6 +641,14 @@ fn round_half_even(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn student_t_matches_r() {
+        // R: 2 * pt(-2.5, 7) = 0.040992218585752874, qt(0.975, 7) = 2.3646242515927844
+        assert!((student_t_two_sided_p(2.5, 7.0) / 0.040992218585752874 - 1.0).abs() < 1e-14);
+        assert!((student_t_quantile(0.975, 7.0) / 2.3646242515927844 - 1.0).abs() < 1e-15);
+        assert!((student_t_quantile(0.975, 1.0) / 12.706204736174694 - 1.0).abs() < 1e-14);
+    }
 
     #[test]
     fn round_half_even_matches_r() {

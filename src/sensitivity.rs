@@ -8,7 +8,6 @@
 
 use crate::effect::EffectSet;
 use crate::error::{Error, Problem, Result};
-use crate::inference::chi_square_cdf;
 use crate::numeric::NeumaierSum;
 use crate::pool::{Pooled, Pooler};
 
@@ -300,7 +299,8 @@ pub fn influence(pooler: &Pooler, set: &EffectSet) -> Result<Influence> {
         let cov_r = var_del / var_mu;
         let flags = InfluenceFlags {
             dffits: dffits.abs() > dffits_cut,
-            cook_d: chi_square_cdf(cook_d, p) > 0.5,
+            // pchisq(D, p) > 0.5, the lower regularized incomplete gamma P(p/2, D/2)
+            cook_d: cook_d > 0.0 && statrs::function::gamma::gamma_lr(p / 2.0, cook_d / 2.0) > 0.5,
             hat: hat > hat_cut,
             dfbetas: dfbetas.abs() > 1.0,
         };
