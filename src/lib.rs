@@ -34,6 +34,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod batch;
 pub mod bias;
 pub mod effect;
 pub mod error;
@@ -44,6 +45,7 @@ pub mod plot;
 pub mod pool;
 pub mod report;
 pub mod sensitivity;
+mod tails;
 
 pub use effect::{
     Arm, ContinuityCorrection, CorrectionRule, Effect, EffectSet, EffectSize, Exclusion, Generic,

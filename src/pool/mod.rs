@@ -8,7 +8,7 @@ mod random;
 mod regression;
 mod rule;
 
-pub(crate) use self::core::{fixed_core, weighted_core, FixedCore};
+pub(crate) use self::core::{check_study, fixed_core, weighted_core, FixedCore};
 pub use fixed::{FixedModel, MantelHaenszel};
 pub use pooler::Pooler;
 pub use random::{RandomModel, Tau2Estimator};
