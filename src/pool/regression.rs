@@ -230,11 +230,38 @@ fn weights(v: &[f64], tau2: f64) -> Vec<f64> {
     v.iter().map(|vi| 1.0 / (vi + tau2)).collect()
 }
 
-/// metafor's control defaults for `rma.uni`: Fisher-scoring threshold, iterations, and the
-/// tolerance of the check of the likelihood at tau² = 0.
-const THRESHOLD: f64 = 1e-5;
-const MAX_ITERATIONS: usize = 100;
-const LL0_TOLERANCE: f64 = 1.220703125e-4; // .Machine$double.eps^0.25
+/// Iteration settings for the iterative regression estimators, metafor's `control` of
+/// `rma.uni` (the regression test re-fits with the model's control, as metafor's `regtest` does).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct RegressionControl {
+    /// Fisher scoring stops when the change in tau² is at most this (metafor `threshold`).
+    pub threshold: f64,
+    /// Tolerance of the root search and of the log-likelihood check at 0 (metafor `tol`).
+    pub tolerance: f64,
+    /// Most Fisher-scoring steps / root-search evaluations (metafor `maxiter`).
+    pub max_iterations: usize,
+    /// Fisher-scoring step multiplier (metafor `stepadj`).
+    pub step_adjustment: f64,
+    /// Starting value of Fisher scoring and of Sidik-Jonkman (metafor `tau2.init`).
+    pub tau2_init: Option<f64>,
+    /// Upper end of the root search (metafor `tau2.max`, at least 10 mad(y)^2).
+    #[allow(dead_code)]
+    pub tau2_max: Option<f64>,
+}
+
+impl Default for RegressionControl {
+    /// metafor 3.8's defaults: threshold 1e-5, tol eps^(1/4), 100 iterations, step 1.
+    fn default() -> Self {
+        RegressionControl {
+            threshold: 1e-5,
+            tolerance: f64::EPSILON.powf(0.25),
+            max_iterations: 100,
+            step_adjustment: 1.0,
+            tau2_init: None,
+            tau2_max: None,
+        }
+    }
+}
 
 /// tau² of a meta-regression of `y` on `[1, x]` (p = 2) as metafor's `rma.uni(mods = x)`
 /// estimates it, truncated at 0. With `W = diag(w)`, `P = W - W X (X'WX)^-1 X'W`:
@@ -248,8 +275,9 @@ const LL0_TOLERANCE: f64 = 1.220703125e-4; // .Machine$double.eps^0.25
 ///      ML   tau2 += (y'PPy - sum w) / sum w^2
 ///      REML tau2 += (y'PPy - tr P) / tr PP
 ///      EB   tau2 += (k/(k - p) y'Py - k) / sum w
-///      step halved while tau2 < 0; stop when |change| <= 1e-5 (at most 100 steps);
-///      ML/REML: tau2 = 0 if the log-likelihood at 0 beats the estimate by more than eps^(1/4)
+///      step times stepadj, halved while tau2 < 0; stop when |change| <= threshold (1e-5),
+///      at most maxiter (100) steps; ML/REML: tau2 = 0 if the log-likelihood at 0 beats the
+///      estimate by more than tol (eps^(1/4)); a given tau2.init replaces the start (and SJ's t0)
 /// ```
 /// Source: metafor 3.8 `rma.uni` (Viechtbauer 2010; Raudenbush 2009).
 pub(crate) fn regression_tau2(
@@ -257,6 +285,7 @@ pub(crate) fn regression_tau2(
     y: &[f64],
     v: &[f64],
     x: &[f64],
+    control: &RegressionControl,
 ) -> Result<f64> {
     let k = y.len();
     let kf = k as f64;
@@ -281,13 +310,21 @@ pub(crate) fn regression_tau2(
         }
         RegressionTau2::SidikJonkman => {
             let mean = y.iter().sum::<f64>() / kf;
-            let t0 = y.iter().map(|yi| (yi - mean) * (yi - mean)).sum::<f64>() / kf;
+            let t0 = control
+                .tau2_init
+                .unwrap_or_else(|| y.iter().map(|yi| (yi - mean) * (yi - mean)).sum::<f64>() / kf);
             let pr = Projection::new(y, x, weights(v, t0))?;
             t0 * pr.rss() / df
         }
         RegressionTau2::MaximumLikelihood
         | RegressionTau2::RestrictedMaximumLikelihood
-        | RegressionTau2::EmpiricalBayes => fisher_scoring(method, y, v, x, hedges()?.max(0.0))?,
+        | RegressionTau2::EmpiricalBayes => {
+            let start = match control.tau2_init {
+                Some(t) => t,
+                None => hedges()?.max(0.0),
+            };
+            fisher_scoring(method, y, v, x, start, control)?
+        }
     };
     if !tau2.is_finite() {
         return Err(Error::NonFinite {
@@ -303,13 +340,14 @@ fn fisher_scoring(
     v: &[f64],
     x: &[f64],
     start: f64,
+    control: &RegressionControl,
 ) -> Result<f64> {
     let k = y.len();
     let (kf, df) = (k as f64, (k - P) as f64);
     let mut tau2 = start;
     let mut change = f64::INFINITY;
     let mut iterations = 0;
-    while change > THRESHOLD {
+    while change > control.threshold {
         iterations += 1;
         let pr = Projection::new(y, x, weights(v, tau2))?;
         let mut adj = match method {
@@ -322,6 +360,7 @@ fn fisher_scoring(
             }
             _ => (pr.rss() * kf / df - kf) / pr.sum_w,
         };
+        adj *= control.step_adjustment;
         if adj.is_nan() {
             adj = 0.0;
         }
@@ -332,10 +371,10 @@ fn fisher_scoring(
         tau2 += adj;
         change = (old - tau2).abs();
         // metafor gives up after the 100th step, even if that step converged
-        if iterations > MAX_ITERATIONS {
+        if iterations > control.max_iterations {
             return Err(Error::NotConverged {
                 method: "Fisher scoring for the meta-regression tau2",
-                iterations: MAX_ITERATIONS,
+                iterations: control.max_iterations,
                 last_change: change,
             });
         }
@@ -356,7 +395,7 @@ fn fisher_scoring(
                     - 0.5 * pr.rss()
             })
         };
-        if ll(0.0)? - ll(tau2)? > LL0_TOLERANCE && tau2 > THRESHOLD {
+        if ll(0.0)? - ll(tau2)? > control.tolerance && tau2 > control.threshold {
             tau2 = 0.0;
         }
     }
@@ -380,7 +419,7 @@ pub(crate) fn fit_regression(
             // the moderator must vary (checked with fixed-effect weights first, as metafor
             // checks the design with lm before fitting)
             weighted_least_squares(y, v, x, 0.0)?;
-            let tau2 = regression_tau2(method, y, v, x)?;
+            let tau2 = regression_tau2(method, y, v, x, &RegressionControl::default())?;
             weighted_least_squares(y, v, x, tau2)
         }
     }
@@ -429,7 +468,8 @@ mod tests {
                     "EB" => RegressionTau2::EmpiricalBayes,
                     _ => continue,
                 };
-                let tau2 = regression_tau2(method, &y, &v, &x).unwrap();
+                let tau2 =
+                    regression_tau2(method, &y, &v, &x, &RegressionControl::default()).unwrap();
                 let fit = weighted_least_squares(&y, &v, &x, tau2).unwrap();
                 let name = format!("{}/{}", d["name"], r["method"]);
                 for (what, got, want) in [
