@@ -64,8 +64,11 @@ impl Checker {
     }
 }
 
-/// The pooler for a metafor method, or None when the crate does not have it yet.
-fn pooler(method: &str) -> Option<Pooler> {
+/// The pooler for a metafor method and test, or None when the crate does not have it yet.
+fn pooler(method: &str, test: &str) -> Option<Pooler> {
+    if test != "z" {
+        return None;
+    }
     match method {
         "FE" => Some(FixedModel::default().into()),
         "DL" => Some(RandomModel::default().into()),
@@ -213,12 +216,13 @@ fn every_number_matches_metafor() {
 
         for a in d["analyses"].as_array().unwrap() {
             let m = a["method"].as_str().unwrap();
-            let Some(pooler) = pooler(m) else {
-                skipped.push(format!("{name}/{m}"));
+            let test = a["test"].as_str().unwrap();
+            let Some(pooler) = pooler(m, test) else {
+                skipped.push(format!("{name}/{m}/{test}"));
                 continue;
             };
             analyses += 1;
-            let tag = format!("{name}/{m}");
+            let tag = format!("{name}/{m}/{test}");
             let full = pooler.pool(&set).unwrap();
             check_fit(&mut c, &format!("{tag}.fit"), &full, &a["fit"]);
 
