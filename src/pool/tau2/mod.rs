@@ -26,6 +26,7 @@
 //! (1986); Hedges (1983); Hunter & Schmidt (1990); Sidik & Jonkman (2005); Viechtbauer (2005,
 //! 2021); Morris (1983); Paule & Mandel (1982); DerSimonian & Kacker (2007).
 
+pub(crate) mod grouped;
 pub(crate) mod likelihood;
 pub(crate) mod moment;
 pub(crate) mod paule_mandel;
@@ -228,6 +229,10 @@ pub enum Tau2Stop {
     },
     /// One study: tau² = 0 by definition (metafor's `k = 1` rule).
     SingleStudy,
+    /// A moderator model with as many coefficients as studies (for the common-tau² subgroup
+    /// model: every subgroup a single study), so no residual degrees of freedom: tau² = 0 by
+    /// definition (metafor refuses to fit such a model).
+    Saturated,
 }
 
 /// A tau² estimate with its standard error and how it was computed (argmin-style report).
