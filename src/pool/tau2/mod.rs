@@ -26,6 +26,7 @@
 //! (1986); Hedges (1983); Hunter & Schmidt (1990); Sidik & Jonkman (2005); Viechtbauer (2005,
 //! 2021); Morris (1983); Paule & Mandel (1982); DerSimonian & Kacker (2007).
 
+pub(crate) mod design;
 pub(crate) mod grouped;
 pub(crate) mod likelihood;
 pub(crate) mod moment;
@@ -278,18 +279,19 @@ where
             stop: Tau2Stop::SingleStudy,
         });
     }
+    let d = design::Intercept { k, y, v };
     let fit = match estimator {
-        Tau2Estimator::DerSimonianLaird => moment::dersimonian_laird(k, y, v)?,
-        Tau2Estimator::Hedges => moment::hedges(k, y, v),
-        Tau2Estimator::HunterSchmidt => moment::hunter_schmidt(k, y, v, false),
-        Tau2Estimator::HunterSchmidtSmallSample => moment::hunter_schmidt(k, y, v, true),
-        Tau2Estimator::SidikJonkman => moment::sidik_jonkman(k, y, v, control),
+        Tau2Estimator::DerSimonianLaird => moment::dersimonian_laird(&d)?,
+        Tau2Estimator::Hedges => moment::hedges(&d),
+        Tau2Estimator::HunterSchmidt => moment::hunter_schmidt(&d, false),
+        Tau2Estimator::HunterSchmidtSmallSample => moment::hunter_schmidt(&d, true),
+        Tau2Estimator::SidikJonkman => moment::sidik_jonkman(&d, control),
         Tau2Estimator::DerSimonianLairdTwoStep => moment::dersimonian_laird_two_step(k, y, v)?,
         Tau2Estimator::MaximumLikelihood
         | Tau2Estimator::RestrictedMaximumLikelihood
-        | Tau2Estimator::EmpiricalBayes => likelihood::fisher_scoring(estimator, k, y, v, control)?,
+        | Tau2Estimator::EmpiricalBayes => likelihood::fisher_scoring(estimator, &d, control)?,
         Tau2Estimator::PauleMandel | Tau2Estimator::PauleMandelMedian => {
-            paule_mandel::paule_mandel(estimator, k, y, v, control)?
+            paule_mandel::paule_mandel(estimator, &d, control)?
         }
         Tau2Estimator::GeneralizedQ => {
             return Err(Error::Undefined {
