@@ -22,6 +22,13 @@
 //!   PM   RSS(tau2) = k - 1;  PMM  RSS(tau2) = qchisq(0.5, k - 1)
 //!                                                       se = sqrt(2 k^2 / (k-1)) / S
 //! ```
+//! The same estimators (all but DL2 and GENQ) serve the common-tau² subgroup model
+//! (`SubgroupModel::RandomCommon`, metafor `rma(yi, vi, mods = ~ factor(g))`) with `p`
+//! subgroup means: `k - 1` becomes `k - p`, and `P = diag(P_g)`, `P_g = W_g - w_g w_g' / S_g`,
+//! is block diagonal, so every sum above is a sum of per-subgroup sums (and the REML
+//! log-likelihood's `ln S` becomes `sum_g ln S_g`). Each estimator is written once over a
+//! design (`design::Design`: the intercept-only model or `grouped::Grouped`).
+//!
 //! Sources: metafor 3.8 `rma.uni` documentation and its `control` defaults; DerSimonian & Laird
 //! (1986); Hedges (1983); Hunter & Schmidt (1990); Sidik & Jonkman (2005); Viechtbauer (2005,
 //! 2021); Morris (1983); Paule & Mandel (1982); DerSimonian & Kacker (2007).
