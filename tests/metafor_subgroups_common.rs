@@ -3,7 +3,8 @@
 //! with moderators, against `fixtures/metafor/subgroups_common.json` (written by
 //! `fixtures/metafor/generate_subgroups_common.R`): tau², its standard error, QM and its p-value,
 //! QE and its p-value, I², H², the subgroup means with their standard errors, z, p and CI, and
-//! the number of iterations (Fisher scoring steps; uniroot's evaluations for PM/PMM).
+//! the number of iterations (Fisher scoring steps; uniroot's evaluations for PM/PMM), and
+//! whether metafor's `ll0check` set the ML/REML estimate to 0 (two data sets where it does).
 //!
 //! Tolerance: 1e-10 relative for the closed forms (DL, HE, HS, HSk, SJ), 1e-8 relative for the
 //! iterative estimators (ML, REML, EB, PM, PMM; metafor stops them at its own threshold, so
@@ -143,9 +144,20 @@ fn common_tau2_subgroups_match_metafor_for_every_estimator() {
                 "{name} {method}: iterations {} vs metafor {iterations}",
                 fit.iterations
             );
+            let reset = f["ll0_reset"].as_bool().unwrap();
+            assert_eq!(
+                matches!(fit.stop, Tau2Stop::ResetToZero { .. }),
+                reset,
+                "{name} {method}: {:?}, metafor ll0check reset {reset}",
+                fit.stop
+            );
             match fit.stop {
                 Tau2Stop::ClosedForm { .. } => assert!(!iterative),
                 Tau2Stop::Converged { last_change } => assert!(last_change <= 1e-5),
+                Tau2Stop::ResetToZero {
+                    converged_at,
+                    loglik_gain,
+                } => assert!(converged_at > 1e-5 && loglik_gain > 0.0),
                 Tau2Stop::Root { .. } | Tau2Stop::AtLowerBound => {
                     assert!(matches!(method, "PM" | "PMM"))
                 }
@@ -154,7 +166,7 @@ fn common_tau2_subgroups_match_metafor_for_every_estimator() {
             fits += 1;
         }
     }
-    assert_eq!(fits, 3 * 10);
+    assert_eq!(fits, 5 * 10);
     for (method, (rel, at, n, rel_np, at_np)) in &worst.0 {
         eprintln!(
             "{method}: {n} numbers, max relative difference {rel:.3e} ({at}); without p-values \
