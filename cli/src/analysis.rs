@@ -343,7 +343,9 @@ pub fn run(s: &Settings, g: &Group, with_subgroups: bool) -> Result<Outcome, Ana
 fn run_subgroups(s: &Settings, g: &Group, choice: ModelChoice) -> Result<Subgroups, AnalysisError> {
     let mut fits = Vec::with_capacity(g.subgroup_names.len());
     for (index, name) in g.subgroup_names.iter().enumerate() {
-        let members: Vec<usize> = (0..g.len()).filter(|&i| g.subgroup_of[i] == index).collect();
+        let members: Vec<usize> = (0..g.len())
+            .filter(|&i| g.subgroup_of[i] == index)
+            .collect();
         let studies = g.studies.subset(&members);
         let line_of = |i: usize| g.lines[members[i]];
         let lib = |e: metapool::Error| {

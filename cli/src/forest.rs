@@ -78,11 +78,7 @@ impl ForestSink {
 impl Sink for ForestSink {
     fn analysis(&mut self, g: &Group, o: &Result<Outcome, AnalysisError>) -> io::Result<()> {
         if let Ok(o) = o {
-            let title = if self.with_id {
-                Some(g.id())
-            } else {
-                None
-            };
+            let title = if self.with_id { Some(g.id()) } else { None };
             let svg = render(&self.settings, g, o, title.as_deref(), self.digits);
             std::fs::write(self.path_for(g), svg)?;
         }
@@ -150,9 +146,8 @@ impl Axis {
                     }
                 }
                 let ticks = if inside.len() > 9 {
-                    let decades: Vec<i32> = (-12..=12)
-                        .filter(|&k| within(10f64.powi(k).ln()))
-                        .collect();
+                    let decades: Vec<i32> =
+                        (-12..=12).filter(|&k| within(10f64.powi(k).ln())).collect();
                     let every = decades.len().div_ceil(7).max(1) as i32;
                     decades
                         .into_iter()
@@ -335,7 +330,14 @@ pub fn render(s: &Settings, g: &Group, o: &Outcome, title: Option<&str>, digits:
                     "",
                     &format!("{:.1}%", r.weight.unwrap_or(0.0)),
                 );
-                text(body, CI_RIGHT, y, "end", "", &ci_text(s.scale, e, a, b, digits));
+                text(
+                    body,
+                    CI_RIGHT,
+                    y,
+                    "end",
+                    "",
+                    &ci_text(s.scale, e, a, b, digits),
+                );
             }
             _ => text(body, CI_RIGHT, y, "end", "", "Not estimable"),
         }
@@ -356,7 +358,14 @@ pub fn render(s: &Settings, g: &Group, o: &Outcome, title: Option<&str>, digits:
             cy - 6.0,
             cy + 6.0
         );
-        text(body, WEIGHT_RIGHT, y, "end", extra, &format!("{weight:.1}%"));
+        text(
+            body,
+            WEIGHT_RIGHT,
+            y,
+            "end",
+            extra,
+            &format!("{weight:.1}%"),
+        );
         text(
             body,
             CI_RIGHT,
@@ -391,9 +400,23 @@ pub fn render(s: &Settings, g: &Group, o: &Outcome, title: Option<&str>, digits:
                     y += ROW;
                 }
                 let w: f64 = f.members.iter().filter_map(|&i| rows[i].weight).sum();
-                diamond(&mut body, &format!("Subtotal ({level}% CI)"), &f.fit, w, y, false);
+                diamond(
+                    &mut body,
+                    &format!("Subtotal ({level}% CI)"),
+                    &f.fit,
+                    w,
+                    y,
+                    false,
+                );
                 y += ROW - 4.0;
-                text(&mut body, 20.0, y, "start", small, &heterogeneity_text(&f.fit, digits));
+                text(
+                    &mut body,
+                    20.0,
+                    y,
+                    "start",
+                    small,
+                    &heterogeneity_text(&f.fit, digits),
+                );
                 y += ROW - 6.0;
                 text(&mut body, 20.0, y, "start", small, &overall_text(&f.fit));
                 y += ROW + 4.0;
@@ -401,12 +424,33 @@ pub fn render(s: &Settings, g: &Group, o: &Outcome, title: Option<&str>, digits:
         }
     }
     let pooled_y = y;
-    diamond(&mut body, &format!("Total ({level}% CI)"), &o.main.pooled, 100.0, y, true);
+    diamond(
+        &mut body,
+        &format!("Total ({level}% CI)"),
+        &o.main.pooled,
+        100.0,
+        y,
+        true,
+    );
     let rows_bottom = y + 6.0;
     y += ROW - 4.0;
-    text(&mut body, 10.0, y, "start", small, &heterogeneity_text(&o.main.pooled, digits));
+    text(
+        &mut body,
+        10.0,
+        y,
+        "start",
+        small,
+        &heterogeneity_text(&o.main.pooled, digits),
+    );
     y += ROW - 6.0;
-    text(&mut body, 10.0, y, "start", small, &overall_text(&o.main.pooled));
+    text(
+        &mut body,
+        10.0,
+        y,
+        "start",
+        small,
+        &overall_text(&o.main.pooled),
+    );
     if let Some(sg) = &o.subgroups {
         y += ROW - 6.0;
         let t = &sg.test;
@@ -491,9 +535,23 @@ pub fn render(s: &Settings, g: &Group, o: &Outcome, title: Option<&str>, digits:
         ),
         None => heading,
     };
-    text(&mut head, 10.0, 16.0, "start", r#" font-weight="bold""#, &heading);
+    text(
+        &mut head,
+        10.0,
+        16.0,
+        "start",
+        r#" font-weight="bold""#,
+        &heading,
+    );
     let hy = 36.0;
-    text(&mut head, 10.0, hy, "start", r#" font-weight="bold""#, "Study");
+    text(
+        &mut head,
+        10.0,
+        hy,
+        "start",
+        r#" font-weight="bold""#,
+        "Study",
+    );
     text(
         &mut head,
         (PLOT_LEFT + PLOT_RIGHT) / 2.0,
@@ -502,7 +560,14 @@ pub fn render(s: &Settings, g: &Group, o: &Outcome, title: Option<&str>, digits:
         r#" font-weight="bold""#,
         &format!("{} [{level}% CI]", s.measure.name()),
     );
-    text(&mut head, WEIGHT_RIGHT, hy, "end", r#" font-weight="bold""#, "Weight");
+    text(
+        &mut head,
+        WEIGHT_RIGHT,
+        hy,
+        "end",
+        r#" font-weight="bold""#,
+        "Weight",
+    );
     text(
         &mut head,
         CI_RIGHT,

@@ -97,7 +97,10 @@ impl Layout {
         }
         let named = |what: &str, name: &str| -> Result<usize, InputError> {
             find(name).ok_or_else(|| {
-                InputError::at(1, format!("no column `{name}` (given by {what}) in the header"))
+                InputError::at(
+                    1,
+                    format!("no column `{name}` (given by {what}) in the header"),
+                )
             })
         };
         let by_col = by.map(|n| named("--by", n)).transpose()?;
@@ -324,11 +327,9 @@ impl<S: Sink> Runner<'_, S> {
             self.summary.failed += 1;
             if !self.opts.keep_going {
                 let what = match self.layout.by {
-                    Some(_) => format!(
-                        "analysis `{}` ({}): ",
-                        g.id(),
-                        crate::output::lines_text(g)
-                    ),
+                    Some(_) => {
+                        format!("analysis `{}` ({}): ", g.id(), crate::output::lines_text(g))
+                    }
                     None => String::new(),
                 };
                 return Err(Fatal::Input(InputError {
@@ -390,7 +391,10 @@ pub fn run<R: Read, S: Sink>(
             Some(c) => rec.get(c).map(|k| k.to_vec()).ok_or_else(|| {
                 InputError::at(
                     line,
-                    format!("the row has {} fields, too few for the --by column", rec.len()),
+                    format!(
+                        "the row has {} fields, too few for the --by column",
+                        rec.len()
+                    ),
                 )
             }),
         }
@@ -424,7 +428,10 @@ pub fn run<R: Read, S: Sink>(
                 Some(c) => rec.get(c).ok_or_else(|| {
                     InputError::at(
                         line,
-                        format!("the row has {} fields, too few for the --by column", rec.len()),
+                        format!(
+                            "the row has {} fields, too few for the --by column",
+                            rec.len()
+                        ),
                     )
                 })?,
             };

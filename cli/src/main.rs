@@ -99,7 +99,11 @@ fn pool(a: &PoolArgs) -> ExitCode {
             finish(r, || o.format.finish())
         }
     };
-    let name = if a.file == "-" { "<stdin>" } else { a.file.as_str() };
+    let name = if a.file == "-" {
+        "<stdin>"
+    } else {
+        a.file.as_str()
+    };
     match result {
         Ok(Ok(summary)) if summary.failed > 0 => fail(
             EXIT_INPUT,

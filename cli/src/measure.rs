@@ -243,7 +243,8 @@ pub fn resolve(measure: Measure, find: &dyn Fn(&str) -> Option<usize>) -> Result
             optional(&mut b.columns, CiLower, "ci_lower");
             optional(&mut b.columns, CiUpper, "ci_upper");
             let has = |s: Slot| b.columns.iter().any(|&(x, _)| x == s);
-            if !has(Se) && !(has(CiLower) && has(CiUpper)) {
+            let usable = has(Se) || (has(CiLower) && has(CiUpper));
+            if !usable {
                 return Err(
                     "--measure GENERIC needs a column `se`, or both `ci_lower` and `ci_upper`"
                         .to_string(),
@@ -356,9 +357,10 @@ impl Studies {
         // Required slots are present (the binding checked the columns, the reader the cells).
         let req = |s: Slot| get(s).unwrap_or(f64::NAN);
         match self {
-            Studies::Md(v) => {
-                v.push(MeanDifference::new(arm(req(M1), req(Sd1), req(N1)), arm(req(M2), req(Sd2), req(N2)))?)
-            }
+            Studies::Md(v) => v.push(MeanDifference::new(
+                arm(req(M1), req(Sd1), req(N1)),
+                arm(req(M2), req(Sd2), req(N2)),
+            )?),
             Studies::Smd(v) => {
                 let s = StandardizedMeanDifference::new(
                     arm(req(M1), req(Sd1), req(N1)),
@@ -405,13 +407,9 @@ impl Studies {
                 let g = match get(Se) {
                     Some(se) => Generic::from_se(req(Estimate), se, opts.generic_scale)?,
                     None => match (get(CiLower), get(CiUpper)) {
-                        (Some(lo), Some(hi)) => Generic::from_ci(
-                            req(Estimate),
-                            lo,
-                            hi,
-                            opts.level,
-                            opts.generic_scale,
-                        )?,
+                        (Some(lo), Some(hi)) => {
+                            Generic::from_ci(req(Estimate), lo, hi, opts.level, opts.generic_scale)?
+                        }
                         _ => {
                             return Err(FieldError {
                                 field: Some("se"),

@@ -259,11 +259,7 @@ fn analysis_json<'a>(
 ) -> AnalysisJson<'a> {
     let n = g.len();
     let scale = s.scale;
-    let subgroup_of = |i: usize| {
-        g.subgroup_of
-            .get(i)
-            .map(|&k| g.subgroup_names[k].as_str())
-    };
+    let subgroup_of = |i: usize| g.subgroup_of.get(i).map(|&k| g.subgroup_names[k].as_str());
     let mut a = AnalysisJson {
         id: with_id.then(|| g.id()),
         first_line: g.first_line,
@@ -402,9 +398,8 @@ pub struct CsvSink<'a, W: Write> {
 }
 
 const CSV_HEADER: &[&str] = &[
-    "id", "subgroup", "measure", "model", "method", "selected", "k", "estimate", "se",
-    "ci_lower", "ci_upper", "z", "p", "tau2", "tau", "i2", "h2", "q", "q_df", "q_p", "pi_lower",
-    "pi_upper",
+    "id", "subgroup", "measure", "model", "method", "selected", "k", "estimate", "se", "ci_lower",
+    "ci_upper", "z", "p", "tau2", "tau", "i2", "h2", "q", "q_df", "q_p", "pi_lower", "pi_upper",
 ];
 const CSV_RATIO: &[&str] = &["exp_estimate", "exp_ci_lower", "exp_ci_upper"];
 
@@ -600,12 +595,20 @@ pub fn heterogeneity_text(p: &Pooled, digits: usize) -> String {
 
 /// "Test for overall effect: Z = 3.40 (P = 0.0007)".
 pub fn overall_text(p: &Pooled) -> String {
-    format!("Test for overall effect: Z = {:.2} ({})", p.z.abs(), p_text(p.p))
+    format!(
+        "Test for overall effect: Z = {:.2} ({})",
+        p.z.abs(),
+        p_text(p.p)
+    )
 }
 
 /// Estimate and CI on the display scale: "-0.95 [-1.40, -0.50]".
 pub fn ci_text(scale: Scale, y: f64, lo: f64, hi: f64, digits: usize) -> String {
-    let (y, lo, hi) = (scale.to_display(y), scale.to_display(lo), scale.to_display(hi));
+    let (y, lo, hi) = (
+        scale.to_display(y),
+        scale.to_display(lo),
+        scale.to_display(hi),
+    );
     let f = |x: f64| num_text(scale, x, digits);
     format!("{} [{}, {}]", f(y), f(lo), f(hi))
 }
@@ -643,7 +646,11 @@ impl<W: Write> Sink for TableSink<'_, W> {
             }
             Ok(o) => o,
         };
-        let ratio = if s.scale == Scale::Log { " (ratio scale)" } else { "" };
+        let ratio = if s.scale == Scale::Log {
+            " (ratio scale)"
+        } else {
+            ""
+        };
         writeln!(
             out,
             "{title}: {}{ratio}, {}, {level}% CI",
@@ -670,12 +677,18 @@ impl<W: Write> Sink for TableSink<'_, W> {
         let name_w = (0..g.len())
             .map(|i| g.name(i).chars().count())
             .chain(g.subgroup_names.iter().map(|n| n.chars().count()))
-            .chain(std::iter::once(format!("Subtotal ({level}% CI)").chars().count()))
+            .chain(std::iter::once(
+                format!("Subtotal ({level}% CI)").chars().count(),
+            ))
             .max()
             .unwrap_or(5)
             .clamp(14, 40);
         let ci_head = format!("{} [{level}% CI]", "Estimate");
-        writeln!(out, "{:<name_w$}  {:>30}  {:>7}", "Study", ci_head, "Weight")?;
+        writeln!(
+            out,
+            "{:<name_w$}  {:>30}  {:>7}",
+            "Study", ci_head, "Weight"
+        )?;
         let study_line = |out: &mut W, i: usize| -> io::Result<()> {
             let r = &rows[i];
             let name: String = g.name(i).chars().take(name_w).collect();
@@ -686,12 +699,7 @@ impl<W: Write> Sink for TableSink<'_, W> {
                     ci_text(s.scale, y, lo, hi, d),
                     r.weight.unwrap_or(0.0)
                 ),
-                _ => writeln!(
-                    out,
-                    "{name:<name_w$}  {:>30}  {:>7}",
-                    "Not estimable",
-                    ""
-                ),
+                _ => writeln!(out, "{name:<name_w$}  {:>30}  {:>7}", "Not estimable", ""),
             }
         };
         let total_line = |out: &mut W, label: &str, p: &Pooled, w: f64| -> io::Result<()> {
@@ -735,12 +743,19 @@ impl<W: Write> Sink for TableSink<'_, W> {
                     p_text(p),
                     t.i2
                 )?,
-                None => writeln!(out, "Test for subgroup differences: not applicable (one subgroup)")?,
+                None => writeln!(
+                    out,
+                    "Test for subgroup differences: not applicable (one subgroup)"
+                )?,
             }
         }
         let excluded = o.set.excluded().len();
         if excluded > 0 {
-            writeln!(out, "{excluded} stud{} not estimable (excluded)", if excluded == 1 { "y" } else { "ies" })?;
+            writeln!(
+                out,
+                "{excluded} stud{} not estimable (excluded)",
+                if excluded == 1 { "y" } else { "ies" }
+            )?;
         }
         writeln!(out)
     }
