@@ -159,7 +159,7 @@ impl Layout {
         for &(slot, col) in &self.binding.columns {
             let optional = matches!(slot, Slot::R | Slot::Se | Slot::CiLower | Slot::CiUpper);
             let cell = match rec.get(col) {
-                Some(c) => c,
+                Some(c) => trim(c),
                 None => {
                     return Err(InputError {
                         line: Some(line),
@@ -249,6 +249,26 @@ pub struct ReadOptions<'a> {
     pub keep_going: bool,
 }
 
+/// A cell without leading and trailing ASCII whitespace (done here rather than by the CSV reader,
+/// whose trimming copies every record).
+fn trim(mut b: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = b {
+        if first.is_ascii_whitespace() {
+            b = rest;
+        } else {
+            break;
+        }
+    }
+    while let [rest @ .., last] = b {
+        if last.is_ascii_whitespace() {
+            b = rest;
+        } else {
+            break;
+        }
+    }
+    b
+}
+
 fn key_hash(key: &[u8]) -> u128 {
     // Two independent 64-bit hashes: a false "value appears again" needs a 128-bit collision.
     let mut a = std::collections::hash_map::DefaultHasher::new();
@@ -290,7 +310,7 @@ impl<S: Sink> Runner<'_, S> {
         let values = l.values(rec, line)?;
         let subgroup = match l.subgroup {
             Some(c) => {
-                let cell = rec.get(c).unwrap_or_default();
+                let cell = trim(rec.get(c).unwrap_or_default());
                 if cell.is_empty() {
                     return Err(InputError {
                         line: Some(line),
@@ -309,7 +329,7 @@ impl<S: Sink> Runner<'_, S> {
                 column: l.field_column(e.field),
                 reason: e.reason,
             })?;
-        g.note_study(l.study.and_then(|c| rec.get(c)), line, subgroup);
+        g.note_study(l.study.and_then(|c| rec.get(c)).map(trim), line, subgroup);
         Ok(())
     }
 
@@ -354,7 +374,6 @@ pub fn run<R: Read, S: Sink>(
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .trim(csv::Trim::All)
         .buffer_capacity(1 << 16)
         .from_reader(input);
     let mut rec = ByteRecord::new();
@@ -388,7 +407,7 @@ pub fn run<R: Read, S: Sink>(
     let key_of = |rec: &ByteRecord, line: u64| -> Result<Vec<u8>, InputError> {
         match by {
             None => Ok(Vec::new()),
-            Some(c) => rec.get(c).map(|k| k.to_vec()).ok_or_else(|| {
+            Some(c) => rec.get(c).map(|k| trim(k).to_vec()).ok_or_else(|| {
                 InputError::at(
                     line,
                     format!(
@@ -425,7 +444,7 @@ pub fn run<R: Read, S: Sink>(
             let line = line_of(&rec);
             let key = match by {
                 None => &[][..],
-                Some(c) => rec.get(c).ok_or_else(|| {
+                Some(c) => rec.get(c).map(trim).ok_or_else(|| {
                     InputError::at(
                         line,
                         format!(
