@@ -34,6 +34,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod batch;
 pub mod effect;
 pub mod error;
 pub mod heterogeneity;
@@ -41,6 +42,7 @@ pub mod inference;
 pub mod numeric;
 pub mod pool;
 pub mod report;
+mod tails;
 
 pub use effect::{
     Arm, ContinuityCorrection, CorrectionRule, Effect, EffectSet, EffectSize, Exclusion, Generic,

@@ -92,7 +92,7 @@ impl TwoByTwo {
 
     /// Whether any of the four cells is zero.
     pub fn has_zero_cell(&self) -> bool {
-        self.cells().iter().any(|&c| c == 0.0)
+        self.cells().contains(&0.0)
     }
 }
 

@@ -6,7 +6,7 @@ mod fixed;
 mod random;
 mod rule;
 
-pub(crate) use self::core::{fixed_core, weighted_core, FixedCore};
+pub(crate) use self::core::{check_study, fixed_core, weighted_core, FixedCore};
 pub use fixed::{FixedModel, MantelHaenszel};
 pub use random::{RandomModel, Tau2Estimator};
 pub use rule::{ModelChoice, ModelRule, Selection};

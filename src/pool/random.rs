@@ -88,7 +88,12 @@ impl RandomModel {
         self.pool(&EffectSet::from_studies(studies)?)
     }
 
-    fn pool_with_tau2(&self, set: &EffectSet, core: &FixedCore, tau2: f64) -> Result<Pooled> {
+    pub(crate) fn pool_with_tau2(
+        &self,
+        set: &EffectSet,
+        core: &FixedCore,
+        tau2: f64,
+    ) -> Result<Pooled> {
         let e = set.effects();
         let (sum_w, estimate) =
             weighted_core(e.len(), |i| e[i].estimate(), |i| e[i].variance(), tau2);
