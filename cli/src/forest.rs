@@ -249,7 +249,7 @@ fn axis_title(s: &Settings) -> String {
 /// Render the forest plot of one analysis.
 pub fn render(s: &Settings, g: &Group, o: &Outcome, title: Option<&str>, digits: usize) -> String {
     let rows = study_rows(s, g.len(), o);
-    let level = s.level.level() * 100.0;
+    let level = (s.level.level() * 1e4).round() / 100.0;
     let null = s.scale.to_analysis(s.scale.null_value());
     let points: Vec<f64> = rows.iter().filter_map(|r| r.estimate).collect();
     let cis: Vec<(f64, f64)> = rows

@@ -629,7 +629,7 @@ impl<W: Write> Sink for TableSink<'_, W> {
         let s = self.settings;
         let d = self.digits;
         let out = &mut self.out;
-        let level = s.level.level() * 100.0;
+        let level = (s.level.level() * 1e4).round() / 100.0;
         let title = if self.with_id {
             format!("Analysis `{}` ({})", g.id(), lines_text(g))
         } else {
