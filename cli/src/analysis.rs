@@ -2,11 +2,12 @@
 //! pool them. Every statistic comes from the `metapool` library; this module only chooses which
 //! model to call and collects the results.
 
-use crate::args::{CiArg, FixedMethodArg, ModelArg, PoolArgs, ScaleArg, Tau2Arg};
-use crate::measure::{Measure, Studies, StudyOptions};
+use crate::args::{CiArg, FixedMethodArg, ModelArg, PoolArgs, PredictionArg, ScaleArg, Tau2Arg};
+use crate::measure::{Display, Measure, Studies, StudyOptions};
+use metapool::pool::{PredictionKind, Test};
 use metapool::{
-    ConfidenceLevel, Effect, EffectSet, FixedModel, Heterogeneity, MantelHaenszel, ModelChoice,
-    ModelRule, Pooled, RandomModel, Scale, Tau2Estimator,
+    ConfidenceLevel, EffectSet, FixedModel, Heterogeneity, MantelHaenszel, ModelChoice, ModelRule,
+    Peto, Pooled, RandomModel, Scale, SubgroupAnalysis, Tau2Estimator,
 };
 
 /// The fixed-effect method in use.
@@ -14,8 +15,10 @@ use metapool::{
 pub enum FixedMethod {
     /// Inverse variance.
     Iv,
-    /// Mantel-Haenszel (2x2 measures).
+    /// Mantel-Haenszel (OR, RR, RD).
     Mh,
+    /// Peto (PETO-OR).
+    Peto,
 }
 
 /// Everything an analysis needs besides its rows, validated once.
@@ -28,7 +31,9 @@ pub struct Settings {
     pub rule: ModelRule,
     pub random: RandomModel,
     pub level: ConfidenceLevel,
-    pub scale: Scale,
+    pub display: Display,
+    pub ci: CiArg,
+    pub prediction: PredictionKind,
     pub study: StudyOptions,
 }
 
@@ -39,26 +44,52 @@ impl Settings {
         let level = ConfidenceLevel::new(a.level).map_err(|e| format!("--level: {e}"))?;
         let estimator = match a.tau2 {
             Tau2Arg::Dl => Tau2Estimator::DerSimonianLaird,
-            other => return Err(format!("--tau2 {} is not supported yet", other.name())),
+            Tau2Arg::Reml => Tau2Estimator::RestrictedMaximumLikelihood,
+            Tau2Arg::Ml => Tau2Estimator::MaximumLikelihood,
+            Tau2Arg::Pm => Tau2Estimator::PauleMandel,
+            Tau2Arg::He => Tau2Estimator::Hedges,
+            Tau2Arg::Hs => Tau2Estimator::HunterSchmidt,
+            Tau2Arg::Sj => Tau2Estimator::SidikJonkman,
+            Tau2Arg::Eb => Tau2Estimator::EmpiricalBayes,
+            Tau2Arg::Hsk => Tau2Estimator::HunterSchmidtSmallSample,
+            Tau2Arg::Pmm => Tau2Estimator::PauleMandelMedian,
+            Tau2Arg::Dl2 => Tau2Estimator::DerSimonianLairdTwoStep,
         };
-        if a.ci == CiArg::Hk {
-            return Err("--ci hk is not supported yet".to_string());
+        let test = match a.ci {
+            CiArg::Wald => Test::Z,
+            CiArg::T => Test::T,
+            CiArg::Hk => Test::KnappHartung,
+            CiArg::HkAdhoc => Test::KnappHartungAdHoc,
+        };
+        if a.ci != CiArg::Wald && a.model == ModelArg::Fixed {
+            return Err(format!(
+                "--ci {} applies to the random-effects model (use --model random or auto)",
+                a.ci.name()
+            ));
         }
+        let m = a.measure;
         let fixed = match a.fixed_method {
-            None if a.measure.is_two_by_two() => FixedMethod::Mh,
+            None if matches!(m, Measure::Or | Measure::Rr | Measure::Rd) => FixedMethod::Mh,
+            None if m == Measure::PetoOr => FixedMethod::Peto,
             None | Some(FixedMethodArg::Iv) => FixedMethod::Iv,
-            Some(FixedMethodArg::Mh) if a.measure.is_two_by_two() => FixedMethod::Mh,
+            Some(FixedMethodArg::Mh) if matches!(m, Measure::Or | Measure::Rr | Measure::Rd) => {
+                FixedMethod::Mh
+            }
             Some(FixedMethodArg::Mh) => {
                 return Err(format!(
-                    "--fixed-method MH applies to 2x2 measures (OR, RR, RD), not {}",
-                    a.measure.name()
+                    "--fixed-method MH applies to OR, RR and RD, not {}",
+                    m.name()
                 ))
             }
-            Some(m @ FixedMethodArg::Peto) => {
-                return Err(format!("--fixed-method {} is not supported yet", m.name()))
+            Some(FixedMethodArg::Peto) if m == Measure::PetoOr => FixedMethod::Peto,
+            Some(FixedMethodArg::Peto) => {
+                return Err(format!(
+                    "--fixed-method PETO applies to --measure PETO-OR, not {}",
+                    m.name()
+                ))
             }
         };
-        let random = RandomModel::new(estimator, level);
+        let random = RandomModel::new(estimator, level).with_test(test);
         let mut rule = ModelRule::new(a.alpha)
             .map_err(|e| format!("--alpha: {e}"))?
             .with_level(level);
@@ -81,7 +112,12 @@ impl Settings {
             rule,
             random,
             level,
-            scale: a.measure.scale(generic_scale),
+            display: a.measure.display(generic_scale == Scale::Log),
+            ci: a.ci,
+            prediction: match a.prediction {
+                PredictionArg::Metafor => PredictionKind::Metafor,
+                PredictionArg::HigginsT => PredictionKind::HigginsT,
+            },
             study: StudyOptions {
                 r: a.r,
                 generic_scale,
@@ -98,6 +134,7 @@ impl Settings {
                 match self.fixed {
                     FixedMethod::Iv => "IV",
                     FixedMethod::Mh => "MH",
+                    FixedMethod::Peto => "PETO",
                 },
             ),
             ModelChoice::Random => ("random", self.tau2.name()),
@@ -268,10 +305,13 @@ impl AnalysisError {
 }
 
 fn fit_fixed(s: &Settings, studies: &Studies, set: &EffectSet) -> metapool::Result<Pooled> {
-    match (s.fixed, studies.tables()) {
-        (FixedMethod::Mh, Some(tables)) => MantelHaenszel::new(s.level).pool(tables),
-        _ => FixedModel::new(s.level).pool(set),
-    }
+    let special = match s.fixed {
+        FixedMethod::Mh => studies.mantel_haenszel(&MantelHaenszel::new(s.level)),
+        FixedMethod::Peto => studies.peto(&Peto::new(s.level)),
+        FixedMethod::Iv => None,
+    };
+    // Settings::from_args allows MH and PETO only for measures that have them.
+    special.unwrap_or_else(|| FixedModel::new(s.level).pool(set))
 }
 
 fn fit_random(s: &Settings, set: &EffectSet) -> metapool::Result<Pooled> {
@@ -337,9 +377,10 @@ pub fn run(s: &Settings, g: &Group, with_subgroups: bool) -> Result<Outcome, Ana
 }
 
 /// Pool each subgroup with the analysis' model (the one --model auto selected for the whole
-/// analysis, as RevMan applies one model to all subgroups), and test for subgroup differences
-/// as RevMan 5 does: Cochran's Q of the subgroup estimates with weights 1/se², on (subgroups - 1)
-/// df, computed by the library's fixed-effect model over those estimates.
+/// analysis, as RevMan applies one model to all subgroups; random effects with tau² estimated
+/// within each subgroup, as RevMan does), and test for subgroup differences as RevMan 5 does:
+/// Cochran's Q of the subgroup estimates with weights 1/se², on (subgroups - 1) df
+/// (`SubgroupAnalysis::difference_test`).
 fn run_subgroups(s: &Settings, g: &Group, choice: ModelChoice) -> Result<Subgroups, AnalysisError> {
     let mut fits = Vec::with_capacity(g.subgroup_names.len());
     for (index, name) in g.subgroup_names.iter().enumerate() {
@@ -369,18 +410,10 @@ fn run_subgroups(s: &Settings, g: &Group, choice: ModelChoice) -> Result<Subgrou
             fit: pooled,
         });
     }
-    let effects = fits
-        .iter()
-        .map(|f| Effect::new(f.fit.estimate, f.fit.se * f.fit.se))
-        .collect::<metapool::Result<Vec<_>>>()
-        .and_then(|e| EffectSet::from_effects(e, s.scale))
-        .and_then(|set| FixedModel::new(s.level).pool(&set))
-        .map_err(|e| AnalysisError {
-            line: None,
-            message: format!("test for subgroup differences: {e}"),
-        })?;
-    Ok(Subgroups {
-        fits,
-        test: effects.heterogeneity,
-    })
+    let pooled: Vec<Pooled> = fits.iter().map(|f| f.fit.clone()).collect();
+    let test = SubgroupAnalysis::difference_test(&pooled).map_err(|e| AnalysisError {
+        line: None,
+        message: format!("test for subgroup differences: {e}"),
+    })?;
+    Ok(Subgroups { fits, test })
 }

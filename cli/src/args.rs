@@ -40,7 +40,7 @@ pub struct PoolArgs {
     #[arg(long, default_value_t = 0.10)]
     pub alpha: f64,
 
-    /// Fixed-effect method [default: MH for 2x2 measures, IV otherwise].
+    /// Fixed-effect method [default: MH for OR, RR, RD; PETO for PETO-OR; IV otherwise].
     #[arg(long, value_enum, ignore_case = true)]
     pub fixed_method: Option<FixedMethodArg>,
 
@@ -48,10 +48,13 @@ pub struct PoolArgs {
     #[arg(long, value_enum, ignore_case = true, default_value = "DL")]
     pub tau2: Tau2Arg,
 
-    /// Confidence intervals and test of the random-effects model: Wald (normal) or
-    /// Hartung-Knapp.
+    /// Confidence interval and test of the random-effects model.
     #[arg(long, value_enum, ignore_case = true, default_value = "wald")]
     pub ci: CiArg,
+
+    /// Prediction interval of random-effects fits.
+    #[arg(long, value_enum, ignore_case = true, default_value = "metafor")]
+    pub prediction: PredictionArg,
 
     /// Confidence level.
     #[arg(long, default_value_t = 0.95)]
@@ -119,16 +122,6 @@ pub enum FixedMethodArg {
     Peto,
 }
 
-impl FixedMethodArg {
-    pub fn name(self) -> &'static str {
-        match self {
-            FixedMethodArg::Iv => "IV",
-            FixedMethodArg::Mh => "MH",
-            FixedMethodArg::Peto => "PETO",
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Tau2Arg {
     #[value(name = "DL")]
@@ -147,6 +140,12 @@ pub enum Tau2Arg {
     Sj,
     #[value(name = "EB")]
     Eb,
+    #[value(name = "HSK")]
+    Hsk,
+    #[value(name = "PMM")]
+    Pmm,
+    #[value(name = "DL2")]
+    Dl2,
 }
 
 impl Tau2Arg {
@@ -160,14 +159,42 @@ impl Tau2Arg {
             Tau2Arg::Hs => "HS",
             Tau2Arg::Sj => "SJ",
             Tau2Arg::Eb => "EB",
+            Tau2Arg::Hsk => "HSk",
+            Tau2Arg::Pmm => "PMM",
+            Tau2Arg::Dl2 => "DL2",
         }
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CiArg {
+    /// Normal (z) test and interval.
     Wald,
+    /// t on k - 1 df with the model-based SE (metafor test = "t").
+    T,
+    /// Hartung-Knapp / Sidik-Jonkman (metafor test = "knha").
     Hk,
+    /// Hartung-Knapp with the scale factor truncated at 1 (metafor test = "adhoc").
+    HkAdhoc,
+}
+
+impl CiArg {
+    pub fn name(self) -> &'static str {
+        match self {
+            CiArg::Wald => "wald",
+            CiArg::T => "t",
+            CiArg::Hk => "hk",
+            CiArg::HkAdhoc => "hk-adhoc",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PredictionArg {
+    /// metafor's predict(): the critical value of the test (z, or t on k - 1 df).
+    Metafor,
+    /// Higgins et al. (2009): t on k - 2 df.
+    HigginsT,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

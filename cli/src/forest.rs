@@ -17,9 +17,11 @@
 
 use crate::analysis::{AnalysisError, Group, Outcome, Settings};
 use crate::input::Sink;
-use crate::measure::Measure;
-use crate::output::{ci_text, heterogeneity_text, model_text, overall_text, p_text, study_rows};
-use metapool::{Pooled, Scale};
+use crate::measure::{Display, Measure};
+use crate::output::{
+    ci_text, heterogeneity_text, model_text, num_text, overall_text, p_text, study_rows,
+};
+use metapool::Pooled;
 use std::fmt::Write as _;
 use std::io;
 use std::path::PathBuf;
@@ -103,12 +105,13 @@ fn esc(s: &str) -> String {
     o
 }
 
-/// The horizontal axis: a range on the analysis scale and its ticks.
+/// The horizontal axis, in plot units (the log ratio for ratios, the display value otherwise),
+/// and its ticks.
 struct Axis {
     lo: f64,
     hi: f64,
     ticks: Vec<f64>,
-    scale: Scale,
+    log: bool,
 }
 
 impl Axis {
@@ -116,23 +119,18 @@ impl Axis {
         PLOT_LEFT + (v - self.lo) / (self.hi - self.lo) * (PLOT_RIGHT - PLOT_LEFT)
     }
 
-    /// Ticks, on the analysis scale, for a range on the analysis scale.
-    fn new(lo: f64, hi: f64, scale: Scale) -> Axis {
-        match scale {
-            Scale::Identity => {
+    /// Ticks for a range in plot units.
+    fn new(lo: f64, hi: f64, log: bool) -> Axis {
+        match log {
+            false => {
                 let step = nice_step((hi - lo) / 8.0);
                 let lo = (lo / step).floor() * step;
                 let hi = (hi / step).ceil() * step;
                 let n = ((hi - lo) / step).round() as i64;
                 let ticks = (0..=n).map(|i| lo + i as f64 * step).collect();
-                Axis {
-                    lo,
-                    hi,
-                    ticks,
-                    scale,
-                }
+                Axis { lo, hi, ticks, log }
             }
-            Scale::Log => {
+            true => {
                 // Ticks at 1, 2, 5 x 10^k on the ratio scale; with more than 9, powers of ten
                 // only, every n-th so that at most 7 remain (always keeping 1).
                 let within = |l: f64| l >= lo - 1e-9 && l <= hi + 1e-9;
@@ -157,20 +155,15 @@ impl Axis {
                 } else {
                     inside
                 };
-                Axis {
-                    lo,
-                    hi,
-                    ticks,
-                    scale,
-                }
+                Axis { lo, hi, ticks, log }
             }
         }
     }
 
     fn label(&self, t: f64) -> String {
-        let v = self.scale.to_display(t);
+        let v = if self.log { t.exp() } else { t };
         let v = if v.abs() < 1e-12 { 0.0 } else { v };
-        if self.scale == Scale::Log && !(1e-3..1e5).contains(&v) {
+        if self.log && !(1e-3..1e5).contains(&v) {
             return format!("{v:.0e}");
         }
         let s = format!("{v:.6}");
@@ -184,7 +177,7 @@ impl Axis {
 }
 
 fn nice_step(raw: f64) -> f64 {
-    if !(raw > 0.0) || !raw.is_finite() {
+    if raw.is_nan() || raw <= 0.0 || !raw.is_finite() {
         return 1.0;
     }
     let p = 10f64.powf(raw.log10().floor());
@@ -203,9 +196,14 @@ fn nice_step(raw: f64) -> f64 {
 
 /// The range shown: every point estimate, every pooled CI and the null value; study CIs too
 /// unless they would squeeze the rest (then they are cut with an arrow).
-fn axis_range(points: &[f64], pooled: &[(f64, f64)], cis: &[(f64, f64)], null: f64) -> (f64, f64) {
-    let mut lo = null;
-    let mut hi = null;
+fn axis_range(
+    points: &[f64],
+    pooled: &[(f64, f64)],
+    cis: &[(f64, f64)],
+    null: Option<f64>,
+) -> (f64, f64) {
+    let mut lo = null.unwrap_or(f64::INFINITY);
+    let mut hi = null.unwrap_or(f64::NEG_INFINITY);
     for &p in points {
         lo = lo.min(p);
         hi = hi.max(p);
@@ -235,11 +233,11 @@ fn axis_title(s: &Settings) -> String {
         Measure::Rr => "Risk ratio",
         Measure::Rd => "Risk difference",
         Measure::PetoOr => "Peto odds ratio",
-        Measure::Generic if s.scale == Scale::Log => "Ratio",
+        Measure::Generic if s.display == Display::Ratio => "Ratio",
         Measure::Generic => "Estimate",
-        Measure::Pr | Measure::Plo | Measure::Pft => "Proportion",
+        Measure::Pr | Measure::Plo | Measure::Pas | Measure::Pft => "Proportion",
     };
-    if s.scale == Scale::Log {
+    if s.display == Display::Ratio {
         format!("{base} (log scale)")
     } else {
         base.to_string()
@@ -250,18 +248,36 @@ fn axis_title(s: &Settings) -> String {
 pub fn render(s: &Settings, g: &Group, o: &Outcome, title: Option<&str>, digits: usize) -> String {
     let rows = study_rows(s, g.len(), o);
     let level = (s.level.level() * 1e4).round() / 100.0;
-    let null = s.scale.to_analysis(s.scale.null_value());
-    let points: Vec<f64> = rows.iter().filter_map(|r| r.estimate).collect();
+    // Plot units: the log ratio for ratios (a log axis), the shown value otherwise (proportions
+    // back-transformed, so that their axis reads as proportions).
+    let scale = o.set.scale();
+    let log = s.display == Display::Ratio;
+    let to_plot = |x: f64| if log { x } else { scale.to_display(x) };
+    let null = match s.display {
+        Display::Proportion => None,
+        _ => Some(0.0),
+    };
+    let points: Vec<f64> = rows
+        .iter()
+        .filter_map(|r| r.estimate)
+        .map(to_plot)
+        .collect();
     let cis: Vec<(f64, f64)> = rows
         .iter()
-        .filter_map(|r| Some((r.ci_lower?, r.ci_upper?)))
+        .filter_map(|r| Some((to_plot(r.ci_lower?), to_plot(r.ci_upper?))))
         .collect();
-    let mut pooled: Vec<(f64, f64)> = vec![(o.main.pooled.ci_lower, o.main.pooled.ci_upper)];
+    let pooled_plot = |p: &Pooled| (to_plot(p.ci_lower), to_plot(p.ci_upper));
+    let mut pooled: Vec<(f64, f64)> = vec![pooled_plot(&o.main.pooled)];
     if let Some(sg) = &o.subgroups {
-        pooled.extend(sg.fits.iter().map(|f| (f.fit.ci_lower, f.fit.ci_upper)));
+        pooled.extend(sg.fits.iter().map(|f| pooled_plot(&f.fit)));
+    }
+    if o.main.pooled.is_random() {
+        if let Ok(pi) = o.main.pooled.prediction_interval(s.prediction) {
+            pooled.push((to_plot(pi.lower), to_plot(pi.upper)));
+        }
     }
     let (lo, hi) = axis_range(&points, &pooled, &cis, null);
-    let axis = Axis::new(lo, hi, s.scale);
+    let axis = Axis::new(lo, hi, log);
     let w_max = rows
         .iter()
         .filter_map(|r| r.weight)
@@ -284,7 +300,8 @@ pub fn render(s: &Settings, g: &Group, o: &Outcome, title: Option<&str>, digits:
         let r = &rows[i];
         text(body, 10.0, y, "start", "", g.name(i));
         match (r.estimate, r.ci_lower, r.ci_upper) {
-            (Some(e), Some(a), Some(b)) => {
+            (Some(ye), Some(ya), Some(yb)) => {
+                let (e, a, b) = (to_plot(ye), to_plot(ya), to_plot(yb));
                 let cy = y - 4.0;
                 let (xa, xb) = (axis.x(a.max(axis.lo)), axis.x(b.min(axis.hi)));
                 let _ = writeln!(
@@ -336,7 +353,7 @@ pub fn render(s: &Settings, g: &Group, o: &Outcome, title: Option<&str>, digits:
                     y,
                     "end",
                     "",
-                    &ci_text(s.scale, e, a, b, digits),
+                    &ci_text(scale, ye, ya, yb, digits),
                 );
             }
             _ => text(body, CI_RIGHT, y, "end", "", "Not estimable"),
@@ -348,9 +365,9 @@ pub fn render(s: &Settings, g: &Group, o: &Outcome, title: Option<&str>, digits:
         text(body, 10.0, y, "start", extra, label);
         let cy = y - 4.0;
         let (xa, xe, xb) = (
-            axis.x(p.ci_lower.max(axis.lo)),
-            axis.x(p.estimate),
-            axis.x(p.ci_upper.min(axis.hi)),
+            axis.x(to_plot(p.ci_lower).max(axis.lo)),
+            axis.x(to_plot(p.estimate)),
+            axis.x(to_plot(p.ci_upper).min(axis.hi)),
         );
         let _ = writeln!(
             body,
@@ -372,7 +389,7 @@ pub fn render(s: &Settings, g: &Group, o: &Outcome, title: Option<&str>, digits:
             y,
             "end",
             extra,
-            &ci_text(s.scale, p.estimate, p.ci_lower, p.ci_upper, digits),
+            &ci_text(p.scale, p.estimate, p.ci_lower, p.ci_upper, digits),
         );
     };
 
@@ -432,7 +449,32 @@ pub fn render(s: &Settings, g: &Group, o: &Outcome, title: Option<&str>, digits:
         y,
         true,
     );
-    let rows_bottom = y + 6.0;
+    let mut rows_bottom = y + 6.0;
+    // The prediction interval of a random-effects fit: a grey bar on its own row.
+    let main = &o.main.pooled;
+    if let (true, Ok(pi)) = (main.is_random(), main.prediction_interval(s.prediction)) {
+        y += ROW;
+        rows_bottom = y + 6.0;
+        text(&mut body, 10.0, y, "start", "", "Prediction interval");
+        let (pa, pb) = (to_plot(pi.lower), to_plot(pi.upper));
+        let cy = y - 4.0;
+        let (xa, xb) = (axis.x(pa.max(axis.lo)), axis.x(pb.min(axis.hi)));
+        let _ = writeln!(
+            body,
+            r##"<rect x="{xa:.1}" y="{:.1}" width="{:.1}" height="6" fill="#9e9e9e"/>"##,
+            cy - 3.0,
+            (xb - xa).max(1.0)
+        );
+        let f = |x: f64| num_text(main.scale, main.scale.to_display(x), digits);
+        text(
+            &mut body,
+            CI_RIGHT,
+            y,
+            "end",
+            "",
+            &format!("[{}, {}]", f(pi.lower), f(pi.upper)),
+        );
+    }
     y += ROW - 4.0;
     text(
         &mut body,
@@ -504,15 +546,15 @@ pub fn render(s: &Settings, g: &Group, o: &Outcome, title: Option<&str>, digits:
         &axis_title(s),
     );
     let height = axis_y + 50.0;
-    let xn = axis.x(null);
     let mut lines = String::new();
-    if null >= axis.lo && null <= axis.hi {
+    if let Some(null) = null.filter(|&n| n >= axis.lo && n <= axis.hi) {
+        let xn = axis.x(null);
         let _ = writeln!(
             lines,
             r#"<line x1="{xn:.1}" y1="{top:.1}" x2="{xn:.1}" y2="{axis_y:.1}" stroke="black" stroke-width="1"/>"#
         );
     }
-    let xp = axis.x(o.main.pooled.estimate);
+    let xp = axis.x(to_plot(o.main.pooled.estimate));
     let _ = writeln!(
         lines,
         r##"<line x1="{xp:.1}" y1="{top:.1}" x2="{xp:.1}" y2="{:.1}" stroke="#888" stroke-dasharray="4,3"/>"##,

@@ -1,14 +1,15 @@
 //! The measures of the command line, the CSV columns each one reads, and how one CSV row becomes
 //! one study of the library.
 //!
-//! Every measure the contract names has a variant here, whether or not the library computes it
-//! yet; [`Measure::check_supported`] turns the missing ones into a clear error before any input
-//! is read. Wiring in a new library measure means: a `Studies` variant, a `build` arm, and
-//! removing it from the "not supported yet" list.
+//! Every measure the contract names has a variant here; [`Measure::check_supported`] is where a
+//! measure the library cannot compute yet is turned into a clear error before any input is read
+//! (all are wired now). Wiring in a new library measure means: a `Studies` variant, a `push` arm,
+//! and its columns in [`resolve`].
 
 use clap::ValueEnum;
 use metapool::{
-    Arm, Generic, LogOddsRatio, MeanDifference, PrePost, PrePostMeanDifference, Scale,
+    Arm, Generic, LogOddsRatio, LogRiskRatio, MeanDifference, PetoOddsRatio, PrePost,
+    PrePostMeanDifference, Proportion, ProportionEffect, ProportionTransform, RiskDifference,
     SmdConvention, StandardizedMeanDifference, TwoByTwo,
 };
 
@@ -51,6 +52,9 @@ pub enum Measure {
     /// Logit proportion, columns events,total.
     #[value(name = "PLO")]
     Plo,
+    /// Arcsine square-root proportion, columns events,total.
+    #[value(name = "PAS")]
+    Pas,
     /// Freeman-Tukey double-arcsine proportion, columns events,total.
     #[value(name = "PFT")]
     Pft,
@@ -71,44 +75,51 @@ impl Measure {
             Measure::Generic => "GENERIC",
             Measure::Pr => "PR",
             Measure::Plo => "PLO",
+            Measure::Pas => "PAS",
             Measure::Pft => "PFT",
         }
     }
 
-    /// Errors for a measure the library does not compute yet.
+    /// Errors for a measure the library does not compute yet (none at the moment: RR, RD,
+    /// PETO-OR and the proportions came with the library's measures).
     pub fn check_supported(self) -> Result<(), String> {
-        match self {
-            Measure::Md
-            | Measure::Smd
-            | Measure::SmdRevman
-            | Measure::PrepostMd
-            | Measure::Or
-            | Measure::Generic => Ok(()),
-            Measure::Rr
-            | Measure::Rd
-            | Measure::PetoOr
-            | Measure::Pr
-            | Measure::Plo
-            | Measure::Pft => Err(format!("measure {} is not supported yet", self.name())),
-        }
+        Ok(())
     }
 
-    /// Whether the measure is computed from 2x2 tables (the Mantel-Haenszel method applies).
-    pub fn is_two_by_two(self) -> bool {
-        matches!(
-            self,
-            Measure::Or | Measure::Rr | Measure::Rd | Measure::PetoOr
-        )
-    }
-
-    /// The analysis scale, given `--scale` for GENERIC.
-    pub fn scale(self, generic_scale: Scale) -> Scale {
+    /// How results are shown, given `--scale` for GENERIC.
+    pub fn display(self, generic_log: bool) -> Display {
         match self {
-            Measure::Or | Measure::Rr | Measure::PetoOr => Scale::Log,
-            Measure::Generic => generic_scale,
-            _ => Scale::Identity,
+            Measure::Or | Measure::Rr | Measure::PetoOr => Display::Ratio,
+            Measure::Generic if generic_log => Display::Ratio,
+            Measure::Plo | Measure::Pas | Measure::Pft => Display::Proportion,
+            _ => Display::Identity,
         }
     }
+}
+
+impl Measure {
+    /// The analysis scale's name before any study is read (for a failed analysis).
+    pub fn scale_name(self, display: Display) -> &'static str {
+        match (self, display) {
+            (_, Display::Ratio) => "log",
+            (Measure::Plo, _) => "logit",
+            (Measure::Pas, _) => "arcsine",
+            (Measure::Pft, _) => "freeman-tukey",
+            _ => "identity",
+        }
+    }
+}
+
+/// How a measure's results are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Display {
+    /// As analysed (differences, raw proportions).
+    Identity,
+    /// Analysed as a log ratio, shown as the ratio (`exp_*` fields, log axis).
+    Ratio,
+    /// Analysed on a transformed scale (logit, arcsine, Freeman-Tukey), shown as a proportion
+    /// (`proportion_*` fields).
+    Proportion,
 }
 
 /// A numeric input of a study: which CSV column feeds it.
@@ -251,7 +262,7 @@ pub fn resolve(measure: Measure, find: &dyn Fn(&str) -> Option<usize>) -> Result
                 );
             }
         }
-        Measure::Pr | Measure::Plo | Measure::Pft => {
+        Measure::Pr | Measure::Plo | Measure::Pas | Measure::Pft => {
             b.columns = need(&[(Events1, "events"), (Total1, "total")])?;
         }
     }
@@ -264,7 +275,7 @@ pub struct StudyOptions {
     /// Pre/post correlation when the file has no `r` column (or an empty cell).
     pub r: f64,
     /// Analysis scale of GENERIC inputs.
-    pub generic_scale: Scale,
+    pub generic_scale: metapool::Scale,
     /// Confidence level of GENERIC confidence intervals.
     pub level: metapool::ConfidenceLevel,
 }
@@ -280,6 +291,14 @@ pub enum Studies {
     PrePost(Vec<PrePostMeanDifference>),
     /// OR.
     Or(Vec<LogOddsRatio>),
+    /// RR.
+    Rr(Vec<LogRiskRatio>),
+    /// RD.
+    Rd(Vec<RiskDifference>),
+    /// PETO-OR.
+    Peto(Vec<PetoOddsRatio>),
+    /// PR, PLO, PAS, PFT.
+    Proportion(Vec<ProportionEffect>),
     /// GENERIC.
     Generic(Vec<Generic>),
 }
@@ -295,7 +314,13 @@ impl Studies {
             Measure::Smd | Measure::SmdRevman => Studies::Smd(Vec::new()),
             Measure::PrepostMd => Studies::PrePost(Vec::new()),
             Measure::Or => Studies::Or(Vec::new()),
-            _ => Studies::Generic(Vec::new()),
+            Measure::Rr => Studies::Rr(Vec::new()),
+            Measure::Rd => Studies::Rd(Vec::new()),
+            Measure::PetoOr => Studies::Peto(Vec::new()),
+            Measure::Pr | Measure::Plo | Measure::Pas | Measure::Pft => {
+                Studies::Proportion(Vec::new())
+            }
+            Measure::Generic => Studies::Generic(Vec::new()),
         }
     }
 
@@ -306,6 +331,10 @@ impl Studies {
             Studies::Smd(v) => v.clear(),
             Studies::PrePost(v) => v.clear(),
             Studies::Or(v) => v.clear(),
+            Studies::Rr(v) => v.clear(),
+            Studies::Rd(v) => v.clear(),
+            Studies::Peto(v) => v.clear(),
+            Studies::Proportion(v) => v.clear(),
             Studies::Generic(v) => v.clear(),
         }
     }
@@ -320,6 +349,10 @@ impl Studies {
             Studies::Smd(v) => Studies::Smd(pick(v, idx)),
             Studies::PrePost(v) => Studies::PrePost(pick(v, idx)),
             Studies::Or(v) => Studies::Or(pick(v, idx)),
+            Studies::Rr(v) => Studies::Rr(pick(v, idx)),
+            Studies::Rd(v) => Studies::Rd(pick(v, idx)),
+            Studies::Peto(v) => Studies::Peto(pick(v, idx)),
+            Studies::Proportion(v) => Studies::Proportion(pick(v, idx)),
             Studies::Generic(v) => Studies::Generic(pick(v, idx)),
         }
     }
@@ -332,14 +365,31 @@ impl Studies {
             Studies::Smd(v) => EffectSet::from_studies(v),
             Studies::PrePost(v) => EffectSet::from_studies(v),
             Studies::Or(v) => EffectSet::from_studies(v),
+            Studies::Rr(v) => EffectSet::from_studies(v),
+            Studies::Rd(v) => EffectSet::from_studies(v),
+            Studies::Peto(v) => EffectSet::from_studies(v),
+            Studies::Proportion(v) => EffectSet::from_studies(v),
             Studies::Generic(v) => EffectSet::from_studies(v),
         }
     }
 
-    /// The 2x2 tables, for the Mantel-Haenszel method.
-    pub fn tables(&self) -> Option<&[LogOddsRatio]> {
+    /// Mantel-Haenszel pooling of the 2x2 tables (OR, RR, RD); `None` for other measures.
+    pub fn mantel_haenszel(
+        &self,
+        model: &metapool::MantelHaenszel,
+    ) -> Option<metapool::Result<metapool::Pooled>> {
         match self {
-            Studies::Or(v) => Some(v),
+            Studies::Or(v) => Some(model.pool(v)),
+            Studies::Rr(v) => Some(model.pool(v)),
+            Studies::Rd(v) => Some(model.pool(v)),
+            _ => None,
+        }
+    }
+
+    /// Peto pooling of the 2x2 tables (PETO-OR); `None` for other measures.
+    pub fn peto(&self, model: &metapool::Peto) -> Option<metapool::Result<metapool::Pooled>> {
+        match self {
+            Studies::Peto(v) => Some(model.pool(v)),
             _ => None,
         }
     }
@@ -356,6 +406,7 @@ impl Studies {
         let get = |s: Slot| values[s.index()];
         // Required slots are present (the binding checked the columns, the reader the cells).
         let req = |s: Slot| get(s).unwrap_or(f64::NAN);
+        let table = || TwoByTwo::new(req(Events1), req(Total1), req(Events2), req(Total2));
         match self {
             Studies::Md(v) => v.push(MeanDifference::new(
                 arm(req(M1), req(Sd1), req(N1)),
@@ -397,12 +448,20 @@ impl Studies {
                 };
                 v.push(PrePostMeanDifference::new(data, get(R).unwrap_or(opts.r))?);
             }
-            Studies::Or(v) => v.push(LogOddsRatio::new(TwoByTwo::new(
-                req(Events1),
-                req(Total1),
-                req(Events2),
-                req(Total2),
-            )?)),
+            Studies::Or(v) => v.push(LogOddsRatio::new(table()?)),
+            Studies::Rr(v) => v.push(LogRiskRatio::new(table()?)),
+            Studies::Rd(v) => v.push(RiskDifference::new(table()?)),
+            Studies::Peto(v) => v.push(PetoOddsRatio::new(table()?)),
+            Studies::Proportion(v) => {
+                let transform = match measure {
+                    Measure::Plo => ProportionTransform::Logit,
+                    Measure::Pas => ProportionTransform::Arcsine,
+                    Measure::Pft => ProportionTransform::FreemanTukey,
+                    _ => ProportionTransform::Raw,
+                };
+                let p = Proportion::new(req(Events1), req(Total1))?;
+                v.push(ProportionEffect::new(p, transform));
+            }
             Studies::Generic(v) => {
                 let g = match get(Se) {
                     Some(se) => Generic::from_se(req(Estimate), se, opts.generic_scale)?,
@@ -468,7 +527,7 @@ pub fn field_slot(field: &str) -> Option<Slot> {
         "n" => N,
         "r" => R,
         "events1" | "events" => Events1,
-        "total1" => Total1,
+        "total1" | "total" => Total1,
         "events2" => Events2,
         "total2" => Total2,
         "estimate" => Estimate,

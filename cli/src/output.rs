@@ -4,6 +4,8 @@
 
 use crate::analysis::{AnalysisError, Fit, Group, Outcome, Settings};
 use crate::input::Sink;
+use crate::measure::Display;
+use metapool::pool::{PredictionKind, Test};
 use metapool::{ModelChoice, Pooled, Scale};
 use serde::Serialize;
 use std::io::{self, Write};
@@ -16,8 +18,11 @@ pub struct Stats {
     pub se: Option<f64>,
     pub ci_lower: Option<f64>,
     pub ci_upper: Option<f64>,
+    /// The test statistic: z, or t for t-based tests (`--ci t | hk | hk-adhoc`).
     pub z: Option<f64>,
     pub p: Option<f64>,
+    /// Degrees of freedom of a t-based test; `null` for z.
+    pub t_df: Option<usize>,
     pub tau2: Option<f64>,
     pub tau: Option<f64>,
     pub i2: Option<f64>,
@@ -25,10 +30,10 @@ pub struct Stats {
     pub q: Option<f64>,
     pub q_df: Option<usize>,
     pub q_p: Option<f64>,
-    /// Prediction interval: not computed by the library yet, so `null`.
+    /// Prediction interval (random-effects fits; `null` for fixed-effect fits).
     pub pi_lower: Option<f64>,
     pub pi_upper: Option<f64>,
-    /// Ratio measures only (absent otherwise): the back-transformed estimate and bounds.
+    /// Ratio measures only (absent otherwise): the estimate and bounds back-transformed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exp_estimate: Option<Option<f64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -39,25 +44,68 @@ pub struct Stats {
     pub exp_pi_lower: Option<Option<f64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exp_pi_upper: Option<Option<f64>>,
+    /// Transformed proportions (PLO, PAS, PFT) only: the same back-transformed to proportions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proportion_estimate: Option<Option<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proportion_ci_lower: Option<Option<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proportion_ci_upper: Option<Option<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proportion_pi_lower: Option<Option<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proportion_pi_upper: Option<Option<f64>>,
+}
+
+/// The back-transformed fields of a display: `(exp fields, proportion fields)`, each
+/// `Some(value or null)` when the display has them, `None` (absent) otherwise.
+fn back(
+    display: Display,
+    scale: Scale,
+    x: Option<f64>,
+) -> (Option<Option<f64>>, Option<Option<f64>>) {
+    let v = x.map(|x| scale.to_display(x));
+    match display {
+        Display::Ratio => (Some(v), None),
+        Display::Proportion => (None, Some(v)),
+        Display::Identity => (None, None),
+    }
 }
 
 impl Stats {
-    /// All `null` (a failed analysis), with the ratio fields for ratio measures.
-    pub fn null(scale: Scale) -> Stats {
-        let ratio = (scale == Scale::Log).then_some(None);
+    /// All `null` (a failed analysis), with the back-transformed fields of the display.
+    pub fn null(display: Display) -> Stats {
+        let (e, p) = back(display, Scale::Identity, None);
         Stats {
-            exp_estimate: ratio,
-            exp_ci_lower: ratio,
-            exp_ci_upper: ratio,
-            exp_pi_lower: ratio,
-            exp_pi_upper: ratio,
+            exp_estimate: e,
+            exp_ci_lower: e,
+            exp_ci_upper: e,
+            exp_pi_lower: e,
+            exp_pi_upper: e,
+            proportion_estimate: p,
+            proportion_ci_lower: p,
+            proportion_ci_upper: p,
+            proportion_pi_lower: p,
+            proportion_pi_upper: p,
             ..Stats::default()
         }
     }
 
-    pub fn of(p: &Pooled) -> Stats {
+    pub fn of(p: &Pooled, display: Display, prediction: PredictionKind) -> Stats {
         let h = &p.heterogeneity;
-        let mut s = Stats {
+        let pi = if p.is_random() {
+            p.prediction_interval(prediction).ok()
+        } else {
+            None
+        };
+        let (pi_lower, pi_upper) = (pi.map(|i| i.lower), pi.map(|i| i.upper));
+        let b = |x: Option<f64>| back(display, p.scale, x);
+        let (ee, pe) = b(Some(p.estimate));
+        let (el, pl) = b(Some(p.ci_lower));
+        let (eu, pu) = b(Some(p.ci_upper));
+        let (epl, ppl) = b(pi_lower);
+        let (epu, ppu) = b(pi_upper);
+        Stats {
             k: Some(p.k),
             estimate: Some(p.estimate),
             se: Some(p.se),
@@ -65,6 +113,7 @@ impl Stats {
             ci_upper: Some(p.ci_upper),
             z: Some(p.z),
             p: Some(p.p),
+            t_df: p.df,
             tau2: Some(h.tau2),
             tau: Some(h.tau),
             i2: Some(h.i2),
@@ -72,17 +121,19 @@ impl Stats {
             q: Some(h.q),
             q_df: Some(h.df),
             q_p: h.q_p,
-            pi_lower: None,
-            pi_upper: None,
-            ..Stats::null(p.scale)
-        };
-        if p.scale == Scale::Log {
-            let d = p.display();
-            s.exp_estimate = Some(Some(d.estimate));
-            s.exp_ci_lower = Some(Some(d.lower));
-            s.exp_ci_upper = Some(Some(d.upper));
+            pi_lower,
+            pi_upper,
+            exp_estimate: ee,
+            exp_ci_lower: el,
+            exp_ci_upper: eu,
+            exp_pi_lower: epl,
+            exp_pi_upper: epu,
+            proportion_estimate: pe,
+            proportion_ci_lower: pl,
+            proportion_ci_upper: pu,
+            proportion_pi_lower: ppl,
+            proportion_pi_upper: ppu,
         }
-        s
     }
 }
 
@@ -114,7 +165,53 @@ struct StudyJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     exp_ci_upper: Option<Option<f64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    proportion_estimate: Option<Option<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    proportion_ci_lower: Option<Option<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    proportion_ci_upper: Option<Option<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     excluded: Option<&'static str>,
+}
+
+impl<'a> StudyJson<'a> {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        study: &'a str,
+        line: u64,
+        subgroup: Option<&'a str>,
+        r: Option<&StudyRow>,
+        display: Display,
+        scale: Scale,
+    ) -> StudyJson<'a> {
+        let b = |x: Option<f64>| back(display, scale, x);
+        let (estimate, se, ci_lower, ci_upper, weight, excluded) = match r {
+            Some(r) => (
+                r.estimate, r.se, r.ci_lower, r.ci_upper, r.weight, r.excluded,
+            ),
+            None => (None, None, None, None, None, None),
+        };
+        let (ee, pe) = b(estimate);
+        let (el, pl) = b(ci_lower);
+        let (eu, pu) = b(ci_upper);
+        StudyJson {
+            study,
+            line,
+            subgroup,
+            estimate,
+            se,
+            ci_lower,
+            ci_upper,
+            weight,
+            exp_estimate: ee,
+            exp_ci_lower: el,
+            exp_ci_upper: eu,
+            proportion_estimate: pe,
+            proportion_ci_lower: pl,
+            proportion_ci_upper: pu,
+            excluded,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -223,22 +320,24 @@ pub fn study_rows(s: &Settings, n: usize, o: &Outcome) -> Vec<StudyRow> {
     rows
 }
 
-fn exp_of(scale: Scale, x: Option<f64>) -> Option<Option<f64>> {
-    (scale == Scale::Log).then(|| x.map(f64::exp))
-}
-
-fn scale_name(s: Scale) -> &'static str {
+/// The analysis scale as written in the JSON.
+pub fn scale_name(s: Scale) -> &'static str {
     match s {
         Scale::Identity => "identity",
         Scale::Log => "log",
+        Scale::Logit => "logit",
+        Scale::Arcsine => "arcsine",
+        Scale::FreemanTukey { .. } => "freeman-tukey",
+        Scale::FisherZ => "fisher-z",
+        _ => "other",
     }
 }
 
-fn fit_json(f: &Fit, n: usize) -> FitJson {
+fn fit_json(s: &Settings, f: &Fit, n: usize) -> FitJson {
     FitJson {
         model: f.model,
         method: f.method,
-        stats: Stats::of(&f.pooled),
+        stats: Stats::of(&f.pooled, s.display, s.prediction),
         weights: weights_by_position(&f.pooled, n),
     }
 }
@@ -258,19 +357,22 @@ fn analysis_json<'a>(
     outcome: &Result<Outcome, AnalysisError>,
 ) -> AnalysisJson<'a> {
     let n = g.len();
-    let scale = s.scale;
+    let display = s.display;
     let subgroup_of = |i: usize| g.subgroup_of.get(i).map(|&k| g.subgroup_names[k].as_str());
     let mut a = AnalysisJson {
         id: with_id.then(|| g.id()),
         first_line: g.first_line,
         last_line: g.last_line,
         measure: s.measure.name(),
-        scale: scale_name(scale),
+        scale: match outcome {
+            Ok(o) => scale_name(o.set.scale()),
+            Err(_) => s.measure.scale_name(display),
+        },
         level: s.level.level(),
-        ci: "wald",
+        ci: s.ci.name(),
         model: None,
         method: None,
-        stats: Stats::null(scale),
+        stats: Stats::null(display),
         selected: None,
         fixed: None,
         random: None,
@@ -286,30 +388,26 @@ fn analysis_json<'a>(
                 None => e.message.clone(),
             });
             a.studies = (0..n)
-                .map(|i| StudyJson {
-                    study: g.name(i),
-                    line: g.lines[i],
-                    subgroup: subgroup_of(i),
-                    estimate: None,
-                    se: None,
-                    ci_lower: None,
-                    ci_upper: None,
-                    weight: None,
-                    exp_estimate: exp_of(scale, None),
-                    exp_ci_lower: exp_of(scale, None),
-                    exp_ci_upper: exp_of(scale, None),
-                    excluded: None,
+                .map(|i| {
+                    StudyJson::new(
+                        g.name(i),
+                        g.lines[i],
+                        subgroup_of(i),
+                        None,
+                        display,
+                        Scale::Identity,
+                    )
                 })
                 .collect();
         }
         Ok(o) => {
             a.model = Some(o.main.model);
             a.method = Some(o.main.method);
-            a.stats = Stats::of(&o.main.pooled);
+            a.stats = Stats::of(&o.main.pooled, display, s.prediction);
             if let Some((choice, fixed, random)) = &o.auto {
                 a.selected = Some(choice_name(*choice));
-                a.fixed = Some(fit_json(fixed, n));
-                a.random = Some(fit_json(random, n));
+                a.fixed = Some(fit_json(s, fixed, n));
+                a.random = Some(fit_json(s, random, n));
             }
             let rows = study_rows(s, n, o);
             if let Some(sg) = &o.subgroups {
@@ -320,7 +418,7 @@ fn analysis_json<'a>(
                             subgroup: &g.subgroup_names[f.index],
                             model: o.main.model,
                             method: o.main.method,
-                            stats: Stats::of(&f.fit),
+                            stats: Stats::of(&f.fit, display, s.prediction),
                             weight: f.members.iter().filter_map(|&i| rows[i].weight).sum(),
                         })
                         .collect(),
@@ -335,19 +433,15 @@ fn analysis_json<'a>(
             a.studies = rows
                 .iter()
                 .enumerate()
-                .map(|(i, r)| StudyJson {
-                    study: g.name(i),
-                    line: g.lines[i],
-                    subgroup: subgroup_of(i),
-                    estimate: r.estimate,
-                    se: r.se,
-                    ci_lower: r.ci_lower,
-                    ci_upper: r.ci_upper,
-                    weight: r.weight,
-                    exp_estimate: exp_of(scale, r.estimate),
-                    exp_ci_lower: exp_of(scale, r.ci_lower),
-                    exp_ci_upper: exp_of(scale, r.ci_upper),
-                    excluded: r.excluded,
+                .map(|(i, r)| {
+                    StudyJson::new(
+                        g.name(i),
+                        g.lines[i],
+                        subgroup_of(i),
+                        Some(r),
+                        display,
+                        o.set.scale(),
+                    )
                 })
                 .collect();
         }
@@ -394,31 +488,41 @@ impl<W: Write> Sink for JsonSink<'_, W> {
 pub struct CsvSink<'a, W: Write> {
     out: csv::Writer<W>,
     settings: &'a Settings,
-    ratio: bool,
 }
 
 const CSV_HEADER: &[&str] = &[
     "id", "subgroup", "measure", "model", "method", "selected", "k", "estimate", "se", "ci_lower",
-    "ci_upper", "z", "p", "tau2", "tau", "i2", "h2", "q", "q_df", "q_p", "pi_lower", "pi_upper",
+    "ci_upper", "z", "p", "t_df", "tau2", "tau", "i2", "h2", "q", "q_df", "q_p", "pi_lower",
+    "pi_upper",
 ];
-const CSV_RATIO: &[&str] = &["exp_estimate", "exp_ci_lower", "exp_ci_upper"];
+const CSV_RATIO: &[&str] = &[
+    "exp_estimate",
+    "exp_ci_lower",
+    "exp_ci_upper",
+    "exp_pi_lower",
+    "exp_pi_upper",
+];
+const CSV_PROPORTION: &[&str] = &[
+    "proportion_estimate",
+    "proportion_ci_lower",
+    "proportion_ci_upper",
+    "proportion_pi_lower",
+    "proportion_pi_upper",
+];
 
 impl<'a, W: Write> CsvSink<'a, W> {
     pub fn new(out: W, settings: &'a Settings) -> io::Result<Self> {
         let mut out = csv::WriterBuilder::new().from_writer(out);
         let header_ok = |r: csv::Result<()>| r.map_err(csv_io);
-        let ratio = settings.scale == Scale::Log;
         let mut header: Vec<&str> = CSV_HEADER.to_vec();
-        if ratio {
-            header.extend_from_slice(CSV_RATIO);
+        match settings.display {
+            Display::Ratio => header.extend_from_slice(CSV_RATIO),
+            Display::Proportion => header.extend_from_slice(CSV_PROPORTION),
+            Display::Identity => {}
         }
         header.push("error");
         header_ok(out.write_record(&header))?;
-        Ok(CsvSink {
-            out,
-            settings,
-            ratio,
-        })
+        Ok(CsvSink { out, settings })
     }
 
     pub fn finish(mut self) -> io::Result<()> {
@@ -442,27 +546,36 @@ impl<'a, W: Write> CsvSink<'a, W> {
         w.write_field(labels.1)?;
         w.write_field(labels.2)?;
         w.write_field(st.k.map(|k| k.to_string()).unwrap_or_default())?;
-        for x in [
-            st.estimate,
-            st.se,
-            st.ci_lower,
-            st.ci_upper,
-            st.z,
-            st.p,
-            st.tau2,
-            st.tau,
-            st.i2,
-            st.h2,
-            st.q,
-        ] {
+        for x in [st.estimate, st.se, st.ci_lower, st.ci_upper, st.z, st.p] {
+            w.write_field(x.map(|x| buf.format(x)).unwrap_or(""))?;
+        }
+        w.write_field(st.t_df.map(|k| k.to_string()).unwrap_or_default())?;
+        for x in [st.tau2, st.tau, st.i2, st.h2, st.q] {
             w.write_field(x.map(|x| buf.format(x)).unwrap_or(""))?;
         }
         w.write_field(st.q_df.map(|k| k.to_string()).unwrap_or_default())?;
         for x in [st.q_p, st.pi_lower, st.pi_upper] {
             w.write_field(x.map(|x| buf.format(x)).unwrap_or(""))?;
         }
-        if self.ratio {
-            for x in [st.exp_estimate, st.exp_ci_lower, st.exp_ci_upper] {
+        let extra = match self.settings.display {
+            Display::Ratio => [
+                st.exp_estimate,
+                st.exp_ci_lower,
+                st.exp_ci_upper,
+                st.exp_pi_lower,
+                st.exp_pi_upper,
+            ],
+            Display::Proportion => [
+                st.proportion_estimate,
+                st.proportion_ci_lower,
+                st.proportion_ci_upper,
+                st.proportion_pi_lower,
+                st.proportion_pi_upper,
+            ],
+            Display::Identity => [None; 5],
+        };
+        if self.settings.display != Display::Identity {
+            for x in extra {
                 w.write_field(x.flatten().map(|x| buf.format(x)).unwrap_or(""))?;
             }
         }
@@ -491,17 +604,18 @@ impl<W: Write> Sink for CsvSink<'_, W> {
                     Some(l) => format!("line {l}: {}", e.message),
                     None => e.message.clone(),
                 };
-                let st = Stats::null(self.settings.scale);
+                let st = Stats::null(self.settings.display);
                 self.row_io(&g.key, "", ("", "", ""), &st, &msg)
             }
             Ok(o) => {
                 let selected = o.auto.as_ref().map(|a| choice_name(a.0)).unwrap_or("");
                 let labels = (o.main.model, o.main.method, selected);
-                self.row_io(&g.key, "", labels, &Stats::of(&o.main.pooled), "")?;
+                let (d, pk) = (self.settings.display, self.settings.prediction);
+                self.row_io(&g.key, "", labels, &Stats::of(&o.main.pooled, d, pk), "")?;
                 if let Some(sg) = &o.subgroups {
                     for f in &sg.fits {
                         let name = g.subgroup_names[f.index].clone();
-                        self.row_io(&g.key, &name, labels, &Stats::of(&f.fit), "")?;
+                        self.row_io(&g.key, &name, labels, &Stats::of(&f.fit, d, pk), "")?;
                     }
                 }
                 Ok(())
@@ -568,7 +682,16 @@ pub fn p_text(p: f64) -> String {
 /// The model line, e.g. "Random effects (DL)", "Fixed effect (IV)".
 pub fn model_text(f: &Fit) -> String {
     match f.model {
-        "random" => format!("Random effects, tau² {}", f.method),
+        "random" => {
+            let test = match f.pooled.test {
+                Test::Z => "",
+                Test::T => ", t test",
+                Test::KnappHartung => ", Hartung-Knapp",
+                Test::KnappHartungAdHoc => ", Hartung-Knapp (ad hoc)",
+                _ => ", other test",
+            };
+            format!("Random effects, tau² {}{test}", f.method)
+        }
         _ => format!("Fixed effect, {}", f.method),
     }
 }
@@ -595,11 +718,33 @@ pub fn heterogeneity_text(p: &Pooled, digits: usize) -> String {
 
 /// "Test for overall effect: Z = 3.40 (P = 0.0007)".
 pub fn overall_text(p: &Pooled) -> String {
-    format!(
-        "Test for overall effect: Z = {:.2} ({})",
-        p.z.abs(),
-        p_text(p.p)
-    )
+    match p.df {
+        Some(df) => format!(
+            "Test for overall effect: t = {:.2}, df = {df} ({})",
+            p.z.abs(),
+            p_text(p.p)
+        ),
+        None => format!(
+            "Test for overall effect: Z = {:.2} ({})",
+            p.z.abs(),
+            p_text(p.p)
+        ),
+    }
+}
+
+/// The prediction interval of a random-effects fit on the display scale, e.g.
+/// "Prediction interval: [-1.83, 0.31]"; `None` for fixed-effect fits.
+pub fn prediction_text(p: &Pooled, kind: PredictionKind, digits: usize) -> Option<String> {
+    if !p.is_random() {
+        return None;
+    }
+    let pi = p.prediction_interval(kind).ok()?;
+    let f = |x: f64| num_text(p.scale, p.scale.to_display(x), digits);
+    Some(format!(
+        "Prediction interval: [{}, {}]",
+        f(pi.lower),
+        f(pi.upper)
+    ))
 }
 
 /// Estimate and CI on the display scale: "-0.95 [-1.40, -0.50]".
@@ -617,7 +762,7 @@ pub fn ci_text(scale: Scale, y: f64, lo: f64, hi: f64, digits: usize) -> String 
 /// 0.00 or with many digits) in scientific notation with `digits` + 1 significant digits.
 pub fn num_text(scale: Scale, x: f64, digits: usize) -> String {
     let small = 0.5 * 10f64.powi(-(digits as i32));
-    if scale == Scale::Log && x != 0.0 && (x.abs() < small || x.abs() >= 1e6) {
+    if matches!(scale, Scale::Log) && x != 0.0 && (x.abs() < small || x.abs() >= 1e6) {
         format!("{x:.digits$e}")
     } else {
         format!("{x:.digits$}")
@@ -646,8 +791,10 @@ impl<W: Write> Sink for TableSink<'_, W> {
             }
             Ok(o) => o,
         };
-        let ratio = if s.scale == Scale::Log {
+        let ratio = if s.display == Display::Ratio {
             " (ratio scale)"
+        } else if s.display == Display::Proportion {
+            " (shown as proportions)"
         } else {
             ""
         };
@@ -696,7 +843,7 @@ impl<W: Write> Sink for TableSink<'_, W> {
                 (Some(y), Some(lo), Some(hi)) => writeln!(
                     out,
                     "{name:<name_w$}  {:>30}  {:>6.1}%",
-                    ci_text(s.scale, y, lo, hi, d),
+                    ci_text(o.set.scale(), y, lo, hi, d),
                     r.weight.unwrap_or(0.0)
                 ),
                 _ => writeln!(out, "{name:<name_w$}  {:>30}  {:>7}", "Not estimable", ""),
@@ -706,7 +853,7 @@ impl<W: Write> Sink for TableSink<'_, W> {
             writeln!(
                 out,
                 "{label:<name_w$}  {:>30}  {:>6.1}%",
-                ci_text(s.scale, p.estimate, p.ci_lower, p.ci_upper, d),
+                ci_text(p.scale, p.estimate, p.ci_lower, p.ci_upper, d),
                 w
             )
         };
@@ -730,6 +877,9 @@ impl<W: Write> Sink for TableSink<'_, W> {
             }
         }
         total_line(out, &format!("Total ({level}% CI)"), &o.main.pooled, 100.0)?;
+        if let Some(pi) = prediction_text(&o.main.pooled, s.prediction, d) {
+            writeln!(out, "{pi}")?;
+        }
         writeln!(out, "{}", heterogeneity_text(&o.main.pooled, d))?;
         writeln!(out, "{}", overall_text(&o.main.pooled))?;
         if let Some(sg) = &o.subgroups {

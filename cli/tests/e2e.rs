@@ -6,152 +6,8 @@
 //! as the exact doubles metafor was given, so only the order of floating-point operations
 //! differs); against the library: bit for bit (the JSON numbers round-trip f64).
 
-use serde_json::Value;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-
-const REL: f64 = 1e-10;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn fixture(rel: &str) -> String {
-    root()
-        .join("fixtures")
-        .join(rel)
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_metapool"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the binary runs")
-}
-
-fn run_ok(args: &[&str]) -> String {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "metapool {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
-}
-
-fn run_json(args: &[&str]) -> Vec<Value> {
-    let mut a = args.to_vec();
-    a.extend(["--format", "json"]);
-    let text = run_ok(&a);
-    let v: Value = serde_json::from_str(&text).expect("valid JSON");
-    v["analyses"].as_array().expect("analyses").clone()
-}
-
-/// Exit status 2 and the stderr text.
-fn run_fail(args: &[&str]) -> String {
-    let out = run(args);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "metapool {args:?} should exit with 2; stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn close(what: &str, got: f64, want: f64) {
-    let tol = REL * got.abs().max(want.abs());
-    assert!(
-        (got - want).abs() <= tol || (got - want).abs() < 1e-300,
-        "{what}: got {got:e}, metafor {want:e} (rel diff {:e})",
-        ((got - want) / want).abs()
-    );
-}
-
-fn num(v: &Value, what: &str) -> f64 {
-    v.as_f64()
-        .unwrap_or_else(|| panic!("{what}: expected a number, got {v}"))
-}
-
-fn core() -> Value {
-    let text = std::fs::read_to_string(fixture("metafor/core.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-/// Compare one analysis (or fit object) with a metafor fit.
-fn compare_fit(ctx: &str, got: &Value, want: &Value) {
-    for key in [
-        "estimate", "se", "ci_lower", "ci_upper", "z", "p", "q", "i2", "h2", "tau2",
-    ] {
-        close(
-            &format!("{ctx} {key}"),
-            num(&got[key], key),
-            num(&want[key], key),
-        );
-    }
-    assert_eq!(got["q_df"], want["q_df"], "{ctx} q_df");
-    assert_eq!(got["k"], want["k"], "{ctx} k");
-    // metafor writes q_p = 1 for k = 1; the tool writes null (no test is possible).
-    if want["q_df"].as_u64() == Some(0) {
-        assert!(
-            got["q_p"].is_null(),
-            "{ctx} q_p should be null for one study"
-        );
-    } else {
-        close(
-            &format!("{ctx} q_p"),
-            num(&got["q_p"], "q_p"),
-            num(&want["q_p"], "q_p"),
-        );
-    }
-    let tau2 = num(&got["tau2"], "tau2");
-    close(&format!("{ctx} tau"), num(&got["tau"], "tau"), tau2.sqrt());
-    assert!(got["pi_lower"].is_null() && got["pi_upper"].is_null());
-}
-
-/// The per-study weights of an analysis (input order, null for excluded) against metafor's
-/// weights of the included studies.
-fn compare_weights(ctx: &str, weights: &[Option<f64>], dataset: &Value, fit: &Value) {
-    let included: Vec<usize> = dataset["included"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i.as_u64().unwrap() as usize)
-        .collect();
-    let want = fit["weights_percent"].as_array().unwrap();
-    assert_eq!(included.len(), want.len());
-    for (pos, w) in weights.iter().enumerate() {
-        match included.iter().position(|&i| i == pos) {
-            Some(j) => close(
-                &format!("{ctx} weight of study {pos}"),
-                w.expect("an included study has a weight"),
-                num(&want[j], "weight"),
-            ),
-            None => assert!(w.is_none(), "{ctx}: excluded study {pos} has a weight"),
-        }
-    }
-}
-
-fn study_weights(a: &Value) -> Vec<Option<f64>> {
-    a["studies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["weight"].as_f64())
-        .collect()
-}
-
-fn fit_weights(f: &Value) -> Vec<Option<f64>> {
-    f["weights"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w.as_f64())
-        .collect()
-}
+mod common;
+use common::*;
 
 /// Every dataset of a measure: --by dataset, fixed and random, against metafor.
 fn check_measure(
@@ -577,28 +433,36 @@ fn bad_inputs_name_line_column_and_reason() {
 }
 
 #[test]
-fn measures_and_options_not_in_the_library_yet_are_clear_errors() {
+fn options_that_do_not_apply_are_clear_errors() {
     let path = fixture("cli/core_or.csv");
-    for m in ["RR", "RD", "PETO-OR", "PR", "PLO", "PFT"] {
-        let err = run_fail(&["pool", "--measure", m, &path]);
-        assert!(
-            err.contains(&format!("measure {m} is not supported yet")),
-            "{err}"
-        );
-    }
-    for t in ["REML", "ML", "PM", "HE", "HS", "SJ", "EB"] {
-        let err = run_fail(&["pool", "--measure", "OR", "--tau2", t, &path]);
-        assert!(
-            err.contains(&format!("--tau2 {t} is not supported yet")),
-            "{err}"
-        );
-    }
-    let err = run_fail(&["pool", "--measure", "OR", "--ci", "hk", &path]);
-    assert!(err.contains("--ci hk is not supported yet"), "{err}");
     let err = run_fail(&["pool", "--measure", "OR", "--fixed-method", "PETO", &path]);
-    assert!(err.contains("not supported yet"), "{err}");
+    assert!(
+        err.contains("--fixed-method PETO applies to --measure PETO-OR"),
+        "{err}"
+    );
     let err = run_fail(&["pool", "--measure", "MD", "--fixed-method", "MH", &path]);
-    assert!(err.contains("2x2"), "{err}");
+    assert!(err.contains("MH applies to OR, RR and RD"), "{err}");
+    let err = run_fail(&[
+        "pool",
+        "--measure",
+        "OR",
+        "--model",
+        "fixed",
+        "--ci",
+        "hk",
+        &path,
+    ]);
+    assert!(
+        err.contains("--ci hk applies to the random-effects model"),
+        "{err}"
+    );
+    let err = run_fail(&["pool", "--measure", "OR", "--scale", "log", &path]);
+    assert!(
+        err.contains("--scale applies to --measure GENERIC only"),
+        "{err}"
+    );
+    let err = run_fail(&["pool", "--measure", "PREPOST-MD", "--r", "1.5", &path]);
+    assert!(err.contains("--r must lie in [-1, 1]"), "{err}");
 }
 
 #[test]
@@ -776,8 +640,10 @@ fn forest_plot_svg() {
     ]);
     let text = std::fs::read_to_string(&svg).unwrap();
     assert!(text.starts_with("<?xml") && text.trim_end().ends_with("</svg>"));
-    // One square per study (plus the white background), one diamond per subgroup and overall.
-    assert_eq!(text.matches("<rect").count(), 12 + 1);
+    // One square per study (plus the white background and the prediction interval's bar), one
+    // diamond per subgroup and overall.
+    assert_eq!(text.matches("<rect").count(), 12 + 2);
+    assert!(text.contains("Prediction interval"));
     assert_eq!(text.matches(r#"<polygon points="#).count(), 3 + 1);
     for needle in [
         "Trial E (2018)",
