@@ -277,7 +277,14 @@ pub fn render(s: &Settings, g: &Group, o: &Outcome, title: Option<&str>, digits:
         }
     }
     let (lo, hi) = axis_range(&points, &pooled, &cis, null);
-    let axis = Axis::new(lo, hi, log);
+    let mut axis = Axis::new(lo, hi, log);
+    if s.display == Display::Proportion || s.measure == Measure::Pr {
+        // Proportions: the axis ends at 0 and 1.
+        axis.lo = axis.lo.max(0.0);
+        axis.hi = axis.hi.min(1.0);
+        let (a, b) = (axis.lo, axis.hi);
+        axis.ticks.retain(|&t| t >= a - 1e-12 && t <= b + 1e-12);
+    }
     let w_max = rows
         .iter()
         .filter_map(|r| r.weight)
