@@ -74,6 +74,11 @@ pub struct PoolArgs {
     #[arg(long, value_name = "COLUMN")]
     pub subgroup: Option<String>,
 
+    /// Field separator: one character, or `tab` (e.g. `;` for spreadsheets saved with a
+    /// decimal-comma locale).
+    #[arg(long, default_value = ",", value_parser = parse_delimiter)]
+    pub delimiter: u8,
+
     /// Column that names the studies (optional in the file).
     #[arg(long, value_name = "COLUMN", default_value = "study")]
     pub study_column: String,
@@ -103,6 +108,14 @@ pub struct PoolArgs {
     /// Decimals shown by --format table and the forest plot.
     #[arg(long, default_value_t = 2)]
     pub digits: usize,
+}
+
+fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
+        _ => Err(format!("expected one ASCII character or `tab`, got `{s}`")),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

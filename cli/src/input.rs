@@ -242,6 +242,7 @@ pub struct Summary {
 
 /// Options of the reader.
 pub struct ReadOptions<'a> {
+    pub delimiter: u8,
     pub by: Option<&'a str>,
     pub subgroup: Option<&'a str>,
     pub study: &'a str,
@@ -373,6 +374,7 @@ pub fn run<R: Read, S: Sink>(
 ) -> Result<Summary, Fatal> {
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(false)
+        .delimiter(opts.delimiter)
         .flexible(true)
         .buffer_capacity(1 << 16)
         .from_reader(input);
@@ -394,7 +396,23 @@ pub fn run<R: Read, S: Sink>(
             "the file is empty (expected a header row)",
         )));
     }
-    let layout = Layout::new(&rec, settings.measure, opts.by, opts.subgroup, opts.study)?;
+    let layout = Layout::new(&rec, settings.measure, opts.by, opts.subgroup, opts.study).map_err(
+        |mut e| {
+            // A header read as one field that contains another separator: say which option fixes it.
+            if rec.len() == 1 {
+                let h = rec.get(0).unwrap_or_default();
+                for (c, name) in [(b';', ";"), (b'\t', "tab"), (b',', ",")] {
+                    if c != opts.delimiter && h.contains(&c) {
+                        e.reason.push_str(&format!(
+                            " (the header looks separated by `{name}`: pass --delimiter '{name}')"
+                        ));
+                        break;
+                    }
+                }
+            }
+            e
+        },
+    )?;
     let by = layout.by;
     let mut runner = Runner {
         settings,

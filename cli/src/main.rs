@@ -69,6 +69,7 @@ fn pool(a: &PoolArgs) -> ExitCode {
         }
     };
     let opts = ReadOptions {
+        delimiter: a.delimiter,
         by: a.by.as_deref(),
         subgroup: a.subgroup.as_deref(),
         study: &a.study_column,
