@@ -61,7 +61,9 @@ pub fn normal_quantile(p: f64) -> f64 {
 }
 
 /// A confidence level strictly inside (0, 1), with its two-sided normal critical value
-/// `z = Phi^-1(1 - (1 - level) / 2)` computed once.
+/// `z = Phi^-1(1 - (1 - level) / 2)` computed once, as metafor does, from the lower tail:
+/// `z = -Phi^-1((1 - level) / 2)`. (`1 - (1 - level) / 2` rounds to 1 for levels within 1e-16
+/// of 1, whose z would then be infinite; `1 - level` itself is exact for `level >= 0.5`.)
 ///
 /// # Example
 /// ```
@@ -82,7 +84,7 @@ impl ConfidenceLevel {
     /// A confidence level such as 0.95. Errors unless `0 < level < 1`.
     pub fn new(level: f64) -> Result<Self> {
         let level = open_unit("level", level)?;
-        let z = normal_quantile(1.0 - (1.0 - level) / 2.0);
+        let z = normal_quantile((1.0 - level) / 2.0).abs();
         Ok(ConfidenceLevel { level, z })
     }
 

@@ -39,13 +39,17 @@
 #![warn(missing_docs)]
 
 pub mod batch;
+pub mod bias;
+pub mod catalogue;
 pub mod effect;
 pub mod error;
 pub mod heterogeneity;
 pub mod inference;
 pub mod numeric;
+pub mod plot;
 pub mod pool;
 pub mod report;
+pub mod sensitivity;
 mod tails;
 
 pub use effect::{
@@ -60,6 +64,7 @@ pub use heterogeneity::Heterogeneity;
 pub use inference::ConfidenceLevel;
 pub use pool::{
     FixedMethod, FixedModel, Interval, MantelHaenszel, Model, ModelChoice, ModelRule, Peto, Pooled,
-    RandomModel, Selection, Subgroup, SubgroupAnalysis, SubgroupModel, Subgroups, Tau2Estimator,
+    Pooler, RandomModel, Selection, Subgroup, SubgroupAnalysis, SubgroupModel, Subgroups,
+    Tau2Estimator,
 };
 pub use pool::{HeterogeneityIntervals, PredictionKind, Tau2Control, Tau2Fit, Tau2Stop, Test};

@@ -44,6 +44,9 @@ struct Tracker {
 impl Tracker {
     fn check(&mut self, ctx: &str, ours: f64, theirs: f64, floor: f64) {
         let rel = (ours - theirs).abs() / ours.abs().max(theirs.abs()).max(floor);
+        if std::env::var("METAPOOL_VERBOSE").is_ok() && rel > 1e-12 {
+            eprintln!("{ctx}: rel {rel:e}");
+        }
         if rel > self.worst {
             self.worst = rel;
         }

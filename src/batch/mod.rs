@@ -315,7 +315,7 @@ impl BatchPooler {
         let (sum_w, estimate) = weighted_core(k, |i| y[i], |i| v[i], tau2);
         let random = Wald::new(estimate, (1.0 / sum_w).sqrt(), &self.level);
         let df = k - 1;
-        let s2 = typical_variance(df, core.sum_w, core.share2);
+        let s2 = typical_variance(df, core.sum_w, core.share_complement);
         let heterogeneity = Heterogeneity::random(core.q, df, tau2, s2);
         fixed.check_finite()?;
         random.check_finite()?;

@@ -463,7 +463,9 @@ impl EffectSize for LogOddsRatio {
     }
     fn effect(&self) -> Result<StudyEffect> {
         self.table.check()?;
-        finite("continuity correction", self.correction.value)?;
+        // re-checked in full: a correction that bypassed ContinuityCorrection::new (through
+        // deserialization or a struct literal) must not subtract from the cells
+        crate::error::positive("continuity correction", self.correction.value)?;
         if let Some(why) = self.table.exclusion() {
             return Ok(StudyEffect::Excluded(why));
         }

@@ -3,7 +3,9 @@
 
 mod core;
 mod fixed;
+mod pooler;
 mod random;
+mod regression;
 mod rule;
 mod subgroup;
 pub mod tau2;
@@ -12,7 +14,9 @@ mod test;
 #[allow(unused_imports)]
 pub(crate) use self::core::{check_study, fixed_core, weighted_core, FixedCore};
 pub use fixed::{FixedModel, MantelHaenszel, Peto};
+pub use pooler::Pooler;
 pub use random::{RandomModel, Tau2Estimator};
+pub(crate) use regression::weighted_least_squares;
 pub use rule::{ModelChoice, ModelRule, Selection};
 pub use subgroup::{Subgroup, SubgroupAnalysis, SubgroupModel, Subgroups};
 pub use tau2::{BoundStatus, HeterogeneityIntervals, Tau2Control, Tau2Fit, Tau2Stop};

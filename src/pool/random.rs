@@ -143,7 +143,7 @@ pub(crate) fn dersimonian_laird(core: &FixedCore) -> f64 {
         return 0.0;
     }
     let df = (core.k - 1) as f64;
-    let c = core.sum_w * (1.0 - core.share2);
+    let c = core.sum_w * core.share_complement;
     if core.q > df && c > 0.0 {
         (core.q - df) / c
     } else {
@@ -314,7 +314,7 @@ impl RandomModel {
             .wald(sums.estimate, sums.sum_w, sums.rss, k, &self.level)?;
         let weights = percent(e.iter().map(|x| 1.0 / (x.variance() + tau2)), sums.sum_w);
         let df = core.k - 1;
-        let s2 = typical_variance(df, core.sum_w, core.share2);
+        let s2 = typical_variance(df, core.sum_w, core.share_complement);
         let mut pooled = assemble(
             Model::Random(self.estimator),
             set,

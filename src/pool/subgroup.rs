@@ -152,7 +152,7 @@ impl SubgroupAnalysis {
         let mut subsets = Vec::with_capacity(labels.len());
         let mut not_estimable = Vec::new();
         for label in labels {
-            match set.subset(|i| groups[i] == label) {
+            match set.subset_where(|i| groups[i] == label) {
                 Ok(sub) => subsets.push((label, sub)),
                 Err(Error::AllExcluded { .. }) => not_estimable.push(label),
                 Err(e) => return Err(e),
@@ -258,7 +258,7 @@ fn common_dl_tau2(subs: &[&EffectSet]) -> Result<f64> {
         let e = s.effects();
         let core = fixed_core(e.len(), |i| e[i].estimate(), |i| e[i].variance())?;
         qe.add(core.q);
-        trace.add(core.sum_w * (1.0 - core.share2));
+        trace.add(core.sum_w * core.share_complement);
         k += core.k;
     }
     let df = (k - subs.len()) as f64;
@@ -283,7 +283,7 @@ fn pool_with_tau2(
     let wald = Wald::new(estimate, (1.0 / sum_w).sqrt(), level);
     let weights = percent(e.iter().map(|x| 1.0 / (x.variance() + tau2)), sum_w);
     let df = core.k - 1;
-    let s2 = typical_variance(df, core.sum_w, core.share2);
+    let s2 = typical_variance(df, core.sum_w, core.share_complement);
     assemble(
         Model::Random(estimator),
         set,

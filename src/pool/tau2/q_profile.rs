@@ -82,7 +82,7 @@ where
     }
     let core = fixed_core(k, y, v)?;
     let df = (k - 1) as f64;
-    let s2 = typical_variance(k - 1, core.sum_w, core.share2);
+    let s2 = typical_variance(k - 1, core.sum_w, core.share_complement);
     let alpha = 1.0 - level.level();
     let crit_u = chi_square_quantile(1.0 - alpha / 2.0, df);
     let crit_l = chi_square_quantile(alpha / 2.0, df);
