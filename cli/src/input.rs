@@ -165,8 +165,9 @@ impl Layout {
                         line: Some(line),
                         column: Some(self.column(col)),
                         reason: format!(
-                            "the row has {} fields but the header has {}",
+                            "the row has {} field{} but the header has {}",
                             rec.len(),
+                            if rec.len() == 1 { "" } else { "s" },
                             self.header.len()
                         ),
                     })

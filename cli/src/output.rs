@@ -458,8 +458,9 @@ pub struct JsonSink<'a, W: Write> {
 }
 
 impl<'a, W: Write> JsonSink<'a, W> {
-    pub fn new(mut out: W, settings: &'a Settings, with_id: bool) -> io::Result<Self> {
-        out.write_all(b"{\"analyses\": [")?;
+    /// Nothing is written until the first analysis (or `finish`), so that a run that fails
+    /// before any analysis leaves the output empty.
+    pub fn new(out: W, settings: &'a Settings, with_id: bool) -> io::Result<Self> {
         Ok(JsonSink {
             out,
             settings,
@@ -469,6 +470,9 @@ impl<'a, W: Write> JsonSink<'a, W> {
     }
 
     pub fn finish(mut self) -> io::Result<()> {
+        if self.count == 0 {
+            self.out.write_all(b"{\"analyses\": [")?;
+        }
         self.out.write_all(b"\n]}\n")?;
         self.out.flush()
     }
@@ -476,8 +480,11 @@ impl<'a, W: Write> JsonSink<'a, W> {
 
 impl<W: Write> Sink for JsonSink<'_, W> {
     fn analysis(&mut self, g: &Group, o: &Result<Outcome, AnalysisError>) -> io::Result<()> {
-        self.out
-            .write_all(if self.count == 0 { b"\n" } else { b",\n" })?;
+        self.out.write_all(if self.count == 0 {
+            b"{\"analyses\": [\n"
+        } else {
+            b",\n"
+        })?;
         self.count += 1;
         let a = analysis_json(self.settings, self.with_id, g, o);
         serde_json::to_writer(&mut self.out, &a).map_err(io::Error::from)
@@ -488,6 +495,8 @@ impl<W: Write> Sink for JsonSink<'_, W> {
 pub struct CsvSink<'a, W: Write> {
     out: csv::Writer<W>,
     settings: &'a Settings,
+    /// The header, written before the first row (or by `finish`).
+    header: Option<Vec<&'static str>>,
 }
 
 const CSV_HEADER: &[&str] = &[
@@ -512,20 +521,30 @@ const CSV_PROPORTION: &[&str] = &[
 
 impl<'a, W: Write> CsvSink<'a, W> {
     pub fn new(out: W, settings: &'a Settings) -> io::Result<Self> {
-        let mut out = csv::WriterBuilder::new().from_writer(out);
-        let header_ok = |r: csv::Result<()>| r.map_err(csv_io);
-        let mut header: Vec<&str> = CSV_HEADER.to_vec();
+        let out = csv::WriterBuilder::new().from_writer(out);
+        let mut header: Vec<&'static str> = CSV_HEADER.to_vec();
         match settings.display {
             Display::Ratio => header.extend_from_slice(CSV_RATIO),
             Display::Proportion => header.extend_from_slice(CSV_PROPORTION),
             Display::Identity => {}
         }
         header.push("error");
-        header_ok(out.write_record(&header))?;
-        Ok(CsvSink { out, settings })
+        Ok(CsvSink {
+            out,
+            settings,
+            header: Some(header),
+        })
+    }
+
+    fn write_header(&mut self) -> io::Result<()> {
+        if let Some(h) = self.header.take() {
+            self.out.write_record(&h).map_err(csv_io)?;
+        }
+        Ok(())
     }
 
     pub fn finish(mut self) -> io::Result<()> {
+        self.write_header()?;
         self.out.flush()
     }
 
@@ -592,6 +611,7 @@ impl<'a, W: Write> CsvSink<'a, W> {
         st: &Stats,
         error: &str,
     ) -> io::Result<()> {
+        self.write_header()?;
         self.row(id, subgroup, labels, st, error).map_err(csv_io)
     }
 }
@@ -838,7 +858,12 @@ impl<W: Write> Sink for TableSink<'_, W> {
         )?;
         let study_line = |out: &mut W, i: usize| -> io::Result<()> {
             let r = &rows[i];
-            let name: String = g.name(i).chars().take(name_w).collect();
+            let name: String = g
+                .name(i)
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .take(name_w)
+                .collect();
             match (r.estimate, r.ci_lower, r.ci_upper) {
                 (Some(y), Some(lo), Some(hi)) => writeln!(
                     out,
