@@ -1,7 +1,8 @@
 //! End-to-end tests of the measures, fixed-effect methods, tau² estimators, tests and prediction
 //! intervals that came with the library's `measures` and `estimators` work, against the metafor
 //! fixtures `fixtures/metafor/measures.json` and `fixtures/metafor/estimators.json` (inputs in
-//! `fixtures/cli/measures_*.csv` and `estimators_generic.csv`, written by `make_csv.py`).
+//! `fixtures/cli/measures_*.csv`, written by `make_csv.py`; the estimators' CSV is written by the
+//! test itself from the JSON).
 //!
 //! Tolerances: 1e-10 relative for closed forms; 1e-8 for the iterative tau² estimators (ML, REML,
 //! EB, PM, PMM), whose solvers stop at a tolerance; estimators.json's inputs reach the tool as
@@ -192,7 +193,25 @@ fn proportions_match_metafor() {
 fn tau2_estimators_tests_and_prediction_intervals_match_metafor() {
     let e = estimators();
     let sets = e["datasets"].as_array().unwrap();
-    let path = fixture("cli/estimators_generic.csv");
+    // The CSV is written from estimators.json here (not committed) so that it follows the
+    // fixture when its datasets change: estimate = yi, se = sqrt(vi) in shortest round-trip text.
+    let mut csv = String::from("dataset,estimate,se\n");
+    for d in sets {
+        let (yi, vi) = (d["yi"].as_array().unwrap(), d["vi"].as_array().unwrap());
+        for (y, v) in yi.iter().zip(vi) {
+            let (y, v) = (num(y, "yi"), num(v, "vi"));
+            csv.push_str(&format!(
+                "{},{y:e},{:e}\n",
+                d["name"].as_str().unwrap(),
+                v.sqrt()
+            ));
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("metapool-cli-est-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("estimators_generic.csv");
+    std::fs::write(&path, csv).unwrap();
+    let path = path.to_str().unwrap().to_string();
     let estimators = [
         "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM", "PMM", "DL2",
     ];
@@ -278,6 +297,7 @@ fn tau2_estimators_tests_and_prediction_intervals_match_metafor() {
         }
     }
     assert!(compared > 700, "compared {compared} fits");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
