@@ -39,7 +39,11 @@ fn check_measure(
         args.extend_from_slice(extra);
         args.push(&path);
         let analyses = run_json(&args);
-        assert_eq!(analyses.len(), datasets.len(), "one analysis per dataset");
+        assert_eq!(
+            analyses.len(),
+            datasets.len(),
+            "one analysis per dataset (fixtures changed? rerun python3 fixtures/cli/make_csv.py)"
+        );
         for (a, d) in analyses.iter().zip(&datasets) {
             // First-appearance order is the file's order, which is core.json's.
             assert_eq!(a["id"], d["name"]);

@@ -84,7 +84,11 @@ fn binary_measures_match_metafor() {
         args.extend_from_slice(extra);
         args.push(&path);
         let analyses = run_json(&args);
-        assert_eq!(analyses.len(), sets.len());
+        assert_eq!(
+            analyses.len(),
+            sets.len(),
+            "rerun python3 fixtures/cli/make_csv.py?"
+        );
         for (a, d) in analyses.iter().zip(sets) {
             assert_eq!(a["id"], d["name"]);
             let fit = d["fits"]
@@ -148,7 +152,11 @@ fn proportions_match_metafor() {
                 model,
                 &path,
             ]);
-            assert_eq!(a.len(), sets.len());
+            assert_eq!(
+                a.len(),
+                sets.len(),
+                "rerun python3 fixtures/cli/make_csv.py?"
+            );
             for (a, d) in a.iter().zip(sets) {
                 let t = d["transforms"]
                     .as_array()
