@@ -6,7 +6,7 @@ use crate::effect::{Effect, EffectSet};
 use crate::error::{Error, Result};
 use crate::inference::{normal_two_sided_p, ConfidenceLevel};
 use crate::numeric::NeumaierSum;
-use crate::pool::{weighted_least_squares, Interval, Pooled, Pooler};
+use crate::pool::{weighted_least_squares, Interval, Pooled, Pooler, Test};
 
 fn at_least(method: &'static str, needed: usize, set: &EffectSet) -> Result<()> {
     if set.len() < needed {
@@ -69,7 +69,10 @@ pub struct RegressionTest {
 /// y_i = b0 + b1 sei_i + e_i
 /// MetaRegression(pooler):  e_i ~ N(0, v_i + tau^2), tau^2 from the pooler's estimator for the
 ///                          regression model (0 for fixed effect);
-///                          z = b1 / se(b1), p = 2 (1 - Phi(|z|)); CI(b0) = b0 -/+ z_crit se(b0)
+///                          z = b1 / se(b1), p = 2 (1 - Phi(|z|)); CI(b0) = b0 -/+ z_crit se(b0);
+///                          under the pooler's t-based tests t on k - 2 df, and for Knapp-Hartung
+///                          se scaled by sqrt(s2w), s2w = sum w (y - b0 - b1 sei)^2 / (k - 2)
+///                          (ad hoc: max(1, s2w))
 /// Classical:               weighted least squares, weights 1/v_i, residual variance
 ///                          s^2 = sum w_i (y_i - b0 - b1 sei_i)^2 / (k - 2);
 ///                          se(b) = s sqrt(diag (X'WX)^-1); t = b1 / se(b1) on k - 2 df;
@@ -101,20 +104,48 @@ pub fn regression_test(set: &EffectSet, model: EggerModel) -> Result<RegressionT
     let out = match model {
         EggerModel::MetaRegression(pooler) => {
             let fit = pooler.regress(&y, &v, &sei)?;
-            let z_crit = pooler.level().z();
-            let statistic = fit.beta[1] / fit.se[1];
+            let test = pooler.test();
+            let df = k - 2;
+            // metafor rma.uni with moderators: s2w = RSS / (k - p) for Knapp-Hartung
+            // (0 when RSS <= eps), at least 1 for the ad hoc variant; t on k - p df
+            let s2w = match test {
+                Test::Z | Test::T => 1.0,
+                _ => {
+                    let s = if fit.rss <= f64::EPSILON {
+                        0.0
+                    } else {
+                        fit.rss / df as f64
+                    };
+                    if test == Test::KnappHartungAdHoc {
+                        s.max(1.0)
+                    } else {
+                        s
+                    }
+                }
+            };
+            let se = [fit.se[0] * s2w.sqrt(), fit.se[1] * s2w.sqrt()];
+            let statistic = fit.beta[1] / se[1];
+            let (p, crit, df) = if test.is_t() {
+                (
+                    student_t_two_sided_p(statistic, df as f64),
+                    student_t_quantile(1.0 - (1.0 - pooler.level().level()) / 2.0, df as f64),
+                    Some(df),
+                )
+            } else {
+                (normal_two_sided_p(statistic), pooler.level().z(), None)
+            };
             RegressionTest {
                 model,
                 k,
                 slope: fit.beta[1],
-                slope_se: fit.se[1],
+                slope_se: se[1],
                 statistic,
-                df: None,
-                p: normal_two_sided_p(statistic),
+                df,
+                p,
                 limit: Interval {
                     estimate: fit.beta[0],
-                    lower: fit.beta[0] - z_crit * fit.se[0],
-                    upper: fit.beta[0] + z_crit * fit.se[0],
+                    lower: fit.beta[0] - crit * se[0],
+                    upper: fit.beta[0] + crit * se[0],
                 },
                 tau2: fit.tau2,
             }
@@ -491,6 +522,8 @@ pub struct TrimFill {
 /// until k0 does not change.  Fill: for the k0 largest y,  y_fill = 2 mu - y,  v_fill = v
 /// (back on the original scale), and pool the k + k0 studies with the pooler.
 /// ```
+/// As metafor does, the adjusted fit is tested with z whatever the pooler's test when
+/// `k0 > 0` (metafor re-fits without passing `test`); with `k0 = 0` it is the pooler's own fit.
 /// Errors with [`Error::TooFewStudies`] when `k < 3`, [`Error::NotConverged`] after
 /// `max_iterations`, and [`Error::Undefined`] when R0 finds no negative deviation.
 ///
@@ -534,7 +567,7 @@ pub fn trim_and_fill(
     // flipped estimates, sorted ascending (stable), with their variances
     let mut order: Vec<usize> = (0..k).collect();
     order.sort_by(|&a, &b| (sign * e[a].estimate()).total_cmp(&(sign * e[b].estimate())));
-    let sorted = set.subset(&order);
+    let sorted = set.select(&order);
     let ys: Vec<f64> = order.iter().map(|&i| sign * e[i].estimate()).collect();
     let kf = k as f64;
     let mut k0 = 0usize;
@@ -554,7 +587,7 @@ pub fn trim_and_fill(
         }
         let trimmed: Vec<usize> = (0..k - k0).collect();
         // the trimmed fit, on the flipped scale
-        mu = sign * pooler.pool(&sorted.subset(&trimmed))?.estimate;
+        mu = sign * pooler.pool(&sorted.select(&trimmed))?.estimate;
         let dev: Vec<f64> = ys.iter().map(|y| y - mu).collect();
         // ranks of |dev|, ties by position ("first")
         let mut by_abs: Vec<usize> = (0..k).collect();
@@ -612,7 +645,13 @@ pub fn trim_and_fill(
     let filled: Vec<Effect> = ((k - k0)..k)
         .map(|j| Effect::new(sign * (2.0 * mu - ys[j]), sorted.effects()[j].variance()))
         .collect::<Result<_>>()?;
-    let fit = pooler.pool(&set.extended(&filled))?;
+    // k0 = 0: metafor returns the original fit; otherwise it re-fits the filled-in data with its
+    // default z test, whatever the model's test
+    let fit = if k0 == 0 {
+        pooler.pool(set)?
+    } else {
+        pooler.with_test(Test::Z).pool(&set.extended(&filled))?
+    };
     Ok(TrimFill {
         side,
         estimator: options.estimator,

@@ -303,11 +303,19 @@ impl BatchPooler {
         let v = &v[..k];
         let core = fixed_core(k, |i| y[i], |i| v[i])?;
         let fixed = Wald::new(core.estimate, (1.0 / core.sum_w).sqrt(), &self.level);
-        let tau2 = self.estimator.estimate(&core);
+        // the same tau² computation as `RandomModel::pool` (bit-identical results)
+        let tau2 = crate::pool::tau2::estimate(
+            self.estimator,
+            k,
+            |i| y[i],
+            |i| v[i],
+            &Default::default(),
+        )?
+        .tau2;
         let (sum_w, estimate) = weighted_core(k, |i| y[i], |i| v[i], tau2);
         let random = Wald::new(estimate, (1.0 / sum_w).sqrt(), &self.level);
         let df = k - 1;
-        let s2 = typical_variance(df, core.sum_w, core.share2);
+        let s2 = typical_variance(df, core.sum_w, core.share_complement);
         let heterogeneity = Heterogeneity::random(core.q, df, tau2, s2);
         fixed.check_finite()?;
         random.check_finite()?;

@@ -2,7 +2,7 @@
 //! meta-regression on it), as the sensitivity and small-study analyses need.
 
 use super::regression::{fit_regression, RegressionFit};
-use super::{FixedModel, Pooled, RandomModel};
+use super::{FixedModel, Pooled, RandomModel, Test};
 use crate::effect::EffectSet;
 use crate::error::Result;
 use crate::inference::ConfidenceLevel;
@@ -55,6 +55,33 @@ impl Pooler {
         match self {
             Pooler::Fixed(m) => m.pool(set),
             Pooler::Random(m) => m.pool(set),
+        }
+    }
+
+    /// How the model tests its estimate.
+    pub fn test(&self) -> Test {
+        match self {
+            Pooler::Fixed(m) => m.test,
+            Pooler::Random(m) => m.test,
+        }
+    }
+
+    /// The same model with another test.
+    pub fn with_test(self, test: Test) -> Pooler {
+        match self {
+            Pooler::Fixed(m) => Pooler::Fixed(m.with_test(test)),
+            Pooler::Random(m) => Pooler::Random(m.with_test(test)),
+        }
+    }
+
+    /// Pool a subset as metafor's `leave1out`, `cumul` and `influence` re-fit it: a single
+    /// study is tested with z even under a t-based test (metafor falls back to the normal
+    /// distribution when `k = 1`, where t on `k - 1` df is undefined).
+    pub(crate) fn pool_subset(&self, set: &EffectSet) -> Result<Pooled> {
+        if set.len() == 1 && self.test().is_t() {
+            self.with_test(Test::Z).pool(set)
+        } else {
+            self.pool(set)
         }
     }
 
