@@ -38,7 +38,8 @@ pub struct LeaveOneOut {
 /// ```text
 /// for i in 1..k:  fit_(-i) = pooler.pool({ (y_j, v_j) : j != i })
 /// ```
-/// With one study left there is no heterogeneity test (`q_p = None`; metafor prints `QEp = 1`).
+/// With one study left there is no heterogeneity test (`q_p = None`; metafor prints `QEp = 1`),
+/// and a t-based test falls back to z, as metafor does for `k = 1`.
 /// Errors with [`Error::TooFewStudies`] when `k < 2`.
 ///
 /// ```
@@ -91,6 +92,7 @@ pub struct CumulativeStep {
 /// ```text
 /// for j in 1..k:  fit_j = pooler.pool({ (y_i, v_i) : i <= j })
 /// ```
+/// The first step (one study) is tested with z under a t-based test, as in metafor.
 ///
 /// ```
 /// use metapool::{EffectSet, Pooler, sensitivity::cumulative};

@@ -8,7 +8,8 @@ use crate::error::Result;
 use crate::inference::ConfidenceLevel;
 
 /// A pooling model for inverse-variance-weighted effects: fixed effect or random effects with
-/// any [`crate::Tau2Estimator`]. Leave-one-out, cumulative, influence, regression-test and
+/// any [`crate::Tau2Estimator`] and any [`Test`]. (Mantel-Haenszel and Peto pool 2x2 tables,
+/// not effects, and are not poolers.) Leave-one-out, cumulative, influence, regression-test and
 /// trim-and-fill analyses take one and re-fit the same model to subsets of the studies, as
 /// metafor re-fits `rma(method = ...)` (so new tau² estimators slot in through
 /// [`RandomModel::estimator`]).
