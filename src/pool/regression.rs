@@ -504,6 +504,14 @@ pub(crate) fn fit_regression(
                         why: "metafor fits it as GENQ with weights fixed by the intercept-only model; not implemented for a regression",
                     })
                 }
+                // estimators added later get a typed error until their regression form is here
+                #[allow(unreachable_patterns)]
+                _ => {
+                    return Err(Error::Undefined {
+                        what: "meta-regression with this tau2 estimator",
+                        why: "its meta-regression form is not implemented",
+                    })
+                }
             };
             // the moderator must vary (checked with fixed-effect weights first, as metafor
             // checks the design with lm before fitting)
