@@ -404,7 +404,10 @@ mod tests {
             let set = EffectSet::from_estimates(&y, &v).unwrap();
             let fit = crate::FixedModel::default().pool(&set);
             let Ok(fit) = fit else { continue };
-            match Funnel::new(&set, &fit).unwrap().to_svg(&FunnelStyle::default()) {
+            match Funnel::new(&set, &fit)
+                .unwrap()
+                .to_svg(&FunnelStyle::default())
+            {
                 Ok(svg) => assert!(!svg.contains("NaN") && !svg.contains("inf"), "{y:?} {v:?}"),
                 Err(e) => assert!(matches!(e, Error::NonFinite { .. }), "{e:?}"),
             }
