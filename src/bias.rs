@@ -96,10 +96,47 @@ pub struct RegressionTest {
 /// # Ok::<(), metapool::Error>(())
 /// ```
 pub fn regression_test(set: &EffectSet, model: EggerModel) -> Result<RegressionTest> {
+    regression_test_on(set, model, Predictor::StandardError)
+}
+
+/// The predictor of the regression test (metafor `regtest(predictor = ...)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Predictor {
+    /// The standard error `sqrt(v_i)`: Egger's test (metafor `"sei"`, the default).
+    #[default]
+    StandardError,
+    /// The sampling variance `v_i` (metafor `"vi"`; the limit estimate is then the PEESE
+    /// estimate of Stanley & Doucouliagos 2014).
+    Variance,
+}
+
+/// The regression test with a chosen predictor: as [`regression_test`] with `sei_i` replaced by
+/// the predictor `x_i` (`sqrt(v_i)` or `v_i`):
+/// ```text
+/// y_i = b0 + b1 x_i + e_i;  test of b1;  limit estimate b0 (the effect where x = 0)
+/// ```
+///
+/// ```
+/// use metapool::{EffectSet, FixedModel, bias::{regression_test_on, EggerModel, Predictor}};
+/// let set = EffectSet::from_estimates(&[0.9, 0.6, 0.4, 0.3, 0.2], &[0.25, 0.12, 0.06, 0.02, 0.01])?;
+/// let peese = regression_test_on(&set, EggerModel::MetaRegression(FixedModel::default().into()),
+///                                Predictor::Variance)?;
+/// assert!(peese.slope > 0.0);
+/// # Ok::<(), metapool::Error>(())
+/// ```
+pub fn regression_test_on(
+    set: &EffectSet,
+    model: EggerModel,
+    predictor: Predictor,
+) -> Result<RegressionTest> {
     at_least("regression test", 3, set)?;
     let y: Vec<f64> = set.effects().iter().map(|e| e.estimate()).collect();
     let v: Vec<f64> = set.effects().iter().map(|e| e.variance()).collect();
-    let sei = standard_errors(set);
+    let sei = match predictor {
+        Predictor::StandardError => standard_errors(set),
+        Predictor::Variance => v.clone(),
+    };
     let k = set.len();
     let out = match model {
         EggerModel::MetaRegression(pooler) => {

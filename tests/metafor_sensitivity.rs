@@ -8,8 +8,8 @@
 //! absolute.
 
 use metapool::bias::{
-    rank_test, regression_test, trim_and_fill, EggerModel, MissingEstimator, RankPValue, Side,
-    TrimFillOptions,
+    rank_test, regression_test_on, trim_and_fill, EggerModel, MissingEstimator, Predictor,
+    RankPValue, Side, TrimFillOptions,
 };
 use metapool::pool::Test;
 use metapool::sensitivity::{cumulative, cumulative_by, influence, leave_one_out, Direction};
@@ -191,32 +191,35 @@ fn every_number_matches_metafor() {
         let k = set.len();
 
         // method-independent tests
-        let lm = regression_test(&set, EggerModel::Classical(ConfidenceLevel::default())).unwrap();
-        let w = &d["regtest_lm"];
-        c.close(&format!("{name}.lm.t"), lm.statistic, num(&w["t"]));
-        assert_eq!(lm.df.unwrap() as f64, num(&w["df"]));
-        c.close(&format!("{name}.lm.p"), lm.p, num(&w["p"]));
-        c.close(&format!("{name}.lm.slope"), lm.slope, num(&w["slope"]));
-        c.close(
-            &format!("{name}.lm.slope_se"),
-            lm.slope_se,
-            num(&w["slope_se"]),
-        );
-        c.close(
-            &format!("{name}.lm.limit"),
-            lm.limit.estimate,
-            num(&w["limit"]),
-        );
-        c.close(
-            &format!("{name}.lm.limit_lo"),
-            lm.limit.lower,
-            num(&w["limit_ci_lower"]),
-        );
-        c.close(
-            &format!("{name}.lm.limit_hi"),
-            lm.limit.upper,
-            num(&w["limit_ci_upper"]),
-        );
+        for (predictor, key) in [
+            (Predictor::StandardError, "regtest_lm"),
+            (Predictor::Variance, "regtest_lm_vi"),
+        ] {
+            let lm = regression_test_on(
+                &set,
+                EggerModel::Classical(ConfidenceLevel::default()),
+                predictor,
+            )
+            .unwrap();
+            let w = &d[key];
+            let tag = format!("{name}.{key}");
+            c.close(&format!("{tag}.t"), lm.statistic, num(&w["t"]));
+            assert_eq!(lm.df.unwrap() as f64, num(&w["df"]));
+            c.close(&format!("{tag}.p"), lm.p, num(&w["p"]));
+            c.close(&format!("{tag}.slope"), lm.slope, num(&w["slope"]));
+            c.close(&format!("{tag}.slope_se"), lm.slope_se, num(&w["slope_se"]));
+            c.close(&format!("{tag}.limit"), lm.limit.estimate, num(&w["limit"]));
+            c.close(
+                &format!("{tag}.limit_lo"),
+                lm.limit.lower,
+                num(&w["limit_ci_lower"]),
+            );
+            c.close(
+                &format!("{tag}.limit_hi"),
+                lm.limit.upper,
+                num(&w["limit_ci_upper"]),
+            );
+        }
 
         let rk = rank_test(&set).unwrap();
         let w = &d["ranktest"];
@@ -313,32 +316,31 @@ fn every_number_matches_metafor() {
                 .collect();
             assert_eq!(flags, want, "{tag}: influential flags");
 
-            let eg = regression_test(&set, EggerModel::MetaRegression(pooler)).unwrap();
-            let w = &a["regtest"];
-            c.close(&format!("{tag}.regtest.z"), eg.statistic, num(&w["z"]));
-            c.close(&format!("{tag}.regtest.p"), eg.p, num(&w["p"]));
-            c.close(&format!("{tag}.regtest.slope"), eg.slope, num(&w["slope"]));
-            c.close(
-                &format!("{tag}.regtest.slope_se"),
-                eg.slope_se,
-                num(&w["slope_se"]),
-            );
-            c.close(&format!("{tag}.regtest.tau2"), eg.tau2, num(&w["tau2"]));
-            c.close(
-                &format!("{tag}.regtest.limit"),
-                eg.limit.estimate,
-                num(&w["limit"]),
-            );
-            c.close(
-                &format!("{tag}.regtest.limit_lo"),
-                eg.limit.lower,
-                num(&w["limit_ci_lower"]),
-            );
-            c.close(
-                &format!("{tag}.regtest.limit_hi"),
-                eg.limit.upper,
-                num(&w["limit_ci_upper"]),
-            );
+            for (predictor, key) in [
+                (Predictor::StandardError, "regtest"),
+                (Predictor::Variance, "regtest_vi"),
+            ] {
+                let eg = regression_test_on(&set, EggerModel::MetaRegression(pooler), predictor)
+                    .unwrap();
+                let w = &a[key];
+                let tag = format!("{tag}.{key}");
+                c.close(&format!("{tag}.z"), eg.statistic, num(&w["z"]));
+                c.close(&format!("{tag}.p"), eg.p, num(&w["p"]));
+                c.close(&format!("{tag}.slope"), eg.slope, num(&w["slope"]));
+                c.close(&format!("{tag}.slope_se"), eg.slope_se, num(&w["slope_se"]));
+                c.close(&format!("{tag}.tau2"), eg.tau2, num(&w["tau2"]));
+                c.close(&format!("{tag}.limit"), eg.limit.estimate, num(&w["limit"]));
+                c.close(
+                    &format!("{tag}.limit_lo"),
+                    eg.limit.lower,
+                    num(&w["limit_ci_lower"]),
+                );
+                c.close(
+                    &format!("{tag}.limit_hi"),
+                    eg.limit.upper,
+                    num(&w["limit_ci_upper"]),
+                );
+            }
 
             for (est, key) in [
                 (MissingEstimator::L0, "trimfill_L0"),

@@ -65,7 +65,7 @@ pub(crate) fn weighted_least_squares(
     let identifiable = sxx > 1e-14 * swxx.value();
     if !identifiable {
         return Err(Error::Undefined {
-            what: "meta-regression on the standard error",
+            what: "meta-regression of the regression test",
             why: "the moderator is constant (all standard errors equal), so it is collinear with the intercept",
         });
     }
@@ -149,7 +149,7 @@ impl Projection {
         let sxx = sxx.value();
         if !(sxx.is_finite() && sxx > 0.0) {
             return Err(Error::Undefined {
-                what: "meta-regression on the standard error",
+                what: "meta-regression of the regression test",
                 why: "the moderator is constant (all standard errors equal), so it is collinear with the intercept",
             });
         }
