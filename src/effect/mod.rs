@@ -408,8 +408,13 @@ impl EffectSet {
         })
     }
 
-    /// The included effects at positions `idx` (indices into [`EffectSet::effects`], in the
-    /// order given), keeping their input positions, the excluded list and the scale.
+    /// The number of studies in the original input: included plus excluded.
+    pub fn input_len(&self) -> usize {
+        self.effects.len() + self.excluded.len()
+    }
+
+    /// The subset of included effects at positions `idx` (indices into [`EffectSet::effects`],
+    /// in the order given), keeping their input positions, the excluded list and the scale.
     /// `idx` must be non-empty and in range (checked by the callers inside the crate).
     pub(crate) fn select(&self, idx: &[usize]) -> EffectSet {
         EffectSet {
@@ -465,7 +470,7 @@ impl EffectSet {
     /// (positions stay those of the original input; the scale is the parent's). Errors with
     /// [`Error::Empty`] when no position is kept and [`Error::AllExcluded`] when every kept study
     /// is excluded.
-    pub(crate) fn subset(&self, keep: impl Fn(usize) -> bool) -> Result<EffectSet> {
+    pub(crate) fn subset_where(&self, keep: impl Fn(usize) -> bool) -> Result<EffectSet> {
         let mut effects = Vec::new();
         let mut included = Vec::new();
         for (e, &i) in self.effects.iter().zip(&self.included) {
@@ -495,11 +500,6 @@ impl EffectSet {
             excluded,
             scale: self.scale,
         })
-    }
-
-    /// Number of studies given as input: included plus excluded.
-    pub fn input_len(&self) -> usize {
-        self.effects.len() + self.excluded.len()
     }
 
     /// Whether no effect is included (never true for a constructed set).

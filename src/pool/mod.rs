@@ -3,6 +3,7 @@
 
 mod core;
 mod fixed;
+mod generalized;
 mod pooler;
 mod random;
 mod regression;
@@ -14,6 +15,7 @@ mod test;
 #[allow(unused_imports)]
 pub(crate) use self::core::{check_study, fixed_core, weighted_core, FixedCore};
 pub use fixed::{FixedModel, MantelHaenszel, Peto};
+pub use generalized::GeneralizedQModel;
 pub use pooler::Pooler;
 pub use random::{RandomModel, Tau2Estimator};
 pub(crate) use regression::weighted_least_squares;

@@ -498,10 +498,10 @@ pub(crate) fn fit_regression(
                 Tau2Estimator::EmpiricalBayes => RegressionTau2::EmpiricalBayes,
                 Tau2Estimator::PauleMandel => RegressionTau2::PauleMandel,
                 Tau2Estimator::PauleMandelMedian => RegressionTau2::PauleMandelMedian,
-                Tau2Estimator::DerSimonianLairdTwoStep => {
+                Tau2Estimator::DerSimonianLairdTwoStep | Tau2Estimator::GeneralizedQ => {
                     return Err(Error::Undefined {
-                        what: "meta-regression with the DerSimonian-Kacker two-step (DL2) estimator",
-                        why: "metafor fits it as GENQ with weights fixed by the intercept-only model; not implemented for a regression",
+                        what: "meta-regression with the generalized-Q estimators (DL2, GENQ)",
+                        why: "metafor fits them with user weights fixed by the intercept-only model; not implemented for a regression",
                     })
                 }
                 // estimators added later get a typed error until their regression form is here

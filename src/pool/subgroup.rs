@@ -152,7 +152,7 @@ impl SubgroupAnalysis {
         let mut subsets = Vec::with_capacity(labels.len());
         let mut not_estimable = Vec::new();
         for label in labels {
-            match set.subset(|i| groups[i] == label) {
+            match set.subset_where(|i| groups[i] == label) {
                 Ok(sub) => subsets.push((label, sub)),
                 Err(Error::AllExcluded { .. }) => not_estimable.push(label),
                 Err(e) => return Err(e),

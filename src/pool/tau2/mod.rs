@@ -286,6 +286,12 @@ where
         Tau2Estimator::PauleMandel | Tau2Estimator::PauleMandelMedian => {
             paule_mandel::paule_mandel(estimator, k, y, v, control)?
         }
+        Tau2Estimator::GeneralizedQ => {
+            return Err(Error::Undefined {
+                what: "generalized Q estimator",
+                why: "it needs study weights: use GeneralizedQModel",
+            })
+        }
     };
     if !fit.tau2.is_finite() {
         return Err(Error::NonFinite { what: "tau2" });

@@ -143,9 +143,25 @@ pub(crate) fn dersimonian_laird_two_step(
     v: impl Fn(usize) -> f64 + Copy,
 ) -> crate::error::Result<Tau2Fit> {
     let dl = dersimonian_laird(k, y, v)?.tau2;
-    let s = weighted_sums(k, y, v, |i| 1.0 / (v(i) + dl));
+    Ok(generalized_q(k, y, v, |i| 1.0 / (v(i) + dl)))
+}
+
+/// The generalized Q-statistic estimator of DerSimonian & Kacker (2007) with study weights `a`
+/// (metafor `method = "GENQ", weights = a`); DL (`a = 1/v`), HE (`a = 1`) and DL2
+/// (`a = 1/(v + tau2_DL)`) are special cases:
+/// ```text
+/// tau2 = max(0, (Q_a - tr(P_a V)) / tr P_a),   Q_a = y' P_a y,  P_a = A - a a' / sum a
+/// se   = sqrt(2 tr(P_a V P_a V) + 4 tau2 tr(P_a P_a V) + 2 tau2^2 tr(P_a P_a)) / tr P_a
+/// ```
+pub(crate) fn generalized_q(
+    k: usize,
+    y: impl Fn(usize) -> f64 + Copy,
+    v: impl Fn(usize) -> f64 + Copy,
+    a: impl Fn(usize) -> f64 + Copy,
+) -> Tau2Fit {
+    let s = weighted_sums(k, y, v, a);
     let trp = s.tr_p();
     let raw = (s.rss - s.tr_pv()) / trp;
     let t = raw.max(0.0);
-    Ok(closed(raw, genq_se(&s, trp, t)))
+    closed(raw, genq_se(&s, trp, t))
 }
