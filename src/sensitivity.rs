@@ -40,7 +40,9 @@ pub struct LeaveOneOut {
 /// ```
 /// With one study left there is no heterogeneity test (`q_p = None`; metafor prints `QEp = 1`),
 /// and a t-based test falls back to z, as metafor does for `k = 1`.
-/// Errors with [`Error::TooFewStudies`] when `k < 2`.
+/// Errors with [`Error::TooFewStudies`] when `k < 2`; an error of any re-fit (e.g. an iterative
+/// tau² estimator that does not converge without one study) is returned as it is, where metafor
+/// would print a row of NAs.
 ///
 /// ```
 /// use metapool::{EffectSet, FixedModel, sensitivity::leave_one_out};
@@ -253,7 +255,8 @@ pub struct Influence {
 /// influential: |DFFITS| > 3 sqrt(1/(k-1))  or  pchisq(D, 1) > 0.5  or  hat > 3/k
 ///              or |DFBETAS| > 1
 /// ```
-/// Errors with [`Error::TooFewStudies`] when `k < 2`.
+/// Errors with [`Error::TooFewStudies`] when `k < 2`, and with the error of a deleted fit that
+/// fails (where metafor would report NAs for that study).
 ///
 /// ```
 /// use metapool::{EffectSet, Pooler, sensitivity::influence};
