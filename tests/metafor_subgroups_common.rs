@@ -208,3 +208,41 @@ fn common_tau2_unsupported_estimators_and_saturated_models() {
         }
     }
 }
+
+/// With one subgroup the moderator model is the intercept-only model: the common tau² fit must
+/// be the random-effects model's (same estimate, standard error, iterations and stopping rule)
+/// for every estimator, on every fixture data set.
+#[test]
+fn one_subgroup_is_the_intercept_only_model() {
+    let fx = fixture();
+    for ds in fx["datasets"].as_array().unwrap() {
+        let name = ds["name"].as_str().unwrap();
+        let set = EffectSet::from_estimates(&nums(&ds["input"]["yi"]), &nums(&ds["input"]["vi"]))
+            .unwrap();
+        let one = vec!["all"; set.input_len()];
+        for method in fx["methods"].as_array().unwrap() {
+            let (est, _) = estimator(method.as_str().unwrap());
+            let single = est.fit(&set).unwrap();
+            let common = SubgroupAnalysis::new(SubgroupModel::RandomCommon(est))
+                .pool(&set, &one)
+                .unwrap()
+                .tau2_fit
+                .unwrap();
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1e-300);
+            assert!(
+                close(common.tau2, single.tau2),
+                "{name} {est:?}: {common:?} vs {single:?}"
+            );
+            assert!(
+                close(common.se.unwrap(), single.se.unwrap()),
+                "{name} {est:?}"
+            );
+            assert_eq!(common.iterations, single.iterations, "{name} {est:?}");
+            assert_eq!(
+                std::mem::discriminant(&common.stop),
+                std::mem::discriminant(&single.stop),
+                "{name} {est:?}"
+            );
+        }
+    }
+}
