@@ -30,7 +30,8 @@
 //! - Inputs are validated at construction and again before use; invalid input is a typed
 //!   [`Error`] naming the study (0-based position) and the field.
 //! - Ratio measures are analysed on the log scale; [`Pooled::display`] back-transforms.
-//! - Agreement with metafor is tested at 1e-10 relative (see `tests/metafor_core.rs`).
+//! - Agreement with metafor is tested at 1e-10 relative for closed forms and 1e-8 for iterative
+//!   estimators (see `tests/metafor_estimators.rs` and `fixtures/metafor/`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -56,3 +57,4 @@ pub use pool::{
     FixedMethod, FixedModel, Interval, MantelHaenszel, Model, ModelChoice, ModelRule, Pooled,
     RandomModel, Selection, Tau2Estimator,
 };
+pub use pool::{HeterogeneityIntervals, PredictionKind, Tau2Control, Tau2Fit, Tau2Stop, Test};

@@ -48,7 +48,11 @@ pub use columns::{BatchResults, HeterogeneityColumns, WaldColumns};
 use crate::error::{Error, Result};
 use crate::heterogeneity::{typical_variance, Heterogeneity};
 use crate::inference::ConfidenceLevel;
-use crate::pool::{check_heterogeneity, fixed_core, weighted_core, Tau2Estimator, Wald};
+use crate::numeric::NeumaierSum;
+use crate::pool::tau2;
+use crate::pool::{
+    check_heterogeneity, fixed_core, weighted_core, FixedCore, Tau2Control, Tau2Estimator, Wald,
+};
 use columns::ColumnsMut;
 
 /// Many analyses in structure-of-arrays form: effects and variances in two parallel columns,
@@ -195,6 +199,8 @@ pub struct BatchPooler {
     pub estimator: Tau2Estimator,
     /// Confidence level of both intervals.
     pub level: ConfidenceLevel,
+    /// Iteration settings of the iterative tau² estimators (REML, ML, EB, PM, ...).
+    pub control: Tau2Control,
     /// What to do with an analysis that cannot be pooled.
     pub on_failure: OnFailure,
 }
@@ -214,8 +220,27 @@ impl BatchPooler {
         BatchPooler {
             estimator,
             level,
+            control: Tau2Control::default(),
             on_failure,
         }
+    }
+
+    /// The same pooler with another tau² estimator.
+    pub fn with_estimator(mut self, estimator: Tau2Estimator) -> Self {
+        self.estimator = estimator;
+        self
+    }
+
+    /// The same pooler with other iteration settings for the iterative tau² estimators.
+    pub fn with_control(mut self, control: Tau2Control) -> Self {
+        self.control = control;
+        self
+    }
+
+    /// The same pooler with another failure policy.
+    pub fn with_on_failure(mut self, on_failure: OnFailure) -> Self {
+        self.on_failure = on_failure;
+        self
     }
 
     /// Pool every analysis into `out`, which is resized to `analyses.len()` rows (its buffers
@@ -303,7 +328,11 @@ impl BatchPooler {
         let v = &v[..k];
         let core = fixed_core(k, |i| y[i], |i| v[i])?;
         let fixed = Wald::new(core.estimate, (1.0 / core.sum_w).sqrt(), &self.level);
-        let tau2 = self.estimator.estimate(&core);
+        let tau2 = match self.estimator {
+            Tau2Estimator::DerSimonianLaird => dersimonian_laird(k, y, v, &core)?,
+            estimator => tau2::estimate(estimator, k, |i| y[i], |i| v[i], &self.control)?.tau2,
+        };
+        // weighted_core forms sum w* and mu* exactly as the single API's weighted_sums does
         let (sum_w, estimate) = weighted_core(k, |i| y[i], |i| v[i], tau2);
         let random = Wald::new(estimate, (1.0 / sum_w).sqrt(), &self.level);
         let df = k - 1;
@@ -319,4 +348,32 @@ impl BatchPooler {
             heterogeneity,
         })
     }
+}
+
+/// The DerSimonian-Laird tau² of the single-analysis API (`tau2::moment::dersimonian_laird`,
+/// which also computes its standard error from nine sums), from only the two sums the estimate
+/// needs, formed in the same order with the same operations so that the bits agree (the batch
+/// tests check them against `RandomModel::pool`):
+/// ```text
+/// tau2 = max(0, (RSS - (k - 1)) / tr P),  RSS = sum w (y - mu)^2,  tr P = sum w - sum w^2 / sum w,
+/// w = 1 / v,  mu and sum w from the fixed-effect core
+/// ```
+#[inline(always)]
+fn dersimonian_laird(k: usize, y: &[f64], v: &[f64], core: &FixedCore) -> Result<f64> {
+    if k < 2 {
+        return Ok(0.0);
+    }
+    let (mut rss, mut sum_w2) = (NeumaierSum::default(), NeumaierSum::default());
+    for i in 0..k {
+        let w = 1.0 / v[i];
+        let d = y[i] - core.estimate;
+        rss.add(w * d * d);
+        sum_w2.add(w * w);
+    }
+    let trp = core.sum_w - sum_w2.value() / core.sum_w;
+    let raw = (rss.value() - (k - 1) as f64) / trp;
+    if !(raw.is_finite() && trp.is_finite() && trp != 0.0) {
+        return Err(Error::NonFinite { what: "tau2" });
+    }
+    Ok(raw.max(0.0))
 }

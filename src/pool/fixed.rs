@@ -1,6 +1,7 @@
 //! Fixed-effect (common-effect) pooling: inverse variance for any effect size, and
 //! Mantel-Haenszel for odds ratios from 2x2 tables.
 
+use super::test::Test;
 use super::{assemble, fixed_core, percent, FixedMethod, Model, Pooled, Wald};
 use crate::effect::{EffectSet, EffectSize, LogOddsRatio};
 use crate::error::{Error, Result};
@@ -33,28 +34,48 @@ use crate::numeric::NeumaierSum;
 pub struct FixedModel {
     /// Confidence level of the interval.
     pub level: ConfidenceLevel,
+    /// How the estimate is tested (z by default). metafor allows the Knapp-Hartung tests for
+    /// fixed-effect models (with a warning that they are not meant for them); the scale factor
+    /// is then `Q / (k - 1)`.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub test: Test,
 }
 
 impl FixedModel {
-    /// An inverse-variance fixed-effect model with the given confidence level.
+    /// An inverse-variance fixed-effect model with the given confidence level and the z test.
     pub fn new(level: ConfidenceLevel) -> Self {
-        FixedModel { level }
+        FixedModel {
+            level,
+            test: Test::Z,
+        }
+    }
+
+    /// The same model with another test.
+    pub fn with_test(mut self, test: Test) -> Self {
+        self.test = test;
+        self
     }
 
     /// Pool a set of effects.
     pub fn pool(&self, set: &EffectSet) -> Result<Pooled> {
         let e = set.effects();
         let core = fixed_core(e.len(), |i| e[i].estimate(), |i| e[i].variance())?;
-        let wald = Wald::new(core.estimate, (1.0 / core.sum_w).sqrt(), &self.level);
+        let wald = match self.test {
+            Test::Z => Wald::new(core.estimate, (1.0 / core.sum_w).sqrt(), &self.level),
+            test => test.wald(core.estimate, core.sum_w, core.q, core.k, &self.level)?,
+        };
         let weights = percent(e.iter().map(|x| 1.0 / x.variance()), core.sum_w);
-        assemble(
+        let mut pooled = assemble(
             Model::Fixed(FixedMethod::InverseVariance),
             set,
             wald,
             &self.level,
             weights,
             Heterogeneity::fixed(core.q, core.k - 1),
-        )
+        )?;
+        pooled.test = self.test;
+        pooled.df = self.test.is_t().then_some(core.k - 1);
+        Ok(pooled)
     }
 
     /// Compute each study's effect and pool them.

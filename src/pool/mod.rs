@@ -5,11 +5,16 @@ mod core;
 mod fixed;
 mod random;
 mod rule;
+pub mod tau2;
+mod test;
 
+#[allow(unused_imports)]
 pub(crate) use self::core::{check_study, fixed_core, weighted_core, FixedCore};
 pub use fixed::{FixedModel, MantelHaenszel};
 pub use random::{RandomModel, Tau2Estimator};
 pub use rule::{ModelChoice, ModelRule, Selection};
+pub use tau2::{BoundStatus, HeterogeneityIntervals, Tau2Control, Tau2Fit, Tau2Stop};
+pub use test::{PredictionKind, Test};
 
 use crate::effect::{EffectSet, Exclusion, Scale};
 use crate::error::{Error, Result};
@@ -74,6 +79,15 @@ pub struct Pooled {
     pub included: Vec<usize>,
     /// Input positions of studies left out, with the reason.
     pub excluded: Vec<(usize, Exclusion)>,
+    /// The test behind `z`, `p` and the CI (for t-based tests `z` holds the t statistic).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub test: Test,
+    /// Degrees of freedom of the t distribution for t-based tests (`k - 1`), else `None`.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub df: Option<usize>,
+    /// The tau² estimate with its standard error and convergence report (random effects).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub tau2_fit: Option<Tau2Fit>,
 }
 
 /// A point estimate with its confidence interval, on one scale.
@@ -196,5 +210,8 @@ pub(crate) fn assemble(
         heterogeneity,
         included: set.included().to_vec(),
         excluded: set.excluded().to_vec(),
+        test: Test::Z,
+        df: None,
+        tau2_fit: None,
     })
 }

@@ -1,7 +1,7 @@
 //! The model-selection rule RevMan users apply: random effects when Cochran's Q test is
 //! significant at `alpha` (default 0.10), fixed effect otherwise.
 
-use super::{fixed_core, FixedModel, MantelHaenszel, Pooled, RandomModel};
+use super::{fixed_core, FixedModel, MantelHaenszel, Pooled, RandomModel, Tau2Estimator};
 use crate::effect::{EffectSet, LogOddsRatio};
 use crate::error::{open_unit, Result};
 use crate::inference::ConfidenceLevel;
@@ -135,14 +135,20 @@ impl ModelRule {
     /// `Q.Cochrane = TRUE`; Stata `metan` ("the estimate of heterogeneity being taken from the
     /// Mantel-Haenszel model"). metafor's `rma(method = "DL")` on the same log odds ratios
     /// centres Q on the inverse-variance estimate instead; the two differ in the last digits.
+    /// With another tau² estimator than DerSimonian-Laird the random model is fitted to the log
+    /// odds ratios as [`RandomModel::pool`] does (those estimators have no MH-centred form).
     pub fn select_tables(&self, tables: &[LogOddsRatio]) -> Result<Selection> {
         let fixed = MantelHaenszel::new(self.fixed.level).pool(tables)?;
         let set = EffectSet::from_studies(tables)?;
         let e = set.effects();
         let mut core = fixed_core(e.len(), |i| e[i].estimate(), |i| e[i].variance())?;
         core.q = fixed.heterogeneity.q;
-        let tau2 = self.random.estimator.estimate(&core);
-        let random = self.random.pool_with_tau2(&set, &core, tau2)?;
+        let random = if self.random.estimator == Tau2Estimator::DerSimonianLaird {
+            self.random.pool_with_dl_core(&set, &core)?
+        } else {
+            // other estimators have no MH-centred form: fitted on the log odds ratios as usual
+            self.random.pool(&set)?
+        };
         Ok(self.choose(fixed, random))
     }
 
