@@ -48,7 +48,6 @@ pub use columns::{BatchResults, HeterogeneityColumns, WaldColumns};
 use crate::error::{Error, Result};
 use crate::heterogeneity::{typical_variance, Heterogeneity};
 use crate::inference::ConfidenceLevel;
-use crate::numeric::NeumaierSum;
 use crate::pool::tau2;
 use crate::pool::{
     check_heterogeneity, fixed_core, weighted_core, FixedCore, Tau2Control, Tau2Estimator, Wald,
@@ -329,7 +328,7 @@ impl BatchPooler {
         let core = fixed_core(k, |i| y[i], |i| v[i])?;
         let fixed = Wald::new(core.estimate, (1.0 / core.sum_w).sqrt(), &self.level);
         let tau2 = match self.estimator {
-            Tau2Estimator::DerSimonianLaird => dersimonian_laird(k, y, v, &core)?,
+            Tau2Estimator::DerSimonianLaird => dersimonian_laird(&core)?,
             estimator => tau2::estimate(estimator, k, |i| y[i], |i| v[i], &self.control)?.tau2,
         };
         // weighted_core forms sum w* and mu* exactly as the single API's weighted_sums does
@@ -351,27 +350,19 @@ impl BatchPooler {
 }
 
 /// The DerSimonian-Laird tau² of the single-analysis API (`tau2::moment::dersimonian_laird`,
-/// which also computes its standard error from nine sums), from only the two sums the estimate
-/// needs, formed in the same order with the same operations so that the bits agree (the batch
-/// tests check them against `RandomModel::pool`):
+/// which also computes its standard error from nine sums) from the fixed-effect core alone:
+/// the core's `q` and `sum_w2` are accumulated term by term as that function's `rss` and
+/// `sum_w2`, so the bits agree (the batch tests check them against `RandomModel::pool`):
 /// ```text
-/// tau2 = max(0, (RSS - (k - 1)) / tr P),  RSS = sum w (y - mu)^2,  tr P = sum w - sum w^2 / sum w,
-/// w = 1 / v,  mu and sum w from the fixed-effect core
+/// tau2 = max(0, (Q - (k - 1)) / tr P),  tr P = sum w - sum w^2 / sum w,  w = 1 / v
 /// ```
 #[inline(always)]
-fn dersimonian_laird(k: usize, y: &[f64], v: &[f64], core: &FixedCore) -> Result<f64> {
-    if k < 2 {
+fn dersimonian_laird(core: &FixedCore) -> Result<f64> {
+    if core.k < 2 {
         return Ok(0.0);
     }
-    let (mut rss, mut sum_w2) = (NeumaierSum::default(), NeumaierSum::default());
-    for i in 0..k {
-        let w = 1.0 / v[i];
-        let d = y[i] - core.estimate;
-        rss.add(w * d * d);
-        sum_w2.add(w * w);
-    }
-    let trp = core.sum_w - sum_w2.value() / core.sum_w;
-    let raw = (rss.value() - (k - 1) as f64) / trp;
+    let trp = core.sum_w - core.sum_w2 / core.sum_w;
+    let raw = (core.q - (core.k - 1) as f64) / trp;
     if !(raw.is_finite() && trp.is_finite() && trp != 0.0) {
         return Err(Error::NonFinite { what: "tau2" });
     }

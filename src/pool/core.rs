@@ -11,9 +11,12 @@ pub(crate) struct FixedCore {
     pub k: usize,
     /// sum 1/v_i
     pub sum_w: f64,
-    /// sum (w_i / sum w)^2, the squared weight shares (kept instead of sum w_i^2, which
+    /// sum (w_i / sum w)^2, the squared weight shares (kept beside sum w_i^2, which
     /// overflows for tiny variances)
     pub share2: f64,
+    /// sum w_i^2, formed as the tau² estimators' [`WeightedSums::sum_w2`] is (the
+    /// DerSimonian-Laird `tr P = sum w - sum w^2 / sum w` of the batch path comes from it)
+    pub sum_w2: f64,
     /// inverse-variance estimate
     pub estimate: f64,
     /// Cochran's Q around `estimate`
@@ -75,7 +78,11 @@ pub(crate) fn weighted_core(
 /// ```text
 /// w_i = 1 / v_i;  mu = sum w_i y_i / sum w_i;  Q = sum w_i (y_i - mu)^2
 /// share2 = sum (w_i / sum w)^2,  so that  sum w - sum w^2 / sum w = sum w (1 - share2)
+/// sum_w2 = sum w_i^2
 /// ```
+/// Q and `sum_w2` are accumulated term by term exactly as [`weighted_sums`] accumulates `rss` and
+/// `sum_w2` for `w = 1/v`, so the DerSimonian-Laird tau² from this core has the bits of
+/// `tau2::moment::dersimonian_laird` (the batch path relies on it; `tests/batch.rs` checks).
 #[inline(always)]
 pub(crate) fn fixed_core(
     k: usize,
@@ -100,17 +107,20 @@ pub(crate) fn fixed_core(
     let inv_sum_w = 1.0 / sum_w;
     let mut q = NeumaierSum::default();
     let mut share2 = NeumaierSum::default();
+    let mut sum_w2 = NeumaierSum::default();
     for i in 0..k {
-        let vi = v(i);
+        let w = 1.0 / v(i);
         let d = y(i) - estimate;
-        q.add(d * d / vi);
-        let share = inv_sum_w / vi;
+        q.add(w * d * d);
+        let share = w * inv_sum_w;
         share2.add(share * share);
+        sum_w2.add(w * w);
     }
     let core = FixedCore {
         k,
         sum_w,
         share2: share2.value(),
+        sum_w2: sum_w2.value(),
         estimate,
         q: q.value(),
     };
