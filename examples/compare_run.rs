@@ -101,6 +101,24 @@ fn main() {
         &reml_out.random.estimate,
     );
     let reml_failed = reml_out.failures.len();
+    // REML with half steps and up to 1000 iterations (metafor's advice for non-convergence)
+    let robust = reml
+        .with_control(
+            metapool::Tau2Control::default()
+                .with_step_adjustment(0.5)
+                .unwrap()
+                .with_max_iterations(1000)
+                .unwrap(),
+        )
+        .with_on_failure(metapool::batch::OnFailure::Record);
+    let (robust_best, robust_median) = time(repeats.min(3), || {
+        robust.pool(&reml_set, &mut reml_out).unwrap()
+    });
+    write(
+        &dir.join("metapool_reml_robust_tau2.f64"),
+        &reml_out.heterogeneity.tau2,
+    );
+    let robust_failed = reml_out.failures.len();
 
     #[cfg(feature = "rayon")]
     let (par_best, par_median) = time(repeats, || dl.par_pool(&analyses, &mut out).unwrap());
@@ -130,7 +148,8 @@ fn main() {
         "{{\"analyses\": {n}, \"k\": {k}, \"dl_best\": {dl_best}, \"dl_median\": {dl_median}, \
          \"par_best\": {par_best}, \"par_median\": {par_median}, \
          \"reml_analyses\": {reml_n}, \"reml_best\": {reml_best}, \"reml_median\": {reml_median}, \
-         \"reml_failed\": {reml_failed}, \
+         \"reml_failed\": {reml_failed}, \"robust_best\": {robust_best}, \
+         \"robust_median\": {robust_median}, \"robust_failed\": {robust_failed}, \
          \"sum_best\": {sum_best}, \"sum_median\": {sum_median}, \
          \"huge_k\": {}, \"huge_best\": {huge_best}, \"huge_median\": {huge_median}, \
          \"huge_sum_best\": {hsum_best}, \"huge_sum_median\": {hsum_median}, \"sink\": {}}}",
