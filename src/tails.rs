@@ -202,8 +202,8 @@ pub(crate) fn chi_square_upper(x: f64, df: f64) -> f64 {
             // exp(-x/2) sum_{j<m} (x/2)^j / j!
             let mut term = 1.0;
             let mut sum = 1.0;
-            for j in 1..n / 2 {
-                term *= half * RECIPROCALS[j];
+            for r in &RECIPROCALS[1..n / 2] {
+                term *= half * r;
                 sum += term;
             }
             e * sum
