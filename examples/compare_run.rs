@@ -8,6 +8,7 @@
 
 use metapool::batch::{Analyses, BatchPooler, BatchResults};
 use metapool::Tau2Estimator;
+use std::hint::black_box;
 use std::path::Path;
 use std::time::Instant;
 
@@ -24,17 +25,42 @@ fn write(path: &Path, x: &[f64]) {
     std::fs::write(path, bytes).unwrap();
 }
 
-/// Best and median wall time of `repeats` runs of `f`, in seconds.
-fn time(repeats: usize, mut f: impl FnMut()) -> (f64, f64) {
-    let mut t: Vec<f64> = (0..repeats)
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64()
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    (t[0], t[t.len() / 2])
+/// Nanoseconds this thread has spent on a CPU (Linux schedstat), where available.
+fn on_cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Best and median of `repeats` runs of `f`, in seconds: wall time, and the thread's time on a
+/// CPU (which leaves out waiting for a core on a shared machine; wall time where unavailable
+/// or for runs under 50 ms).
+fn time(repeats: usize, mut f: impl FnMut()) -> (f64, f64, f64, f64) {
+    let (mut wall, mut cpu) = (Vec::new(), Vec::new());
+    for _ in 0..repeats {
+        let (s, c) = (Instant::now(), on_cpu_ns());
+        f();
+        let w = s.elapsed().as_secs_f64();
+        wall.push(w);
+        // the scheduler updates a thread's CPU time at ticks and switches: runs under 50 ms
+        // count their wall time
+        cpu.push(if w < 0.05 {
+            w
+        } else {
+            on_cpu_ns().zip(c).map_or(w, |(b, a)| (b - a) as f64 * 1e-9)
+        });
+    }
+    wall.sort_by(f64::total_cmp);
+    cpu.sort_by(f64::total_cmp);
+    (wall[0], wall[wall.len() / 2], cpu[0], cpu[cpu.len() / 2])
+}
+
+fn per_pass(inner: usize, t: (f64, f64, f64, f64)) -> (f64, f64, f64, f64) {
+    let n = inner as f64;
+    (t.0 / n, t.1 / n, t.2 / n, t.3 / n)
 }
 
 /// A plain pass summing both columns (eight lanes, so that it vectorises): the memory floor.
@@ -59,7 +85,8 @@ fn main() {
     let n = analyses.len();
     let mut out = BatchResults::with_capacity(n);
     let dl = BatchPooler::default();
-    let (dl_best, dl_median) = time(repeats, || dl.pool(&analyses, &mut out).unwrap());
+    let (dl_best, dl_median, dl_cpu_best, dl_cpu_median) =
+        time(repeats, || dl.pool(&analyses, &mut out).unwrap());
     for (name, col) in [
         ("fixed_estimate", &out.fixed.estimate),
         ("fixed_se", &out.fixed.se),
@@ -87,7 +114,7 @@ fn main() {
     let reml_set = Analyses::uniform(&y[..reml_n * k], &v[..reml_n * k], k).unwrap();
     let reml = BatchPooler::default().with_estimator(Tau2Estimator::RestrictedMaximumLikelihood);
     let mut reml_out = BatchResults::with_capacity(reml_n);
-    let (reml_best, reml_median) = time(repeats.min(3), || {
+    let (reml_best, reml_median, reml_cpu_best, reml_cpu_median) = time(repeats.min(3), || {
         reml.with_on_failure(metapool::batch::OnFailure::Record)
             .pool(&reml_set, &mut reml_out)
             .unwrap()
@@ -111,9 +138,10 @@ fn main() {
                 .unwrap(),
         )
         .with_on_failure(metapool::batch::OnFailure::Record);
-    let (robust_best, robust_median) = time(repeats.min(3), || {
-        robust.pool(&reml_set, &mut reml_out).unwrap()
-    });
+    let (robust_best, robust_median, robust_cpu_best, robust_cpu_median) =
+        time(repeats.min(3), || {
+            robust.pool(&reml_set, &mut reml_out).unwrap()
+        });
     write(
         &dir.join("metapool_reml_robust_tau2.f64"),
         &reml_out.heterogeneity.tau2,
@@ -121,18 +149,37 @@ fn main() {
     let robust_failed = reml_out.failures.len();
 
     #[cfg(feature = "rayon")]
-    let (par_best, par_median) = time(repeats, || dl.par_pool(&analyses, &mut out).unwrap());
+    let (par_best, par_median, _, _) = time(repeats, || dl.par_pool(&analyses, &mut out).unwrap());
     #[cfg(not(feature = "rayon"))]
     let (par_best, par_median) = (f64::NAN, f64::NAN);
 
     let mut sink = 0.0;
-    let (sum_best, sum_median) = time(repeats, || sink += plain_sum(&y, &v));
+    // the sums are repeated inside each timed run, so that each run lasts long enough for the
+    // scheduler's CPU-time accounting; times are per pass
+    let inner = 1_000_000_000usize.div_ceil(y.len().max(1));
+    let (sum_best, sum_median, sum_cpu_best, _) = per_pass(
+        inner,
+        time(repeats, || {
+            for _ in 0..inner {
+                sink += plain_sum(black_box(&y), black_box(&v));
+            }
+        }),
+    );
 
     let (yh, vh) = (read(&dir.join("y_huge.f64")), read(&dir.join("v_huge.f64")));
     let huge = Analyses::uniform(&yh, &vh, yh.len()).unwrap();
     let mut hout = BatchResults::with_capacity(1);
-    let (huge_best, huge_median) = time(repeats.min(5), || dl.pool(&huge, &mut hout).unwrap());
-    let (hsum_best, hsum_median) = time(repeats.min(5), || sink += plain_sum(&yh, &vh));
+    let (huge_best, huge_median, huge_cpu_best, _) =
+        time(repeats.min(5), || dl.pool(&huge, &mut hout).unwrap());
+    let inner = 1_000_000_000usize.div_ceil(yh.len().max(1));
+    let (hsum_best, hsum_median, hsum_cpu_best, _) = per_pass(
+        inner,
+        time(repeats.min(5), || {
+            for _ in 0..inner {
+                sink += plain_sum(black_box(&yh), black_box(&vh));
+            }
+        }),
+    );
     write(
         &dir.join("metapool_huge.f64"),
         &[
@@ -145,7 +192,12 @@ fn main() {
         ],
     );
     println!(
-        "{{\"analyses\": {n}, \"k\": {k}, \"dl_best\": {dl_best}, \"dl_median\": {dl_median}, \
+        "{{\"dl_cpu_best\": {dl_cpu_best}, \"dl_cpu_median\": {dl_cpu_median}, \
+         \"reml_cpu_best\": {reml_cpu_best}, \"reml_cpu_median\": {reml_cpu_median}, \
+         \"robust_cpu_best\": {robust_cpu_best}, \"robust_cpu_median\": {robust_cpu_median}, \
+         \"sum_cpu_best\": {sum_cpu_best}, \"huge_cpu_best\": {huge_cpu_best}, \
+         \"huge_sum_cpu_best\": {hsum_cpu_best}, \
+         \"analyses\": {n}, \"k\": {k}, \"dl_best\": {dl_best}, \"dl_median\": {dl_median}, \
          \"par_best\": {par_best}, \"par_median\": {par_median}, \
          \"reml_analyses\": {reml_n}, \"reml_best\": {reml_best}, \"reml_median\": {reml_median}, \
          \"reml_failed\": {reml_failed}, \"robust_best\": {robust_best}, \

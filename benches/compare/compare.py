@@ -54,14 +54,17 @@ def ensure_tools():
 
 
 def best_median(f, repeats):
-    ts = []
+    """Best and median wall time, best CPU time of this process (which leaves out waiting for a
+    core on a shared machine), and f's last result."""
+    ts, cs = [], []
     out = None
     for _ in range(repeats):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         out = f()
         ts.append(time.perf_counter() - t)
+        cs.append(time.process_time() - c)
     ts.sort()
-    return ts[0], ts[len(ts) // 2], out
+    return ts[0], ts[len(ts) // 2], min(cs), out
 
 
 def numpy_dl(y, v, z_crit):
@@ -173,26 +176,26 @@ def main():
 
     # ---- numpy, vectorised
     print("numpy (vectorised DL) ...")
-    tb, tm, npo = best_median(lambda: numpy_dl(y, v, z_crit), max(3, a.repeats))
+    tb, tm, tc, npo = best_median(lambda: numpy_dl(y, v, z_crit), max(3, a.repeats))
     for key in npo:
         tol = 1e-8 if key in ("tau2",) else 1e-10
         # near-zero values compared absolutely: tau2 and I2 near 0 come from Q - (k - 1), which
         # cancels; a CI bound near 0 from mu - z se
         floor = {"tau2": 1e-12, "i2": 1.0, "random_ci_lower": 1e-3}.get(key, 1e-300)
         check(f"numpy {key}", npo[key], mp(key), tol, floor)
-    results.append(("numpy vectorised DL", n / tb, n / tm, "whole batch as (N, K) arrays"))
-    sb, sm_, _ = best_median(lambda: float(y.sum() + v.sum()), a.repeats)
-    results.append(("numpy plain sum of y and v", n / sb, n / sm_, "memory floor in numpy"))
+    results.append(("numpy vectorised DL", n / tc, n / tb, n / tm, "whole batch as (N, K) arrays"))
+    sb, sm_, sc, _ = best_median(lambda: float(y.sum() + v.sum()), a.repeats)
+    results.append(("numpy plain sum of y and v", n / sc, n / sb, n / sm_, "memory floor in numpy"))
 
     # ---- statsmodels, sampled
     from statsmodels.stats.meta_analysis import combine_effects
 
     m = min(a.sample_sm, n)
     print(f"statsmodels combine_effects(dl) on {m} analyses ...")
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     with np.errstate(invalid="ignore"):
         sm_out = [combine_effects(y[i], v[i], method_re="dl") for i in range(m)]
-    dt = time.perf_counter() - t
+    dt, dc = time.perf_counter() - t, time.process_time() - c
     check("statsmodels fixed estimate", [r.mean_effect_fe for r in sm_out], mp("fixed_estimate", m), 1e-10)
     check("statsmodels Q (one-pass formula)", [r.q for r in sm_out], mp("q", m), 1e-8)
     # statsmodels 0.15 does not truncate the DL tau2 at 0 (it pools with a negative tau2 when
@@ -204,7 +207,7 @@ def main():
     check("statsmodels random se (tau2 > 0)", np.array([r.sd_eff_w_re for r in sm_out])[pos],
           mp("random_se", m)[pos], 1e-10)
     check("statsmodels tau2 (tau2 > 0)", np.array([r.tau2 for r in sm_out])[pos], mp("tau2", m)[pos], 1e-8, 1e-12)
-    results.append(("statsmodels combine_effects (dl)", m / dt, m / dt, f"loop over {m}, extrapolated"))
+    results.append(("statsmodels combine_effects (dl)", m / dc, m / dt, m / dt, f"loop over {m}, extrapolated"))
 
     # ---- metafor, sampled
     r_n = min(a.sample_r, n)
@@ -239,8 +242,9 @@ def main():
     check_abs("metafor REML tau2 vs metapool stepadj 0.5", rr["reml_tau2"][:reml_m][okm],
               robust_tau2[okm], 1e-4)
     rescued = int(np.sum(np.isfinite(robust_tau2[~okm])))
-    results.append(("metafor rma(method='DL')", r_n / rt["dl"], r_n / rt["dl"], f"loop over {r_n}, extrapolated"))
-    results.append(("metafor rma(method='REML')", r_n / rt["reml"], r_n / rt["reml"],
+    results.append(("metafor rma(method='DL')", r_n / rt["dl_cpu"], r_n / rt["dl"], r_n / rt["dl"],
+                    f"loop over {r_n}, extrapolated"))
+    results.append(("metafor rma(method='REML')", r_n / rt["reml_cpu"], r_n / rt["reml"], r_n / rt["reml"],
                     f"loop over {r_n}, extrapolated; {failed} did not converge, metapool (stepadj 0.5) converged on {rescued} of them"))
 
     # ---- plink 1.9, per-variant
@@ -254,10 +258,15 @@ def main():
             f, sep=" ", index=False, float_format="%.17g")
         files.append(f)
     out_prefix = os.path.join(wd, "plink")
+    import resource
+
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     sh(["plink1.9", "--meta-analysis"] + files + ["+", "qt", "no-map", "--out", out_prefix],
        capture_output=True)
     dt = time.perf_counter() - t
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    dc = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     meta = pd.read_csv(out_prefix + ".meta", sep=r"\s+")
     idx = meta["SNP"].str[2:].astype(int).to_numpy()
     # plink prints BETA and Q's p with 4 decimals, P with 4 significant digits, I with 2
@@ -268,51 +277,59 @@ def main():
     check("plink random P(R) (4 significant digits)", meta["P(R)"], mp("random_p")[idx], 0.5e-3)
     check_abs("plink Q-test p (4 decimals)", meta["Q"], mp("q_p")[idx], 0.5e-4)
     check_abs("plink I2 (2 decimals)", meta["I"], mp("i2")[idx], 0.5e-2)
-    results.append(("plink 1.9 --meta-analysis", pv / dt, pv / dt, f"{pv} variants, reading {k} text files"))
+    results.append(("plink 1.9 --meta-analysis", pv / dc, pv / dt, pv / dt, f"{pv} variants, reading {k} text files"))
 
     # ---- metapool
-    results.insert(0, ("metapool BatchPooler::pool (1 core)", n / mp_t["dl_best"], n / mp_t["dl_median"],
-                       f"best / median of {a.repeats}"))
+    nan = float("nan")
+    rn = mp_t["reml_analyses"]
+    results.insert(0, ("metapool BatchPooler::pool (1 core)", n / mp_t["dl_cpu_best"], n / mp_t["dl_best"],
+                       n / mp_t["dl_median"], f"best / median of {a.repeats}"))
     if mp_t["par_best"] == mp_t["par_best"]:
-        results.insert(1, (f"metapool par_pool ({os.cpu_count()} cores, rayon)", n / mp_t["par_best"],
-                           n / mp_t["par_median"], "shared cores"))
-    results.insert(2, ("metapool REML, metafor's default control (1 core)", mp_t["reml_analyses"] / mp_t["reml_best"],
-                       mp_t["reml_analyses"] / mp_t["reml_median"],
-                       f"{mp_t['reml_analyses']} analyses, {mp_t['reml_failed']} did not converge"))
-    results.insert(3, ("metapool REML, stepadj 0.5, maxiter 1000 (1 core)",
-                       mp_t["reml_analyses"] / mp_t["robust_best"], mp_t["reml_analyses"] / mp_t["robust_median"],
-                       f"{mp_t['reml_analyses']} analyses, {mp_t['robust_failed']} did not converge"))
-    results.append(("plain Rust sum of y and v", n / mp_t["sum_best"], n / mp_t["sum_median"], "memory floor"))
+        results.insert(1, (f"metapool par_pool ({os.cpu_count()} cores, rayon)", nan, n / mp_t["par_best"],
+                           n / mp_t["par_median"], "all cores, shared with other work"))
+    results.insert(2, ("metapool REML, metafor's default control (1 core)", rn / mp_t["reml_cpu_best"],
+                       rn / mp_t["reml_best"], rn / mp_t["reml_median"],
+                       f"{rn} analyses, {mp_t['reml_failed']} did not converge"))
+    results.insert(3, ("metapool REML, stepadj 0.5, maxiter 1000 (1 core)", rn / mp_t["robust_cpu_best"],
+                       rn / mp_t["robust_best"], rn / mp_t["robust_median"],
+                       f"{rn} analyses, {mp_t['robust_failed']} did not converge"))
+    results.append(("plain Rust sum of y and v", n / mp_t["sum_cpu_best"], n / mp_t["sum_best"],
+                    n / mp_t["sum_median"], "memory floor"))
 
     # ---- huge
     print(f"huge: one analysis of k = {a.huge}")
-    hb, hm, _ = best_median(lambda: numpy_dl(yh[None, :], vh[None, :], z_crit), 3)
+    hb, hm, hc, _ = best_median(lambda: numpy_dl(yh[None, :], vh[None, :], z_crit), 3)
     nh = numpy_dl(yh[None, :], vh[None, :], z_crit)
     h = mp("huge")
     check("numpy huge fixed estimate", nh["fixed_estimate"], h[0:1], 1e-10)
     check("numpy huge random estimate", nh["random_estimate"], h[2:3], 1e-10)
     check("numpy huge tau2", nh["tau2"], h[4:5], 1e-8)
-    hs, _, _ = best_median(lambda: float(yh.sum() + vh.sum()), 3)
+    hs, _, hsc, _ = best_median(lambda: float(yh.sum() + vh.sum()), 3)
 
-    one = n / mp_t["dl_best"]
+    one = n / mp_t["dl_cpu_best"]
     print()
     print(f"## Many small analyses: {n:,} analyses of k = {k} (FE + DL + Q test + CI + p), {os.cpu_count()} cores")
     print()
-    print("| tool | analyses/s (best) | analyses/s (median) | metapool 1-core best / tool best | note |")
-    print("|---|---:|---:|---:|---|")
-    for name, b, md, note in results:
-        print(f"| {name} | {b:,.0f} | {md:,.0f} | {one / b:,.2f} | {note} |")
+    print("Throughput from CPU time (the process's own time on a core, best run) and from wall time "
+          "(best, median); the ratio is metapool's CPU-time throughput over the tool's.")
+    print()
+    print("| tool | analyses/s, CPU time | analyses/s, wall best | analyses/s, wall median | metapool / tool | note |")
+    print("|---|---:|---:|---:|---:|---|")
+    for name, c, b, md, note in results:
+        ratio = "" if c != c else f"{one / c:,.2f}"
+        cs = "" if c != c else f"{c:,.0f}"
+        print(f"| {name} | {cs} | {b:,.0f} | {md:,.0f} | {ratio} | {note} |")
     print()
     print(f"## One analysis of k = {a.huge:,} (DL)")
     print()
-    print("| tool | time best (ms) | time median (ms) | / plain Rust sum |")
-    print("|---|---:|---:|---:|")
-    rows = [("metapool BatchPooler::pool", mp_t["huge_best"], mp_t["huge_median"]),
-            ("plain Rust sum of y and v", mp_t["huge_sum_best"], mp_t["huge_sum_median"]),
-            ("numpy vectorised DL", hb, hm),
-            ("numpy plain sum", hs, hs)]
-    for name, b, md in rows:
-        print(f"| {name} | {1e3 * b:.1f} | {1e3 * md:.1f} | {b / mp_t['huge_sum_best']:.1f} |")
+    print("| tool | CPU time (ms) | wall best (ms) | wall median (ms) | CPU time / plain Rust sum |")
+    print("|---|---:|---:|---:|---:|")
+    rows = [("metapool BatchPooler::pool", mp_t["huge_cpu_best"], mp_t["huge_best"], mp_t["huge_median"]),
+            ("plain Rust sum of y and v", mp_t["huge_sum_cpu_best"], mp_t["huge_sum_best"], mp_t["huge_sum_median"]),
+            ("numpy vectorised DL", hc, hb, hm),
+            ("numpy plain sum", hsc, hs, hs)]
+    for name, c, b, md in rows:
+        print(f"| {name} | {1e3 * c:.1f} | {1e3 * b:.1f} | {1e3 * md:.1f} | {c / mp_t['huge_sum_cpu_best']:.1f} |")
 
 
 if __name__ == "__main__":
