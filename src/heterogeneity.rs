@@ -41,7 +41,11 @@ impl Heterogeneity {
             return Heterogeneity::none();
         }
         let dff = df as f64;
-        let i2 = if q > dff { 100.0 * (q - dff) / q } else { 0.0 };
+        let i2 = if q > dff {
+            100.0 * ((q - dff) / q)
+        } else {
+            0.0
+        };
         Heterogeneity {
             q,
             df,
@@ -65,7 +69,7 @@ impl Heterogeneity {
         }
         let dff = df as f64;
         let (i2, h2) = if tau2 > 0.0 && s2.is_finite() && s2 > 0.0 {
-            (100.0 * tau2 / (tau2 + s2), (tau2 + s2) / s2)
+            (100.0 * (tau2 / (tau2 + s2)), (tau2 + s2) / s2)
         } else {
             (0.0, 1.0)
         };
@@ -95,11 +99,12 @@ impl Heterogeneity {
 }
 
 /// The "typical" within-study variance of Higgins & Thompson (2002), as metafor computes it,
-/// from the sum of the weights `w_i = 1/v_i` and their squared shares
-/// `share2 = sum (w_i / sum w)^2`:
+/// from the sum of the weights `w_i = 1/v_i` and the complement of their squared shares
+/// `share_complement = 1 - sum (w_i / sum w)^2` (pass it computed without cancellation, e.g. as
+/// `2 sum_{j<i} share_i share_j`; `1 - sum share^2` loses every digit when one weight dominates):
 /// ```text
-/// s^2 = (k - 1) sum w / ((sum w)^2 - sum w^2) = (k - 1) / (sum w (1 - share2))
+/// s^2 = (k - 1) sum w / ((sum w)^2 - sum w^2) = (k - 1) / (sum w * share_complement)
 /// ```
-pub fn typical_variance(df: usize, sum_w: f64, share2: f64) -> f64 {
-    df as f64 / (sum_w * (1.0 - share2))
+pub fn typical_variance(df: usize, sum_w: f64, share_complement: f64) -> f64 {
+    df as f64 / (sum_w * share_complement)
 }

@@ -209,13 +209,10 @@ impl PublishedResult {
 
     /// An analysis-scale interval of a location figure.
     fn analysis(&self, (lo, hi): (f64, f64)) -> (f64, f64) {
-        match self.scale {
-            Scale::Identity => (lo, hi),
-            Scale::Log => {
-                let floor = f64::MIN_POSITIVE;
-                (lo.max(floor).ln(), hi.max(floor).ln())
-            }
-        }
+        (
+            self.scale.to_analysis_bounded(lo),
+            self.scale.to_analysis_bounded(hi),
+        )
     }
 
     /// Half-planes in (mu, h) from the figures in `use_`, for one sign of mu.

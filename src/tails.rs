@@ -172,7 +172,7 @@ pub(crate) fn normal_two_sided(z: f64) -> f64 {
     if z < (INTERVALS / 2) as f64 {
         let (hi, lo) = exact_square(z);
         // exp(-(hi + lo)/2) = exp(-hi/2) (1 - lo/2) to within lo^2, |lo| <= ulp(hi) / 2.
-        (-0.5 * hi).exp() * (1.0 - 0.5 * lo) * h(z)
+        ((-0.5 * hi).exp() * (1.0 - 0.5 * lo) * h(z)).min(1.0)
     } else if z.is_nan() {
         z
     } else {
@@ -206,7 +206,8 @@ pub(crate) fn chi_square_upper(x: f64, df: f64) -> f64 {
                 term *= half * r;
                 sum += term;
             }
-            e * sum
+            // the closed forms can round a hair above 1 for tiny x; a probability is <= 1
+            (e * sum).min(1.0)
         } else {
             let s = x.sqrt();
             let mut bracket = h(s.min((INTERVALS / 2) as f64 - 0.25));
@@ -220,9 +221,9 @@ pub(crate) fn chi_square_upper(x: f64, df: f64) -> f64 {
                 }
                 bracket += SQRT_2_OVER_PI * s * sum;
             }
-            e * bracket
+            (e * bracket).min(1.0)
         }
     } else {
-        statrs::function::gamma::gamma_ur(df / 2.0, half)
+        statrs::function::gamma::gamma_ur(df / 2.0, half).min(1.0)
     }
 }

@@ -196,7 +196,7 @@ impl InverseVarianceSums {
             self.q(),
             df,
             self.dersimonian_laird_tau2(),
-            typical_variance(df, w, share2),
+            typical_variance(df, w, 1.0 - share2),
         )
     }
 }

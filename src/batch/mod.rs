@@ -359,7 +359,7 @@ impl BatchPooler {
         let (sum_w, estimate) = weighted_core(k, |i| y[i], |i| v[i], tau2);
         let random = Wald::new(estimate, (1.0 / sum_w).sqrt(), &self.level);
         let df = k - 1;
-        let s2 = typical_variance(df, core.sum_w, core.share2);
+        let s2 = typical_variance(df, core.sum_w, core.share_complement);
         let heterogeneity = Heterogeneity::random(core.q, df, tau2, s2);
         fixed.check_finite()?;
         random.check_finite()?;
@@ -374,18 +374,18 @@ impl BatchPooler {
 }
 
 /// The DerSimonian-Laird tau² of the single-analysis API (`tau2::moment::dersimonian_laird`,
-/// which also computes its standard error from nine sums) from the fixed-effect core alone:
-/// the core's `q` and `sum_w2` are accumulated term by term as that function's `rss` and
-/// `sum_w2`, so the bits agree (the batch tests check them against `RandomModel::pool`):
+/// which recomputes the fixed-effect core and, for its standard error, nine more sums) from the
+/// batch's own fixed-effect core: the same kernel on the same studies, so the same bits (the
+/// batch tests check them against `RandomModel::pool`):
 /// ```text
-/// tau2 = max(0, (Q - (k - 1)) / tr P),  tr P = sum w - sum w^2 / sum w,  w = 1 / v
+/// tau2 = max(0, (Q - (k - 1)) / tr P),  tr P = sum w - sum w^2 / sum w = sum w * share_complement
 /// ```
 #[inline(always)]
 fn dersimonian_laird(core: &FixedCore) -> Result<f64> {
     if core.k < 2 {
         return Ok(0.0);
     }
-    let trp = core.sum_w - core.sum_w2 / core.sum_w;
+    let trp = core.sum_w * core.share_complement;
     let raw = (core.q - (core.k - 1) as f64) / trp;
     if !(raw.is_finite() && trp.is_finite() && trp != 0.0) {
         return Err(Error::NonFinite { what: "tau2" });

@@ -11,12 +11,12 @@ pub(crate) struct FixedCore {
     pub k: usize,
     /// sum 1/v_i
     pub sum_w: f64,
-    /// sum (w_i / sum w)^2, the squared weight shares (kept beside sum w_i^2, which
-    /// overflows for tiny variances)
-    pub share2: f64,
-    /// sum w_i^2, formed as the tau² estimators' [`WeightedSums::sum_w2`] is (the
-    /// DerSimonian-Laird `tr P = sum w - sum w^2 / sum w` of the batch path comes from it)
-    pub sum_w2: f64,
+    /// `1 - sum (w_i / sum w)^2`, one minus the sum of the squared weight shares, computed
+    /// without cancellation as `2 sum_{j<i} share_i share_j` (see [`fixed_core`]). It is the
+    /// DerSimonian-Laird denominator divided by `sum w`: `sum w - sum w^2 / sum w = sum w *
+    /// share_complement`. Subtracting `sum share^2` from 1 loses every digit when one study
+    /// carries nearly all the weight (variances many orders of magnitude apart).
+    pub share_complement: f64,
     /// inverse-variance estimate
     pub estimate: f64,
     /// Cochran's Q around `estimate`
@@ -72,15 +72,33 @@ pub(crate) fn weighted_core(
     tau2: f64,
 ) -> (f64, f64) {
     let y0 = y(0);
+    let (mut lo, mut hi) = (y0, y0);
     let mut sw = NeumaierSum::default();
     let mut swy = NeumaierSum::default();
     for i in 0..k {
+        let yi = y(i);
+        lo = lo.min(yi);
+        hi = hi.max(yi);
         let w = 1.0 / (v(i) + tau2);
         sw.add(w);
-        swy.add(w * (y(i) - y0));
+        swy.add(w * (yi - y0));
     }
     let sum_w = sw.value();
-    (sum_w, y0 + swy.value() / sum_w)
+    (sum_w, within(y0 + swy.value() / sum_w, lo, hi))
+}
+
+/// A weighted mean lies in `[min y, max y]`; the rounding of `y_i - y_0` (a few ulps of the range
+/// of y) can carry the computed value just outside. Clamp it back: this only ever moves it toward
+/// the exact value. A NaN passes through unchanged (and is reported by the caller).
+#[inline(always)]
+fn within(mean: f64, lo: f64, hi: f64) -> f64 {
+    if mean < lo {
+        lo
+    } else if mean > hi {
+        hi
+    } else {
+        mean
+    }
 }
 
 /// Inverse-variance pooling and Cochran's Q, in two passes (the second for Q, around the final
@@ -88,12 +106,10 @@ pub(crate) fn weighted_core(
 ///
 /// ```text
 /// w_i = 1 / v_i;  mu = sum w_i y_i / sum w_i;  Q = sum w_i (y_i - mu)^2
-/// share2 = sum (w_i / sum w)^2,  so that  sum w - sum w^2 / sum w = sum w (1 - share2)
-/// sum_w2 = sum w_i^2
+/// share_i = w_i / sum w
+/// share_complement = 1 - sum share_i^2 = 2 sum_i share_i (sum_{j<i} share_j)
+///     (positive terms only; so that  sum w - sum w^2 / sum w = sum w * share_complement)
 /// ```
-/// Q and `sum_w2` are accumulated term by term exactly as [`weighted_sums`] accumulates `rss` and
-/// `sum_w2` for `w = 1/v`, so the DerSimonian-Laird tau² from this core has the bits of
-/// `tau2::moment::dersimonian_laird` (the batch path relies on it; `tests/batch.rs` checks).
 #[inline(always)]
 pub(crate) fn fixed_core(
     k: usize,
@@ -104,34 +120,36 @@ pub(crate) fn fixed_core(
         return Err(Error::Empty);
     }
     let y0 = y(0);
+    let (mut lo, mut hi) = (y0, y0);
     let mut sw = NeumaierSum::default();
     let mut swy = NeumaierSum::default();
     for i in 0..k {
         let (yi, vi) = (y(i), v(i));
         check_study(i, yi, vi)?;
+        lo = lo.min(yi);
+        hi = hi.max(yi);
         let w = 1.0 / vi;
         sw.add(w);
         swy.add(w * (yi - y0));
     }
     let sum_w = sw.value();
-    let estimate = y0 + swy.value() / sum_w;
+    let estimate = within(y0 + swy.value() / sum_w, lo, hi);
     let inv_sum_w = 1.0 / sum_w;
     let mut q = NeumaierSum::default();
-    let mut share2 = NeumaierSum::default();
-    let mut sum_w2 = NeumaierSum::default();
+    let mut pairs = NeumaierSum::default();
+    let mut prefix = NeumaierSum::default();
     for i in 0..k {
-        let w = 1.0 / v(i);
+        let vi = v(i);
         let d = y(i) - estimate;
-        q.add(w * d * d);
-        let share = w * inv_sum_w;
-        share2.add(share * share);
-        sum_w2.add(w * w);
+        q.add(d * d / vi);
+        let share = inv_sum_w / vi;
+        pairs.add(share * prefix.value());
+        prefix.add(share);
     }
     let core = FixedCore {
         k,
         sum_w,
-        share2: share2.value(),
-        sum_w2: sum_w2.value(),
+        share_complement: 2.0 * pairs.value(),
         estimate,
         q: q.value(),
     };
@@ -214,15 +232,18 @@ pub(crate) fn weighted_sums(
     w: impl Fn(usize) -> f64,
 ) -> WeightedSums {
     let y0 = y(0);
+    let (mut lo, mut hi) = (y0, y0);
     let mut sw = NeumaierSum::default();
     let mut swy = NeumaierSum::default();
     for i in 0..k {
-        let wi = w(i);
+        let (yi, wi) = (y(i), w(i));
+        lo = lo.min(yi);
+        hi = hi.max(yi);
         sw.add(wi);
-        swy.add(wi * (y(i) - y0));
+        swy.add(wi * (yi - y0));
     }
     let sum_w = sw.value();
-    let estimate = y0 + swy.value() / sum_w;
+    let estimate = within(y0 + swy.value() / sum_w, lo, hi);
     let mut acc = [NeumaierSum::default(); 9];
     for i in 0..k {
         let (wi, vi) = (w(i), v(i));

@@ -3,16 +3,24 @@
 
 mod core;
 mod fixed;
+mod generalized;
+mod pooler;
 mod random;
+mod regression;
 mod rule;
+mod subgroup;
 pub mod tau2;
 mod test;
 
 #[allow(unused_imports)]
 pub(crate) use self::core::{check_study, fixed_core, weighted_core, FixedCore};
-pub use fixed::{FixedModel, MantelHaenszel};
+pub use fixed::{FixedModel, MantelHaenszel, Peto};
+pub use generalized::GeneralizedQModel;
+pub use pooler::Pooler;
 pub use random::{RandomModel, Tau2Estimator};
+pub(crate) use regression::weighted_least_squares;
 pub use rule::{ModelChoice, ModelRule, Selection};
+pub use subgroup::{Subgroup, SubgroupAnalysis, SubgroupModel, Subgroups};
 pub use tau2::{BoundStatus, HeterogeneityIntervals, Tau2Control, Tau2Fit, Tau2Stop};
 pub use test::{PredictionKind, Test};
 
@@ -29,8 +37,11 @@ pub enum FixedMethod {
     /// Inverse-variance weights `1/v_i`.
     #[default]
     InverseVariance,
-    /// Mantel-Haenszel (odds ratio) with the Robins-Breslow-Greenland variance.
+    /// Mantel-Haenszel: odds ratio with the Robins-Breslow-Greenland variance, risk ratio and
+    /// risk difference with the Greenland-Robins variances (see [`MantelHaenszel`]).
     MantelHaenszel,
+    /// Peto's one-step odds ratio (see [`Peto`]).
+    Peto,
 }
 
 /// The model behind a pooled result.
@@ -190,6 +201,36 @@ pub(crate) fn assemble(
     weights: Vec<f64>,
     heterogeneity: Heterogeneity,
 ) -> Result<Pooled> {
+    assemble_parts(
+        model,
+        Studies {
+            scale: set.scale(),
+            included: set.included().to_vec(),
+            excluded: set.excluded().to_vec(),
+        },
+        wald,
+        level,
+        weights,
+        heterogeneity,
+    )
+}
+
+/// Which studies a result used, for models that do not pool an [`EffectSet`] (Mantel-Haenszel,
+/// Peto).
+pub(crate) struct Studies {
+    pub scale: Scale,
+    pub included: Vec<usize>,
+    pub excluded: Vec<(usize, Exclusion)>,
+}
+
+pub(crate) fn assemble_parts(
+    model: Model,
+    studies: Studies,
+    wald: Wald,
+    level: &ConfidenceLevel,
+    weights: Vec<f64>,
+    heterogeneity: Heterogeneity,
+) -> Result<Pooled> {
     wald.check_finite()?;
     check_heterogeneity(&heterogeneity)?;
     if weights.iter().any(|w| !w.is_finite()) {
@@ -197,7 +238,7 @@ pub(crate) fn assemble(
     }
     Ok(Pooled {
         model,
-        k: set.len(),
+        k: studies.included.len(),
         estimate: wald.estimate,
         se: wald.se,
         ci_lower: wald.ci_lower,
@@ -205,11 +246,11 @@ pub(crate) fn assemble(
         z: wald.z,
         p: wald.p,
         level: level.level(),
-        scale: set.scale(),
+        scale: studies.scale,
         weights,
         heterogeneity,
-        included: set.included().to_vec(),
-        excluded: set.excluded().to_vec(),
+        included: studies.included,
+        excluded: studies.excluded,
         test: Test::Z,
         df: None,
         tau2_fit: None,

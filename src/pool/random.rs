@@ -27,6 +27,7 @@ use crate::inference::ConfidenceLevel;
 /// PM   Q(tau2) = k - 1                                      Paule & Mandel (1982)
 /// PMM  Q(tau2) = qchisq(0.5, k - 1)                         Viechtbauer (2021)
 /// DL2  generalized Q with weights 1/(v + tau2_DL)           DerSimonian & Kacker (2007)
+/// GENQ (Q_a - tr P_a V) / tr P_a with user weights a       DerSimonian & Kacker (2007)
 /// ```
 /// The enum is `#[non_exhaustive]`: adding estimators is not a breaking change. The default
 /// is DerSimonian-Laird (RevMan's; metafor's default is REML).
@@ -62,10 +63,16 @@ pub enum Tau2Estimator {
     /// DerSimonian & Kacker (2007) two-step estimator: the generalized-Q (GENQ) estimator with
     /// weights `1 / (v + tau2_DL)` (metafor `method = "GENQ", weights = 1/(vi + tau2_DL)`).
     DerSimonianLairdTwoStep,
+    /// The generalized Q-statistic estimator with user weights (DerSimonian & Kacker 2007;
+    /// metafor `"GENQ"`). It needs one weight per study, so it is fitted with
+    /// [`crate::pool::GeneralizedQModel`]; [`RandomModel`] and [`Tau2Estimator::fit`] return
+    /// [`crate::Error::Undefined`] for it.
+    GeneralizedQ,
 }
 
 impl Tau2Estimator {
-    /// Every estimator, in metafor's order of documentation.
+    /// Every estimator that needs nothing but the effects (all but [`Tau2Estimator::GeneralizedQ`]),
+    /// in metafor's order of documentation.
     pub const ALL: [Tau2Estimator; 11] = [
         Tau2Estimator::DerSimonianLaird,
         Tau2Estimator::Hedges,
@@ -95,7 +102,23 @@ impl Tau2Estimator {
             Tau2Estimator::PauleMandel => "PM",
             Tau2Estimator::PauleMandelMedian => "PMM",
             Tau2Estimator::DerSimonianLairdTwoStep => "DL2",
+            Tau2Estimator::GeneralizedQ => "GENQ",
         }
+    }
+
+    /// The estimator with metafor's name (`"DL"`, `"REML"`, ..., `"DL2"`, `"GENQ"`), as
+    /// [`Tau2Estimator::metafor_name`] gives it.
+    ///
+    /// ```
+    /// use metapool::Tau2Estimator;
+    /// assert_eq!(Tau2Estimator::from_metafor_name("REML"), Some(Tau2Estimator::RestrictedMaximumLikelihood));
+    /// assert_eq!(Tau2Estimator::from_metafor_name("XYZ"), None);
+    /// ```
+    pub fn from_metafor_name(name: &str) -> Option<Tau2Estimator> {
+        Tau2Estimator::ALL
+            .into_iter()
+            .chain([Tau2Estimator::GeneralizedQ])
+            .find(|e| e.metafor_name() == name)
     }
 
     /// Whether the estimator is iterative (Fisher scoring or root finding).
@@ -143,7 +166,7 @@ pub(crate) fn dersimonian_laird(core: &FixedCore) -> f64 {
         return 0.0;
     }
     let df = (core.k - 1) as f64;
-    let c = core.sum_w * (1.0 - core.share2);
+    let c = core.sum_w * core.share_complement;
     if core.q > df && c > 0.0 {
         (core.q - df) / c
     } else {
@@ -238,8 +261,9 @@ impl RandomModel {
     }
 
     /// The Q-profile confidence intervals for tau², tau, I² and H² of a fit of this model
-    /// (metafor `confint()`), at this model's confidence level; see
-    /// [`HeterogeneityIntervals`].
+    /// (metafor `confint()`), at this model's confidence level and with its
+    /// [`Tau2Control::tolerance`] for the root searches (metafor's default `eps^0.25`; tighten it
+    /// for bounds exact to rounding); see [`HeterogeneityIntervals`].
     ///
     /// ```
     /// use metapool::{EffectSet, RandomModel};
@@ -256,15 +280,13 @@ impl RandomModel {
         fit: &Pooled,
     ) -> Result<HeterogeneityIntervals> {
         let e = set.effects();
-        let h = &fit.heterogeneity;
         q_profile::q_profile(
             e.len(),
             |i| e[i].estimate(),
             |i| e[i].variance(),
-            h.tau2,
-            h.i2,
-            h.h2,
+            &fit.heterogeneity,
             &self.level,
+            self.control.tolerance(),
         )
     }
 
@@ -284,7 +306,7 @@ impl RandomModel {
         } else {
             let df = (k - 1) as f64;
             let s = moment::fixed_sums(k, |i| e[i].estimate(), |i| e[i].variance());
-            let trp = s.tr_p();
+            let trp = core.sum_w * core.share_complement;
             let t = dersimonian_laird(core);
             Tau2Fit {
                 estimator: Tau2Estimator::DerSimonianLaird,
@@ -314,7 +336,7 @@ impl RandomModel {
             .wald(sums.estimate, sums.sum_w, sums.rss, k, &self.level)?;
         let weights = percent(e.iter().map(|x| 1.0 / (x.variance() + tau2)), sums.sum_w);
         let df = core.k - 1;
-        let s2 = typical_variance(df, core.sum_w, core.share2);
+        let s2 = typical_variance(df, core.sum_w, core.share_complement);
         let mut pooled = assemble(
             Model::Random(self.estimator),
             set,

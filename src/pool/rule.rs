@@ -37,12 +37,34 @@ pub enum ModelChoice {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "RawModelRule"))]
 pub struct ModelRule {
     alpha: f64,
     /// The fixed-effect model fitted to every analysis.
     pub fixed: FixedModel,
     /// The random-effects model fitted to every analysis.
     pub random: RandomModel,
+}
+
+/// The serialized form of a [`ModelRule`], validated on the way in (alpha inside (0, 1)).
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct RawModelRule {
+    alpha: f64,
+    fixed: FixedModel,
+    random: RandomModel,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<RawModelRule> for ModelRule {
+    type Error = crate::Error;
+    fn try_from(raw: RawModelRule) -> Result<Self> {
+        Ok(ModelRule {
+            alpha: open_unit("alpha", raw.alpha)?,
+            fixed: raw.fixed,
+            random: raw.random,
+        })
+    }
 }
 
 impl Default for ModelRule {

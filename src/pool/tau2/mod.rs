@@ -238,7 +238,8 @@ pub struct Tau2Fit {
     pub estimator: Tau2Estimator,
     /// The estimate, truncated at 0.
     pub tau2: f64,
-    /// Its standard error as metafor reports it (`se.tau2`); `None` for one study.
+    /// Its standard error as metafor reports it (`se.tau2`); `None` for one study, and where
+    /// it cannot be computed in floating point (overflowing or cancelling sums).
     pub se: Option<f64>,
     /// Iterations used (Fisher scoring steps, or new function evaluations of the root
     /// search); 0 for closed forms.
@@ -273,21 +274,34 @@ where
         });
     }
     let fit = match estimator {
-        Tau2Estimator::DerSimonianLaird => moment::dersimonian_laird(k, y, v),
+        Tau2Estimator::DerSimonianLaird => moment::dersimonian_laird(k, y, v)?,
         Tau2Estimator::Hedges => moment::hedges(k, y, v),
         Tau2Estimator::HunterSchmidt => moment::hunter_schmidt(k, y, v, false),
         Tau2Estimator::HunterSchmidtSmallSample => moment::hunter_schmidt(k, y, v, true),
         Tau2Estimator::SidikJonkman => moment::sidik_jonkman(k, y, v, control),
-        Tau2Estimator::DerSimonianLairdTwoStep => moment::dersimonian_laird_two_step(k, y, v),
+        Tau2Estimator::DerSimonianLairdTwoStep => moment::dersimonian_laird_two_step(k, y, v)?,
         Tau2Estimator::MaximumLikelihood
         | Tau2Estimator::RestrictedMaximumLikelihood
         | Tau2Estimator::EmpiricalBayes => likelihood::fisher_scoring(estimator, k, y, v, control)?,
         Tau2Estimator::PauleMandel | Tau2Estimator::PauleMandelMedian => {
             paule_mandel::paule_mandel(estimator, k, y, v, control)?
         }
+        Tau2Estimator::GeneralizedQ => {
+            return Err(Error::Undefined {
+                what: "generalized Q estimator",
+                why: "it needs study weights: use GeneralizedQModel",
+            })
+        }
     };
-    if !fit.tau2.is_finite() || fit.se.is_some_and(|s| !s.is_finite()) {
+    if !fit.tau2.is_finite() {
         return Err(Error::NonFinite { what: "tau2" });
     }
-    Ok(Tau2Fit { estimator, ..fit })
+    // The standard error of tau² is auxiliary: where its sums overflow or cancel (variances
+    // many orders of magnitude apart) it is reported as undefined rather than failing the fit.
+    let se = fit.se.filter(|s| s.is_finite());
+    Ok(Tau2Fit {
+        estimator,
+        se,
+        ..fit
+    })
 }

@@ -35,7 +35,9 @@ fn genq_se(s: &WeightedSums, d: f64, tau2: f64) -> f64 {
     (2.0 * s.tr_pvpv() + 4.0 * tau2 * s.tr_ppv() + 2.0 * tau2 * tau2 * s.tr_pp()).sqrt() / d
 }
 
-/// DerSimonian & Laird (1986), `w = 1 / v`:
+/// DerSimonian & Laird (1986), `w = 1 / v`, from the same fixed-effect kernel as every other
+/// path (so the single-analysis and batch results agree bit for bit), with the denominator
+/// `tr P = sum w - sum w^2 / sum w` formed without cancellation (see `FixedCore`):
 /// ```text
 /// tau2 = max(0, (Q - (k - 1)) / tr P)
 /// se   = sqrt(2 (k - 1) + 4 tau2 tr P + 2 tau2^2 tr PP) / tr P
@@ -44,14 +46,15 @@ pub(crate) fn dersimonian_laird(
     k: usize,
     y: impl Fn(usize) -> f64 + Copy,
     v: impl Fn(usize) -> f64 + Copy,
-) -> Tau2Fit {
-    let s = fixed_sums(k, y, v);
+) -> crate::error::Result<Tau2Fit> {
+    let core = crate::pool::core::fixed_core(k, y, v)?;
     let df = (k - 1) as f64;
-    let trp = s.tr_p();
-    let raw = (s.rss - df) / trp;
+    let trp = core.sum_w * core.share_complement;
+    let raw = (core.q - df) / trp;
     let t = raw.max(0.0);
+    let s = fixed_sums(k, y, v);
     let se = (2.0 * df + 4.0 * t * trp + 2.0 * t * t * s.tr_pp()).sqrt() / trp;
-    closed(raw, se)
+    Ok(closed(raw, se))
 }
 
 /// Hedges (1983) / Cochran's variance-component estimator, unweighted (`w = 1`):
@@ -138,9 +141,25 @@ pub(crate) fn dersimonian_laird_two_step(
     k: usize,
     y: impl Fn(usize) -> f64 + Copy,
     v: impl Fn(usize) -> f64 + Copy,
+) -> crate::error::Result<Tau2Fit> {
+    let dl = dersimonian_laird(k, y, v)?.tau2;
+    Ok(generalized_q(k, y, v, |i| 1.0 / (v(i) + dl)))
+}
+
+/// The generalized Q-statistic estimator of DerSimonian & Kacker (2007) with study weights `a`
+/// (metafor `method = "GENQ", weights = a`); DL (`a = 1/v`), HE (`a = 1`) and DL2
+/// (`a = 1/(v + tau2_DL)`) are special cases:
+/// ```text
+/// tau2 = max(0, (Q_a - tr(P_a V)) / tr P_a),   Q_a = y' P_a y,  P_a = A - a a' / sum a
+/// se   = sqrt(2 tr(P_a V P_a V) + 4 tau2 tr(P_a P_a V) + 2 tau2^2 tr(P_a P_a)) / tr P_a
+/// ```
+pub(crate) fn generalized_q(
+    k: usize,
+    y: impl Fn(usize) -> f64 + Copy,
+    v: impl Fn(usize) -> f64 + Copy,
+    a: impl Fn(usize) -> f64 + Copy,
 ) -> Tau2Fit {
-    let dl = dersimonian_laird(k, y, v).tau2;
-    let s = weighted_sums(k, y, v, |i| 1.0 / (v(i) + dl));
+    let s = weighted_sums(k, y, v, a);
     let trp = s.tr_p();
     let raw = (s.rss - s.tr_pv()) / trp;
     let t = raw.max(0.0);
