@@ -2,12 +2,12 @@
 //! ratios), read from the committed metafor fixture.
 //!
 //! ```sh
-//! cargo run --example funnel -- /tmp    # writes /tmp/funnel_bcg.svg and /tmp/funnel_hackshaw.svg
+//! cargo run --example funnel -- /tmp    # writes funnel_bcg.svg, funnel_hackshaw.svg, funnel_generated.svg
 //! ```
 
 use metapool::bias::{regression_test, trim_and_fill, EggerModel, TrimFillOptions};
 use metapool::plot::{Funnel, FunnelStyle, TickLabels};
-use metapool::{Effect, EffectSet, FixedModel, Pooler, RandomModel, Scale};
+use metapool::{Effect, EffectSet, FixedModel, Pooler, RandomModel, Scale, Tau2Estimator};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = std::env::args().nth(1).unwrap_or_else(|| ".".to_string());
@@ -73,5 +73,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::fs::write(&path, svg)?;
         println!("wrote {path}");
     }
+
+    // a plain funnel plot (no trim-and-fill) on the identity scale, REML random effects
+    let d = fx["datasets"]
+        .as_array()
+        .and_then(|a| a.iter().find(|d| d["name"] == "gen_hetero_k25_seed703"))
+        .ok_or("dataset missing")?;
+    let col = |k: &str| -> Vec<f64> {
+        d[k].as_array()
+            .map(|a| a.iter().filter_map(|x| x.as_f64()).collect())
+            .unwrap_or_default()
+    };
+    let set = EffectSet::from_estimates(&col("yi"), &col("vi"))?;
+    let reml = RandomModel::default().with_estimator(Tau2Estimator::RestrictedMaximumLikelihood);
+    let fit = reml.pool(&set)?;
+    let style = FunnelStyle {
+        title: Some("Generated data (k = 25), REML".to_string()),
+        x_label: "Mean difference".to_string(),
+        ..FunnelStyle::default()
+    };
+    let path = format!("{out}/funnel_generated.svg");
+    std::fs::write(&path, Funnel::new(&set, &fit)?.to_svg(&style)?)?;
+    println!("wrote {path}");
     Ok(())
 }

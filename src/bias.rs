@@ -6,7 +6,7 @@ use crate::effect::{Effect, EffectSet};
 use crate::error::{Error, Result};
 use crate::inference::{normal_two_sided_p, ConfidenceLevel};
 use crate::numeric::NeumaierSum;
-use crate::pool::{weighted_least_squares, Interval, Pooled, Pooler};
+use crate::pool::{weighted_least_squares, Interval, Pooled, Pooler, Test};
 
 fn at_least(method: &'static str, needed: usize, set: &EffectSet) -> Result<()> {
     if set.len() < needed {
@@ -69,7 +69,10 @@ pub struct RegressionTest {
 /// y_i = b0 + b1 sei_i + e_i
 /// MetaRegression(pooler):  e_i ~ N(0, v_i + tau^2), tau^2 from the pooler's estimator for the
 ///                          regression model (0 for fixed effect);
-///                          z = b1 / se(b1), p = 2 (1 - Phi(|z|)); CI(b0) = b0 -/+ z_crit se(b0)
+///                          z = b1 / se(b1), p = 2 (1 - Phi(|z|)); CI(b0) = b0 -/+ z_crit se(b0);
+///                          under the pooler's t-based tests t on k - 2 df, and for Knapp-Hartung
+///                          se scaled by sqrt(s2w), s2w = sum w (y - b0 - b1 sei)^2 / (k - 2)
+///                          (ad hoc: max(1, s2w))
 /// Classical:               weighted least squares, weights 1/v_i, residual variance
 ///                          s^2 = sum w_i (y_i - b0 - b1 sei_i)^2 / (k - 2);
 ///                          se(b) = s sqrt(diag (X'WX)^-1); t = b1 / se(b1) on k - 2 df;
@@ -93,28 +96,93 @@ pub struct RegressionTest {
 /// # Ok::<(), metapool::Error>(())
 /// ```
 pub fn regression_test(set: &EffectSet, model: EggerModel) -> Result<RegressionTest> {
+    regression_test_on(set, model, Predictor::StandardError)
+}
+
+/// The predictor of the regression test (metafor `regtest(predictor = ...)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Predictor {
+    /// The standard error `sqrt(v_i)`: Egger's test (metafor `"sei"`, the default).
+    #[default]
+    StandardError,
+    /// The sampling variance `v_i` (metafor `"vi"`; the limit estimate is then the PEESE
+    /// estimate of Stanley & Doucouliagos 2014).
+    Variance,
+}
+
+/// The regression test with a chosen predictor: as [`regression_test`] with `sei_i` replaced by
+/// the predictor `x_i` (`sqrt(v_i)` or `v_i`):
+/// ```text
+/// y_i = b0 + b1 x_i + e_i;  test of b1;  limit estimate b0 (the effect where x = 0)
+/// ```
+///
+/// ```
+/// use metapool::{EffectSet, FixedModel, bias::{regression_test_on, EggerModel, Predictor}};
+/// let set = EffectSet::from_estimates(&[0.9, 0.6, 0.4, 0.3, 0.2], &[0.25, 0.12, 0.06, 0.02, 0.01])?;
+/// let peese = regression_test_on(&set, EggerModel::MetaRegression(FixedModel::default().into()),
+///                                Predictor::Variance)?;
+/// assert!(peese.slope > 0.0);
+/// # Ok::<(), metapool::Error>(())
+/// ```
+pub fn regression_test_on(
+    set: &EffectSet,
+    model: EggerModel,
+    predictor: Predictor,
+) -> Result<RegressionTest> {
     at_least("regression test", 3, set)?;
     let y: Vec<f64> = set.effects().iter().map(|e| e.estimate()).collect();
     let v: Vec<f64> = set.effects().iter().map(|e| e.variance()).collect();
-    let sei = standard_errors(set);
+    let sei = match predictor {
+        Predictor::StandardError => standard_errors(set),
+        Predictor::Variance => v.clone(),
+    };
     let k = set.len();
     let out = match model {
         EggerModel::MetaRegression(pooler) => {
             let fit = pooler.regress(&y, &v, &sei)?;
-            let z_crit = pooler.level().z();
-            let statistic = fit.beta[1] / fit.se[1];
+            let test = pooler.test();
+            let df = k - 2;
+            // metafor rma.uni with moderators: s2w = RSS / (k - p) for Knapp-Hartung
+            // (0 when RSS <= eps), at least 1 for the ad hoc variant; t on k - p df
+            let s2w = match test {
+                Test::Z | Test::T => 1.0,
+                _ => {
+                    let s = if fit.rss <= f64::EPSILON {
+                        0.0
+                    } else {
+                        fit.rss / df as f64
+                    };
+                    if test == Test::KnappHartungAdHoc {
+                        s.max(1.0)
+                    } else {
+                        s
+                    }
+                }
+            };
+            let se = [fit.se[0] * s2w.sqrt(), fit.se[1] * s2w.sqrt()];
+            let statistic = fit.beta[1] / se[1];
+            let (p, crit, df) = if test.is_t() {
+                (
+                    student_t_two_sided_p(statistic, df as f64),
+                    student_t_quantile(1.0 - (1.0 - pooler.level().level()) / 2.0, df as f64),
+                    Some(df),
+                )
+            } else {
+                (normal_two_sided_p(statistic), pooler.level().z(), None)
+            };
             RegressionTest {
                 model,
                 k,
                 slope: fit.beta[1],
-                slope_se: fit.se[1],
+                slope_se: se[1],
                 statistic,
-                df: None,
-                p: normal_two_sided_p(statistic),
+                df,
+                p,
                 limit: Interval {
                     estimate: fit.beta[0],
-                    lower: fit.beta[0] - z_crit * fit.se[0],
-                    upper: fit.beta[0] + z_crit * fit.se[0],
+                    lower: fit.beta[0] - crit * se[0],
+                    upper: fit.beta[0] + crit * se[0],
                 },
                 tau2: fit.tau2,
             }
@@ -350,7 +418,10 @@ fn kendall(x: &[f64], y: &[f64]) -> KendallCounts {
 /// ```
 /// The distribution is built normalized (each step divides by m, so no factorial overflows) and
 /// only up to the tail needed; the upper tail uses the symmetry `P(C = j) = P(C = T - j)` so a
-/// small p is a sum of small terms, not `1 - cdf`.
+/// small p is a sum of small terms, not `1 - cdf`. (R computes the upper tail as `1 - cdf`, so
+/// its p-values below about 1e-12 are rounding noise: for n = 150 and 8648 concordant pairs R
+/// prints 1.87e-13 where the exact value is 1.82e-26; above that level the two agree to
+/// about 1e-14.)
 pub(crate) fn kendall_exact_p(n: usize, c: u64) -> f64 {
     let total = (n * (n - 1) / 2) as u64;
     // R: if q > n(n-1)/4 use the upper tail
@@ -491,6 +562,8 @@ pub struct TrimFill {
 /// until k0 does not change.  Fill: for the k0 largest y,  y_fill = 2 mu - y,  v_fill = v
 /// (back on the original scale), and pool the k + k0 studies with the pooler.
 /// ```
+/// As metafor does, the adjusted fit is tested with z whatever the pooler's test when
+/// `k0 > 0` (metafor re-fits without passing `test`); with `k0 = 0` it is the pooler's own fit.
 /// Errors with [`Error::TooFewStudies`] when `k < 3`, [`Error::NotConverged`] after
 /// `max_iterations`, and [`Error::Undefined`] when R0 finds no negative deviation.
 ///
@@ -612,7 +685,13 @@ pub fn trim_and_fill(
     let filled: Vec<Effect> = ((k - k0)..k)
         .map(|j| Effect::new(sign * (2.0 * mu - ys[j]), sorted.effects()[j].variance()))
         .collect::<Result<_>>()?;
-    let fit = pooler.pool(&set.extended(&filled))?;
+    // k0 = 0: metafor returns the original fit; otherwise it re-fits the filled-in data with its
+    // default z test, whatever the model's test
+    let fit = if k0 == 0 {
+        pooler.pool(set)?
+    } else {
+        pooler.with_test(Test::Z).pool(&set.extended(&filled))?
+    };
     Ok(TrimFill {
         side,
         estimator: options.estimator,
@@ -648,6 +727,18 @@ mod tests {
         assert!((student_t_two_sided_p(2.5, 7.0) / 0.040992218585752874 - 1.0).abs() < 1e-14);
         assert!((student_t_quantile(0.975, 7.0) / 2.3646242515927844 - 1.0).abs() < 1e-15);
         assert!((student_t_quantile(0.975, 1.0) / 12.706204736174694 - 1.0).abs() < 1e-14);
+    }
+
+    #[test]
+    fn kendall_exact_large_n_matches_r() {
+        // R: cor.test(1:100, ((1:100) * 37) %% 101, method = "kendall", exact = TRUE): T = 2502
+        let p = kendall_exact_p(100, 2502);
+        assert!((p / 0.874_915_696_769_358_8 - 1.0).abs() < 1e-12, "{p:e}");
+        // n = 150, T = 8648: R prints 1.8673951274195133e-13, computed as 1 - P(T <= 8647), which
+        // is all cancellation error; the exact value (Mahonian counts in rational arithmetic,
+        // Python fractions) is 1.8186022649149868e-26, and the tail summed directly gets it
+        let p = kendall_exact_p(150, 8648);
+        assert!((p / 1.8186022649149868e-26 - 1.0).abs() < 1e-13, "{p:e}");
     }
 
     #[test]

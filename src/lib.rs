@@ -11,6 +11,9 @@
 //! 2x2 tables --MantelHaenszel (OR, RR, RD) / Peto--> Pooled
 //! EffectSet + labels --SubgroupAnalysis--> Subgroups (each Pooled, test for differences)
 //! published figures --report--> consistency verdicts (rounding-aware)
+//! EffectSet + Pooler --sensitivity--> leave-one-out, cumulative, influence diagnostics
+//!                    --bias--> Egger regression test, Begg rank test, trim-and-fill
+//!                    --plot::Funnel--> SVG funnel plot
 //! ```
 //!
 //! ```
@@ -34,7 +37,7 @@
 //! - Ratio measures are analysed on the log scale; [`Pooled::display`] back-transforms.
 //! - Agreement with metafor is tested at 1e-10 relative for closed forms and 1e-8 for iterative
 //!   estimators (see `tests/metafor_core.rs`, `tests/metafor_measures.rs`,
-//!   `tests/metafor_estimators.rs` and `fixtures/metafor/`).
+//!   `tests/metafor_estimators.rs`, `tests/metafor_sensitivity.rs` and `fixtures/metafor/`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

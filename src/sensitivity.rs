@@ -9,7 +9,7 @@
 use crate::effect::EffectSet;
 use crate::error::{Error, Problem, Result};
 use crate::numeric::NeumaierSum;
-use crate::pool::{Pooled, Pooler};
+use crate::pool::{Pooled, Pooler, Test};
 
 fn at_least(method: &'static str, needed: usize, set: &EffectSet) -> Result<()> {
     if set.len() < needed {
@@ -38,8 +38,11 @@ pub struct LeaveOneOut {
 /// ```text
 /// for i in 1..k:  fit_(-i) = pooler.pool({ (y_j, v_j) : j != i })
 /// ```
-/// With one study left there is no heterogeneity test (`q_p = None`; metafor prints `QEp = 1`).
-/// Errors with [`Error::TooFewStudies`] when `k < 2`.
+/// With one study left there is no heterogeneity test (`q_p = None`; metafor prints `QEp = 1`),
+/// and a t-based test falls back to z, as metafor does for `k = 1`.
+/// Errors with [`Error::TooFewStudies`] when `k < 2`; an error of any re-fit (e.g. an iterative
+/// tau² estimator that does not converge without one study) is returned as it is, where metafor
+/// would print a row of NAs.
 ///
 /// ```
 /// use metapool::{EffectSet, FixedModel, sensitivity::leave_one_out};
@@ -58,7 +61,7 @@ pub fn leave_one_out(pooler: &Pooler, set: &EffectSet) -> Result<Vec<LeaveOneOut
             let rest: Vec<usize> = (0..k).filter(|&j| j != i).collect();
             Ok(LeaveOneOut {
                 omitted: set.included()[i],
-                fit: pooler.pool(&set.select(&rest))?,
+                fit: pooler.pool_subset(&set.select(&rest))?,
             })
         })
         .collect()
@@ -91,6 +94,7 @@ pub struct CumulativeStep {
 /// ```text
 /// for j in 1..k:  fit_j = pooler.pool({ (y_i, v_i) : i <= j })
 /// ```
+/// The first step (one study) is tested with z under a t-based test, as in metafor.
 ///
 /// ```
 /// use metapool::{EffectSet, Pooler, sensitivity::cumulative};
@@ -159,7 +163,7 @@ fn cumulative_in(pooler: &Pooler, set: &EffectSet, order: &[usize]) -> Result<Ve
         .map(|j| {
             Ok(CumulativeStep {
                 added: set.included()[order[j - 1]],
-                fit: pooler.pool(&set.select(&order[..j]))?,
+                fit: pooler.pool_subset(&set.select(&order[..j]))?,
             })
         })
         .collect()
@@ -241,16 +245,18 @@ pub struct Influence {
 /// (same model and estimator):
 /// ```text
 /// hat_i     = w_i / sum w                       weight_i = 100 hat_i
-/// rstudent  = (y_i - mu_(-i)) / sqrt(v_i + tau^2_(-i) + var_(-i))
+/// rstudent  = (y_i - mu_(-i)) / sqrt(s2w_(-i) (v_i + tau^2_(-i)) + var_(-i))
 ///             (a residual below 100 eps in absolute value is set to 0)
-/// DFFITS    = (mu - mu_(-i)) / sqrt(hat_i (tau^2_(-i) + v_i))
-/// DFBETAS   = (mu - mu_(-i)) / sqrt(1 / sum_j 1/(v_j + tau^2_(-i)))     (sum over all k)
+/// DFFITS    = (mu - mu_(-i)) / sqrt(s2w_(-i) hat_i (tau^2_(-i) + v_i))
+/// DFBETAS   = (mu - mu_(-i)) / sqrt(s2w_(-i) / sum_j 1/(v_j + tau^2_(-i)))     (sum over all k)
+/// s2w_(-i)  = the Knapp-Hartung factor of the fit without study i (1 for the z and t tests)
 /// Cook's D  = (mu - mu_(-i))^2 / var(mu)
 /// COVRATIO  = var_(-i) / var(mu)
 /// influential: |DFFITS| > 3 sqrt(1/(k-1))  or  pchisq(D, 1) > 0.5  or  hat > 3/k
 ///              or |DFBETAS| > 1
 /// ```
-/// Errors with [`Error::TooFewStudies`] when `k < 2`.
+/// Errors with [`Error::TooFewStudies`] when `k < 2`, and with the error of a deleted fit that
+/// fails (where metafor would report NAs for that study).
 ///
 /// ```
 /// use metapool::{EffectSet, Pooler, sensitivity::influence};
@@ -278,23 +284,35 @@ pub fn influence(pooler: &Pooler, set: &EffectSet) -> Result<Influence> {
     let mut studies = Vec::with_capacity(k);
     for i in 0..k {
         let rest: Vec<usize> = (0..k).filter(|&j| j != i).collect();
-        let del = pooler.pool(&set.select(&rest))?;
+        let del = pooler.pool_subset(&set.select(&rest))?;
         let (y, v) = (e[i].estimate(), e[i].variance());
         let tau2_del = del.heterogeneity.tau2;
         let var_del = del.se * del.se;
+        let mut sw_del = NeumaierSum::default();
+        for x in e {
+            sw_del.add(1.0 / (x.variance() + tau2_del));
+        }
+        // the Knapp-Hartung factor of the fit without study i (1 for the z and t tests):
+        // var_(-i) = s2w_(-i) / sum_(j != i) w_j
+        let s2w = match del.test {
+            Test::Z | Test::T => 1.0,
+            _ => {
+                let sw: f64 = (0..k)
+                    .filter(|&j| j != i)
+                    .map(|j| 1.0 / (e[j].variance() + tau2_del))
+                    .sum();
+                var_del * sw
+            }
+        };
         let hat = (1.0 / (v + tau2)) / sum_w;
         let mut resid = y - del.estimate;
         if resid.abs() < 100.0 * f64::EPSILON {
             resid = 0.0;
         }
-        let rstudent = resid / (v + var_del + tau2_del).sqrt();
+        let rstudent = resid / (v * s2w + var_del + tau2_del * s2w).sqrt();
         let diff = fit.estimate - del.estimate;
-        let dffits = diff / (hat * (tau2_del + v)).sqrt();
-        let mut sw_del = NeumaierSum::default();
-        for x in e {
-            sw_del.add(1.0 / (x.variance() + tau2_del));
-        }
-        let dfbetas = diff * sw_del.value().sqrt();
+        let dffits = diff / (s2w * hat * (tau2_del + v)).sqrt();
+        let dfbetas = diff * (sw_del.value() / s2w).sqrt();
         let cook_d = diff * diff / var_mu;
         let cov_r = var_del / var_mu;
         let flags = InfluenceFlags {

@@ -79,6 +79,36 @@ fn equal_standard_errors_make_the_regression_undefined() {
 }
 
 #[test]
+fn two_step_estimator_has_no_regression() {
+    let s = set(&[0.1, 0.4, 0.2, 0.3], &[0.04, 0.01, 0.03, 0.02]);
+    let dl2: Pooler = RandomModel::default()
+        .with_estimator(Tau2Estimator::DerSimonianLairdTwoStep)
+        .into();
+    assert!(matches!(
+        regression_test(&s, EggerModel::MetaRegression(dl2)),
+        Err(Error::Undefined { .. })
+    ));
+    // the side can still be given
+    let given = TrimFillOptions {
+        side: SideRule::Given(Side::Left),
+        ..TrimFillOptions::default()
+    };
+    assert!(trim_and_fill(&dl2, &s, given).is_ok());
+    assert!(leave_one_out(&dl2, &s).is_ok());
+}
+
+#[test]
+fn t_tests_fall_back_to_z_for_one_study() {
+    let s = set(&[0.1, 0.4, 0.2], &[0.04, 0.01, 0.03]);
+    let knha: Pooler = RandomModel::default()
+        .with_test(pool::Test::KnappHartung)
+        .into();
+    let steps = cumulative(&knha, &s).unwrap();
+    assert_eq!(steps[0].fit.test, pool::Test::Z);
+    assert_eq!(steps[1].fit.test, pool::Test::KnappHartung);
+}
+
+#[test]
 fn cumulative_keys_are_checked() {
     let s = set(&[0.1, 0.4, 0.2], &[0.04, 0.02, 0.03]);
     let p = Pooler::default();

@@ -131,7 +131,8 @@ impl Funnel {
     }
 
     /// Render as a standalone SVG document. Errors when the width or height is below 200 or not
-    /// finite.
+    /// finite, and with [`Error::NonFinite`] when the data span more than `f64` can place on an
+    /// axis.
     pub fn to_svg(&self, style: &FunnelStyle) -> Result<String> {
         for (name, x) in [("width", style.width), ("height", style.height)] {
             if !x.is_finite() {
@@ -162,7 +163,17 @@ impl Funnel {
             .iter()
             .map(|p| p.estimate)
             .fold(self.center + z * se_top, f64::max);
+        if ![lo, hi, se_top, self.center].iter().all(|x| x.is_finite()) || se_top <= 0.0 {
+            return Err(Error::NonFinite {
+                what: "funnel plot range",
+            });
+        }
         let (x_ticks, x_min, x_max) = self.x_ticks(lo, hi, style.tick_labels);
+        if !(x_max > x_min && x_min.is_finite() && x_max.is_finite()) {
+            return Err(Error::NonFinite {
+                what: "funnel plot axis",
+            });
+        }
 
         let any_filled = self.points.iter().any(|p| p.filled);
         // the legend gets its own row under the axis label, so it never hides a study
@@ -380,6 +391,27 @@ mod tests {
         let labels: Vec<&str> = t.iter().map(|x| x.1.as_str()).collect();
         assert_eq!(labels, vec!["0.2", "0.5", "1", "2", "5"]);
         assert!(log_ratio_ticks(0.9f64.ln(), 1.1f64.ln()).is_none());
+    }
+
+    #[test]
+    fn extreme_values_are_an_error_or_a_finite_plot() {
+        for (y, v) in [
+            (vec![1e300, -1e300], vec![1e-2, 1e-2]),
+            (vec![0.0, 1.0], vec![1e300, 1e300]),
+            (vec![1e10, 1e10 + 1e-6], vec![1e-30, 1e-30]),
+            (vec![0.0, 0.0], vec![1e-300, 1e-300]),
+        ] {
+            let set = EffectSet::from_estimates(&y, &v).unwrap();
+            let fit = crate::FixedModel::default().pool(&set);
+            let Ok(fit) = fit else { continue };
+            match Funnel::new(&set, &fit)
+                .unwrap()
+                .to_svg(&FunnelStyle::default())
+            {
+                Ok(svg) => assert!(!svg.contains("NaN") && !svg.contains("inf"), "{y:?} {v:?}"),
+                Err(e) => assert!(matches!(e, Error::NonFinite { .. }), "{e:?}"),
+            }
+        }
     }
 
     #[test]

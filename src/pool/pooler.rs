@@ -2,13 +2,14 @@
 //! meta-regression on it), as the sensitivity and small-study analyses need.
 
 use super::regression::{fit_regression, RegressionFit};
-use super::{FixedModel, Pooled, RandomModel};
+use super::{FixedModel, Pooled, RandomModel, Test};
 use crate::effect::EffectSet;
 use crate::error::Result;
 use crate::inference::ConfidenceLevel;
 
 /// A pooling model for inverse-variance-weighted effects: fixed effect or random effects with
-/// any [`crate::Tau2Estimator`]. Leave-one-out, cumulative, influence, regression-test and
+/// any [`crate::Tau2Estimator`] and any [`Test`]. (Mantel-Haenszel and Peto pool 2x2 tables,
+/// not effects, and are not poolers.) Leave-one-out, cumulative, influence, regression-test and
 /// trim-and-fill analyses take one and re-fit the same model to subsets of the studies, as
 /// metafor re-fits `rma(method = ...)` (so new tau² estimators slot in through
 /// [`RandomModel::estimator`]).
@@ -55,6 +56,33 @@ impl Pooler {
         match self {
             Pooler::Fixed(m) => m.pool(set),
             Pooler::Random(m) => m.pool(set),
+        }
+    }
+
+    /// How the model tests its estimate.
+    pub fn test(&self) -> Test {
+        match self {
+            Pooler::Fixed(m) => m.test,
+            Pooler::Random(m) => m.test,
+        }
+    }
+
+    /// The same model with another test.
+    pub fn with_test(self, test: Test) -> Pooler {
+        match self {
+            Pooler::Fixed(m) => Pooler::Fixed(m.with_test(test)),
+            Pooler::Random(m) => Pooler::Random(m.with_test(test)),
+        }
+    }
+
+    /// Pool a subset as metafor's `leave1out`, `cumul` and `influence` re-fit it: a single
+    /// study is tested with z even under a t-based test (metafor falls back to the normal
+    /// distribution when `k = 1`, where t on `k - 1` df is undefined).
+    pub(crate) fn pool_subset(&self, set: &EffectSet) -> Result<Pooled> {
+        if set.len() == 1 && self.test().is_t() {
+            self.with_test(Test::Z).pool(set)
+        } else {
+            self.pool(set)
         }
     }
 

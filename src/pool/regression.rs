@@ -1,8 +1,11 @@
 //! Meta-regression on one moderator, `y_i = b0 + b1 x_i + u_i + e_i`, for the regression test
 //! and trim-and-fill's choice of side.
 
-use super::{Pooler, Tau2Estimator};
+use super::tau2::paule_mandel::mad;
+use super::tau2::zeroin::zeroin;
+use super::{Pooler, Tau2Control, Tau2Estimator};
 use crate::error::{Error, Result};
+use crate::inference::chi_square_quantile;
 use crate::numeric::NeumaierSum;
 
 /// A weighted least-squares fit of `y` on `[1, x]` with weights `1 / (v_i + tau2)`.
@@ -62,7 +65,7 @@ pub(crate) fn weighted_least_squares(
     let identifiable = sxx > 1e-14 * swxx.value();
     if !identifiable {
         return Err(Error::Undefined {
-            what: "meta-regression on the standard error",
+            what: "meta-regression of the regression test",
             why: "the moderator is constant (all standard errors equal), so it is collinear with the intercept",
         });
     }
@@ -90,9 +93,6 @@ pub(crate) fn weighted_least_squares(
 }
 
 /// The tau² estimators of metafor's `rma.uni` for a meta-regression (here on `[1, x]`, p = 2).
-/// (Variants other than DL are reached once `Tau2Estimator` has them; until then only the
-/// metafor test below constructs them.)
-#[allow(dead_code)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RegressionTau2 {
     DerSimonianLaird,
@@ -103,6 +103,8 @@ pub(crate) enum RegressionTau2 {
     MaximumLikelihood,
     RestrictedMaximumLikelihood,
     EmpiricalBayes,
+    PauleMandel,
+    PauleMandelMedian,
 }
 
 /// Number of coefficients of the regression (intercept and slope).
@@ -147,7 +149,7 @@ impl Projection {
         let sxx = sxx.value();
         if !(sxx.is_finite() && sxx > 0.0) {
             return Err(Error::Undefined {
-                what: "meta-regression on the standard error",
+                what: "meta-regression of the regression test",
                 why: "the moderator is constant (all standard errors equal), so it is collinear with the intercept",
             });
         }
@@ -245,8 +247,20 @@ pub(crate) struct RegressionControl {
     /// Starting value of Fisher scoring and of Sidik-Jonkman (metafor `tau2.init`).
     pub tau2_init: Option<f64>,
     /// Upper end of the root search (metafor `tau2.max`, at least 10 mad(y)^2).
-    #[allow(dead_code)]
     pub tau2_max: Option<f64>,
+}
+
+impl From<&Tau2Control> for RegressionControl {
+    fn from(c: &Tau2Control) -> Self {
+        RegressionControl {
+            threshold: c.threshold(),
+            tolerance: c.tolerance(),
+            max_iterations: c.max_iterations(),
+            step_adjustment: c.step_adjustment(),
+            tau2_init: c.tau2_init(),
+            tau2_max: c.tau2_max(),
+        }
+    }
 }
 
 impl Default for RegressionControl {
@@ -325,6 +339,9 @@ pub(crate) fn regression_tau2(
             };
             fisher_scoring(method, y, v, x, start, control)?
         }
+        RegressionTau2::PauleMandel | RegressionTau2::PauleMandelMedian => {
+            paule_mandel(method, y, v, x, control)?
+        }
     };
     if !tau2.is_finite() {
         return Err(Error::NonFinite {
@@ -332,6 +349,61 @@ pub(crate) fn regression_tau2(
         });
     }
     Ok(tau2.max(0.0))
+}
+
+/// Paule-Mandel for the regression: the root of `y'Py(tau2) = target` on `[0, tau2_max]` by
+/// Brent's method (metafor: `uniroot`), `target = k - p` (PM) or `qchisq(0.5, k - p)` (PMM),
+/// `tau2_max = max(tau2.max or 100, 10 mad(y)^2)`; 0 when `y'Py(0) < target`.
+fn paule_mandel(
+    method: RegressionTau2,
+    y: &[f64],
+    v: &[f64],
+    x: &[f64],
+    control: &RegressionControl,
+) -> Result<f64> {
+    let k = y.len();
+    let df = (k - P) as f64;
+    let target = if method == RegressionTau2::PauleMandelMedian {
+        chi_square_quantile(0.5, df)
+    } else {
+        df
+    };
+    let m = mad(k, |i| y[i]);
+    let tau2_max = control.tau2_max.unwrap_or(100.0).max(10.0 * m * m);
+    let f = |t: f64| Projection::new(y, x, weights(v, t)).map_or(f64::NAN, |p| p.rss()) - target;
+    let f0 = f(0.0);
+    if f0 < 0.0 {
+        return Ok(0.0);
+    }
+    let f_max = f(tau2_max);
+    if !(f0.is_finite() && f_max.is_finite()) {
+        return Err(Error::NonFinite {
+            what: "Q of the meta-regression",
+        });
+    }
+    if f_max > 0.0 {
+        return Err(Error::Undefined {
+            what: "Paule-Mandel tau2 of the meta-regression",
+            why: "Q(tau2_max) is still above its target: raise tau2_max",
+        });
+    }
+    let root = zeroin(
+        f,
+        0.0,
+        tau2_max,
+        f0,
+        f_max,
+        control.tolerance,
+        control.max_iterations,
+    );
+    if !root.converged {
+        return Err(Error::NotConverged {
+            method: "Paule-Mandel root search for the meta-regression",
+            iterations: root.iterations,
+            last_change: root.bracket,
+        });
+    }
+    Ok(root.x)
 }
 
 fn fisher_scoring(
@@ -424,22 +496,27 @@ pub(crate) fn fit_regression(
                     RegressionTau2::RestrictedMaximumLikelihood
                 }
                 Tau2Estimator::EmpiricalBayes => RegressionTau2::EmpiricalBayes,
-                other => {
+                Tau2Estimator::PauleMandel => RegressionTau2::PauleMandel,
+                Tau2Estimator::PauleMandelMedian => RegressionTau2::PauleMandelMedian,
+                Tau2Estimator::DerSimonianLairdTwoStep | Tau2Estimator::GeneralizedQ => {
                     return Err(Error::Undefined {
-                        what: "meta-regression tau2",
-                        why: match other {
-                            Tau2Estimator::PauleMandel | Tau2Estimator::PauleMandelMedian => {
-                                "Paule-Mandel with a moderator is not implemented"
-                            }
-                            _ => "this estimator is not implemented with a moderator",
-                        },
+                        what: "meta-regression with the generalized-Q estimators (DL2, GENQ)",
+                        why: "metafor fits them with user weights fixed by the intercept-only model; not implemented for a regression",
+                    })
+                }
+                // estimators added later get a typed error until their regression form is here
+                #[allow(unreachable_patterns)]
+                _ => {
+                    return Err(Error::Undefined {
+                        what: "meta-regression with this tau2 estimator",
+                        why: "its meta-regression form is not implemented",
                     })
                 }
             };
             // the moderator must vary (checked with fixed-effect weights first, as metafor
             // checks the design with lm before fitting)
             weighted_least_squares(y, v, x, 0.0)?;
-            let tau2 = regression_tau2(method, y, v, x, &RegressionControl::default())?;
+            let tau2 = regression_tau2(method, y, v, x, &RegressionControl::from(&m.control))?;
             weighted_least_squares(y, v, x, tau2)
         }
     }
@@ -467,8 +544,7 @@ mod tests {
     }
 
     /// Every tau² estimator of the meta-regression against metafor's `regtest(rma(method = m))`
-    /// (slope, its SE and tau²) at 1e-8 relative (1e-14 absolute at a reference zero). PM and
-    /// PMM are not implemented for the regression yet.
+    /// (slope, its SE and tau²) at 1e-8 relative (1e-14 absolute at a reference zero).
     #[test]
     fn regression_tau2_matches_metafor_for_every_estimator() {
         let fx = fixture();
@@ -486,6 +562,8 @@ mod tests {
                     "ML" => RegressionTau2::MaximumLikelihood,
                     "REML" => RegressionTau2::RestrictedMaximumLikelihood,
                     "EB" => RegressionTau2::EmpiricalBayes,
+                    "PM" => RegressionTau2::PauleMandel,
+                    "PMM" => RegressionTau2::PauleMandelMedian,
                     _ => continue,
                 };
                 let tau2 =
@@ -508,6 +586,6 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 7 * 8 * 4);
+        assert_eq!(checked, 7 * 10 * 4);
     }
 }
