@@ -165,6 +165,31 @@ impl<'a> Analyses<'a> {
     }
 }
 
+/// Offsets for [`Analyses::with_offsets`] from the number of studies in each analysis:
+/// `offsets[0] = 0`, `offsets[a + 1] = offsets[a] + lengths[a]` (one allocation per batch, not
+/// per analysis).
+///
+/// ```
+/// use metapool::batch::{offsets_from_lengths, Analyses};
+/// let y = [0.1, 0.9, 0.4, -0.2, 0.3];
+/// let v = [0.01, 0.02, 0.015, 0.05, 0.04];
+/// let offsets = offsets_from_lengths(&[3, 2]);
+/// assert_eq!(offsets, vec![0, 3, 5]);
+/// let analyses = Analyses::with_offsets(&y, &v, &offsets)?;
+/// assert_eq!(analyses.len(), 2);
+/// # Ok::<(), metapool::Error>(())
+/// ```
+pub fn offsets_from_lengths(lengths: &[usize]) -> Vec<usize> {
+    let mut offsets = Vec::with_capacity(lengths.len() + 1);
+    let mut at = 0usize;
+    offsets.push(at);
+    for &n in lengths {
+        at = at.saturating_add(n);
+        offsets.push(at);
+    }
+    offsets
+}
+
 fn check_columns(effects: &[f64], variances: &[f64]) -> Result<()> {
     if effects.len() != variances.len() {
         return Err(Error::InvalidLayout {
