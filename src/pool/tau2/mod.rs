@@ -22,10 +22,19 @@
 //!   PM   RSS(tau2) = k - 1;  PMM  RSS(tau2) = qchisq(0.5, k - 1)
 //!                                                       se = sqrt(2 k^2 / (k-1)) / S
 //! ```
+//! The same estimators (all but DL2 and GENQ) serve the common-tau² subgroup model
+//! (`SubgroupModel::RandomCommon`, metafor `rma(yi, vi, mods = ~ factor(g))`) with `p`
+//! subgroup means: `k - 1` becomes `k - p`, and `P = diag(P_g)`, `P_g = W_g - w_g w_g' / S_g`,
+//! is block diagonal, so every sum above is a sum of per-subgroup sums (and the REML
+//! log-likelihood's `ln S` becomes `sum_g ln S_g`). Each estimator is written once over a
+//! design (`design::Design`: the intercept-only model or `grouped::Grouped`).
+//!
 //! Sources: metafor 3.8 `rma.uni` documentation and its `control` defaults; DerSimonian & Laird
 //! (1986); Hedges (1983); Hunter & Schmidt (1990); Sidik & Jonkman (2005); Viechtbauer (2005,
 //! 2021); Morris (1983); Paule & Mandel (1982); DerSimonian & Kacker (2007).
 
+pub(crate) mod design;
+pub(crate) mod grouped;
 pub(crate) mod likelihood;
 pub(crate) mod moment;
 pub(crate) mod paule_mandel;
@@ -228,6 +237,10 @@ pub enum Tau2Stop {
     },
     /// One study: tau² = 0 by definition (metafor's `k = 1` rule).
     SingleStudy,
+    /// A moderator model with as many coefficients as studies (for the common-tau² subgroup
+    /// model: every subgroup a single study), so no residual degrees of freedom: tau² = 0 by
+    /// definition (metafor refuses to fit such a model).
+    Saturated,
 }
 
 /// A tau² estimate with its standard error and how it was computed (argmin-style report).
@@ -273,18 +286,19 @@ where
             stop: Tau2Stop::SingleStudy,
         });
     }
+    let d = design::Intercept { k, y, v };
     let fit = match estimator {
-        Tau2Estimator::DerSimonianLaird => moment::dersimonian_laird(k, y, v)?,
-        Tau2Estimator::Hedges => moment::hedges(k, y, v),
-        Tau2Estimator::HunterSchmidt => moment::hunter_schmidt(k, y, v, false),
-        Tau2Estimator::HunterSchmidtSmallSample => moment::hunter_schmidt(k, y, v, true),
-        Tau2Estimator::SidikJonkman => moment::sidik_jonkman(k, y, v, control),
+        Tau2Estimator::DerSimonianLaird => moment::dersimonian_laird(&d)?,
+        Tau2Estimator::Hedges => moment::hedges(&d),
+        Tau2Estimator::HunterSchmidt => moment::hunter_schmidt(&d, false),
+        Tau2Estimator::HunterSchmidtSmallSample => moment::hunter_schmidt(&d, true),
+        Tau2Estimator::SidikJonkman => moment::sidik_jonkman(&d, control),
         Tau2Estimator::DerSimonianLairdTwoStep => moment::dersimonian_laird_two_step(k, y, v)?,
         Tau2Estimator::MaximumLikelihood
         | Tau2Estimator::RestrictedMaximumLikelihood
-        | Tau2Estimator::EmpiricalBayes => likelihood::fisher_scoring(estimator, k, y, v, control)?,
+        | Tau2Estimator::EmpiricalBayes => likelihood::fisher_scoring(estimator, &d, control)?,
         Tau2Estimator::PauleMandel | Tau2Estimator::PauleMandelMedian => {
-            paule_mandel::paule_mandel(estimator, k, y, v, control)?
+            paule_mandel::paule_mandel(estimator, &d, control)?
         }
         Tau2Estimator::GeneralizedQ => {
             return Err(Error::Undefined {
