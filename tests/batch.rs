@@ -200,6 +200,8 @@ fn layout_errors() {
     assert!(Analyses::uniform(&y, &v, 0).is_err());
     let a = Analyses::uniform(&y, &v, 1).unwrap();
     assert_eq!((a.len(), a.studies()), (3, 3));
+    assert_eq!(a.get(2), Some((&y[2..3], &v[2..3])));
+    assert_eq!(a.get(3), None);
     let empty = Analyses::with_offsets(&[], &[], &[0]).unwrap();
     let mut out = BatchResults::default();
     BatchPooler::default().pool(&empty, &mut out).unwrap();

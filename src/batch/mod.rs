@@ -154,9 +154,14 @@ impl<'a> Analyses<'a> {
         self.effects.len()
     }
 
-    /// The effects and variances of analysis `a` (panics if `a >= len()`, like slice indexing).
+    /// The effects and variances of analysis `a`, or `None` when `a >= len()`.
+    pub fn get(&self, a: usize) -> Option<(&'a [f64], &'a [f64])> {
+        (a < self.len()).then(|| self.analysis(a))
+    }
+
+    /// Analysis `a < len()` (the layout was validated at construction).
     #[inline(always)]
-    pub fn analysis(&self, a: usize) -> (&'a [f64], &'a [f64]) {
+    fn analysis(&self, a: usize) -> (&'a [f64], &'a [f64]) {
         let (start, end) = match self.bounds {
             Bounds::Offsets(o) => (o[a], o[a + 1]),
             Bounds::Uniform(k) => (a * k, (a + 1) * k),
