@@ -32,6 +32,30 @@ fn main() {
     if !cpu.is_empty() {
         report("time on CPU", n, k, &mut cpu);
     }
+    if n == 1 {
+        // one huge analysis: time the memory floor too, a plain pass summing the same arrays
+        let (mut wall, mut cpu) = (Vec::new(), Vec::new());
+        let mut total = 0.0;
+        for _ in 0..repeats {
+            let (t, c) = (Instant::now(), on_cpu_ns());
+            total += plain_sum(std::hint::black_box(&y), std::hint::black_box(&v));
+            wall.push(t.elapsed().as_secs_f64());
+            cpu.push(on_cpu_ns().zip(c).map(|(b, a)| (b - a) as f64 * 1e-9));
+        }
+        let mut cpu: Vec<f64> = cpu.into_iter().flatten().collect();
+        for (what, times) in [("wall time", &mut wall), ("time on CPU", &mut cpu)] {
+            if times.is_empty() {
+                continue;
+            }
+            times.sort_by(f64::total_cmp);
+            println!(
+                "plain sum of y and v over k = {k}, {what}: best {:.2} ms, median {:.2} ms",
+                times[0] * 1e3,
+                times[times.len() / 2] * 1e3
+            );
+        }
+        println!("(plain sum checksum {total:e})");
+    }
     let sig = out
         .heterogeneity
         .q_p
@@ -39,6 +63,17 @@ fn main() {
         .filter(|p| p.unwrap_or(1.0) < 0.1)
         .count();
     println!("checksum: {} analyses with Q-test p < 0.10", sig);
+}
+
+/// Sum of both columns in 8 independent lanes (SIMD): the memory-bandwidth floor.
+fn plain_sum(y: &[f64], v: &[f64]) -> f64 {
+    let mut acc = [0.0; 8];
+    for (yc, vc) in y.chunks_exact(8).zip(v.chunks_exact(8)) {
+        for l in 0..8 {
+            acc[l] += yc[l] + vc[l];
+        }
+    }
+    acc.iter().sum()
 }
 
 fn report(what: &str, n: usize, k: usize, times: &mut [f64]) {

@@ -50,7 +50,8 @@ use crate::heterogeneity::{typical_variance, Heterogeneity};
 use crate::inference::ConfidenceLevel;
 use crate::pool::tau2;
 use crate::pool::{
-    check_heterogeneity, fixed_core, weighted_core, FixedCore, Tau2Control, Tau2Estimator, Wald,
+    check_heterogeneity, fixed_core_of, weighted_core_of, FixedCore, Slice, Tau2Control,
+    Tau2Estimator, Wald,
 };
 use columns::ColumnsMut;
 
@@ -379,14 +380,20 @@ impl BatchPooler {
     pub(crate) fn pool_one(&self, y: &[f64], v: &[f64]) -> Result<Row> {
         let k = y.len();
         let v = &v[..k];
-        let core = fixed_core(k, |i| y[i], |i| v[i])?;
+        let core = fixed_core_of(k, Slice(y), Slice(v))?;
         let fixed = Wald::new(core.estimate, (1.0 / core.sum_w).sqrt(), &self.level);
         let tau2 = match self.estimator {
             Tau2Estimator::DerSimonianLaird => dersimonian_laird(&core)?,
             estimator => tau2::estimate(estimator, k, |i| y[i], |i| v[i], &self.control)?.tau2,
         };
-        // weighted_core forms sum w* and mu* exactly as the single API's weighted_sums does
-        let (sum_w, estimate) = weighted_core(k, |i| y[i], |i| v[i], tau2);
+        // weighted_core forms sum w* and mu* exactly as the single API's weighted_sums does;
+        // at tau2 = 0 its weights 1 / (v + 0) are the fixed-effect ones and it repeats
+        // fixed_core's arithmetic on them, so the fixed-effect sums are reused bit for bit
+        let (sum_w, estimate) = if tau2 == 0.0 {
+            (core.sum_w, core.estimate)
+        } else {
+            weighted_core_of(k, Slice(y), Slice(v), tau2)
+        };
         let random = Wald::new(estimate, (1.0 / sum_w).sqrt(), &self.level);
         let df = k - 1;
         let s2 = typical_variance(df, core.sum_w, core.share_complement);

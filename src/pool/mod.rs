@@ -13,7 +13,9 @@ pub mod tau2;
 mod test;
 
 #[allow(unused_imports)]
-pub(crate) use self::core::{check_study, fixed_core, weighted_core, FixedCore};
+pub(crate) use self::core::{
+    check_study, fixed_core, fixed_core_of, weighted_core, weighted_core_of, FixedCore, Slice,
+};
 pub use fixed::{FixedModel, MantelHaenszel, Peto};
 pub use generalized::GeneralizedQModel;
 pub use pooler::Pooler;
