@@ -86,6 +86,7 @@ pub(crate) fn check_study(i: usize, y: f64, v: f64) -> Result<()> {
 
 /// `y` finite, `v` finite and positive (NaN fails each comparison); branch-free.
 #[inline(always)]
+#[allow(clippy::eq_op)] // `x - x` is the finiteness test, on purpose
 fn study_ok(y: f64, v: f64) -> bool {
     // `x - x` is 0 for finite x and NaN for infinite or NaN x: float comparisons only, which
     // stay in SIMD registers (`x.abs() < inf` becomes a 64-bit integer comparison, which SSE2
