@@ -182,8 +182,11 @@ fn for_chunks(y: &[f64], w: &[f64], mut f: impl FnMut(&[f64; LANES], &[f64; LANE
     }
     if full < n {
         let (mut yt, mut wt) = ([y[0]; LANES], [0.0; LANES]);
-        yt[..n - full].copy_from_slice(&y[full..]);
-        wt[..n - full].copy_from_slice(&w[full..]);
+        // element by element: `copy_from_slice` of 1 to 3 values is a libc `memcpy` call
+        for (j, (&a, &b)) in y[full..].iter().zip(&w[full..]).enumerate() {
+            yt[j] = a;
+            wt[j] = b;
+        }
         f(&yt, &wt);
     }
 }
