@@ -16,12 +16,14 @@ pub struct Obj<'b> {
 
 impl<'b> Obj<'b> {
     /// Open an object (`{`).
+    #[inline(always)]
     pub fn open(buf: &'b mut Vec<u8>) -> Obj<'b> {
         buf.push(b'{');
         Obj { buf, first: true }
     }
 
     /// Write `"name":` (with the separating comma) and return the buffer for the value.
+    #[inline(always)]
     pub fn key(&mut self, name: &str) -> &mut Vec<u8> {
         if !self.first {
             self.buf.push(b',');
@@ -33,11 +35,13 @@ impl<'b> Obj<'b> {
         self.buf
     }
 
+    #[inline(always)]
     pub fn f64(&mut self, name: &str, x: f64) {
         let b = self.key(name);
         f64_value(b, x);
     }
 
+    #[inline(always)]
     pub fn opt_f64(&mut self, name: &str, x: Option<f64>) {
         let b = self.key(name);
         match x {
@@ -48,17 +52,20 @@ impl<'b> Obj<'b> {
 
     /// A field that is left out when the outer option is `None` (serde's
     /// `skip_serializing_if = "Option::is_none"`).
+    #[inline(always)]
     pub fn skip_f64(&mut self, name: &str, x: Option<Option<f64>>) {
         if let Some(x) = x {
             self.opt_f64(name, x);
         }
     }
 
+    #[inline(always)]
     pub fn u64(&mut self, name: &str, x: u64) {
         let b = self.key(name);
         u64_value(b, x);
     }
 
+    #[inline(always)]
     pub fn opt_usize(&mut self, name: &str, x: Option<usize>) {
         let b = self.key(name);
         match x {
@@ -67,11 +74,13 @@ impl<'b> Obj<'b> {
         }
     }
 
+    #[inline(always)]
     pub fn str(&mut self, name: &str, s: &str) {
         let b = self.key(name);
         str_value(b, s);
     }
 
+    #[inline(always)]
     pub fn opt_str(&mut self, name: &str, s: Option<&str>) {
         let b = self.key(name);
         match s {
@@ -81,16 +90,19 @@ impl<'b> Obj<'b> {
     }
 
     /// Close the object (`}`).
+    #[inline(always)]
     pub fn close(self) {
         self.buf.push(b'}');
     }
 }
 
+#[inline(always)]
 pub fn null(b: &mut Vec<u8>) {
     b.extend_from_slice(b"null");
 }
 
 /// A number as serde_json writes an `f64`: `null` unless finite.
+#[inline(always)]
 pub fn f64_value(b: &mut Vec<u8>, x: f64) {
     if x.is_finite() {
         // Writing to a Vec cannot fail.
@@ -100,6 +112,7 @@ pub fn f64_value(b: &mut Vec<u8>, x: f64) {
     }
 }
 
+#[inline(always)]
 pub fn u64_value(b: &mut Vec<u8>, x: u64) {
     let _ = CompactFormatter.write_u64(b, x);
 }

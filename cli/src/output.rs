@@ -577,8 +577,22 @@ pub struct JsonSink<'a, W: Write> {
     settings: &'a Settings,
     with_id: bool,
     count: u64,
-    /// One analysis' text, reused.
+    /// The text of the analyses not yet handed to `out`, written in chunks of at least
+    /// `JSON_CHUNK` bytes (a write that large bypasses a `BufWriter`'s copy).
     buf: Vec<u8>,
+}
+
+const JSON_CHUNK: usize = 1 << 16;
+
+impl<W: Write> Drop for JsonSink<'_, W> {
+    /// Hand the analyses still held to the writer, also when a run stops on an error (the
+    /// analyses streamed before the error stay in the output). Errors are reported by `finish`.
+    fn drop(&mut self) {
+        if !self.buf.is_empty() {
+            let _ = self.out.write_all(&self.buf);
+            self.buf.clear();
+        }
+    }
 }
 
 impl<'a, W: Write> JsonSink<'a, W> {
@@ -590,31 +604,36 @@ impl<'a, W: Write> JsonSink<'a, W> {
             settings,
             with_id,
             count: 0,
-            buf: Vec::new(),
+            buf: Vec::with_capacity(2 * JSON_CHUNK),
         })
     }
 
     pub fn finish(mut self) -> io::Result<()> {
         if self.count == 0 {
-            self.out.write_all(b"{\"analyses\": [")?;
+            self.buf.extend_from_slice(b"{\"analyses\": [");
         }
-        self.out.write_all(b"\n]}\n")?;
+        self.buf.extend_from_slice(b"\n]}\n");
+        self.out.write_all(&self.buf)?;
+        self.buf.clear();
         self.out.flush()
     }
 }
 
 impl<W: Write> Sink for JsonSink<'_, W> {
     fn analysis(&mut self, g: &Group, o: &Result<Outcome, AnalysisError>) -> io::Result<()> {
-        self.out.write_all(if self.count == 0 {
+        self.buf.extend_from_slice(if self.count == 0 {
             b"{\"analyses\": [\n"
         } else {
             b",\n"
-        })?;
+        });
         self.count += 1;
         let a = analysis_json(self.settings, self.with_id, g, o);
-        self.buf.clear();
         a.write(&mut self.buf);
-        self.out.write_all(&self.buf)
+        if self.buf.len() >= JSON_CHUNK {
+            self.out.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
     }
 }
 
