@@ -89,6 +89,18 @@ impl<'b> Obj<'b> {
         }
     }
 
+    /// The length of the text written so far (for `copy`).
+    #[inline(always)]
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Append a copy of text already written (`range` from `len`).
+    #[inline(always)]
+    pub fn copy(&mut self, range: std::ops::Range<usize>) {
+        self.buf.extend_from_within(range);
+    }
+
     /// Close the object (`}`).
     #[inline(always)]
     pub fn close(self) {

@@ -9,6 +9,7 @@ use crate::measure::Display;
 use metapool::pool::{PredictionKind, Test};
 use metapool::{ModelChoice, Pooled, Scale};
 use std::io::{self, Write};
+use std::ops::Range;
 
 /// The pooled statistics of one fit, as the JSON contract names them. `None` is `null`.
 #[derive(Debug, Clone, Default)]
@@ -266,20 +267,34 @@ impl Stats {
 }
 
 impl FitJson {
-    fn write(&self, b: &mut Vec<u8>) {
+    /// `stats_text`: the text of these stats' fields already written (the selected fit's stats
+    /// are the top-level ones). `weight_text`, when given, receives where each weight's text is.
+    fn write(
+        &self,
+        b: &mut Vec<u8>,
+        stats_text: Option<Range<usize>>,
+        mut weight_text: Option<&mut Vec<Range<usize>>>,
+    ) {
         let mut o = Obj::open(b);
         o.str("model", self.model);
         o.str("method", self.method);
-        self.stats.write_fields(&mut o);
+        match stats_text {
+            Some(r) => o.copy(r),
+            None => self.stats.write_fields(&mut o),
+        }
         let b = o.key("weights");
         b.push(b'[');
         for (i, w) in self.weights.iter().enumerate() {
             if i > 0 {
                 b.push(b',');
             }
+            let start = b.len();
             match w {
                 Some(w) => json::f64_value(b, *w),
                 None => json::null(b),
+            }
+            if let Some(t) = weight_text.as_deref_mut() {
+                t.push(start..b.len());
             }
         }
         b.push(b']');
@@ -288,7 +303,8 @@ impl FitJson {
 }
 
 impl StudyJson<'_> {
-    fn write(&self, b: &mut Vec<u8>) {
+    /// `weight_text`: the text of this study's weight already written (in the selected fit).
+    fn write(&self, b: &mut Vec<u8>, weight_text: Option<Range<usize>>) {
         let mut o = Obj::open(b);
         o.str("study", self.study);
         o.u64("line", self.line);
@@ -299,7 +315,13 @@ impl StudyJson<'_> {
         o.opt_f64("se", self.se);
         o.opt_f64("ci_lower", self.ci_lower);
         o.opt_f64("ci_upper", self.ci_upper);
-        o.opt_f64("weight", self.weight);
+        match weight_text {
+            Some(r) => {
+                o.key("weight");
+                o.copy(r);
+            }
+            None => o.opt_f64("weight", self.weight),
+        }
         o.skip_f64("exp_estimate", self.exp_estimate);
         o.skip_f64("exp_ci_lower", self.exp_ci_lower);
         o.skip_f64("exp_ci_upper", self.exp_ci_upper);
@@ -349,7 +371,8 @@ fn write_array<T>(b: &mut Vec<u8>, items: &[T], write: impl Fn(&T, &mut Vec<u8>)
 }
 
 impl AnalysisJson<'_> {
-    fn write(&self, b: &mut Vec<u8>) {
+    /// `weight_text` is scratch space, reused between analyses.
+    fn write(&self, b: &mut Vec<u8>, weight_text: &mut Vec<Range<usize>>) {
         let mut o = Obj::open(b);
         o.opt_str("id", self.id.as_deref());
         o.u64("first_line", self.first_line);
@@ -360,15 +383,24 @@ impl AnalysisJson<'_> {
         o.str("ci", self.ci);
         o.opt_str("model", self.model);
         o.opt_str("method", self.method);
+        let start = o.len();
         self.stats.write_fields(&mut o);
+        let stats_text = start..o.len();
         if let Some(s) = self.selected {
             o.str("selected", s);
         }
-        if let Some(f) = &self.fixed {
-            f.write(o.key("fixed"));
-        }
-        if let Some(f) = &self.random {
-            f.write(o.key("random"));
+        // With --model auto the top level is the selected fit (`Outcome::main` is its clone):
+        // its stats and weights are written once and copied.
+        weight_text.clear();
+        for (name, fit) in [("fixed", &self.fixed), ("random", &self.random)] {
+            if let Some(f) = fit {
+                let chosen = self.selected == Some(name);
+                f.write(
+                    o.key(name),
+                    chosen.then(|| stats_text.clone()),
+                    chosen.then_some(&mut *weight_text),
+                );
+            }
         }
         if let Some(s) = &self.subgroups {
             write_array(o.key("subgroups"), s, SubgroupJson::write);
@@ -376,7 +408,15 @@ impl AnalysisJson<'_> {
         if let Some(t) = &self.subgroup_test {
             t.write(o.key("subgroup_test"));
         }
-        write_array(o.key("studies"), &self.studies, StudyJson::write);
+        let b = o.key("studies");
+        b.push(b'[');
+        for (i, st) in self.studies.iter().enumerate() {
+            if i > 0 {
+                b.push(b',');
+            }
+            st.write(b, weight_text.get(i).cloned());
+        }
+        b.push(b']');
         if let Some(e) = &self.error {
             o.str("error", e);
         }
@@ -580,6 +620,8 @@ pub struct JsonSink<'a, W: Write> {
     /// The text of the analyses not yet handed to `out`, written in chunks of at least
     /// `JSON_CHUNK` bytes (a write that large bypasses a `BufWriter`'s copy).
     buf: Vec<u8>,
+    /// Scratch for `AnalysisJson::write`.
+    weight_text: Vec<Range<usize>>,
 }
 
 const JSON_CHUNK: usize = 1 << 16;
@@ -605,6 +647,7 @@ impl<'a, W: Write> JsonSink<'a, W> {
             with_id,
             count: 0,
             buf: Vec::with_capacity(2 * JSON_CHUNK),
+            weight_text: Vec::new(),
         })
     }
 
@@ -628,7 +671,7 @@ impl<W: Write> Sink for JsonSink<'_, W> {
         });
         self.count += 1;
         let a = analysis_json(self.settings, self.with_id, g, o);
-        a.write(&mut self.buf);
+        a.write(&mut self.buf, &mut self.weight_text);
         if self.buf.len() >= JSON_CHUNK {
             self.out.write_all(&self.buf)?;
             self.buf.clear();
