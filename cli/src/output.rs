@@ -230,7 +230,6 @@ struct AnalysisJson<'a> {
     error: Option<String>,
 }
 
-/// Why a study was excluded, in words.
 // The JSON text of the structs above, field by field in declaration order (what serde's derive
 // wrote before; `json` explains the format). Flattened `Stats` fields sit inline.
 
@@ -424,6 +423,7 @@ impl AnalysisJson<'_> {
     }
 }
 
+/// Why a study was excluded, in words.
 pub fn exclusion_text(why: metapool::Exclusion) -> &'static str {
     match why {
         metapool::Exclusion::NoEventsInEitherArm => "no events in either arm (not estimable)",
