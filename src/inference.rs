@@ -24,19 +24,31 @@ pub fn normal_two_sided_p(z: f64) -> f64 {
 /// Upper-tail probability of the chi-square distribution with `df` degrees of freedom,
 /// `P(X >= q) = Q(df/2, q/2)` (the regularized upper incomplete gamma function).
 ///
-/// Returns 1 for `q <= 0`. `df` must be positive.
+/// Returns 1 for `q <= 0` and for `q` so small that `q/2` underflows to 0, 0 for `q = +inf`,
+/// and NaN (never a panic) for a NaN argument or a `df` that is not positive and finite; the
+/// poolers report a NaN as [`Error::NonFinite`](crate::Error::NonFinite).
 ///
 /// # Example
 /// ```
 /// // qchisq(0.95, 1) = 3.841458820694124
 /// let p = metapool::inference::chi_square_upper_tail(3.841458820694124, 1.0);
 /// assert!((p - 0.05).abs() < 1e-14);
+/// assert_eq!(metapool::inference::chi_square_upper_tail(5e-324, 1.0), 1.0);
 /// ```
 pub fn chi_square_upper_tail(q: f64, df: f64) -> f64 {
-    if q <= 0.0 {
+    if q.is_nan() || !(df > 0.0 && df.is_finite()) {
+        return f64::NAN;
+    }
+    let x = q / 2.0;
+    if x <= 0.0 {
         return 1.0;
     }
-    statrs::function::gamma::gamma_ur(df / 2.0, q / 2.0)
+    if x == f64::INFINITY {
+        return 0.0;
+    }
+    // statrs' gamma_ur panics outside (0, inf); checked_gamma_ur cannot fail here, and a NaN
+    // would be reported by the caller rather than unwrap a panic
+    statrs::function::gamma::checked_gamma_ur(df / 2.0, x).unwrap_or(f64::NAN)
 }
 
 /// Quantile of the standard normal distribution, `Phi^-1(p)`.
