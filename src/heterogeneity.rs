@@ -41,7 +41,11 @@ impl Heterogeneity {
             return Heterogeneity::none();
         }
         let dff = df as f64;
-        let i2 = if q > dff { 100.0 * ((q - dff) / q) } else { 0.0 };
+        let i2 = if q > dff {
+            100.0 * ((q - dff) / q)
+        } else {
+            0.0
+        };
         Heterogeneity {
             q,
             df,
