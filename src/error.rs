@@ -187,6 +187,24 @@ pub enum Error {
         /// The last change in the iterate.
         last_change: f64,
     },
+    /// One analysis of a batch failed (see [`crate::batch`]); `source` says why, naming the
+    /// study by its position within that analysis.
+    #[error("analysis {analysis}: {source}")]
+    InAnalysis {
+        /// 0-based position of the analysis in the batch.
+        analysis: usize,
+        /// What went wrong in it.
+        source: Box<Error>,
+    },
+    /// The structure-of-arrays layout of a batch is inconsistent (column lengths differ, offsets
+    /// do not start at 0, decrease, or do not end at the number of studies).
+    #[error("invalid batch layout: {why} (at position {at})")]
+    InvalidLayout {
+        /// What is wrong.
+        why: &'static str,
+        /// The position (in the offsets, or the column length) where it shows.
+        at: usize,
+    },
 }
 
 impl Error {

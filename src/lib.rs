@@ -8,6 +8,8 @@
 //! ```text
 //! study data --EffectSize--> Effect { y, v } --FixedModel / RandomModel--> Pooled
 //!                                              ModelRule: fits both, picks by the Q test
+//! 2x2 tables --MantelHaenszel (OR, RR, RD) / Peto--> Pooled
+//! EffectSet + labels --SubgroupAnalysis--> Subgroups (each Pooled, test for differences)
 //! published figures --report--> consistency verdicts (rounding-aware)
 //! ```
 //!
@@ -30,10 +32,13 @@
 //! - Inputs are validated at construction and again before use; invalid input is a typed
 //!   [`Error`] naming the study (0-based position) and the field.
 //! - Ratio measures are analysed on the log scale; [`Pooled::display`] back-transforms.
-//! - Agreement with metafor is tested at 1e-10 relative (see `tests/metafor_core.rs`).
+//! - Agreement with metafor is tested at 1e-10 relative for closed forms and 1e-8 for iterative
+//!   estimators (see `tests/metafor_core.rs`, `tests/metafor_measures.rs`,
+//!   `tests/metafor_estimators.rs` and `fixtures/metafor/`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod batch;
 pub mod catalogue;
 pub mod effect;
 pub mod error;
@@ -42,16 +47,20 @@ pub mod inference;
 pub mod numeric;
 pub mod pool;
 pub mod report;
+mod tails;
 
 pub use effect::{
-    Arm, ContinuityCorrection, CorrectionRule, Effect, EffectSet, EffectSize, Exclusion, Generic,
-    LogOddsRatio, MeanDifference, PrePost, PrePostMeanDifference, Scale, SmdConvention,
-    StandardizedMeanDifference, StudyEffect, TwoByTwo,
+    Arm, BinaryEffect, BinaryMeasure, ContinuityCorrection, CorrectionRule, Correlation, Effect,
+    EffectSet, EffectSize, Exclusion, FisherZ, Generic, LogOddsRatio, LogRiskRatio, MeanDifference,
+    PetoOddsRatio, PrePost, PrePostMeanDifference, Proportion, ProportionEffect,
+    ProportionTransform, RiskDifference, Scale, SmdConvention, StandardizedMeanDifference,
+    StudyEffect, TwoByTwo,
 };
 pub use error::{Error, Problem, Result};
 pub use heterogeneity::Heterogeneity;
 pub use inference::ConfidenceLevel;
 pub use pool::{
-    FixedMethod, FixedModel, Interval, MantelHaenszel, Model, ModelChoice, ModelRule, Pooled,
-    RandomModel, Selection, Tau2Estimator,
+    FixedMethod, FixedModel, Interval, MantelHaenszel, Model, ModelChoice, ModelRule, Peto, Pooled,
+    RandomModel, Selection, Subgroup, SubgroupAnalysis, SubgroupModel, Subgroups, Tau2Estimator,
 };
+pub use pool::{HeterogeneityIntervals, PredictionKind, Tau2Control, Tau2Fit, Tau2Stop, Test};

@@ -20,12 +20,13 @@ impl NeumaierSum {
     /// Add one term.
     #[inline(always)]
     pub fn add(&mut self, x: f64) {
+        // The rounding error of sum + x, exactly, by Knuth's branch-free TwoSum: the same value
+        // as Neumaier's ordered Fast2Sum, `(big - t) + small`, without the data-dependent
+        // branch on |sum| >= |x| that mispredicts in short sums.
         let t = self.sum + x;
-        if self.sum.abs() >= x.abs() {
-            self.compensation += (self.sum - t) + x;
-        } else {
-            self.compensation += (x - t) + self.sum;
-        }
+        let x_part = t - self.sum;
+        let sum_part = t - x_part;
+        self.compensation += (self.sum - sum_part) + (x - x_part);
         self.sum = t;
     }
 

@@ -32,6 +32,7 @@
 use crate::effect::Scale;
 use crate::error::{Error, Result};
 use crate::inference::{normal_quantile, normal_two_sided_p, ConfidenceLevel};
+use crate::pool::{ModelChoice, ModelRule};
 
 /// A printed number and the closed interval of values it stands for.
 #[derive(Debug, Clone, PartialEq)]
@@ -208,13 +209,10 @@ impl PublishedResult {
 
     /// An analysis-scale interval of a location figure.
     fn analysis(&self, (lo, hi): (f64, f64)) -> (f64, f64) {
-        match self.scale {
-            Scale::Identity => (lo, hi),
-            Scale::Log => {
-                let floor = f64::MIN_POSITIVE;
-                (lo.max(floor).ln(), hi.max(floor).ln())
-            }
-        }
+        (
+            self.scale.to_analysis_bounded(lo),
+            self.scale.to_analysis_bounded(hi),
+        )
     }
 
     /// Half-planes in (mu, h) from the figures in `use_`, for one sign of mu.
@@ -372,4 +370,28 @@ impl PublishedResult {
             figures,
         }
     }
+}
+
+/// The model a [`ModelRule`] picks for a *printed* Q-test p-value: `None` (no test) gives fixed;
+/// a printed value whose rounding interval lies wholly below `alpha` gives random, wholly at or
+/// above it gives fixed; a value whose interval straddles `alpha` (e.g. "0.10" with alpha 0.10)
+/// cannot be decided and gives `None`.
+///
+/// ```
+/// use metapool::report::{decide_printed, Printed};
+/// use metapool::{ModelChoice, ModelRule};
+/// let rule = ModelRule::default();
+/// let p = |s| Printed::parse(s).unwrap();
+/// assert_eq!(decide_printed(&rule, Some(&p("<0.00001"))), Some(ModelChoice::Random));
+/// assert_eq!(decide_printed(&rule, Some(&p("0.15"))), Some(ModelChoice::Fixed));
+/// assert_eq!(decide_printed(&rule, Some(&p("0.1"))), None);
+/// assert_eq!(decide_printed(&rule, None), Some(ModelChoice::Fixed));
+/// ```
+pub fn decide_printed(rule: &ModelRule, q_p: Option<&Printed>) -> Option<ModelChoice> {
+    let Some(p) = q_p else {
+        return Some(rule.decide(None));
+    };
+    let lo = rule.decide(Some(p.lower.max(0.0)));
+    let hi = rule.decide(Some(p.upper.min(1.0)));
+    (lo == hi).then_some(lo)
 }

@@ -430,8 +430,8 @@ fn r35_mantel_haenszel_undefined() {
     expect_err(
         MantelHaenszel::default().pool(&[table(5.0, 5.0, 3.0, 10.0), table(8.0, 8.0, 1.0, 9.0)]),
         Error::Undefined {
-            what: "Mantel-Haenszel odds ratio",
-            why: "a sum of a*d/N or b*c/N over the tables is zero",
+            what: "Mantel-Haenszel ratio",
+            why: "a Mantel-Haenszel numerator or denominator sum over the tables is zero",
         },
     );
 }
@@ -476,7 +476,10 @@ fn r38_negative_correction_bypassing_constructor() {
 fn r39_empty_study_list() {
     expect_err(pool(&[], &[]), Error::Empty);
     expect_err(EffectSet::from_studies::<MeanDifference>(&[]), Error::Empty);
-    expect_err(MantelHaenszel::default().pool(&[]), Error::Empty);
+    expect_err(
+        MantelHaenszel::default().pool::<LogOddsRatio>(&[]),
+        Error::Empty,
+    );
     expect_err(EffectSet::from_effects(vec![], Scale::Log), Error::Empty);
 }
 

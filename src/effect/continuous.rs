@@ -62,7 +62,7 @@ fn checked_effect(y: f64, v: f64, field: &'static str) -> Result<StudyEffect> {
     if !y.is_finite() {
         return Err(field_err(field, Problem::NotFinite(y)));
     }
-    if !(v > 0.0) || !v.is_finite() {
+    if v.is_nan() || v <= 0.0 || !v.is_finite() {
         return Err(field_err(field, Problem::DegenerateVariance(v)));
     }
     Ok(StudyEffect::Included(Effect::new(y, v)?))

@@ -107,7 +107,7 @@ impl Generic {
         finite("estimate", self.estimate)?;
         positive("se", self.se)?;
         let v = self.se * self.se;
-        if !(v > 0.0) || !v.is_finite() {
+        if v.is_nan() || v <= 0.0 || !v.is_finite() {
             return Err(field_err("se", Problem::DegenerateVariance(v)));
         }
         Ok(())

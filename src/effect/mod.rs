@@ -1,31 +1,70 @@
 //! Effect sizes: from per-study data to an estimate and its sampling variance on the analysis
 //! scale.
 //!
-//! Every effect size implements [`EffectSize`]. Ratio measures (the odds ratio) are analysed on
-//! the log scale and shown back-transformed ([`Scale::Log`]); differences are analysed and shown
-//! as they are ([`Scale::Identity`]).
+//! Every effect size implements [`EffectSize`]. Ratio measures (odds and risk ratios) are
+//! analysed on the log scale and shown back-transformed ([`Scale::Log`]); differences are
+//! analysed and shown as they are ([`Scale::Identity`]); proportions and correlations are
+//! analysed on a variance-stabilising scale and shown back-transformed ([`Scale::Logit`],
+//! [`Scale::Arcsine`], [`Scale::FreemanTukey`], [`Scale::FisherZ`]).
 
-mod binary;
+pub(crate) mod binary;
 mod continuous;
+mod correlation;
 mod generic;
+mod proportion;
 
-pub use binary::{ContinuityCorrection, CorrectionRule, LogOddsRatio, TwoByTwo};
+pub use binary::{
+    BinaryEffect, BinaryMeasure, ContinuityCorrection, CorrectionRule, LogOddsRatio, LogRiskRatio,
+    PetoOddsRatio, RiskDifference, TwoByTwo,
+};
 pub use continuous::{
     Arm, MeanDifference, PrePost, PrePostMeanDifference, SmdConvention, StandardizedMeanDifference,
 };
+pub use correlation::{Correlation, FisherZ};
 pub use generic::Generic;
+pub use proportion::{Proportion, ProportionEffect, ProportionTransform};
 
 use crate::error::{field_err, Error, Problem, Result};
+use crate::numeric::NeumaierSum;
 
 /// The scale an effect is analysed on, which decides how it is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+///
+/// Every variant's back-transformation [`Scale::to_display`] is increasing, so a confidence
+/// interval on the analysis scale maps to one on the display scale.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum Scale {
-    /// Analysed and shown as is (mean differences, SMDs).
+    /// Analysed and shown as is (mean differences, SMDs, risk differences, raw proportions).
     #[default]
     Identity,
     /// Analysed as a natural log, shown as `exp(x)` (odds ratios, risk ratios).
     Log,
+    /// A proportion analysed as its logit `ln(p / (1 - p))`, shown as `1 / (1 + exp(-x))`
+    /// (metafor `measure = "PLO"`, `transf.ilogit`).
+    Logit,
+    /// A proportion analysed as `asin(sqrt(p))`, shown as `sin(x)^2`, with `x < 0` shown as 0
+    /// and `x > pi/2` as 1 (metafor `measure = "PAS"`, `transf.iarcsin`).
+    Arcsine,
+    /// A proportion analysed as the Freeman-Tukey double arcsine (metafor's convention, with
+    /// the factor 1/2; see [`Proportion`]), shown through Miller's (1978) inverse at the
+    /// harmonic mean `harmonic_n` of the studies' sample sizes (metafor `transf.ipft.hm`):
+    /// ```text
+    /// p = 1/2 (1 - sign(cos 2x) sqrt(1 - (sin 2x + (sin 2x - 1/sin 2x) / n)^2))
+    /// p = 0 for x < ft(0, n),  p = 1 for x > ft(1, n),
+    /// ft(p, n) = 1/2 (asin(sqrt(n p / (n + 1))) + asin(sqrt((n p + 1) / (n + 1))))
+    /// ```
+    /// A study's own [`EffectSize::scale`] carries its `n`; [`EffectSet::from_studies`]
+    /// replaces it by the harmonic mean over the included studies,
+    /// `n_h = k / sum(1 / n_i)`.
+    FreemanTukey {
+        /// The sample size used by the back-transformation (the harmonic mean of the studies'
+        /// sizes in a pooled analysis).
+        harmonic_n: f64,
+    },
+    /// A correlation analysed as Fisher's `z = atanh(r)`, shown as `tanh(x)` (metafor
+    /// `measure = "ZCOR"`, `transf.ztor`).
+    FisherZ,
 }
 
 impl Scale {
@@ -35,29 +74,132 @@ impl Scale {
     /// use metapool::Scale;
     /// assert_eq!(Scale::Identity.to_display(-1.5), -1.5);
     /// assert!((Scale::Log.to_display(0.0) - 1.0).abs() < 1e-15);
+    /// assert!((Scale::Logit.to_display(0.0) - 0.5).abs() < 1e-15);
+    /// assert_eq!(Scale::Arcsine.to_display(-0.1), 0.0);
+    /// let ft = Scale::FreemanTukey { harmonic_n: 81.0 };
+    /// assert!((ft.to_display(ft.to_analysis(68.0 / 81.0)) - 68.0 / 81.0).abs() < 1e-12);
+    /// assert!((Scale::FisherZ.to_display(0.5f64.atanh()) - 0.5).abs() < 1e-15);
     /// ```
     pub fn to_display(self, x: f64) -> f64 {
         match self {
             Scale::Identity => x,
             Scale::Log => x.exp(),
+            Scale::Logit => logistic(x),
+            Scale::Arcsine => {
+                if x < 0.0 {
+                    0.0
+                } else if x > std::f64::consts::FRAC_PI_2 {
+                    1.0
+                } else {
+                    let s = x.sin();
+                    s * s
+                }
+            }
+            Scale::FreemanTukey { harmonic_n } => inverse_freeman_tukey(x, harmonic_n),
+            Scale::FisherZ => x.tanh(),
         }
     }
 
-    /// Map a value on the display scale to the analysis scale (`ln` for ratios).
+    /// Map a value on the display scale to the analysis scale (`ln` for ratios, the logit,
+    /// arcsine or Freeman-Tukey transform of a proportion, `atanh` of a correlation).
     pub fn to_analysis(self, x: f64) -> f64 {
         match self {
             Scale::Identity => x,
             Scale::Log => x.ln(),
+            Scale::Logit => (x / (1.0 - x)).ln(),
+            Scale::Arcsine => x.sqrt().asin(),
+            Scale::FreemanTukey { harmonic_n } => freeman_tukey(x * harmonic_n, harmonic_n),
+            Scale::FisherZ => x.atanh(),
         }
     }
 
-    /// The value of "no effect" on the display scale (0 for differences, 1 for ratios).
-    pub fn null_value(self) -> f64 {
+    /// [`Scale::to_analysis`] after moving `x` into the display domain (ratios to at least the
+    /// smallest positive double, proportions into [0, 1] (open for the logit), correlations
+    /// into the open (-1, 1)), so that the result is never NaN.
+    pub(crate) fn to_analysis_bounded(self, x: f64) -> f64 {
+        const TINY: f64 = f64::MIN_POSITIVE;
+        let open01 = |x: f64| x.clamp(TINY, 1.0 - f64::EPSILON / 2.0);
         match self {
-            Scale::Identity => 0.0,
-            Scale::Log => 1.0,
+            Scale::Identity => x,
+            Scale::Log => x.max(TINY).ln(),
+            Scale::Logit => self.to_analysis(open01(x)),
+            Scale::Arcsine | Scale::FreemanTukey { .. } => self.to_analysis(x.clamp(0.0, 1.0)),
+            Scale::FisherZ => {
+                self.to_analysis(x.clamp(-1.0 + f64::EPSILON / 2.0, 1.0 - f64::EPSILON / 2.0))
+            }
         }
     }
+
+    /// The value of "no effect" on the display scale: 0 for differences, proportions and
+    /// correlations, 1 for ratios.
+    pub fn null_value(self) -> f64 {
+        match self {
+            Scale::Log => 1.0,
+            _ => 0.0,
+        }
+    }
+
+    /// The scale of a pooled set from its studies' scales: the first study's, except that the
+    /// Freeman-Tukey sample sizes are replaced by their harmonic mean.
+    fn pooled<'a>(mut scales: impl Iterator<Item = &'a Scale>) -> Option<Scale> {
+        let first = *scales.next()?;
+        match first {
+            Scale::FreemanTukey { harmonic_n } => {
+                let (mut k, mut inv) = (1.0, NeumaierSum::default());
+                inv.add(1.0 / harmonic_n);
+                for s in scales {
+                    if let Scale::FreemanTukey { harmonic_n } = *s {
+                        k += 1.0;
+                        inv.add(1.0 / harmonic_n);
+                    }
+                }
+                Some(Scale::FreemanTukey {
+                    harmonic_n: k / inv.value(),
+                })
+            }
+            other => Some(other),
+        }
+    }
+}
+
+/// The logistic function `1 / (1 + exp(-x))`, computed without overflow.
+fn logistic(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// The Freeman-Tukey double arcsine of `x` events out of `n` in metafor's convention
+/// (`escalc(measure = "PFT")`, `transf.pft`):
+/// `1/2 (asin(sqrt(x / (n + 1))) + asin(sqrt((x + 1) / (n + 1))))`.
+pub(crate) fn freeman_tukey(x: f64, n: f64) -> f64 {
+    0.5 * ((x / (n + 1.0)).sqrt().asin() + ((x + 1.0) / (n + 1.0)).sqrt().asin())
+}
+
+/// Miller's (1978) inverse of the Freeman-Tukey double arcsine at sample size `n`, clamped to
+/// [0, 1] outside the transform's range as metafor's `transf.ipft` does. A radicand that is
+/// negative by rounding is taken as 0, so the result is never NaN.
+fn inverse_freeman_tukey(x: f64, n: f64) -> f64 {
+    if x > freeman_tukey(n, n) {
+        return 1.0;
+    }
+    if x < freeman_tukey(0.0, n) {
+        return 0.0;
+    }
+    let s = (2.0 * x).sin();
+    let c = (2.0 * x).cos();
+    let t = s + (s - 1.0 / s) / n;
+    let sign = if c > 0.0 {
+        1.0
+    } else if c < 0.0 {
+        -1.0
+    } else {
+        0.0
+    };
+    0.5 * (1.0 - sign * (1.0 - t * t).max(0.0).sqrt())
 }
 
 /// One study's effect on the analysis scale: an estimate `y` and its sampling variance `v > 0`.
@@ -192,14 +334,15 @@ pub struct EffectSet {
 }
 
 impl EffectSet {
-    /// Compute every study's effect. Errors name the first invalid study by its position.
+    /// Compute every study's effect. The set's scale is the included studies' scale; for
+    /// [`Scale::FreemanTukey`] its `harmonic_n` is the harmonic mean of the included studies'
+    /// sizes. Errors name the first invalid study by its position.
     /// Errors with [`Error::Empty`] for no studies and [`Error::AllExcluded`] when no study is
     /// estimable.
     pub fn from_studies<E: EffectSize>(studies: &[E]) -> Result<Self> {
         if studies.is_empty() {
             return Err(Error::Empty);
         }
-        let scale = studies[0].scale();
         let mut effects = Vec::with_capacity(studies.len());
         let mut included = Vec::with_capacity(studies.len());
         let mut excluded = Vec::new();
@@ -217,6 +360,8 @@ impl EffectSet {
                 excluded: excluded.len(),
             });
         }
+        let scales: Vec<Scale> = included.iter().map(|&i| studies[i].scale()).collect();
+        let scale = Scale::pooled(scales.iter()).unwrap_or_default();
         Ok(EffectSet {
             effects,
             included,
@@ -286,6 +431,47 @@ impl EffectSet {
     /// Number of included effects.
     pub fn len(&self) -> usize {
         self.effects.len()
+    }
+
+    /// The studies at the input positions for which `keep` is true, as a set of their own
+    /// (positions stay those of the original input; the scale is the parent's). Errors with
+    /// [`Error::Empty`] when no position is kept and [`Error::AllExcluded`] when every kept study
+    /// is excluded.
+    pub(crate) fn subset(&self, keep: impl Fn(usize) -> bool) -> Result<EffectSet> {
+        let mut effects = Vec::new();
+        let mut included = Vec::new();
+        for (e, &i) in self.effects.iter().zip(&self.included) {
+            if keep(i) {
+                effects.push(*e);
+                included.push(i);
+            }
+        }
+        let excluded: Vec<(usize, Exclusion)> = self
+            .excluded
+            .iter()
+            .copied()
+            .filter(|&(i, _)| keep(i))
+            .collect();
+        if effects.is_empty() {
+            return Err(if excluded.is_empty() {
+                Error::Empty
+            } else {
+                Error::AllExcluded {
+                    excluded: excluded.len(),
+                }
+            });
+        }
+        Ok(EffectSet {
+            effects,
+            included,
+            excluded,
+            scale: self.scale,
+        })
+    }
+
+    /// Number of studies given as input: included plus excluded.
+    pub fn input_len(&self) -> usize {
+        self.effects.len() + self.excluded.len()
     }
 
     /// Whether no effect is included (never true for a constructed set).

@@ -154,3 +154,137 @@ pub(crate) fn fixed_core(
     }
     Ok(core)
 }
+
+/// Sums of a weighted intercept-only fit with weights `w_i` (`1 / (v_i + tau^2)` for the
+/// random-effects model, `1 / v_i` for the fixed-effect one, `1` for the unweighted fit of the
+/// Hedges estimator), everything the tau² estimators, their standard errors and the
+/// Hartung-Knapp factor need. With `S = sum w`, `mu = sum w y / S`, the projection
+/// `P = W - w w' / S` (metafor's `P` for `X = 1`) and `V = diag(v)`:
+/// ```text
+/// rss    = y' P y      = sum w (y - mu)^2            (generalized Q)
+/// rss2   = y' P P y    = sum w^2 (y - mu)^2
+/// tr P   = S - sum w^2 / S
+/// tr PP  = sum w^2 - 2 sum w^3 / S + (sum w^2 / S)^2  (= sum(P * P))
+/// tr PV  = sum v w - sum v w^2 / S
+/// tr PVPV = sum v^2 w^2 - 2 sum v^2 w^3 / S + (sum v w^2 / S)^2
+/// tr PPV = sum v w^2 - 2 sum v w^3 / S + (sum w^2 / S^2) sum v w^2   (= sum(PV * P))
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct WeightedSums {
+    pub k: usize,
+    pub sum_w: f64,
+    pub estimate: f64,
+    pub rss: f64,
+    pub rss2: f64,
+    pub sum_w2: f64,
+    pub sum_w3: f64,
+    pub sum_vw: f64,
+    pub sum_vw2: f64,
+    pub sum_vw3: f64,
+    pub sum_v2w2: f64,
+    pub sum_v2w3: f64,
+}
+
+impl WeightedSums {
+    /// `tr P`
+    #[inline]
+    pub fn tr_p(&self) -> f64 {
+        self.sum_w - self.sum_w2 / self.sum_w
+    }
+    /// `tr P P`
+    #[inline]
+    pub fn tr_pp(&self) -> f64 {
+        let r = self.sum_w2 / self.sum_w;
+        self.sum_w2 - 2.0 * self.sum_w3 / self.sum_w + r * r
+    }
+    /// `tr P V`
+    #[inline]
+    pub fn tr_pv(&self) -> f64 {
+        self.sum_vw - self.sum_vw2 / self.sum_w
+    }
+    /// `tr P V P V`
+    #[inline]
+    pub fn tr_pvpv(&self) -> f64 {
+        let r = self.sum_vw2 / self.sum_w;
+        self.sum_v2w2 - 2.0 * self.sum_v2w3 / self.sum_w + r * r
+    }
+    /// `tr P P V`
+    #[inline]
+    pub fn tr_ppv(&self) -> f64 {
+        let s = self.sum_w;
+        self.sum_vw2 - 2.0 * self.sum_vw3 / s + self.sum_w2 / (s * s) * self.sum_vw2
+    }
+}
+
+/// [`WeightedSums`] in two passes over the studies (no allocation): the first for `S` and `mu`
+/// (shifted by `y_0`, as in [`weighted_core`]), the second for the sums around `mu`.
+#[inline(always)]
+pub(crate) fn weighted_sums(
+    k: usize,
+    y: impl Fn(usize) -> f64,
+    v: impl Fn(usize) -> f64,
+    w: impl Fn(usize) -> f64,
+) -> WeightedSums {
+    let y0 = y(0);
+    let (mut lo, mut hi) = (y0, y0);
+    let mut sw = NeumaierSum::default();
+    let mut swy = NeumaierSum::default();
+    for i in 0..k {
+        let (yi, wi) = (y(i), w(i));
+        lo = lo.min(yi);
+        hi = hi.max(yi);
+        sw.add(wi);
+        swy.add(wi * (yi - y0));
+    }
+    let sum_w = sw.value();
+    let estimate = within(y0 + swy.value() / sum_w, lo, hi);
+    let mut acc = [NeumaierSum::default(); 9];
+    for i in 0..k {
+        let (wi, vi) = (w(i), v(i));
+        let d = y(i) - estimate;
+        let w2 = wi * wi;
+        let w3 = w2 * wi;
+        acc[0].add(wi * d * d);
+        acc[1].add(w2 * d * d);
+        acc[2].add(w2);
+        acc[3].add(w3);
+        acc[4].add(vi * wi);
+        acc[5].add(vi * w2);
+        acc[6].add(vi * w3);
+        acc[7].add(vi * vi * w2);
+        acc[8].add(vi * vi * w3);
+    }
+    WeightedSums {
+        k,
+        sum_w,
+        estimate,
+        rss: acc[0].value(),
+        rss2: acc[1].value(),
+        sum_w2: acc[2].value(),
+        sum_w3: acc[3].value(),
+        sum_vw: acc[4].value(),
+        sum_vw2: acc[5].value(),
+        sum_vw3: acc[6].value(),
+        sum_v2w2: acc[7].value(),
+        sum_v2w3: acc[8].value(),
+    }
+}
+
+/// The generalized Q statistic `Q(tau^2) = sum w_i (y_i - mu)^2`, `w_i = 1 / (v_i + tau^2)`,
+/// in two allocation-free passes: the function the Paule-Mandel estimator and the Q-profile
+/// interval find roots of.
+#[inline(always)]
+pub(crate) fn generalized_q(
+    k: usize,
+    y: impl Fn(usize) -> f64,
+    v: impl Fn(usize) -> f64,
+    tau2: f64,
+) -> f64 {
+    let (_, mu) = weighted_core(k, &y, &v, tau2);
+    let mut q = NeumaierSum::default();
+    for i in 0..k {
+        let d = y(i) - mu;
+        q.add(d * d / (v(i) + tau2));
+    }
+    q.value()
+}

@@ -1,8 +1,14 @@
-//! Fixed-effect (common-effect) pooling: inverse variance for any effect size, and
-//! Mantel-Haenszel for odds ratios from 2x2 tables.
+//! Fixed-effect (common-effect) pooling: inverse variance for any effect size, Mantel-Haenszel
+//! for odds ratios, risk ratios and risk differences from 2x2 tables, and Peto's odds ratio.
 
-use super::{assemble, fixed_core, percent, FixedMethod, Model, Pooled, Wald};
-use crate::effect::{EffectSet, EffectSize, LogOddsRatio};
+use super::test::Test;
+use super::{
+    assemble, assemble_parts, fixed_core, percent, FixedMethod, Model, Pooled, Studies, Wald,
+};
+use crate::effect::binary::peto_o_e_v;
+use crate::effect::{
+    BinaryEffect, BinaryMeasure, EffectSet, EffectSize, Exclusion, Scale, StudyEffect, TwoByTwo,
+};
 use crate::error::{Error, Result};
 use crate::heterogeneity::Heterogeneity;
 use crate::inference::ConfidenceLevel;
@@ -33,28 +39,48 @@ use crate::numeric::NeumaierSum;
 pub struct FixedModel {
     /// Confidence level of the interval.
     pub level: ConfidenceLevel,
+    /// How the estimate is tested (z by default). metafor allows the Knapp-Hartung tests for
+    /// fixed-effect models (with a warning that they are not meant for them); the scale factor
+    /// is then `Q / (k - 1)`.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub test: Test,
 }
 
 impl FixedModel {
-    /// An inverse-variance fixed-effect model with the given confidence level.
+    /// An inverse-variance fixed-effect model with the given confidence level and the z test.
     pub fn new(level: ConfidenceLevel) -> Self {
-        FixedModel { level }
+        FixedModel {
+            level,
+            test: Test::Z,
+        }
+    }
+
+    /// The same model with another test.
+    pub fn with_test(mut self, test: Test) -> Self {
+        self.test = test;
+        self
     }
 
     /// Pool a set of effects.
     pub fn pool(&self, set: &EffectSet) -> Result<Pooled> {
         let e = set.effects();
         let core = fixed_core(e.len(), |i| e[i].estimate(), |i| e[i].variance())?;
-        let wald = Wald::new(core.estimate, (1.0 / core.sum_w).sqrt(), &self.level);
+        let wald = match self.test {
+            Test::Z => Wald::new(core.estimate, (1.0 / core.sum_w).sqrt(), &self.level),
+            test => test.wald(core.estimate, core.sum_w, core.q, core.k, &self.level)?,
+        };
         let weights = percent(e.iter().map(|x| 1.0 / x.variance()), core.sum_w);
-        assemble(
+        let mut pooled = assemble(
             Model::Fixed(FixedMethod::InverseVariance),
             set,
             wald,
             &self.level,
             weights,
             Heterogeneity::fixed(core.q, core.k - 1),
-        )
+        )?;
+        pooled.test = self.test;
+        pooled.df = self.test.is_t().then_some(core.k - 1);
+        Ok(pooled)
     }
 
     /// Compute each study's effect and pool them.
@@ -63,25 +89,56 @@ impl FixedModel {
     }
 }
 
-/// Mantel-Haenszel fixed-effect odds ratio with the Robins-Breslow-Greenland variance, RevMan's
+/// Mantel-Haenszel fixed-effect model for 2x2 tables: the odds ratio, the risk ratio or the
+/// risk difference, chosen by the effect size pooled ([`BinaryEffect::MEASURE`]). RevMan's
 /// default for dichotomous data.
 ///
-/// On the raw cells `(a, b, c, d)` of each table, with `N = a + b + c + d` (no continuity
-/// correction is needed for the pooled estimate):
+/// On the raw cells `(a, b, c, d)` of each table, with `n1 = a + b`, `n2 = c + d`,
+/// `N = n1 + n2` (no continuity correction is needed for the pooled estimate):
 /// ```text
-/// R_i = a d / N,  S_i = b c / N,  P_i = (a + d) / N,  Q_i = (b + c) / N
-/// OR_MH = sum R / sum S
-/// var(ln OR_MH) = sum P R / (2 (sum R)^2) + sum (P S + Q R) / (2 sum R sum S)
-///               + sum Q S / (2 (sum S)^2)
-/// weight_i = S_i / sum S
+/// odds ratio (Robins, Breslow & Greenland 1986):
+///   R_i = a d / N,  S_i = b c / N,  P_i = (a + d) / N,  Q_i = (b + c) / N
+///   ln OR_MH = ln(sum R / sum S)
+///   var = sum P R / (2 (sum R)^2) + sum (P S + Q R) / (2 sum R sum S) + sum Q S / (2 (sum S)^2)
+///   weight_i = S_i
+/// risk ratio (Greenland & Robins 1985):
+///   R_i = a n2 / N,  S_i = c n1 / N
+///   ln RR_MH = ln(sum R / sum S)
+///   var = sum (n1 n2 (a + c) / N^2 - a c / N) / (sum R sum S)
+///   weight_i = S_i
+/// risk difference (Greenland & Robins 1985, as metafor computes it):
+///   W_i = n1 n2 / N
+///   RD_MH = sum (a n2 - c n1) / N / sum W
+///   var = (RD_MH sum (c (n1/N)^2 - a (n2/N)^2 + (n1/N)(n2/N)(n2 - n1)/2)
+///          + sum (a (n2 - c) + c (n1 - a)) / (2 N)) / (sum W)^2
+///   weight_i = W_i
 /// ```
-/// Heterogeneity, as RevMan and metafor `rma.mh` compute it: Q around `ln OR_MH` with the
-/// inverse-variance weights of the per-study log odds ratios (continuity-corrected where a cell
-/// is zero), over the estimable studies, on (estimable studies - 1) df. Tables with no events or
-/// all events in both arms contribute nothing and are reported as excluded.
+/// Which tables take part, as in metafor `rma.mh` (`drop00 = c(TRUE, FALSE)`): every table
+/// enters the Mantel-Haenszel sums on its raw counts. A table that contributes nothing to them
+/// is reported as excluded: for the odds ratio, tables with no events or all events in both
+/// arms; for the risk ratio, tables with no events in both arms. For the risk difference no
+/// table is excluded (a double-zero table has weight `n1 n2 / N`, as in RevMan).
 ///
-/// Sources: Mantel & Haenszel (1959); Robins, Breslow & Greenland (1986); Deeks & Higgins (2010),
-/// Statistical algorithms in Review Manager 5; metafor `rma.mh`.
+/// Heterogeneity, as RevMan and metafor `rma.mh` compute it: Q around the Mantel-Haenszel
+/// estimate with the inverse-variance weights of the per-study effects (continuity-corrected as
+/// each effect's own correction says), over the tables with neither no events nor all events in
+/// both arms, on (that number - 1) df. So for the risk ratio and difference `heterogeneity.df`
+/// may be smaller than `k - 1`.
+///
+/// Sources: Mantel & Haenszel (1959); Greenland & Robins (1985); Robins, Breslow & Greenland
+/// (1986); Deeks & Higgins (2010), Statistical algorithms in Review Manager 5; metafor `rma.mh`.
+///
+/// ```
+/// use metapool::{LogRiskRatio, MantelHaenszel, RiskDifference, TwoByTwo};
+/// let tables = [TwoByTwo::new(4.0, 20.0, 8.0, 20.0)?, TwoByTwo::new(0.0, 15.0, 0.0, 15.0)?];
+/// let rr = MantelHaenszel::default().pool(&tables.map(LogRiskRatio::new))?;
+/// assert!((rr.display().estimate - 0.5).abs() < 1e-15);
+/// assert_eq!(rr.excluded.len(), 1); // the double-zero table
+/// let rd = MantelHaenszel::default().pool(&tables.map(RiskDifference::new))?;
+/// assert_eq!(rd.k, 2); // kept, with weight n1 n2 / N
+/// assert!((rd.estimate - (-0.2 * 10.0) / (10.0 + 7.5)).abs() < 1e-15);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct MantelHaenszel {
@@ -95,54 +152,263 @@ impl MantelHaenszel {
         MantelHaenszel { level }
     }
 
-    /// Pool 2x2 tables. Errors for an empty input, an invalid table (naming it), when every
-    /// table is excluded, or when `sum R` or `sum S` is zero (the MH odds ratio is 0 or infinite).
-    pub fn pool(&self, tables: &[LogOddsRatio]) -> Result<Pooled> {
-        let set = EffectSet::from_studies(tables)?;
-        let (mut sr, mut ss) = (NeumaierSum::default(), NeumaierSum::default());
-        let (mut spr, mut sps_qr, mut sqs) = (
-            NeumaierSum::default(),
-            NeumaierSum::default(),
-            NeumaierSum::default(),
-        );
-        let mut s_each = Vec::with_capacity(set.len());
-        for &i in set.included() {
-            let [a, b, c, d] = tables[i].table.cells();
-            let n = a + b + c + d;
-            let (r, s) = (a * d / n, b * c / n);
-            let (p, q) = ((a + d) / n, (b + c) / n);
-            sr.add(r);
-            ss.add(s);
-            spr.add(p * r);
-            sps_qr.add(p * s + q * r);
-            sqs.add(q * s);
-            s_each.push(s);
+    /// Pool 2x2 tables given as effect sizes of one measure ([`crate::LogOddsRatio`],
+    /// [`crate::LogRiskRatio`] or [`crate::RiskDifference`]). Errors for an empty input, an
+    /// invalid table (naming it), when every table is excluded, or when the estimate or its
+    /// variance is undefined (odds and risk ratios: `sum R` or `sum S` is zero; risk difference:
+    /// a zero variance).
+    pub fn pool<E: BinaryEffect>(&self, tables: &[E]) -> Result<Pooled> {
+        if tables.is_empty() {
+            return Err(Error::Empty);
         }
-        let (sum_r, sum_s) = (sr.value(), ss.value());
-        if sum_r <= 0.0 || sum_s <= 0.0 {
-            return Err(Error::Undefined {
-                what: "Mantel-Haenszel odds ratio",
-                why: "a sum of a*d/N or b*c/N over the tables is zero",
+        let measure = E::MEASURE;
+        let mut q_effects = Vec::with_capacity(tables.len());
+        let mut included = Vec::with_capacity(tables.len());
+        let mut excluded = Vec::new();
+        for (i, t) in tables.iter().enumerate() {
+            let effect = t.effect().map_err(|e| e.in_study(i))?;
+            let table = t.as_ref();
+            if let (None, StudyEffect::Included(e)) = (table.exclusion(), effect) {
+                q_effects.push(e);
+            }
+            match mh_exclusion(measure, table) {
+                Some(why) => excluded.push((i, why)),
+                None => included.push(i),
+            }
+        }
+        if included.is_empty() {
+            return Err(Error::AllExcluded {
+                excluded: excluded.len(),
             });
         }
-        let estimate = (sum_r / sum_s).ln();
-        let var = spr.value() / (2.0 * sum_r * sum_r)
-            + sps_qr.value() / (2.0 * sum_r * sum_s)
-            + sqs.value() / (2.0 * sum_s * sum_s);
+        let cells = || included.iter().map(|&i| tables[i].as_ref().cells());
+        let (estimate, var, raw_weights) = match measure {
+            BinaryMeasure::OddsRatio => mh_odds_ratio(cells())?,
+            BinaryMeasure::RiskRatio => mh_risk_ratio(cells())?,
+            BinaryMeasure::RiskDifference => mh_risk_difference(cells())?,
+        };
         let wald = Wald::new(estimate, var.sqrt(), &self.level);
         let mut q = NeumaierSum::default();
-        for e in set.effects() {
+        for e in &q_effects {
             let d = e.estimate() - estimate;
             q.add(d * d / e.variance());
         }
-        let weights = percent(s_each.into_iter(), sum_s);
-        assemble(
+        let total: f64 = {
+            let mut s = NeumaierSum::default();
+            raw_weights.iter().for_each(|&w| s.add(w));
+            s.value()
+        };
+        let weights = percent(raw_weights.into_iter(), total);
+        let scale = match measure {
+            BinaryMeasure::RiskDifference => Scale::Identity,
+            BinaryMeasure::OddsRatio | BinaryMeasure::RiskRatio => Scale::Log,
+        };
+        assemble_parts(
             Model::Fixed(FixedMethod::MantelHaenszel),
-            &set,
+            Studies {
+                scale,
+                included,
+                excluded,
+            },
             wald,
             &self.level,
             weights,
-            Heterogeneity::fixed(q.value(), set.len() - 1),
+            Heterogeneity::fixed(q.value(), q_effects.len().saturating_sub(1)),
+        )
+    }
+}
+
+/// Why a table takes no part in a Mantel-Haenszel analysis of `measure`, if it does not.
+fn mh_exclusion(measure: BinaryMeasure, t: &TwoByTwo) -> Option<Exclusion> {
+    match measure {
+        BinaryMeasure::OddsRatio => t.exclusion(),
+        BinaryMeasure::RiskRatio => match t.exclusion() {
+            Some(Exclusion::NoEventsInEitherArm) => Some(Exclusion::NoEventsInEitherArm),
+            _ => None,
+        },
+        BinaryMeasure::RiskDifference => None,
+    }
+}
+
+/// `(estimate, variance, raw weights)` of a Mantel-Haenszel fit.
+type MhFit = (f64, f64, Vec<f64>);
+
+const UNDEFINED_RATIO: Error = Error::Undefined {
+    what: "Mantel-Haenszel ratio",
+    why: "a Mantel-Haenszel numerator or denominator sum over the tables is zero",
+};
+
+fn mh_odds_ratio(tables: impl Iterator<Item = [f64; 4]>) -> Result<MhFit> {
+    let (mut sr, mut ss) = (NeumaierSum::default(), NeumaierSum::default());
+    let (mut spr, mut sps_qr, mut sqs) = (
+        NeumaierSum::default(),
+        NeumaierSum::default(),
+        NeumaierSum::default(),
+    );
+    let mut s_each = Vec::new();
+    for [a, b, c, d] in tables {
+        let n = a + b + c + d;
+        let (r, s) = (a * d / n, b * c / n);
+        let (p, q) = ((a + d) / n, (b + c) / n);
+        sr.add(r);
+        ss.add(s);
+        spr.add(p * r);
+        sps_qr.add(p * s + q * r);
+        sqs.add(q * s);
+        s_each.push(s);
+    }
+    let (sum_r, sum_s) = (sr.value(), ss.value());
+    if sum_r <= 0.0 || sum_s <= 0.0 {
+        return Err(UNDEFINED_RATIO);
+    }
+    let var = spr.value() / (2.0 * sum_r * sum_r)
+        + sps_qr.value() / (2.0 * sum_r * sum_s)
+        + sqs.value() / (2.0 * sum_s * sum_s);
+    Ok(((sum_r / sum_s).ln(), var, s_each))
+}
+
+fn mh_risk_ratio(tables: impl Iterator<Item = [f64; 4]>) -> Result<MhFit> {
+    let (mut sr, mut ss, mut sv) = (
+        NeumaierSum::default(),
+        NeumaierSum::default(),
+        NeumaierSum::default(),
+    );
+    let mut s_each = Vec::new();
+    for [a, b, c, d] in tables {
+        let (n1, n2) = (a + b, c + d);
+        let n = n1 + n2;
+        let (r, s) = (a * (n2 / n), c * (n1 / n));
+        sr.add(r);
+        ss.add(s);
+        sv.add((n1 / n) * (n2 / n) * (a + c) - (a / n) * c);
+        s_each.push(s);
+    }
+    let (sum_r, sum_s) = (sr.value(), ss.value());
+    if sum_r <= 0.0 || sum_s <= 0.0 {
+        return Err(UNDEFINED_RATIO);
+    }
+    Ok(((sum_r / sum_s).ln(), sv.value() / (sum_r * sum_s), s_each))
+}
+
+fn mh_risk_difference(tables: impl Iterator<Item = [f64; 4]>) -> Result<MhFit> {
+    let (mut sw, mut snum, mut sb, mut sc) = (
+        NeumaierSum::default(),
+        NeumaierSum::default(),
+        NeumaierSum::default(),
+        NeumaierSum::default(),
+    );
+    let mut w_each = Vec::new();
+    for [a, b, c, d] in tables {
+        let (n1, n2) = (a + b, c + d);
+        let n = n1 + n2;
+        let w = n1 * (n2 / n);
+        sw.add(w);
+        snum.add(a * (n2 / n) - c * (n1 / n));
+        sb.add(
+            c * (n1 / n) * (n1 / n) - a * (n2 / n) * (n2 / n)
+                + (n1 / n) * (n2 / n) * (n2 - n1) / 2.0,
+        );
+        sc.add(a * (n2 - c) / n + c * (n1 - a) / n);
+        w_each.push(w);
+    }
+    let sum_w = sw.value();
+    let estimate = snum.value() / sum_w;
+    let var = (estimate * sb.value() + sc.value() / 2.0) / (sum_w * sum_w);
+    if !(var > 0.0 && var.is_finite()) {
+        return Err(Error::Undefined {
+            what: "Mantel-Haenszel risk difference",
+            why: "its variance is zero (every arm has no events or only events)",
+        });
+    }
+    Ok((estimate, var, w_each))
+}
+
+/// Peto's one-step fixed-effect odds ratio.
+///
+/// On the raw cells of each table (no continuity correction), with `O - E` and `V` as in
+/// [`crate::PetoOddsRatio`]:
+/// ```text
+/// ln OR_Peto = sum (O - E) / sum V,   se = 1 / sqrt(sum V)
+/// Q = sum (O - E)^2 / V - (sum (O - E))^2 / sum V
+///   = sum V_i (y_i - ln OR_Peto)^2,  y_i = (O - E)_i / V_i     (computed this way)
+/// weight_i = V_i / sum V
+/// ```
+/// Q is on (k - 1) df over the tables with `V > 0`; a table with no events or all events in
+/// both arms has `V = 0`, contributes nothing, and is reported as excluded.
+///
+/// Sources: Yusuf, Peto et al. (1985); Deeks & Higgins (2010), Statistical algorithms in Review
+/// Manager 5; metafor `rma.peto`.
+///
+/// ```
+/// use metapool::{Peto, TwoByTwo};
+/// let tables = [TwoByTwo::new(4.0, 20.0, 8.0, 20.0)?, TwoByTwo::new(1.0, 30.0, 5.0, 30.0)?];
+/// let fit = Peto::default().pool(&tables)?;
+/// assert!(fit.display().estimate < 1.0);
+/// # Ok::<(), metapool::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Peto {
+    /// Confidence level of the interval.
+    pub level: ConfidenceLevel,
+}
+
+impl Peto {
+    /// A Peto model with the given confidence level.
+    pub fn new(level: ConfidenceLevel) -> Self {
+        Peto { level }
+    }
+
+    /// Pool 2x2 tables (a [`TwoByTwo`] or any effect size built on one). Errors for an empty
+    /// input, an invalid table (naming it), or when every table is excluded.
+    pub fn pool<T: AsRef<TwoByTwo>>(&self, tables: &[T]) -> Result<Pooled> {
+        if tables.is_empty() {
+            return Err(Error::Empty);
+        }
+        let mut included = Vec::with_capacity(tables.len());
+        let mut excluded = Vec::new();
+        let mut o_e_v = Vec::with_capacity(tables.len());
+        for (i, t) in tables.iter().enumerate() {
+            let t = t.as_ref();
+            t.check().map_err(|e| e.in_study(i))?;
+            match t.exclusion() {
+                Some(why) => excluded.push((i, why)),
+                None => {
+                    included.push(i);
+                    o_e_v.push(peto_o_e_v(t.cells()));
+                }
+            }
+        }
+        if included.is_empty() {
+            return Err(Error::AllExcluded {
+                excluded: excluded.len(),
+            });
+        }
+        let (mut so, mut sv) = (NeumaierSum::default(), NeumaierSum::default());
+        for &(o, v) in &o_e_v {
+            so.add(o);
+            sv.add(v);
+        }
+        let sum_v = sv.value();
+        let estimate = so.value() / sum_v;
+        let wald = Wald::new(estimate, (1.0 / sum_v).sqrt(), &self.level);
+        let mut q = NeumaierSum::default();
+        for &(o, v) in &o_e_v {
+            let d = o / v - estimate;
+            q.add(v * d * d);
+        }
+        let weights = percent(o_e_v.iter().map(|&(_, v)| v), sum_v);
+        assemble_parts(
+            Model::Fixed(FixedMethod::Peto),
+            Studies {
+                scale: Scale::Log,
+                included,
+                excluded,
+            },
+            wald,
+            &self.level,
+            weights,
+            Heterogeneity::fixed(q.value(), o_e_v.len() - 1),
         )
     }
 }

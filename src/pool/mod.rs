@@ -5,11 +5,18 @@ mod core;
 mod fixed;
 mod random;
 mod rule;
+mod subgroup;
+pub mod tau2;
+mod test;
 
-pub(crate) use self::core::{fixed_core, weighted_core, FixedCore};
-pub use fixed::{FixedModel, MantelHaenszel};
+#[allow(unused_imports)]
+pub(crate) use self::core::{check_study, fixed_core, weighted_core, FixedCore};
+pub use fixed::{FixedModel, MantelHaenszel, Peto};
 pub use random::{RandomModel, Tau2Estimator};
 pub use rule::{ModelChoice, ModelRule, Selection};
+pub use subgroup::{Subgroup, SubgroupAnalysis, SubgroupModel, Subgroups};
+pub use tau2::{BoundStatus, HeterogeneityIntervals, Tau2Control, Tau2Fit, Tau2Stop};
+pub use test::{PredictionKind, Test};
 
 use crate::effect::{EffectSet, Exclusion, Scale};
 use crate::error::{Error, Result};
@@ -24,8 +31,11 @@ pub enum FixedMethod {
     /// Inverse-variance weights `1/v_i`.
     #[default]
     InverseVariance,
-    /// Mantel-Haenszel (odds ratio) with the Robins-Breslow-Greenland variance.
+    /// Mantel-Haenszel: odds ratio with the Robins-Breslow-Greenland variance, risk ratio and
+    /// risk difference with the Greenland-Robins variances (see [`MantelHaenszel`]).
     MantelHaenszel,
+    /// Peto's one-step odds ratio (see [`Peto`]).
+    Peto,
 }
 
 /// The model behind a pooled result.
@@ -74,6 +84,15 @@ pub struct Pooled {
     pub included: Vec<usize>,
     /// Input positions of studies left out, with the reason.
     pub excluded: Vec<(usize, Exclusion)>,
+    /// The test behind `z`, `p` and the CI (for t-based tests `z` holds the t statistic).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub test: Test,
+    /// Degrees of freedom of the t distribution for t-based tests (`k - 1`), else `None`.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub df: Option<usize>,
+    /// The tau² estimate with its standard error and convergence report (random effects).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub tau2_fit: Option<Tau2Fit>,
 }
 
 /// A point estimate with its confidence interval, on one scale.
@@ -176,6 +195,36 @@ pub(crate) fn assemble(
     weights: Vec<f64>,
     heterogeneity: Heterogeneity,
 ) -> Result<Pooled> {
+    assemble_parts(
+        model,
+        Studies {
+            scale: set.scale(),
+            included: set.included().to_vec(),
+            excluded: set.excluded().to_vec(),
+        },
+        wald,
+        level,
+        weights,
+        heterogeneity,
+    )
+}
+
+/// Which studies a result used, for models that do not pool an [`EffectSet`] (Mantel-Haenszel,
+/// Peto).
+pub(crate) struct Studies {
+    pub scale: Scale,
+    pub included: Vec<usize>,
+    pub excluded: Vec<(usize, Exclusion)>,
+}
+
+pub(crate) fn assemble_parts(
+    model: Model,
+    studies: Studies,
+    wald: Wald,
+    level: &ConfidenceLevel,
+    weights: Vec<f64>,
+    heterogeneity: Heterogeneity,
+) -> Result<Pooled> {
     wald.check_finite()?;
     check_heterogeneity(&heterogeneity)?;
     if weights.iter().any(|w| !w.is_finite()) {
@@ -183,7 +232,7 @@ pub(crate) fn assemble(
     }
     Ok(Pooled {
         model,
-        k: set.len(),
+        k: studies.included.len(),
         estimate: wald.estimate,
         se: wald.se,
         ci_lower: wald.ci_lower,
@@ -191,10 +240,13 @@ pub(crate) fn assemble(
         z: wald.z,
         p: wald.p,
         level: level.level(),
-        scale: set.scale(),
+        scale: studies.scale,
         weights,
         heterogeneity,
-        included: set.included().to_vec(),
-        excluded: set.excluded().to_vec(),
+        included: studies.included,
+        excluded: studies.excluded,
+        test: Test::Z,
+        df: None,
+        tau2_fit: None,
     })
 }

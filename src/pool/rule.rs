@@ -1,7 +1,7 @@
 //! The model-selection rule RevMan users apply: random effects when Cochran's Q test is
 //! significant at `alpha` (default 0.10), fixed effect otherwise.
 
-use super::{FixedModel, MantelHaenszel, Pooled, RandomModel};
+use super::{fixed_core, FixedModel, MantelHaenszel, Pooled, RandomModel, Tau2Estimator};
 use crate::effect::{EffectSet, LogOddsRatio};
 use crate::error::{open_unit, Result};
 use crate::inference::ConfidenceLevel;
@@ -145,11 +145,32 @@ impl ModelRule {
         Ok(self.choose(fixed, random))
     }
 
-    /// Fit both models to 2x2 tables the way RevMan does for odds ratios: Mantel-Haenszel fixed
-    /// effect (whose Q decides) and the random model on the per-study log odds ratios.
+    /// Fit both models to 2x2 tables the way RevMan 5 does for odds ratios ("M-H, Fixed" and
+    /// "M-H, Random"): the Mantel-Haenszel fixed effect, whose Q (centred on the MH estimate)
+    /// decides; and the random model on the per-study log odds ratios with tau² estimated from
+    /// that same MH-centred Q:
+    /// ```text
+    /// Q_MH  = sum w_i (y_i - ln OR_MH)^2,  w_i = 1/v_i
+    /// tau^2 = max(0, (Q_MH - (k - 1)) / (sum w - sum w^2 / sum w))     (DerSimonian-Laird)
+    /// ```
+    /// Source: Deeks & Higgins (2010), Statistical algorithms in Review Manager 5; R `meta`'s
+    /// `Q.Cochrane = TRUE`; Stata `metan` ("the estimate of heterogeneity being taken from the
+    /// Mantel-Haenszel model"). metafor's `rma(method = "DL")` on the same log odds ratios
+    /// centres Q on the inverse-variance estimate instead; the two differ in the last digits.
+    /// With another tau² estimator than DerSimonian-Laird the random model is fitted to the log
+    /// odds ratios as [`RandomModel::pool`] does (those estimators have no MH-centred form).
     pub fn select_tables(&self, tables: &[LogOddsRatio]) -> Result<Selection> {
         let fixed = MantelHaenszel::new(self.fixed.level).pool(tables)?;
-        let random = self.random.pool(&EffectSet::from_studies(tables)?)?;
+        let set = EffectSet::from_studies(tables)?;
+        let e = set.effects();
+        let mut core = fixed_core(e.len(), |i| e[i].estimate(), |i| e[i].variance())?;
+        core.q = fixed.heterogeneity.q;
+        let random = if self.random.estimator == Tau2Estimator::DerSimonianLaird {
+            self.random.pool_with_dl_core(&set, &core)?
+        } else {
+            // other estimators have no MH-centred form: fitted on the log odds ratios as usual
+            self.random.pool(&set)?
+        };
         Ok(self.choose(fixed, random))
     }
 

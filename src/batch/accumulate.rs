@@ -1,0 +1,208 @@
+//! Mergeable one-pass accumulators: the inverse-variance sums of a set of studies, built study by
+//! study, merged across disjoint sets (threads, machines, files), and finished into the pooled
+//! figures.
+
+use crate::error::{Error, Result};
+use crate::heterogeneity::{typical_variance, Heterogeneity};
+use crate::numeric::NeumaierSum;
+use crate::pool::check_study;
+
+/// One-pass, mergeable inverse-variance sums over a set of studies, with weights
+/// `w_i = 1 / (v_i + tau2)` for a `tau2` fixed at construction (0 for the fixed-effect model).
+///
+/// It keeps the sum of the weights and of their squares (compensated, [`NeumaierSum`]), the
+/// weighted mean and the weighted sum of squared deviations from it, updated as in West (1979)
+/// and merged as in Chan, Golub & LeVeque (1979), which avoids the cancellation of
+/// `sum w y^2 - (sum w y)^2 / sum w`:
+/// ```text
+/// push (y, v):  W' = W + w,  d = y - mean,  mean' = mean + d w / W',  M2' = M2 + w d (y - mean')
+/// merge a, b:   W = W_a + W_b,  d = mean_b - mean_a,
+///               mean = mean_a + d W_b / W,  M2 = M2_a + M2_b + d^2 W_a W_b / W
+/// estimate = mean,  se = 1 / sqrt(W),  Q = M2 (with tau2 = 0)
+/// DerSimonian-Laird: tau2 = max(0, (Q - (k - 1)) / (W - sum w^2 / W))
+/// ```
+/// Two accumulators over disjoint sets merge into the one over their union (up to rounding:
+/// the order of operations differs, so it agrees with [`FixedModel`](crate::FixedModel) to
+/// about 1e-15 relative rather than bit for bit; the batch path [`super::BatchPooler`] is the
+/// bit-identical one).
+///
+/// A random-effects fit over data too large for one pass takes two: the fixed-effect sums give
+/// tau², then sums with that tau² give the random-effects estimate.
+///
+/// ```
+/// use metapool::batch::InverseVarianceSums;
+/// let (y, v) = ([0.1, 0.9, 0.4, 0.3], [0.01, 0.02, 0.015, 0.03]);
+/// let mut left = InverseVarianceSums::fixed();
+/// let mut right = InverseVarianceSums::fixed();
+/// for i in 0..2 { left.push(y[i], v[i])?; }
+/// for i in 2..4 { right.push(y[i], v[i])?; }
+/// left.merge(&right);
+/// let set = metapool::EffectSet::from_estimates(&y, &v)?;
+/// let fit = metapool::FixedModel::default().pool(&set)?;
+/// assert!((left.estimate()? - fit.estimate).abs() < 1e-15);
+/// assert!((left.q() - fit.heterogeneity.q).abs() < 1e-13);
+/// // the random-effects pass
+/// let tau2 = left.dersimonian_laird_tau2();
+/// let mut re = InverseVarianceSums::with_tau2(tau2)?;
+/// for i in 0..4 { re.push(y[i], v[i])?; }
+/// let rfit = metapool::RandomModel::default().pool(&set)?;
+/// assert!((re.estimate()? - rfit.estimate).abs() < 1e-15);
+/// # Ok::<(), metapool::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InverseVarianceSums {
+    tau2: f64,
+    k: usize,
+    sum_w: NeumaierSum,
+    sum_w2: NeumaierSum,
+    mean: f64,
+    m2: f64,
+}
+
+impl InverseVarianceSums {
+    /// Empty sums with fixed-effect weights `1 / v`.
+    pub fn fixed() -> Self {
+        InverseVarianceSums {
+            tau2: 0.0,
+            k: 0,
+            sum_w: NeumaierSum::default(),
+            sum_w2: NeumaierSum::default(),
+            mean: 0.0,
+            m2: 0.0,
+        }
+    }
+
+    /// Empty sums with random-effects weights `1 / (v + tau2)`; `tau2` must be finite and >= 0.
+    pub fn with_tau2(tau2: f64) -> Result<Self> {
+        if !(tau2.is_finite() && tau2 >= 0.0) {
+            return Err(Error::InvalidParameter {
+                name: "tau2",
+                problem: if tau2.is_finite() {
+                    crate::Problem::Negative(tau2)
+                } else {
+                    crate::Problem::NotFinite(tau2)
+                },
+            });
+        }
+        Ok(InverseVarianceSums {
+            tau2,
+            ..InverseVarianceSums::fixed()
+        })
+    }
+
+    /// Add one study; an invalid `(y, v)` is an error naming it by its position in this
+    /// accumulator (the number pushed before it), and leaves the sums unchanged.
+    #[inline]
+    pub fn push(&mut self, y: f64, v: f64) -> Result<()> {
+        check_study(self.k, y, v)?;
+        let w = 1.0 / (v + self.tau2);
+        self.sum_w.add(w);
+        self.sum_w2.add(w * w);
+        if self.k == 0 {
+            // exactly y (y w / w need not round to y, and M2 would pick up w y^2 eps)
+            self.mean = y;
+        } else {
+            let total = self.sum_w.value();
+            let d = y - self.mean;
+            self.mean += d * w / total;
+            self.m2 += w * d * (y - self.mean);
+        }
+        self.k += 1;
+        Ok(())
+    }
+
+    /// Merge the sums over a disjoint set of studies (pushed with the same `tau2`; the other's
+    /// `tau2` is not checked).
+    pub fn merge(&mut self, other: &InverseVarianceSums) {
+        if other.k == 0 {
+            return;
+        }
+        if self.k == 0 {
+            *self = InverseVarianceSums {
+                tau2: self.tau2,
+                ..*other
+            };
+            return;
+        }
+        let (wa, wb) = (self.sum_w.value(), other.sum_w.value());
+        self.sum_w.merge(&other.sum_w);
+        self.sum_w2.merge(&other.sum_w2);
+        let w = self.sum_w.value();
+        let d = other.mean - self.mean;
+        self.mean += d * (wb / w);
+        self.m2 += other.m2 + d * d * (wa / w) * wb;
+        self.k += other.k;
+    }
+
+    /// Number of studies.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    /// `sum w_i`.
+    pub fn sum_of_weights(&self) -> f64 {
+        self.sum_w.value()
+    }
+
+    /// The weighted mean `sum w_i y_i / sum w_i`; [`Error::Empty`] without studies.
+    pub fn estimate(&self) -> Result<f64> {
+        if self.k == 0 {
+            return Err(Error::Empty);
+        }
+        Ok(self.mean)
+    }
+
+    /// Its standard error `1 / sqrt(sum w_i)`; [`Error::Empty`] without studies.
+    pub fn se(&self) -> Result<f64> {
+        if self.k == 0 {
+            return Err(Error::Empty);
+        }
+        Ok((1.0 / self.sum_w.value()).sqrt())
+    }
+
+    /// The weighted sum of squared deviations `sum w_i (y_i - mean)^2`: Cochran's Q for
+    /// fixed-effect weights. 0 without studies.
+    pub fn q(&self) -> f64 {
+        self.m2.max(0.0)
+    }
+
+    /// The DerSimonian-Laird tau² from fixed-effect sums (0 for fewer than two studies):
+    /// `max(0, (Q - (k - 1)) / (sum w - sum w^2 / sum w))`.
+    pub fn dersimonian_laird_tau2(&self) -> f64 {
+        if self.k < 2 {
+            return 0.0;
+        }
+        let df = (self.k - 1) as f64;
+        let w = self.sum_w.value();
+        let c = w - self.sum_w2.value() / w;
+        let q = self.q();
+        if q > df && c > 0.0 {
+            (q - df) / c
+        } else {
+            0.0
+        }
+    }
+
+    /// Heterogeneity with the DerSimonian-Laird tau², from fixed-effect sums, as
+    /// [`RandomModel`](crate::RandomModel) reports it.
+    pub fn heterogeneity(&self) -> Heterogeneity {
+        if self.k < 2 {
+            return Heterogeneity::none();
+        }
+        let df = self.k - 1;
+        let w = self.sum_w.value();
+        let share2 = self.sum_w2.value() / (w * w);
+        Heterogeneity::random(
+            self.q(),
+            df,
+            self.dersimonian_laird_tau2(),
+            typical_variance(df, w, 1.0 - share2),
+        )
+    }
+}
+
+impl Default for InverseVarianceSums {
+    fn default() -> Self {
+        InverseVarianceSums::fixed()
+    }
+}

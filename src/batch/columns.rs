@@ -1,0 +1,263 @@
+//! The structure-of-arrays output of a batch, and mutable views of a block of its rows.
+
+use super::Row;
+use crate::error::Error;
+use crate::pool::Wald;
+
+/// One model's Wald results, one entry per analysis.
+///
+/// ```text
+/// se = 1 / sqrt(sum w),  CI = estimate -/+ z_crit se,  z = estimate / se,  p = 2 (1 - Phi(|z|))
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct WaldColumns {
+    /// Pooled estimates.
+    pub estimate: Vec<f64>,
+    /// Standard errors.
+    pub se: Vec<f64>,
+    /// Lower confidence bounds.
+    pub ci_lower: Vec<f64>,
+    /// Upper confidence bounds.
+    pub ci_upper: Vec<f64>,
+    /// Wald statistics.
+    pub z: Vec<f64>,
+    /// Two-sided p-values.
+    pub p: Vec<f64>,
+}
+
+/// Heterogeneity of each analysis, as [`Heterogeneity`](crate::Heterogeneity) reports it with
+/// a random-effects fit (metafor's definitions; I² and H² from tau² and the typical within-study
+/// variance). Q and its p-value are also those of the fixed-effect fit.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct HeterogeneityColumns {
+    /// Cochran's Q.
+    pub q: Vec<f64>,
+    /// Its chi-square p-value on k - 1 df; `None` for an analysis of one study.
+    pub q_p: Vec<Option<f64>>,
+    /// I² in percent.
+    pub i2: Vec<f64>,
+    /// H².
+    pub h2: Vec<f64>,
+    /// tau².
+    pub tau2: Vec<f64>,
+}
+
+/// The results of a batch, one row per analysis, in buffers meant to be reused from one batch
+/// to the next.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BatchResults {
+    /// Number of studies in each analysis (0 for a failed one).
+    pub k: Vec<usize>,
+    /// Fixed-effect (inverse-variance) fits.
+    pub fixed: WaldColumns,
+    /// Random-effects fits.
+    pub random: WaldColumns,
+    /// Heterogeneity statistics.
+    pub heterogeneity: HeterogeneityColumns,
+    /// Analyses that could not be pooled, in order, with the reason (only with
+    /// [`OnFailure::Record`](super::OnFailure::Record)); their rows hold NaN.
+    pub failures: Vec<(usize, Error)>,
+}
+
+impl BatchResults {
+    /// Empty results with room for `analyses` rows.
+    pub fn with_capacity(analyses: usize) -> Self {
+        let mut r = BatchResults::default();
+        r.reset(analyses);
+        r.reset(0);
+        r
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.k.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.k.is_empty()
+    }
+
+    /// Resize every column to `n` rows (reusing their buffers) and clear the failures.
+    pub(crate) fn reset(&mut self, n: usize) {
+        self.k.resize(n, 0);
+        for w in [&mut self.fixed, &mut self.random] {
+            for c in [
+                &mut w.estimate,
+                &mut w.se,
+                &mut w.ci_lower,
+                &mut w.ci_upper,
+                &mut w.z,
+                &mut w.p,
+            ] {
+                c.resize(n, 0.0);
+            }
+        }
+        let h = &mut self.heterogeneity;
+        h.q_p.resize(n, None);
+        for c in [&mut h.q, &mut h.i2, &mut h.h2, &mut h.tau2] {
+            c.resize(n, 0.0);
+        }
+        self.failures.clear();
+    }
+
+    pub(crate) fn columns_mut(&mut self) -> ColumnsMut<'_> {
+        let h = &mut self.heterogeneity;
+        ColumnsMut {
+            k: &mut self.k,
+            fixed: WaldMut::new(&mut self.fixed),
+            random: WaldMut::new(&mut self.random),
+            q: &mut h.q,
+            q_p: &mut h.q_p,
+            i2: &mut h.i2,
+            h2: &mut h.h2,
+            tau2: &mut h.tau2,
+        }
+    }
+}
+
+pub(crate) struct WaldMut<'a> {
+    estimate: &'a mut [f64],
+    se: &'a mut [f64],
+    ci_lower: &'a mut [f64],
+    ci_upper: &'a mut [f64],
+    z: &'a mut [f64],
+    p: &'a mut [f64],
+}
+
+impl<'a> WaldMut<'a> {
+    fn new(w: &'a mut WaldColumns) -> Self {
+        WaldMut {
+            estimate: &mut w.estimate,
+            se: &mut w.se,
+            ci_lower: &mut w.ci_lower,
+            ci_upper: &mut w.ci_upper,
+            z: &mut w.z,
+            p: &mut w.p,
+        }
+    }
+
+    #[inline(always)]
+    fn write(&mut self, i: usize, w: &Wald) {
+        self.estimate[i] = w.estimate;
+        self.se[i] = w.se;
+        self.ci_lower[i] = w.ci_lower;
+        self.ci_upper[i] = w.ci_upper;
+        self.z[i] = w.z;
+        self.p[i] = w.p;
+    }
+
+    #[cfg(feature = "rayon")]
+    fn split_at(self, mid: usize) -> (Self, Self) {
+        let (e0, e1) = self.estimate.split_at_mut(mid);
+        let (s0, s1) = self.se.split_at_mut(mid);
+        let (l0, l1) = self.ci_lower.split_at_mut(mid);
+        let (u0, u1) = self.ci_upper.split_at_mut(mid);
+        let (z0, z1) = self.z.split_at_mut(mid);
+        let (p0, p1) = self.p.split_at_mut(mid);
+        (
+            WaldMut {
+                estimate: e0,
+                se: s0,
+                ci_lower: l0,
+                ci_upper: u0,
+                z: z0,
+                p: p0,
+            },
+            WaldMut {
+                estimate: e1,
+                se: s1,
+                ci_lower: l1,
+                ci_upper: u1,
+                z: z1,
+                p: p1,
+            },
+        )
+    }
+}
+
+/// Mutable views of a block of rows of a [`BatchResults`].
+pub(crate) struct ColumnsMut<'a> {
+    k: &'a mut [usize],
+    fixed: WaldMut<'a>,
+    random: WaldMut<'a>,
+    q: &'a mut [f64],
+    q_p: &'a mut [Option<f64>],
+    i2: &'a mut [f64],
+    h2: &'a mut [f64],
+    tau2: &'a mut [f64],
+}
+
+impl ColumnsMut<'_> {
+    pub(crate) fn len(&self) -> usize {
+        self.k.len()
+    }
+
+    #[inline(always)]
+    pub(crate) fn write(&mut self, i: usize, r: &Row) {
+        self.k[i] = r.k;
+        self.fixed.write(i, &r.fixed);
+        self.random.write(i, &r.random);
+        let h = &r.heterogeneity;
+        self.q[i] = h.q;
+        self.q_p[i] = h.q_p;
+        self.i2[i] = h.i2;
+        self.h2[i] = h.h2;
+        self.tau2[i] = h.tau2;
+    }
+
+    pub(crate) fn write_failed(&mut self, i: usize) {
+        let nan = Wald {
+            estimate: f64::NAN,
+            se: f64::NAN,
+            ci_lower: f64::NAN,
+            ci_upper: f64::NAN,
+            z: f64::NAN,
+            p: f64::NAN,
+        };
+        self.k[i] = 0;
+        self.fixed.write(i, &nan);
+        self.random.write(i, &nan);
+        self.q[i] = f64::NAN;
+        self.q_p[i] = None;
+        self.i2[i] = f64::NAN;
+        self.h2[i] = f64::NAN;
+        self.tau2[i] = f64::NAN;
+    }
+
+    #[cfg(feature = "rayon")]
+    pub(crate) fn split_at(self, mid: usize) -> (Self, Self) {
+        let (k0, k1) = self.k.split_at_mut(mid);
+        let (f0, f1) = self.fixed.split_at(mid);
+        let (r0, r1) = self.random.split_at(mid);
+        let (q0, q1) = self.q.split_at_mut(mid);
+        let (p0, p1) = self.q_p.split_at_mut(mid);
+        let (i0, i1) = self.i2.split_at_mut(mid);
+        let (h0, h1) = self.h2.split_at_mut(mid);
+        let (t0, t1) = self.tau2.split_at_mut(mid);
+        (
+            ColumnsMut {
+                k: k0,
+                fixed: f0,
+                random: r0,
+                q: q0,
+                q_p: p0,
+                i2: i0,
+                h2: h0,
+                tau2: t0,
+            },
+            ColumnsMut {
+                k: k1,
+                fixed: f1,
+                random: r1,
+                q: q1,
+                q_p: p1,
+                i2: i1,
+                h2: h1,
+                tau2: t1,
+            },
+        )
+    }
+}

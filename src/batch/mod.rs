@@ -1,0 +1,330 @@
+//! Pooling many independent analyses at once: simulation studies (a million meta-analyses of a
+//! few studies each), or genome-wide meta-analysis (every variant pooled across cohorts).
+//!
+//! The input is a structure of arrays ([`Analyses`]): one column of effects `y`, one of
+//! variances `v`, and either offsets marking where each analysis starts or one common number of
+//! studies per analysis. The output ([`BatchResults`]) is a structure of arrays too, one row per
+//! analysis, written into buffers the caller keeps and reuses: the hot loop allocates nothing,
+//! per analysis or per study.
+//!
+//! Each analysis goes through the very kernels of the single-analysis API (`pool/core.rs`), the
+//! same [`Tau2Estimator`], the same Wald interval and the same [`Heterogeneity`] constructor, so
+//! its numbers are bit for bit those of [`FixedModel::pool`](crate::FixedModel::pool) and
+//! [`RandomModel::pool`](crate::RandomModel::pool) on that analysis (tested on random data).
+//!
+//! ```text
+//! per analysis a, studies i in offsets[a]..offsets[a+1]:
+//!   fixed:   w_i = 1/v_i,          mu = sum w_i y_i / sum w_i,  se = 1/sqrt(sum w_i)
+//!   random:  w*_i = 1/(v_i + tau2), mu* = sum w*_i y_i / sum w*_i, se* = 1/sqrt(sum w*_i)
+//!   each:    CI = mu -/+ z_crit se,  z = mu / se,  p = 2 (1 - Phi(|z|))
+//!   Q = sum w_i (y_i - mu)^2 on k - 1 df, p(Q) = P(chi2_{k-1} >= Q), I^2, H^2, tau^2
+//! ```
+//!
+//! ```
+//! use metapool::batch::{Analyses, BatchPooler, BatchResults};
+//! // two analyses: studies 0..3 and 3..5
+//! let y = [0.1, 0.9, 0.4, -0.2, 0.3];
+//! let v = [0.01, 0.02, 0.015, 0.05, 0.04];
+//! let analyses = Analyses::with_offsets(&y, &v, &[0, 3, 5])?;
+//! let mut out = BatchResults::default(); // keep it and reuse it across batches
+//! BatchPooler::default().pool(&analyses, &mut out)?;
+//! assert_eq!(out.len(), 2);
+//! assert_eq!(out.k, vec![3, 2]);
+//! assert!(out.heterogeneity.tau2[0] > 0.0);
+//! // the same numbers as the single-analysis API, bit for bit
+//! let set = metapool::EffectSet::from_estimates(&y[..3], &v[..3])?;
+//! let fit = metapool::RandomModel::default().pool(&set)?;
+//! assert_eq!(out.random.estimate[0], fit.estimate);
+//! assert_eq!(out.heterogeneity.q_p[0], fit.heterogeneity.q_p);
+//! # Ok::<(), metapool::Error>(())
+//! ```
+
+mod accumulate;
+mod columns;
+
+pub use accumulate::InverseVarianceSums;
+pub use columns::{BatchResults, HeterogeneityColumns, WaldColumns};
+
+use crate::error::{Error, Result};
+use crate::heterogeneity::{typical_variance, Heterogeneity};
+use crate::inference::ConfidenceLevel;
+use crate::pool::{check_heterogeneity, fixed_core, weighted_core, Tau2Estimator, Wald};
+use columns::ColumnsMut;
+
+/// Many analyses in structure-of-arrays form: effects and variances in two parallel columns,
+/// analysis `a` made of the studies at positions `start(a)..end(a)`.
+///
+/// Validated at construction: the columns have equal lengths, offsets start at 0, never
+/// decrease and end at the number of studies (an analysis with no studies is allowed here and
+/// fails with [`Error::Empty`] when pooled); the values themselves are checked when pooled.
+#[derive(Debug, Clone, Copy)]
+pub struct Analyses<'a> {
+    effects: &'a [f64],
+    variances: &'a [f64],
+    bounds: Bounds<'a>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Bounds<'a> {
+    /// `offsets[a]..offsets[a + 1]`, `offsets.len() = analyses + 1`.
+    Offsets(&'a [usize]),
+    /// `a k .. (a + 1) k`.
+    Uniform(usize),
+}
+
+impl<'a> Analyses<'a> {
+    /// Analyses delimited by offsets: analysis `a` is studies `offsets[a]..offsets[a + 1]`, so
+    /// `offsets` has one more entry than there are analyses, starts at 0 and ends at
+    /// `effects.len()`.
+    pub fn with_offsets(
+        effects: &'a [f64],
+        variances: &'a [f64],
+        offsets: &'a [usize],
+    ) -> Result<Self> {
+        check_columns(effects, variances)?;
+        match offsets.first() {
+            None => {
+                return Err(Error::InvalidLayout {
+                    why: "offsets are empty (they need a leading 0)",
+                    at: 0,
+                })
+            }
+            Some(&0) => {}
+            Some(_) => {
+                return Err(Error::InvalidLayout {
+                    why: "offsets do not start at 0",
+                    at: 0,
+                })
+            }
+        }
+        if let Some(at) = offsets.windows(2).position(|w| w[1] < w[0]) {
+            return Err(Error::InvalidLayout {
+                why: "offsets decrease",
+                at: at + 1,
+            });
+        }
+        if offsets[offsets.len() - 1] != effects.len() {
+            return Err(Error::InvalidLayout {
+                why: "the last offset is not the number of studies",
+                at: offsets.len() - 1,
+            });
+        }
+        Ok(Analyses {
+            effects,
+            variances,
+            bounds: Bounds::Offsets(offsets),
+        })
+    }
+
+    /// Analyses of `k` studies each, one after the other: analysis `a` is studies
+    /// `a k .. (a + 1) k`. `k` must be positive and divide the number of studies.
+    pub fn uniform(effects: &'a [f64], variances: &'a [f64], k: usize) -> Result<Self> {
+        check_columns(effects, variances)?;
+        if k == 0 || effects.len() % k != 0 {
+            return Err(Error::InvalidLayout {
+                why: "the number of studies is not a positive multiple of k",
+                at: effects.len(),
+            });
+        }
+        Ok(Analyses {
+            effects,
+            variances,
+            bounds: Bounds::Uniform(k),
+        })
+    }
+
+    /// Number of analyses.
+    pub fn len(&self) -> usize {
+        match self.bounds {
+            Bounds::Offsets(o) => o.len() - 1,
+            Bounds::Uniform(k) => self.effects.len() / k,
+        }
+    }
+
+    /// Whether there are no analyses.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Total number of studies over all analyses.
+    pub fn studies(&self) -> usize {
+        self.effects.len()
+    }
+
+    /// The effects and variances of analysis `a` (panics if `a >= len()`, like slice indexing).
+    #[inline(always)]
+    pub fn analysis(&self, a: usize) -> (&'a [f64], &'a [f64]) {
+        let (start, end) = match self.bounds {
+            Bounds::Offsets(o) => (o[a], o[a + 1]),
+            Bounds::Uniform(k) => (a * k, (a + 1) * k),
+        };
+        (&self.effects[start..end], &self.variances[start..end])
+    }
+}
+
+fn check_columns(effects: &[f64], variances: &[f64]) -> Result<()> {
+    if effects.len() != variances.len() {
+        return Err(Error::InvalidLayout {
+            why: "the effect and variance columns differ in length",
+            at: effects.len().min(variances.len()),
+        });
+    }
+    Ok(())
+}
+
+/// What the batch does when one analysis cannot be pooled (an invalid study, no studies, a
+/// non-finite result).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum OnFailure {
+    /// Stop and return [`Error::InAnalysis`] for the first failing analysis (lowest position).
+    #[default]
+    Stop,
+    /// Record the failure in [`BatchResults::failures`], fill that analysis' row with NaN (its
+    /// `k` with 0, its `q_p` with `None`) and go on. Every row not listed there is finite.
+    Record,
+}
+
+/// Pools every analysis of a batch with both the fixed-effect (inverse-variance) and the
+/// random-effects model, as [`FixedModel`](crate::FixedModel) and
+/// [`RandomModel`](crate::RandomModel) do one at a time. See the [module docs](self).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct BatchPooler {
+    /// tau² estimator of the random-effects fits.
+    pub estimator: Tau2Estimator,
+    /// Confidence level of both intervals.
+    pub level: ConfidenceLevel,
+    /// What to do with an analysis that cannot be pooled.
+    pub on_failure: OnFailure,
+}
+
+/// One analysis' results, before they are written to the columns.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Row {
+    pub k: usize,
+    pub fixed: Wald,
+    pub random: Wald,
+    pub heterogeneity: Heterogeneity,
+}
+
+impl BatchPooler {
+    /// A batch pooler.
+    pub fn new(estimator: Tau2Estimator, level: ConfidenceLevel, on_failure: OnFailure) -> Self {
+        BatchPooler {
+            estimator,
+            level,
+            on_failure,
+        }
+    }
+
+    /// Pool every analysis into `out`, which is resized to `analyses.len()` rows (its buffers
+    /// are reused: no allocation once they are large enough) and whose `failures` are cleared.
+    ///
+    /// With [`OnFailure::Stop`] an analysis that cannot be pooled ends the batch with
+    /// [`Error::InAnalysis`]; rows before it are filled, the rest are unspecified.
+    pub fn pool(&self, analyses: &Analyses<'_>, out: &mut BatchResults) -> Result<()> {
+        out.reset(analyses.len());
+        let mut failures = std::mem::take(&mut out.failures);
+        let done = self.fill(analyses, 0, &mut out.columns_mut(), &mut failures);
+        out.failures = failures;
+        done
+    }
+
+    /// As [`BatchPooler::pool`], spread over rayon's thread pool in blocks of analyses. The
+    /// results are identical to the serial ones (each analysis is computed the same way).
+    #[cfg(feature = "rayon")]
+    pub fn par_pool(&self, analyses: &Analyses<'_>, out: &mut BatchResults) -> Result<()> {
+        out.reset(analyses.len());
+        let cols = out.columns_mut();
+        let failures = self.par_fill(analyses, 0, cols)?;
+        out.failures = failures;
+        Ok(())
+    }
+
+    #[cfg(feature = "rayon")]
+    fn par_fill(
+        &self,
+        analyses: &Analyses<'_>,
+        first: usize,
+        mut cols: ColumnsMut<'_>,
+    ) -> Result<Vec<(usize, Error)>> {
+        const BLOCK: usize = 4096;
+        let n = cols.len();
+        if n <= BLOCK {
+            let mut failures = Vec::new();
+            self.fill(analyses, first, &mut cols, &mut failures)?;
+            return Ok(failures);
+        }
+        let (left, right) = cols.split_at(n / 2);
+        let (l, r) = rayon::join(
+            || self.par_fill(analyses, first, left),
+            || self.par_fill(analyses, first + n / 2, right),
+        );
+        let mut l = l?;
+        l.extend(r?);
+        Ok(l)
+    }
+
+    /// Pool analyses `first..first + cols.len()` into `cols`.
+    fn fill(
+        &self,
+        analyses: &Analyses<'_>,
+        first: usize,
+        cols: &mut ColumnsMut<'_>,
+        failures: &mut Vec<(usize, Error)>,
+    ) -> Result<()> {
+        for row in 0..cols.len() {
+            let a = first + row;
+            let (y, v) = analyses.analysis(a);
+            match self.pool_one(y, v) {
+                Ok(r) => cols.write(row, &r),
+                Err(e) => match self.on_failure {
+                    OnFailure::Stop => {
+                        return Err(Error::InAnalysis {
+                            analysis: a,
+                            source: Box::new(e),
+                        })
+                    }
+                    OnFailure::Record => {
+                        cols.write_failed(row);
+                        failures.push((a, e));
+                    }
+                },
+            }
+        }
+        Ok(())
+    }
+
+    /// Both fits of one analysis, through the single-analysis kernels.
+    #[inline(always)]
+    pub(crate) fn pool_one(&self, y: &[f64], v: &[f64]) -> Result<Row> {
+        let k = y.len();
+        let v = &v[..k];
+        let core = fixed_core(k, |i| y[i], |i| v[i])?;
+        let fixed = Wald::new(core.estimate, (1.0 / core.sum_w).sqrt(), &self.level);
+        // the same tau² computation as `RandomModel::pool` (bit-identical results)
+        let tau2 = crate::pool::tau2::estimate(
+            self.estimator,
+            k,
+            |i| y[i],
+            |i| v[i],
+            &Default::default(),
+        )?
+        .tau2;
+        let (sum_w, estimate) = weighted_core(k, |i| y[i], |i| v[i], tau2);
+        let random = Wald::new(estimate, (1.0 / sum_w).sqrt(), &self.level);
+        let df = k - 1;
+        let s2 = typical_variance(df, core.sum_w, core.share_complement);
+        let heterogeneity = Heterogeneity::random(core.q, df, tau2, s2);
+        fixed.check_finite()?;
+        random.check_finite()?;
+        check_heterogeneity(&heterogeneity)?;
+        Ok(Row {
+            k,
+            fixed,
+            random,
+            heterogeneity,
+        })
+    }
+}

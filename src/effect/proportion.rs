@@ -1,0 +1,222 @@
+//! Proportions from single-arm studies: raw, logit, arcsine and Freeman-Tukey double arcsine.
+
+use super::{
+    freeman_tukey, ContinuityCorrection, CorrectionRule, Effect, EffectSize, Scale, StudyEffect,
+};
+use crate::error::{count, field_err, finite, Problem, Result};
+
+/// Events out of a total in one group (a single-arm study).
+///
+/// Valid when both are whole numbers, `total >= 1` and `0 <= events <= total`.
+///
+/// ```
+/// use metapool::Proportion;
+/// let survival = Proportion::new(68.0, 81.0)?; // seed paper 004: 5-year survival
+/// assert!((survival.value() - 68.0 / 81.0).abs() < 1e-16);
+/// assert!(Proportion::new(82.0, 81.0).is_err());
+/// # Ok::<(), metapool::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Proportion {
+    /// Number of events.
+    pub events: f64,
+    /// Number of participants.
+    pub total: f64,
+}
+
+impl Proportion {
+    /// A validated proportion.
+    pub fn new(events: f64, total: f64) -> Result<Self> {
+        let p = Proportion { events, total };
+        p.check()?;
+        Ok(p)
+    }
+
+    pub(crate) fn check(&self) -> Result<()> {
+        count("events", self.events)?;
+        count("total", self.total)?;
+        if self.total < 1.0 {
+            return Err(field_err(
+                "total",
+                Problem::TooSmall {
+                    min: 1.0,
+                    got: self.total,
+                },
+            ));
+        }
+        if self.events > self.total {
+            return Err(field_err(
+                "events",
+                Problem::EventsExceedTotal {
+                    events: self.events,
+                    total: self.total,
+                },
+            ));
+        }
+        Ok(())
+    }
+
+    /// The observed proportion `events / total`.
+    pub fn value(&self) -> f64 {
+        self.events / self.total
+    }
+
+    /// Whether there are no events or no non-events.
+    pub fn is_boundary(&self) -> bool {
+        self.events == 0.0 || self.events == self.total
+    }
+}
+
+/// The scale a proportion is analysed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum ProportionTransform {
+    /// The raw proportion (metafor `"PR"`): `y = p`, `v = p (1 - p) / n`.
+    Raw,
+    /// The logit (metafor `"PLO"`): `y = ln(p / (1 - p))`, `v = 1 / x + 1 / (n - x)`.
+    Logit,
+    /// The arcsine square root (metafor `"PAS"`): `y = asin(sqrt(p))`, `v = 1 / (4 n)`.
+    Arcsine,
+    /// The Freeman-Tukey double arcsine in metafor's convention (`"PFT"`):
+    /// `y = 1/2 (asin(sqrt(x / (n + 1))) + asin(sqrt((x + 1) / (n + 1))))`,
+    /// `v = 1 / (4 n + 2)`.
+    FreemanTukey,
+}
+
+impl ProportionTransform {
+    /// metafor's default correction for this transform: 1/2 added to the events and non-events
+    /// of a study with 0 or all events for the raw proportion and the logit (`add = 1/2,
+    /// to = "only0"`); none for the arcsine and Freeman-Tukey transforms, which are defined at
+    /// 0 and 1 (`add = 0`).
+    pub fn default_correction(self) -> ContinuityCorrection {
+        match self {
+            ProportionTransform::Raw | ProportionTransform::Logit => {
+                ContinuityCorrection::default()
+            }
+            ProportionTransform::Arcsine | ProportionTransform::FreemanTukey => {
+                ContinuityCorrection {
+                    value: 0.5,
+                    rule: CorrectionRule::Never,
+                }
+            }
+        }
+    }
+}
+
+/// A single-arm proportion as an effect size, on the scale of `transform`.
+///
+/// ```text
+/// (x, m) = events and non-events after the continuity correction,  n = x + m,  p = x / n
+/// Raw:          y = p,                v = p (1 - p) / n                 Scale::Identity
+/// Logit:        y = ln(p / (1 - p)),  v = 1/x + 1/m                     Scale::Logit
+/// Arcsine:      y = asin(sqrt(p)),    v = 1 / (4 n)                     Scale::Arcsine
+/// FreemanTukey: y = 1/2 (asin(sqrt(x / (n + 1))) + asin(sqrt((x + 1) / (n + 1))))
+///               v = 1 / (4 n + 2)                                       Scale::FreemanTukey
+/// ```
+/// The correction adds `value` to both events and non-events (metafor's `to = "only0"`: only
+/// when either is 0). Defaults ([`ProportionTransform::default_correction`]) are metafor's:
+/// 1/2 for Raw and Logit, none for Arcsine and Freeman-Tukey. Without a correction
+/// ([`CorrectionRule::Never`]) a study with 0 or all events has `v = 0` (Raw) or an infinite
+/// logit (Logit), which is a typed error
+/// ([`Problem::DegenerateVariance`](crate::Problem::DegenerateVariance)); metafor gives such a
+/// study a zero variance, which its models reject.
+///
+/// The Freeman-Tukey study's scale carries its own `n`; pooled, the back-transformation uses
+/// the harmonic mean of the included studies' `n` (Miller 1978; metafor `transf.ipft.hm`).
+///
+/// Sources: metafor `escalc(measure = "PR" | "PLO" | "PAS" | "PFT")`; Freeman & Tukey (1950);
+/// Miller (1978).
+///
+/// ```
+/// use metapool::{EffectSet, FixedModel, Proportion, ProportionEffect, ProportionTransform};
+/// // seed paper 004: 68/81 five-year survival, 28/81 remission, 9/37 relapse
+/// let studies = [(68.0, 81.0), (28.0, 81.0), (9.0, 37.0)]
+///     .map(|(x, n)| ProportionEffect::new(Proportion::new(x, n).unwrap(),
+///                                         ProportionTransform::FreemanTukey));
+/// let set = EffectSet::from_studies(&studies)?;
+/// let fit = FixedModel::default().pool(&set)?;
+/// let shown = fit.display(); // a proportion, back-transformed at the harmonic-mean n
+/// assert!(shown.lower < shown.estimate && shown.estimate < shown.upper);
+/// # Ok::<(), metapool::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ProportionEffect {
+    /// The events and total.
+    pub proportion: Proportion,
+    /// The analysis scale.
+    pub transform: ProportionTransform,
+    /// The correction for 0 or all events.
+    pub correction: ContinuityCorrection,
+}
+
+impl ProportionEffect {
+    /// A proportion on the scale of `transform`, with metafor's default correction for it.
+    pub fn new(proportion: Proportion, transform: ProportionTransform) -> Self {
+        ProportionEffect {
+            proportion,
+            transform,
+            correction: transform.default_correction(),
+        }
+    }
+
+    /// The same with another correction.
+    pub fn with_correction(mut self, correction: ContinuityCorrection) -> Self {
+        self.correction = correction;
+        self
+    }
+
+    /// Events and non-events after the correction.
+    fn corrected(&self) -> Result<(f64, f64)> {
+        self.proportion.check()?;
+        finite("continuity correction", self.correction.value)?;
+        if self.correction.value < 0.0 {
+            return Err(field_err(
+                "continuity correction",
+                Problem::Negative(self.correction.value),
+            ));
+        }
+        let x = self.proportion.events;
+        let m = self.proportion.total - x;
+        let add = match self.correction.rule {
+            CorrectionRule::OnlyZeroCells if self.proportion.is_boundary() => self.correction.value,
+            CorrectionRule::AllTables => self.correction.value,
+            _ => 0.0,
+        };
+        Ok((x + add, m + add))
+    }
+}
+
+impl EffectSize for ProportionEffect {
+    fn scale(&self) -> Scale {
+        match self.transform {
+            ProportionTransform::Raw => Scale::Identity,
+            ProportionTransform::Logit => Scale::Logit,
+            ProportionTransform::Arcsine => Scale::Arcsine,
+            ProportionTransform::FreemanTukey => Scale::FreemanTukey {
+                harmonic_n: self.proportion.total,
+            },
+        }
+    }
+
+    fn effect(&self) -> Result<StudyEffect> {
+        let (x, m) = self.corrected()?;
+        let n = x + m;
+        let p = x / n;
+        let (y, v) = match self.transform {
+            ProportionTransform::Raw => (p, p * (1.0 - p) / n),
+            ProportionTransform::Logit => ((p / (1.0 - p)).ln(), 1.0 / x + 1.0 / m),
+            ProportionTransform::Arcsine => (p.sqrt().asin(), 1.0 / (4.0 * n)),
+            ProportionTransform::FreemanTukey => (freeman_tukey(x, n), 1.0 / (4.0 * n + 2.0)),
+        };
+        if !(y.is_finite() && v > 0.0 && v.is_finite()) {
+            return Err(field_err(
+                "events",
+                Problem::DegenerateVariance(if v.is_finite() { v } else { f64::NAN }),
+            ));
+        }
+        Ok(StudyEffect::Included(Effect::new(y, v)?))
+    }
+}

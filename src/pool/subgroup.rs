@@ -1,0 +1,295 @@
+//! Subgroup analysis: pool within subgroups and test for differences between them.
+
+use super::{
+    assemble, fixed_core, percent, weighted_core, FixedModel, Model, Pooled, RandomModel,
+    Tau2Estimator, Wald,
+};
+use crate::effect::EffectSet;
+use crate::error::{Error, Problem, Result};
+use crate::heterogeneity::{typical_variance, Heterogeneity};
+use crate::inference::ConfidenceLevel;
+use crate::numeric::NeumaierSum;
+
+/// How the studies within each subgroup are pooled, which decides the test for subgroup
+/// differences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum SubgroupModel {
+    /// Inverse-variance fixed effect within each subgroup (RevMan's fixed-effect subgroup
+    /// analysis; metafor `rma(yi, vi, mods = ~ factor(g), method = "FE")`).
+    Fixed,
+    /// Random effects with tau² estimated separately within each subgroup (RevMan's
+    /// random-effects subgroup analysis).
+    RandomSeparate(Tau2Estimator),
+    /// Random effects with one tau² common to all subgroups: the mixed-effects model with a
+    /// categorical moderator (metafor `rma(yi, vi, mods = ~ factor(g), method = ...)`, QM test).
+    /// Only [`Tau2Estimator::DerSimonianLaird`] is implemented for it so far.
+    RandomCommon(Tau2Estimator),
+}
+
+/// One subgroup: its label and its full pooled result.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Subgroup<G> {
+    /// The label the studies were grouped by.
+    pub label: G,
+    /// The subgroup's pooled result (study positions are those of the whole input).
+    pub pooled: Pooled,
+}
+
+/// The result of a subgroup analysis.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Subgroups<G> {
+    /// The model.
+    pub model: SubgroupModel,
+    /// The subgroups with at least one estimable study, in order of first appearance.
+    pub groups: Vec<Subgroup<G>>,
+    /// Labels of subgroups in which every study was excluded (not estimable).
+    pub not_estimable: Vec<G>,
+    /// All studies pooled together, ignoring the subgroups (inverse-variance fixed effect for
+    /// [`SubgroupModel::Fixed`], the random-effects model otherwise).
+    pub overall: Pooled,
+    /// The test for subgroup differences: `q` is Q between subgroups on `df` = (number of
+    /// subgroups - 1), `q_p` its chi-square p-value, `i2` RevMan's I² for subgroup differences
+    /// `max(0, (Q - df) / Q)`. (`tau2` is 0; `q_p` is `None` with one subgroup.)
+    pub between: Heterogeneity,
+    /// The test for residual heterogeneity within subgroups (metafor's QE of the moderator
+    /// model): `q = sum of the within-subgroup fixed-effect Q`, on `k - (number of subgroups)`
+    /// df. For [`SubgroupModel::RandomCommon`], `tau2` holds the common tau².
+    pub within: Heterogeneity,
+}
+
+/// A subgroup analysis under one [`SubgroupModel`].
+///
+/// ```text
+/// each subgroup g: estimate mu_g with standard error se_g, pooled under the model
+/// Q_between = sum_g W_g (mu_g - mu_bar)^2,  W_g = 1 / se_g^2,  mu_bar = sum W_g mu_g / sum W_g
+/// df = G - 1,  p = P(chi2_df >= Q_between),  I^2 = max(0, (Q_between - df) / Q_between)
+/// ```
+/// - Fixed: each subgroup by inverse variance; Q_between equals
+///   `Q_total - sum_g Q_g` (RevMan) and metafor's QM of the fixed-effects moderator model.
+/// - Random, separate tau²: each subgroup has its own tau² (RevMan 5's random-effects
+///   subgroup test, which treats the subgroup estimates as a fixed-effect meta-analysis).
+/// - Random, common tau² (DerSimonian-Laird on the residuals of the moderator model, as metafor
+///   computes it):
+///   ```text
+///   QE = sum_g Q_g (within-subgroup fixed-effect Q),  w_i = 1 / v_i
+///   tau^2 = max(0, (QE - (k - G)) / sum_g (sum_{i in g} w_i - sum_{i in g} w_i^2 / sum_{i in g} w_i))
+///   ```
+///   then each subgroup is pooled with weights `1 / (v_i + tau^2)`; Q_between is then metafor's
+///   QM, the Wald test that all subgroup means are equal.
+///
+/// Sources: Deeks, Higgins & Altman, Cochrane Handbook 10.11.3; RevMan 5 statistical
+/// algorithms (tests for subgroup differences); metafor `rma.uni` with `mods`
+/// (Viechtbauer 2010), DL estimator for meta-regression (Raudenbush 2009).
+///
+/// ```
+/// use metapool::{EffectSet, SubgroupAnalysis, SubgroupModel};
+/// let set = EffectSet::from_estimates(&[0.1, 0.2, 0.8, 0.9], &[0.01, 0.02, 0.01, 0.02])?;
+/// let groups = ["a", "a", "b", "b"];
+/// let res = SubgroupAnalysis::new(SubgroupModel::Fixed).pool(&set, &groups)?;
+/// assert_eq!(res.groups.len(), 2);
+/// assert_eq!(res.between.df, 1);
+/// assert!(res.between.q_p.unwrap() < 1e-5);
+/// # Ok::<(), metapool::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct SubgroupAnalysis {
+    /// The model within subgroups.
+    pub model: SubgroupModel,
+    /// Confidence level of every interval.
+    pub level: ConfidenceLevel,
+}
+
+impl SubgroupAnalysis {
+    /// A subgroup analysis with 95% intervals.
+    pub fn new(model: SubgroupModel) -> Self {
+        SubgroupAnalysis {
+            model,
+            level: ConfidenceLevel::default(),
+        }
+    }
+
+    /// The same with another confidence level.
+    pub fn with_level(mut self, level: ConfidenceLevel) -> Self {
+        self.level = level;
+        self
+    }
+
+    /// Pool `set` within the subgroups given by `groups`, one label per input study (included
+    /// or excluded, in input order: `groups.len() == set.input_len()`).
+    ///
+    /// Each subgroup's result keeps the scale of `set`; for [`crate::Scale::FreemanTukey`] that
+    /// is the harmonic mean of the sizes of all included studies, not of the subgroup's (pool a
+    /// subgroup's studies on their own to back-transform at the subgroup's harmonic mean).
+    ///
+    /// Errors when the lengths differ, when the common-tau² model is asked for with an
+    /// estimator other than DerSimonian-Laird, or when a pooled number is not finite.
+    pub fn pool<G: Clone + PartialEq>(
+        &self,
+        set: &EffectSet,
+        groups: &[G],
+    ) -> Result<Subgroups<G>> {
+        if groups.len() != set.input_len() {
+            return Err(Error::InvalidParameter {
+                name: "groups",
+                problem: Problem::OutOfRange {
+                    lo: set.input_len() as f64 - 1.0,
+                    hi: set.input_len() as f64 + 1.0,
+                    got: groups.len() as f64,
+                },
+            });
+        }
+        let mut labels: Vec<G> = Vec::new();
+        for g in groups {
+            if !labels.contains(g) {
+                labels.push(g.clone());
+            }
+        }
+        let mut subsets = Vec::with_capacity(labels.len());
+        let mut not_estimable = Vec::new();
+        for label in labels {
+            match set.subset(|i| groups[i] == label) {
+                Ok(sub) => subsets.push((label, sub)),
+                Err(Error::AllExcluded { .. }) => not_estimable.push(label),
+                Err(e) => return Err(e),
+            }
+        }
+        let (pooled, overall, within_tau2) = match self.model {
+            SubgroupModel::Fixed => {
+                let fixed = FixedModel::new(self.level);
+                let pooled = subsets
+                    .iter()
+                    .map(|(_, s)| fixed.pool(s))
+                    .collect::<Result<Vec<_>>>()?;
+                (pooled, fixed.pool(set)?, 0.0)
+            }
+            SubgroupModel::RandomSeparate(estimator) => {
+                let random = RandomModel::new(estimator, self.level);
+                let pooled = subsets
+                    .iter()
+                    .map(|(_, s)| random.pool(s))
+                    .collect::<Result<Vec<_>>>()?;
+                (pooled, random.pool(set)?, 0.0)
+            }
+            SubgroupModel::RandomCommon(estimator) => {
+                if estimator != Tau2Estimator::DerSimonianLaird {
+                    return Err(Error::Undefined {
+                        what: "common-tau² subgroup model",
+                        why: "only the DerSimonian-Laird estimator is implemented for it",
+                    });
+                }
+                let subs: Vec<&EffectSet> = subsets.iter().map(|(_, s)| s).collect();
+                let tau2 = common_dl_tau2(&subs)?;
+                let pooled = subs
+                    .iter()
+                    .map(|s| pool_with_tau2(s, estimator, tau2, &self.level))
+                    .collect::<Result<Vec<_>>>()?;
+                let overall = RandomModel::new(estimator, self.level).pool(set)?;
+                (pooled, overall, tau2)
+            }
+        };
+        let between = Self::difference_test(&pooled)?;
+        let mut q_within = NeumaierSum::default();
+        let mut k = 0;
+        for (_, s) in &subsets {
+            let e = s.effects();
+            q_within.add(fixed_core(e.len(), |i| e[i].estimate(), |i| e[i].variance())?.q);
+            k += e.len();
+        }
+        let mut within = Heterogeneity::fixed(q_within.value(), k - subsets.len());
+        within.tau2 = within_tau2;
+        within.tau = within_tau2.sqrt();
+        Ok(Subgroups {
+            model: self.model,
+            groups: subsets
+                .into_iter()
+                .zip(pooled)
+                .map(|((label, _), pooled)| Subgroup { label, pooled })
+                .collect(),
+            not_estimable,
+            overall,
+            between,
+            within,
+        })
+    }
+}
+
+impl SubgroupAnalysis {
+    /// The test for subgroup differences from subgroup results already pooled by any model
+    /// (for example Mantel-Haenszel within each subgroup, as RevMan does for dichotomous data):
+    /// the subgroup estimates with their standard errors pooled by inverse variance.
+    ///
+    /// ```text
+    /// Q = sum_g (mu_g - mu_bar)^2 / se_g^2,  mu_bar = sum (mu_g / se_g^2) / sum (1 / se_g^2)
+    /// df = G - 1,  p = P(chi2_df >= Q),  I^2 = max(0, (Q - df) / Q)
+    /// ```
+    /// The results should be on one analysis scale. Errors with [`Error::Empty`] for no results.
+    /// Source: Deeks, Higgins & Altman, Cochrane Handbook 10.11.3.1; RevMan 5 statistical
+    /// algorithms.
+    ///
+    /// ```
+    /// use metapool::{FixedModel, EffectSet, SubgroupAnalysis};
+    /// let a = FixedModel::default().pool(&EffectSet::from_estimates(&[0.1, 0.2], &[0.01, 0.02])?)?;
+    /// let b = FixedModel::default().pool(&EffectSet::from_estimates(&[0.8], &[0.01])?)?;
+    /// let test = SubgroupAnalysis::difference_test(&[a, b])?;
+    /// assert_eq!(test.df, 1);
+    /// assert!(test.q_p.unwrap() < 1e-4);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
+    pub fn difference_test(groups: &[Pooled]) -> Result<Heterogeneity> {
+        let core = fixed_core(
+            groups.len(),
+            |g| groups[g].estimate,
+            |g| groups[g].se * groups[g].se,
+        )?;
+        Ok(Heterogeneity::fixed(core.q, groups.len() - 1))
+    }
+}
+
+/// The DerSimonian-Laird tau² of the model with one mean per subgroup.
+fn common_dl_tau2(subs: &[&EffectSet]) -> Result<f64> {
+    let (mut qe, mut trace) = (NeumaierSum::default(), NeumaierSum::default());
+    let mut k = 0;
+    for s in subs {
+        let e = s.effects();
+        let core = fixed_core(e.len(), |i| e[i].estimate(), |i| e[i].variance())?;
+        qe.add(core.q);
+        trace.add(core.sum_w * core.share_complement);
+        k += core.k;
+    }
+    let df = (k - subs.len()) as f64;
+    let (qe, c) = (qe.value(), trace.value());
+    Ok(if qe > df && c > 0.0 {
+        (qe - df) / c
+    } else {
+        0.0
+    })
+}
+
+/// Random-effects pooling of one subgroup with a given tau².
+fn pool_with_tau2(
+    set: &EffectSet,
+    estimator: Tau2Estimator,
+    tau2: f64,
+    level: &ConfidenceLevel,
+) -> Result<Pooled> {
+    let e = set.effects();
+    let core = fixed_core(e.len(), |i| e[i].estimate(), |i| e[i].variance())?;
+    let (sum_w, estimate) = weighted_core(e.len(), |i| e[i].estimate(), |i| e[i].variance(), tau2);
+    let wald = Wald::new(estimate, (1.0 / sum_w).sqrt(), level);
+    let weights = percent(e.iter().map(|x| 1.0 / (x.variance() + tau2)), sum_w);
+    let df = core.k - 1;
+    let s2 = typical_variance(df, core.sum_w, core.share_complement);
+    assemble(
+        Model::Random(estimator),
+        set,
+        wald,
+        level,
+        weights,
+        Heterogeneity::random(core.q, df, tau2, s2),
+    )
+}

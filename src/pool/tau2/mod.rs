@@ -1,0 +1,301 @@
+//! Estimation of the between-study variance tau² for the random-effects model, as metafor 3.8's
+//! `rma.uni` does it for the intercept-only model, and the Q-profile confidence interval.
+//!
+//! With `w = 1 / (v + tau2)`, `S = sum w`, `mu = sum w y / S`, `P = W - w w' / S`,
+//! `V = diag(v)` and `RSS = y'Py = sum w (y - mu)^2` (the generalized Q):
+//! ```text
+//! closed forms (truncated at 0; raw value in Tau2Stop::ClosedForm):
+//!   DL   (Q - (k-1)) / tr P            at w = 1/v       se = sqrt(2(k-1) + 4 t tr P + 2 t^2 tr PP) / tr P
+//!   HE   (RSS - tr PV) / (k-1)         at w = 1         se = sqrt(2 tr PVPV + 4 t tr PV + 2 t^2 (k-1)) / (k-1)
+//!   HS   (Q - k) / S                   at w = 1/v       se = sqrt(2(k-1) + 4 t tr P + 2 t^2 tr PP) / S
+//!   HSk  (k/(k-1) Q - k) / S           at w = 1/v       se = k/(k-1) x the HS se
+//!   SJ   t0 RSS / (k-1)  at w = 1/(v + t0), t0 = sum (y - mean y)^2 / k
+//!                                                       se = t0 sqrt(2 tr PVPV + 4 t tr PPV + 2 t^2 tr PP) / (k-1)
+//!   DL2  (RSS - tr PV) / tr P          at w = 1/(v + tau2_DL)
+//!                                                       se = sqrt(2 tr PVPV + 4 t tr PPV + 2 t^2 tr PP) / tr P
+//! Fisher scoring from max(0, HE), step halving to stay >= 0, stop when |change| <= threshold:
+//!   ML   step = (y'PPy - S) / sum w^2                  se = sqrt(2 / sum w^2)
+//!   REML step = (y'PPy - tr P) / tr PP                 se = sqrt(2 / tr PP)
+//!   EB   step = (k/(k-1) RSS - k) / S                  se = sqrt(2 k^2 / (k-1)) / S
+//!   ML/REML: if ll(0) - ll(tau2) > tol, tau2 = 0 (metafor's ll0check; Tau2Stop::ResetToZero)
+//! Brent root search on [0, max(100, 10 mad(y)^2)]:
+//!   PM   RSS(tau2) = k - 1;  PMM  RSS(tau2) = qchisq(0.5, k - 1)
+//!                                                       se = sqrt(2 k^2 / (k-1)) / S
+//! ```
+//! Sources: metafor 3.8 `rma.uni` documentation and its `control` defaults; DerSimonian & Laird
+//! (1986); Hedges (1983); Hunter & Schmidt (1990); Sidik & Jonkman (2005); Viechtbauer (2005,
+//! 2021); Morris (1983); Paule & Mandel (1982); DerSimonian & Kacker (2007).
+
+pub(crate) mod likelihood;
+pub(crate) mod moment;
+pub(crate) mod paule_mandel;
+pub(crate) mod q_profile;
+pub(crate) mod zeroin;
+
+pub use q_profile::{BoundStatus, HeterogeneityIntervals};
+
+use super::random::Tau2Estimator;
+use crate::error::{Error, Problem, Result};
+
+/// Settings of the iterative tau² estimators, metafor's `control` list of `rma.uni`, with
+/// metafor's defaults:
+/// ```text
+/// threshold      = 1e-5                       Fisher scoring stops when |change| <= threshold
+/// tolerance      = .Machine$double.eps^0.25   uniroot's tol (Paule-Mandel); log-likelihood check
+/// max_iterations = 100                        Fisher scoring iterations / root-finder evaluations
+/// step_adjustment = 1                         Fisher scoring step multiplier (stepadj)
+/// tau2_init      = None                       Fisher scoring start: max(0, Hedges estimate);
+///                                             Sidik-Jonkman start: sum (y - mean y)^2 / k
+/// tau2_max       = None                       upper end of the Paule-Mandel search:
+///                                             max(100, 10 mad(y)^2)
+/// ```
+/// Source: metafor 3.8 `?rma.uni`, "Note" and the `control` argument.
+///
+/// ```
+/// use metapool::pool::Tau2Control;
+/// let c = Tau2Control::default().with_threshold(1e-10)?.with_max_iterations(1000)?;
+/// assert_eq!(c.threshold(), 1e-10);
+/// assert!(Tau2Control::default().with_tolerance(-1.0).is_err());
+/// # Ok::<(), metapool::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Tau2Control {
+    threshold: f64,
+    tolerance: f64,
+    max_iterations: usize,
+    step_adjustment: f64,
+    tau2_init: Option<f64>,
+    tau2_max: Option<f64>,
+}
+
+impl Default for Tau2Control {
+    /// metafor's defaults.
+    fn default() -> Self {
+        Tau2Control {
+            threshold: 1e-5,
+            tolerance: f64::EPSILON.powf(0.25),
+            max_iterations: 100,
+            step_adjustment: 1.0,
+            tau2_init: None,
+            tau2_max: None,
+        }
+    }
+}
+
+fn positive_param(name: &'static str, x: f64) -> Result<f64> {
+    if !x.is_finite() {
+        return Err(Error::InvalidParameter {
+            name,
+            problem: Problem::NotFinite(x),
+        });
+    }
+    if x > 0.0 {
+        Ok(x)
+    } else {
+        Err(Error::InvalidParameter {
+            name,
+            problem: Problem::NotPositive(x),
+        })
+    }
+}
+
+impl Tau2Control {
+    /// Fisher scoring convergence threshold on the change in tau² (must be > 0).
+    pub fn with_threshold(mut self, threshold: f64) -> Result<Self> {
+        self.threshold = positive_param("threshold", threshold)?;
+        Ok(self)
+    }
+    /// Root-finder tolerance (must be > 0).
+    pub fn with_tolerance(mut self, tolerance: f64) -> Result<Self> {
+        self.tolerance = positive_param("tolerance", tolerance)?;
+        Ok(self)
+    }
+    /// Maximum iterations (must be >= 1).
+    pub fn with_max_iterations(mut self, max_iterations: usize) -> Result<Self> {
+        if max_iterations == 0 {
+            return Err(Error::InvalidParameter {
+                name: "max_iterations",
+                problem: Problem::TooSmall { min: 1.0, got: 0.0 },
+            });
+        }
+        self.max_iterations = max_iterations;
+        Ok(self)
+    }
+    /// Fisher scoring step multiplier (must be > 0).
+    pub fn with_step_adjustment(mut self, step: f64) -> Result<Self> {
+        self.step_adjustment = positive_param("step_adjustment", step)?;
+        Ok(self)
+    }
+    /// Starting value for Fisher scoring and Sidik-Jonkman (must be >= 0).
+    pub fn with_tau2_init(mut self, tau2: f64) -> Result<Self> {
+        if !(tau2.is_finite() && tau2 >= 0.0) {
+            return Err(Error::InvalidParameter {
+                name: "tau2_init",
+                problem: if tau2.is_finite() {
+                    Problem::Negative(tau2)
+                } else {
+                    Problem::NotFinite(tau2)
+                },
+            });
+        }
+        self.tau2_init = Some(tau2);
+        Ok(self)
+    }
+    /// Upper end of the Paule-Mandel search interval (must be > 0).
+    pub fn with_tau2_max(mut self, tau2_max: f64) -> Result<Self> {
+        self.tau2_max = Some(positive_param("tau2_max", tau2_max)?);
+        Ok(self)
+    }
+    /// The Fisher scoring threshold.
+    pub fn threshold(&self) -> f64 {
+        self.threshold
+    }
+    /// The root-finder tolerance.
+    pub fn tolerance(&self) -> f64 {
+        self.tolerance
+    }
+    /// The maximum number of iterations.
+    pub fn max_iterations(&self) -> usize {
+        self.max_iterations
+    }
+    /// The Fisher scoring step multiplier.
+    pub fn step_adjustment(&self) -> f64 {
+        self.step_adjustment
+    }
+    /// The user's starting value, if any.
+    pub fn tau2_init(&self) -> Option<f64> {
+        self.tau2_init
+    }
+    /// The user's upper search limit, if any.
+    pub fn tau2_max(&self) -> Option<f64> {
+        self.tau2_max
+    }
+
+    /// Check the fields (they are validated by the builders; this guards deserialized values).
+    pub(crate) fn validate(&self) -> Result<()> {
+        positive_param("threshold", self.threshold)?;
+        positive_param("tolerance", self.tolerance)?;
+        positive_param("step_adjustment", self.step_adjustment)?;
+        if self.max_iterations == 0 {
+            return Err(Error::InvalidParameter {
+                name: "max_iterations",
+                problem: Problem::TooSmall { min: 1.0, got: 0.0 },
+            });
+        }
+        if let Some(t) = self.tau2_init {
+            Tau2Control::default().with_tau2_init(t)?;
+        }
+        if let Some(t) = self.tau2_max {
+            positive_param("tau2_max", t)?;
+        }
+        Ok(())
+    }
+}
+
+/// How a tau² estimate was reached.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum Tau2Stop {
+    /// A closed-form estimator; `raw` is the value before truncation at 0 (negative when the
+    /// estimate was truncated).
+    ClosedForm {
+        /// The untruncated estimate.
+        raw: f64,
+    },
+    /// Fisher scoring converged: the last change in tau² was at most the threshold.
+    Converged {
+        /// The last change `|tau2_new - tau2_old|`.
+        last_change: f64,
+    },
+    /// The bracketing root search converged.
+    Root {
+        /// Width of the final bracket.
+        bracket: f64,
+    },
+    /// The estimating equation already holds below its target at tau² = 0 (for Paule-Mandel,
+    /// `Q(0) < target`), so tau² = 0 without a search.
+    AtLowerBound,
+    /// Fisher scoring converged to `converged_at > threshold`, but the (restricted)
+    /// log-likelihood at tau² = 0 is larger by more than the tolerance: as metafor does
+    /// (`ll0check`, with a warning), tau² is set to 0.
+    ResetToZero {
+        /// Where Fisher scoring had stopped.
+        converged_at: f64,
+        /// `ll(0) - ll(converged_at)`.
+        loglik_gain: f64,
+    },
+    /// One study: tau² = 0 by definition (metafor's `k = 1` rule).
+    SingleStudy,
+}
+
+/// A tau² estimate with its standard error and how it was computed (argmin-style report).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Tau2Fit {
+    /// The estimator.
+    pub estimator: Tau2Estimator,
+    /// The estimate, truncated at 0.
+    pub tau2: f64,
+    /// Its standard error as metafor reports it (`se.tau2`); `None` for one study, and where
+    /// it cannot be computed in floating point (overflowing or cancelling sums).
+    pub se: Option<f64>,
+    /// Iterations used (Fisher scoring steps, or new function evaluations of the root
+    /// search); 0 for closed forms.
+    pub iterations: usize,
+    /// How the computation stopped.
+    pub stop: Tau2Stop,
+}
+
+/// Estimate tau² from `k` studies given by index closures.
+pub(crate) fn estimate<Y, V>(
+    estimator: Tau2Estimator,
+    k: usize,
+    y: Y,
+    v: V,
+    control: &Tau2Control,
+) -> Result<Tau2Fit>
+where
+    Y: Fn(usize) -> f64 + Copy,
+    V: Fn(usize) -> f64 + Copy,
+{
+    control.validate()?;
+    if k == 0 {
+        return Err(Error::Empty);
+    }
+    if k == 1 {
+        return Ok(Tau2Fit {
+            estimator,
+            tau2: 0.0,
+            se: None,
+            iterations: 0,
+            stop: Tau2Stop::SingleStudy,
+        });
+    }
+    let fit = match estimator {
+        Tau2Estimator::DerSimonianLaird => moment::dersimonian_laird(k, y, v)?,
+        Tau2Estimator::Hedges => moment::hedges(k, y, v),
+        Tau2Estimator::HunterSchmidt => moment::hunter_schmidt(k, y, v, false),
+        Tau2Estimator::HunterSchmidtSmallSample => moment::hunter_schmidt(k, y, v, true),
+        Tau2Estimator::SidikJonkman => moment::sidik_jonkman(k, y, v, control),
+        Tau2Estimator::DerSimonianLairdTwoStep => moment::dersimonian_laird_two_step(k, y, v)?,
+        Tau2Estimator::MaximumLikelihood
+        | Tau2Estimator::RestrictedMaximumLikelihood
+        | Tau2Estimator::EmpiricalBayes => likelihood::fisher_scoring(estimator, k, y, v, control)?,
+        Tau2Estimator::PauleMandel | Tau2Estimator::PauleMandelMedian => {
+            paule_mandel::paule_mandel(estimator, k, y, v, control)?
+        }
+    };
+    if !fit.tau2.is_finite() {
+        return Err(Error::NonFinite { what: "tau2" });
+    }
+    // The standard error of tau² is auxiliary: where its sums overflow or cancel (variances
+    // many orders of magnitude apart) it is reported as undefined rather than failing the fit.
+    let se = fit.se.filter(|s| s.is_finite());
+    Ok(Tau2Fit {
+        estimator,
+        se,
+        ..fit
+    })
+}

@@ -1,0 +1,159 @@
+//! How the pooled estimate is tested and its confidence interval built (metafor's `test`
+//! argument), and the prediction interval (metafor's `predict()`).
+
+use super::{Interval, Pooled, Wald};
+use crate::error::{Error, Result};
+use crate::inference::{t_two_sided_p, t_upper_quantile, ConfidenceLevel};
+
+/// Test statistic and interval for the pooled estimate, metafor's `test` argument of
+/// `rma.uni`. With model weights `w_i` (`1 / (v_i + tau^2)`, or `1 / v_i` for fixed effect),
+/// `mu = sum w y / sum w` and `RSS = sum w (y - mu)^2`:
+/// ```text
+/// Z:                  se = 1 / sqrt(sum w);  z = mu / se ~ N(0, 1)
+/// T:                  se as Z;               t = mu / se ~ t(k - 1)
+/// KnappHartung:       se = sqrt(s2w / sum w), s2w = RSS / (k - 1)  (0 if RSS <= eps); t(k - 1)
+/// KnappHartungAdHoc:  as KnappHartung with s2w = max(1, s2w)
+/// CI = mu -/+ crit se, crit = z_(1-alpha/2) or t_(k-1, 1-alpha/2)
+/// ```
+/// metafor does not truncate the Knapp-Hartung factor `s2w` at 1 for `"knha"`; the ad hoc
+/// variant does (Knapp & Hartung 2003; Röver, Knapp & Friede 2015). Sources: Hartung & Knapp
+/// (2001); Sidik & Jonkman (2002); metafor 3.8 `rma.uni` (`test = "z"`, `"t"`, `"knha"`,
+/// `"adhoc"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum Test {
+    /// Wald z test with the model-based standard error (metafor `"z"`).
+    #[default]
+    Z,
+    /// t test on k - 1 df with the model-based standard error (metafor `"t"`).
+    T,
+    /// Hartung-Knapp / Sidik-Jonkman: the scaled standard error and t on k - 1 df
+    /// (metafor `"knha"`).
+    KnappHartung,
+    /// Hartung-Knapp with the scale factor truncated below at 1 (metafor `"adhoc"`).
+    KnappHartungAdHoc,
+}
+
+impl Test {
+    /// Whether the test uses the t distribution on k - 1 df.
+    pub fn is_t(self) -> bool {
+        !matches!(self, Test::Z)
+    }
+
+    /// The variance scale factor `s2w` from `RSS = sum w (y - mu)^2` on k studies (1 for Z, T).
+    pub(crate) fn scale(self, rss: f64, k: usize) -> f64 {
+        let s2w = if rss <= f64::EPSILON {
+            0.0
+        } else {
+            rss / (k - 1) as f64
+        };
+        match self {
+            Test::Z | Test::T => 1.0,
+            Test::KnappHartung => s2w,
+            Test::KnappHartungAdHoc => s2w.max(1.0),
+        }
+    }
+
+    /// The Wald part of a result under this test: `se = sqrt(scale / sum w)`.
+    pub(crate) fn wald(
+        self,
+        estimate: f64,
+        sum_w: f64,
+        rss: f64,
+        k: usize,
+        level: &ConfidenceLevel,
+    ) -> Result<Wald> {
+        if !self.is_t() {
+            return Ok(Wald::new(estimate, (1.0 / sum_w).sqrt(), level));
+        }
+        if k < 2 {
+            return Err(Error::TooFewStudies {
+                method: "a t-based test (k - 1 df)",
+                needed: 2,
+                got: k,
+            });
+        }
+        let se = (self.scale(rss, k) / sum_w).sqrt();
+        let df = (k - 1) as f64;
+        let half = t_upper_quantile((1.0 - level.level()) / 2.0, df) * se;
+        let t = estimate / se;
+        Ok(Wald {
+            estimate,
+            se,
+            ci_lower: estimate - half,
+            ci_upper: estimate + half,
+            z: t,
+            p: t_two_sided_p(t, df),
+        })
+    }
+}
+
+/// Which prediction interval (metafor `predict()` and its `pi.type`).
+/// ```text
+/// PI = mu -/+ crit sqrt(se^2 + tau^2)          (se: the model's, scaled under Knapp-Hartung)
+/// Metafor:    crit = z_(1-alpha/2) for Test::Z, t_(k-1, 1-alpha/2) for the t-based tests
+/// HigginsT:   crit = t_(df, 1-alpha/2), df = max(1, k - 2)   (metafor pi.type = "riley")
+/// ```
+/// Sources: Higgins, Thompson & Spiegelhalter (2009), J R Stat Soc A 172:137-159 (t on k - 2
+/// df); Riley, Higgins & Deeks (2011); metafor 3.8 `predict.rma`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum PredictionKind {
+    /// metafor's default `predict()`: the critical value of the test.
+    #[default]
+    Metafor,
+    /// Higgins et al. (2009): t on k - 2 df (at least 1, as metafor's `pi.type = "riley"`).
+    HigginsT,
+}
+
+impl Pooled {
+    /// The prediction interval for the effect in a new study, for a random-effects result.
+    ///
+    /// Errors with [`Error::Undefined`] for fixed-effect results (metafor gives none).
+    ///
+    /// ```
+    /// use metapool::{EffectSet, RandomModel};
+    /// use metapool::pool::PredictionKind;
+    /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4, 0.7], &[0.01, 0.02, 0.015, 0.03])?;
+    /// let fit = RandomModel::default().pool(&set)?;
+    /// let pi = fit.prediction_interval(PredictionKind::HigginsT)?;
+    /// assert!(pi.lower < fit.ci_lower && pi.upper > fit.ci_upper);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
+    pub fn prediction_interval(&self, kind: PredictionKind) -> Result<Interval> {
+        if !self.is_random() {
+            return Err(Error::Undefined {
+                what: "prediction interval",
+                why: "the model has no between-study variance (fixed effect)",
+            });
+        }
+        let level = ConfidenceLevel::new(self.level)?;
+        let upper_tail = (1.0 - self.level) / 2.0;
+        let crit = match kind {
+            PredictionKind::Metafor => {
+                if self.test.is_t() && self.k >= 2 {
+                    t_upper_quantile(upper_tail, (self.k - 1) as f64)
+                } else {
+                    level.z()
+                }
+            }
+            PredictionKind::HigginsT => {
+                t_upper_quantile(upper_tail, (self.k.saturating_sub(2)).max(1) as f64)
+            }
+        };
+        let half = crit * (self.se * self.se + self.heterogeneity.tau2).sqrt();
+        let out = Interval {
+            estimate: self.estimate,
+            lower: self.estimate - half,
+            upper: self.estimate + half,
+        };
+        if !(out.lower.is_finite() && out.upper.is_finite()) {
+            return Err(Error::NonFinite {
+                what: "prediction interval",
+            });
+        }
+        Ok(out)
+    }
+}

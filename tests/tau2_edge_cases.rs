@@ -1,0 +1,249 @@
+//! Edge cases of the tau² estimators, tests and intervals: one study, non-convergence,
+//! search limits, truncation, degenerate Knapp-Hartung factors, invalid settings.
+
+use metapool::pool::{BoundStatus, PredictionKind, Tau2Control, Tau2Estimator, Tau2Stop, Test};
+use metapool::{EffectSet, Error, FixedModel, RandomModel};
+use proptest::prelude::*;
+
+/// metafor dat.bcg log risk ratios (escalc measure = "RR").
+fn bcg() -> EffectSet {
+    let tpos = [
+        4., 6., 3., 62., 33., 180., 8., 505., 29., 17., 186., 5., 27.,
+    ];
+    let tneg = [
+        119., 300., 228., 13536., 5036., 1361., 2537., 87886., 7470., 1699., 50448., 2493., 16886.,
+    ];
+    let cpos = [
+        11., 29., 11., 248., 47., 372., 10., 499., 45., 65., 141., 3., 29.,
+    ];
+    let cneg = [
+        128., 274., 209., 12619., 5761., 1079., 619., 87892., 7232., 1600., 27197., 2338., 17825.,
+    ];
+    let mut y = Vec::new();
+    let mut v = Vec::new();
+    for i in 0..13 {
+        let (a, b, c, d): (f64, f64, f64, f64) = (tpos[i], tneg[i], cpos[i], cneg[i]);
+        y.push((a / (a + b)).ln() - (c / (c + d)).ln());
+        v.push(1.0 / a - 1.0 / (a + b) + 1.0 / c - 1.0 / (c + d));
+    }
+    EffectSet::from_estimates(&y, &v).unwrap()
+}
+
+#[test]
+fn bcg_reml_matches_metafor_printout() {
+    // metafor 3.8-1 rma(yi, vi, data = dat.bcg-escalc): tau^2 = 0.3132 (SE = 0.1664),
+    // estimate -0.7145, se 0.1798; Fisher scoring converged after 3 iterations.
+    let fit = RandomModel::default()
+        .with_estimator(Tau2Estimator::RestrictedMaximumLikelihood)
+        .pool(&bcg())
+        .unwrap();
+    let t = fit.tau2_fit.unwrap();
+    assert!((t.tau2 - 0.3132433259808949).abs() < 1e-12);
+    assert!((t.se.unwrap() - 0.16642578309872516).abs() < 1e-12);
+    assert_eq!(t.iterations, 3);
+    assert!(matches!(t.stop, Tau2Stop::Converged { last_change } if last_change <= 1e-5));
+}
+
+#[test]
+fn one_study_gives_tau2_zero_and_no_t_test() {
+    let set = EffectSet::from_estimates(&[0.3], &[0.04]).unwrap();
+    for e in Tau2Estimator::ALL {
+        let fit = RandomModel::default().with_estimator(e).pool(&set).unwrap();
+        let t = fit.tau2_fit.unwrap();
+        assert_eq!(t.tau2, 0.0);
+        assert_eq!(t.se, None);
+        assert_eq!(t.stop, Tau2Stop::SingleStudy);
+        assert!((fit.se - 0.2).abs() < 1e-15);
+        for test in [Test::T, Test::KnappHartung, Test::KnappHartungAdHoc] {
+            let err = RandomModel::default()
+                .with_estimator(e)
+                .with_test(test)
+                .pool(&set)
+                .unwrap_err();
+            assert!(matches!(
+                err,
+                Error::TooFewStudies {
+                    needed: 2,
+                    got: 1,
+                    ..
+                }
+            ));
+        }
+    }
+    let model = RandomModel::default();
+    let fit = model.pool(&set).unwrap();
+    assert!(matches!(
+        model.heterogeneity_intervals(&set, &fit),
+        Err(Error::TooFewStudies { .. })
+    ));
+}
+
+#[test]
+fn fisher_scoring_out_of_iterations_is_a_typed_error() {
+    let control = Tau2Control::default().with_max_iterations(1).unwrap();
+    for e in [
+        Tau2Estimator::MaximumLikelihood,
+        Tau2Estimator::RestrictedMaximumLikelihood,
+        Tau2Estimator::EmpiricalBayes,
+    ] {
+        let err = RandomModel::default()
+            .with_estimator(e)
+            .with_control(control)
+            .pool(&bcg())
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::NotConverged { iterations: 2, .. }),
+            "{e:?}: {err:?}"
+        );
+    }
+}
+
+#[test]
+fn paule_mandel_reports_root_search_and_limits() {
+    let fit = Tau2Estimator::PauleMandel.fit(&bcg()).unwrap();
+    assert!(matches!(fit.stop, Tau2Stop::Root { bracket } if bracket <= 2e-4));
+    assert!(fit.iterations > 0);
+    // a search interval that cannot contain the root
+    let control = Tau2Control::default().with_tau2_max(0.01).unwrap();
+    let err = Tau2Estimator::PauleMandel
+        .fit_with(&bcg(), &control)
+        .unwrap_err();
+    assert!(matches!(err, Error::Undefined { .. }));
+    // too few evaluations
+    let control = Tau2Control::default().with_max_iterations(2).unwrap();
+    let err = Tau2Estimator::PauleMandelMedian
+        .fit_with(&bcg(), &control)
+        .unwrap_err();
+    assert!(matches!(err, Error::NotConverged { iterations: 2, .. }));
+    // a tighter tolerance moves the root by less than the default tolerance
+    let tight = Tau2Control::default().with_tolerance(1e-14).unwrap();
+    let exact = Tau2Estimator::PauleMandel.fit_with(&bcg(), &tight).unwrap();
+    assert!((exact.tau2 - fit.tau2).abs() < f64::EPSILON.powf(0.25));
+}
+
+#[test]
+fn homogeneous_data_truncate_at_zero_and_say_so() {
+    let set = EffectSet::from_estimates(
+        &[0.30, 0.31, 0.29, 0.305, 0.295, 0.30, 0.302, 0.298],
+        &[0.04, 0.05, 0.03, 0.06, 0.045, 0.035, 0.05, 0.04],
+    )
+    .unwrap();
+    let dl = Tau2Estimator::DerSimonianLaird.fit(&set).unwrap();
+    assert_eq!(dl.tau2, 0.0);
+    assert!(matches!(dl.stop, Tau2Stop::ClosedForm { raw } if raw < 0.0));
+    let pm = Tau2Estimator::PauleMandel.fit(&set).unwrap();
+    assert_eq!((pm.tau2, pm.stop), (0.0, Tau2Stop::AtLowerBound));
+    let reml = Tau2Estimator::RestrictedMaximumLikelihood
+        .fit(&set)
+        .unwrap();
+    assert_eq!(reml.tau2, 0.0);
+    let model = RandomModel::default();
+    let fit = model.pool(&set).unwrap();
+    let ci = model.heterogeneity_intervals(&set, &fit).unwrap();
+    assert_eq!((ci.tau2.lower, ci.tau2.upper), (0.0, 0.0));
+    assert_eq!(ci.lower, BoundStatus::SearchFloor);
+    assert_eq!(ci.upper, BoundStatus::SearchFloor);
+    assert_eq!((ci.i2.lower, ci.h2.upper), (0.0, 1.0));
+    // ad hoc Knapp-Hartung never narrows the z-based standard error
+    let adhoc = model.with_test(Test::KnappHartungAdHoc).pool(&set).unwrap();
+    let knha = model.with_test(Test::KnappHartung).pool(&set).unwrap();
+    assert!(knha.se < fit.se);
+    assert_eq!(adhoc.se, fit.se);
+}
+
+#[test]
+fn identical_estimates_with_knapp_hartung_error_instead_of_nan() {
+    let set = EffectSet::from_estimates(&[0.2, 0.2, 0.2], &[0.01, 0.02, 0.03]).unwrap();
+    let err = RandomModel::default()
+        .with_test(Test::KnappHartung)
+        .pool(&set)
+        .unwrap_err();
+    assert!(matches!(err, Error::NonFinite { .. }));
+    // the ad hoc variant keeps the factor at 1
+    let fit = RandomModel::default()
+        .with_test(Test::KnappHartungAdHoc)
+        .pool(&set)
+        .unwrap();
+    let z = RandomModel::default().pool(&set).unwrap();
+    assert_eq!(fit.se, z.se);
+}
+
+#[test]
+fn prediction_interval_needs_a_random_effects_fit() {
+    let fit = FixedModel::default().pool(&bcg()).unwrap();
+    assert!(matches!(
+        fit.prediction_interval(PredictionKind::Metafor),
+        Err(Error::Undefined { .. })
+    ));
+}
+
+#[test]
+fn invalid_control_values_are_rejected() {
+    let c = Tau2Control::default();
+    assert!(c.with_threshold(0.0).is_err());
+    assert!(c.with_threshold(f64::NAN).is_err());
+    assert!(c.with_tolerance(-1.0).is_err());
+    assert!(c.with_max_iterations(0).is_err());
+    assert!(c.with_step_adjustment(0.0).is_err());
+    assert!(c.with_tau2_init(-0.1).is_err());
+    assert!(c.with_tau2_init(f64::INFINITY).is_err());
+    assert!(c.with_tau2_max(0.0).is_err());
+    assert_eq!(c.max_iterations(), 100);
+    assert_eq!(c.threshold(), 1e-5);
+    assert_eq!(c.tolerance(), f64::EPSILON.powf(0.25));
+}
+
+#[test]
+fn step_adjustment_and_start_change_the_path_not_the_answer() {
+    let base = Tau2Estimator::RestrictedMaximumLikelihood
+        .fit(&bcg())
+        .unwrap();
+    let control = Tau2Control::default()
+        .with_step_adjustment(0.5)
+        .unwrap()
+        .with_max_iterations(1000)
+        .unwrap()
+        .with_tau2_init(5.0)
+        .unwrap()
+        .with_threshold(1e-12)
+        .unwrap();
+    let slow = Tau2Estimator::RestrictedMaximumLikelihood
+        .fit_with(&bcg(), &control)
+        .unwrap();
+    assert!(slow.iterations > base.iterations);
+    assert!((slow.tau2 - base.tau2).abs() < 1e-5);
+}
+
+proptest! {
+    #[test]
+    fn every_estimator_is_finite_and_nonnegative(
+        data in prop::collection::vec((-5.0f64..5.0, 1e-3f64..2.0), 2..30)
+    ) {
+        let (y, v): (Vec<f64>, Vec<f64>) = data.into_iter().unzip();
+        let set = EffectSet::from_estimates(&y, &v).unwrap();
+        for e in Tau2Estimator::ALL {
+            for test in [Test::Z, Test::T, Test::KnappHartungAdHoc] {
+                match RandomModel::default().with_estimator(e).with_test(test).pool(&set) {
+                    Ok(fit) => {
+                        let t = fit.tau2_fit.unwrap();
+                        prop_assert!(t.tau2 >= 0.0 && t.tau2.is_finite());
+                        prop_assert!(t.se.unwrap().is_finite());
+                        prop_assert!(fit.p >= 0.0 && fit.p <= 1.0);
+                        let pi = fit.prediction_interval(PredictionKind::HigginsT).unwrap();
+                        prop_assert!(pi.lower <= fit.ci_lower + 1e-12 || test != Test::Z);
+                    }
+                    Err(err) => prop_assert!(
+                        matches!(err, Error::NotConverged { .. } | Error::Undefined { .. }),
+                        "{e:?} {test:?}: {err}"
+                    ),
+                }
+            }
+            let model = RandomModel::default().with_estimator(e);
+            if let Ok(fit) = model.pool(&set) {
+                let ci = model.heterogeneity_intervals(&set, &fit).unwrap();
+                prop_assert!(ci.tau2.lower <= ci.tau2.upper);
+                prop_assert!(ci.i2.lower >= 0.0 && ci.i2.upper < 100.0);
+            }
+        }
+    }
+}
