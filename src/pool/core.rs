@@ -173,6 +173,8 @@ pub(crate) fn fixed_core(
 pub(crate) struct WeightedSums {
     pub k: usize,
     pub sum_w: f64,
+    /// `1 - sum (w_i / sum w)^2`, from pairwise products (see [`FixedCore::share_complement`])
+    pub share_complement: f64,
     pub estimate: f64,
     pub rss: f64,
     pub rss2: f64,
@@ -189,7 +191,8 @@ impl WeightedSums {
     /// `tr P`
     #[inline]
     pub fn tr_p(&self) -> f64 {
-        self.sum_w - self.sum_w2 / self.sum_w
+        // = sum w - sum w^2 / sum w, without its cancellation when one weight dominates
+        self.sum_w * self.share_complement
     }
     /// `tr P P`
     #[inline]
@@ -237,11 +240,20 @@ pub(crate) fn weighted_sums(
         swy.add(wi * (yi - y0));
     }
     let sum_w = sw.value();
-    let estimate = within(y0 + swy.value() / sum_w, lo, hi);
+    // as in fixed_core: deviations from y0 (exact for nearly identical studies), and
+    // 1 - sum share^2 from the pairwise products (no cancellation when one weight dominates)
+    let offset = swy.value() / sum_w;
+    let estimate = within(y0 + offset, lo, hi);
+    let inv_sum_w = 1.0 / sum_w;
+    let mut pairs = NeumaierSum::default();
+    let mut prefix = NeumaierSum::default();
     let mut acc = [NeumaierSum::default(); 9];
     for i in 0..k {
         let (wi, vi) = (w(i), v(i));
-        let d = y(i) - estimate;
+        let d = (y(i) - y0) - offset;
+        let share = wi * inv_sum_w;
+        pairs.add(share * prefix.value());
+        prefix.add(share);
         let w2 = wi * wi;
         let w3 = w2 * wi;
         acc[0].add(wi * d * d);
@@ -257,6 +269,7 @@ pub(crate) fn weighted_sums(
     WeightedSums {
         k,
         sum_w,
+        share_complement: 2.0 * pairs.value(),
         estimate,
         rss: acc[0].value(),
         rss2: acc[1].value(),
