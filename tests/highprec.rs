@@ -260,3 +260,33 @@ fn deterministic_in_any_order_of_calls() {
         assert_eq!(h.join().unwrap(), want);
     }
 }
+
+#[test]
+fn proportions_at_zero_and_one() {
+    use metapool::{EffectSize, Proportion, ProportionEffect, ProportionTransform, StudyEffect};
+    let fx = fixture();
+    let rows = fx["proportions"].as_array().unwrap();
+    assert!(rows.len() >= 80);
+    for c in rows {
+        let (x, n) = (f(c, "x"), f(c, "n"));
+        let t = match c["transform"].as_str().unwrap() {
+            "Raw" => ProportionTransform::Raw,
+            "Logit" => ProportionTransform::Logit,
+            "Arcsine" => ProportionTransform::Arcsine,
+            _ => ProportionTransform::FreemanTukey,
+        };
+        let e = ProportionEffect::new(Proportion::new(x, n).unwrap(), t);
+        let StudyEffect::Included(e) = e.effect().unwrap() else {
+            panic!("{x}/{n} {t:?} excluded")
+        };
+        let at = format!("{x}/{n} {t:?}");
+        // y of 0 (a logit at p = 1/2) compares absolutely
+        let y = f(c, "y");
+        if y == 0.0 {
+            assert!(e.estimate().abs() < 1e-15, "{at}: y {}", e.estimate());
+        } else {
+            rel(&format!("{at}: y"), e.estimate(), y, 1e-13);
+        }
+        rel(&format!("{at}: v"), e.variance(), f(c, "v"), 1e-13);
+    }
+}
