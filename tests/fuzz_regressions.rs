@@ -31,3 +31,46 @@ fn chi_square_tail_at_the_edges() {
     assert!(chi_square_upper_tail(1.0, f64::INFINITY).is_nan());
     assert_eq!(chi_square_upper_tail(1e300, 3.0), 0.0);
 }
+
+/// Found by the `bounds` property with every estimator (not a fuzz target, kept here with the
+/// other hang/crash regressions): REML's Fisher scoring on two studies whose variances are 9
+/// orders of magnitude apart looped forever. tr(PP) = sum w² - 2 sum w³/sum w + (sum w²/sum w)²
+/// cancelled to 0, the step was -inf, and "halve the step while tau2 + step < 0" never ends
+/// for -inf. Fixed: tr(PP) from positive terms, and a non-finite step is NotConverged.
+#[test]
+fn reml_two_studies_far_apart_terminates() {
+    use metapool::Tau2Estimator;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let set = EffectSet::from_estimates(
+            &[-7.514328644196013, -0.9189575867557553],
+            &[4.216339333813594, 1196670047.4053116],
+        )
+        .unwrap();
+        let out: Vec<_> = Tau2Estimator::ALL
+            .iter()
+            .map(|&e| {
+                RandomModel::default()
+                    .with_estimator(e)
+                    .pool(&set)
+                    .map(|p| p.heterogeneity.tau2)
+            })
+            .collect();
+        tx.send(out).unwrap();
+    });
+    let out = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("every estimator returns within 20 s");
+    for (e, r) in Tau2Estimator::ALL.iter().zip(&out) {
+        match r {
+            Ok(t) => assert!(t.is_finite() && *t >= 0.0, "{e:?}: {t}"),
+            Err(err) => assert!(
+                matches!(
+                    err,
+                    metapool::Error::NotConverged { .. } | metapool::Error::Undefined { .. }
+                ),
+                "{e:?}: {err:?}"
+            ),
+        }
+    }
+}

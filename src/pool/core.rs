@@ -175,6 +175,8 @@ pub(crate) struct WeightedSums {
     pub sum_w: f64,
     /// `1 - sum (w_i / sum w)^2`, from pairwise products (see [`FixedCore::share_complement`])
     pub share_complement: f64,
+    /// `tr(PP) / (sum w)^2`, from positive terms (see [`weighted_sums`])
+    pub pp_scaled: f64,
     pub estimate: f64,
     pub rss: f64,
     pub rss2: f64,
@@ -197,8 +199,9 @@ impl WeightedSums {
     /// `tr P P`
     #[inline]
     pub fn tr_pp(&self) -> f64 {
-        let r = self.sum_w2 / self.sum_w;
-        self.sum_w2 - 2.0 * self.sum_w3 / self.sum_w + r * r
+        // = sum w^2 - 2 sum w^3 / sum w + (sum w^2 / sum w)^2, which cancels (to 0, or below)
+        // when one weight dominates
+        self.sum_w * self.pp_scaled * self.sum_w
     }
     /// `tr P V`
     #[inline]
@@ -232,12 +235,24 @@ pub(crate) fn weighted_sums(
     let (mut lo, mut hi) = (y0, y0);
     let mut sw = NeumaierSum::default();
     let mut swy = NeumaierSum::default();
+    // the largest weight, and the sum of all the others (positive terms): 1 - share of the
+    // largest weight, which is the one that can be close to 1, without cancellation
+    let (mut w_max, mut i_max) = (f64::NEG_INFINITY, 0);
+    let mut except_max = NeumaierSum::default();
     for i in 0..k {
         let (yi, wi) = (y(i), w(i));
         lo = lo.min(yi);
         hi = hi.max(yi);
         sw.add(wi);
         swy.add(wi * (yi - y0));
+        if wi > w_max {
+            if i > 0 {
+                except_max.add(w_max);
+            }
+            (w_max, i_max) = (wi, i);
+        } else {
+            except_max.add(wi);
+        }
     }
     let sum_w = sw.value();
     // as in fixed_core: deviations from y0 (exact for nearly identical studies), and
@@ -247,6 +262,12 @@ pub(crate) fn weighted_sums(
     let inv_sum_w = 1.0 / sum_w;
     let mut pairs = NeumaierSum::default();
     let mut prefix = NeumaierSum::default();
+    // tr(PP) / (sum w)^2 = sum s_i^2 (1 - s_i)^2 + 2 sum_i s_i^2 sum_{j<i} s_j^2, s = w / sum w
+    let (mut pp_own, mut pp_pairs, mut prefix_sq) = (
+        NeumaierSum::default(),
+        NeumaierSum::default(),
+        NeumaierSum::default(),
+    );
     let mut acc = [NeumaierSum::default(); 9];
     for i in 0..k {
         let (wi, vi) = (w(i), v(i));
@@ -254,6 +275,16 @@ pub(crate) fn weighted_sums(
         let share = wi * inv_sum_w;
         pairs.add(share * prefix.value());
         prefix.add(share);
+        let rest = if i == i_max {
+            except_max.value() * inv_sum_w
+        } else {
+            (sum_w - wi) * inv_sum_w
+        };
+        let own = share * rest;
+        pp_own.add(own * own);
+        let sq = share * share;
+        pp_pairs.add(sq * prefix_sq.value());
+        prefix_sq.add(sq);
         let w2 = wi * wi;
         let w3 = w2 * wi;
         acc[0].add(wi * d * d);
@@ -270,6 +301,7 @@ pub(crate) fn weighted_sums(
         k,
         sum_w,
         share_complement: 2.0 * pairs.value(),
+        pp_scaled: pp_own.value() + 2.0 * pp_pairs.value(),
         estimate,
         rss: acc[0].value(),
         rss2: acc[1].value(),
