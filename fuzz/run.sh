@@ -15,7 +15,7 @@ secs="${1:-60}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(effects pool tables deserialize report)
+    targets=(effects pool tables deserialize report batch)
 fi
 if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
     fuzz=(cargo +nightly fuzz)
@@ -30,7 +30,7 @@ for t in "${targets[@]}"; do
     mkdir -p "corpus/$t"
     echo "== $t: ${secs}s"
     if ! "${fuzz[@]}" run -O -s none "$t" "corpus/$t" -- \
-        -max_total_time="$secs" -print_final_stats=1 -max_len=4096 >"logs/$t.log" 2>&1; then
+        -max_total_time="$secs" -timeout=10 -print_final_stats=1 -max_len=4096 >"logs/$t.log" 2>&1; then
         echo "!! $t crashed: see fuzz/logs/$t.log and fuzz/artifacts/$t/"
         status=1
     fi

@@ -74,3 +74,61 @@ fn reml_two_studies_far_apart_terminates() {
         }
     }
 }
+
+/// fuzz target `pool`, round 2 (a libFuzzer timeout, artifact timeout-3e5372877875): maximum
+/// likelihood on four studies with estimates up to 1.5e231 and variances from 7e-25 to 5e88
+/// hung: its Fisher-scoring step was infinite and "halve it while tau2 + step < 0" never ended.
+/// Fixed in the same commit as the REML case: an infinite step is NotConverged.
+#[test]
+fn ml_overflowing_step_terminates() {
+    use metapool::{ConfidenceLevel, SubgroupAnalysis, SubgroupModel, Tau2Estimator, Test};
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let set = EffectSet::from_estimates(
+            &[
+                4.78215869681442e-11,
+                225831059456.0,
+                -1.510702322741224e231,
+                225831059456.0,
+            ],
+            &[
+                225831059456.0,
+                6.795856246546947e-25,
+                5.242371997919633e88,
+                225831059456.0,
+            ],
+        )
+        .unwrap();
+        let level = ConfidenceLevel::new(0.9999999999976603).unwrap();
+        let model =
+            RandomModel::new(Tau2Estimator::MaximumLikelihood, level).with_test(Test::KnappHartung);
+        let r = model.pool(&set).map(|p| p.heterogeneity.tau2);
+        // what else the target ran on it: the estimator alone, and every subgroup split
+        let _ = Tau2Estimator::MaximumLikelihood.fit(&set);
+        for split in 0..256u32 {
+            let groups: Vec<u32> = (0..4).map(|i| (split >> (2 * i)) & 3).collect();
+            for sub in [
+                SubgroupModel::RandomSeparate(Tau2Estimator::MaximumLikelihood),
+                SubgroupModel::Fixed,
+            ] {
+                let _ = SubgroupAnalysis::new(sub)
+                    .with_level(level)
+                    .pool(&set, &groups);
+            }
+        }
+        tx.send(r).unwrap();
+    });
+    let r = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("returns within 20 s");
+    match r {
+        Ok(t) => assert!(t.is_finite() && t >= 0.0),
+        Err(e) => assert!(
+            matches!(
+                e,
+                metapool::Error::NotConverged { .. } | metapool::Error::NonFinite { .. }
+            ),
+            "{e:?}"
+        ),
+    }
+}

@@ -25,6 +25,15 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(x) = serde_json::from_str::<PrePostMeanDifference>(text) { use_effect(&x) }
     if let Ok(x) = serde_json::from_str::<LogOddsRatio>(text) { use_effect(&x) }
     if let Ok(x) = serde_json::from_str::<Generic>(text) { use_effect(&x) }
+    if let Ok(x) = serde_json::from_str::<LogRiskRatio>(text) { use_effect(&x) }
+    if let Ok(x) = serde_json::from_str::<RiskDifference>(text) { use_effect(&x) }
+    if let Ok(x) = serde_json::from_str::<PetoOddsRatio>(text) { use_effect(&x) }
+    if let Ok(x) = serde_json::from_str::<ProportionEffect>(text) { use_effect(&x) }
+    if let Ok(x) = serde_json::from_str::<FisherZ>(text) { use_effect(&x) }
+    if let Ok(m) = serde_json::from_str::<RandomModel>(text) {
+        let set = EffectSet::from_estimates(&[0.1, 0.5, 0.3], &[0.01, 0.02, 0.03]).unwrap();
+        if let Ok(p) = m.pool(&set) { check_pooled(&p, None) }
+    }
     if let Ok(x) = serde_json::from_str::<Vec<LogOddsRatio>>(text) {
         if let Ok(p) = MantelHaenszel::default().pool(&x) { check_pooled(&p, None) }
     }

@@ -52,8 +52,41 @@ fn run(u: &mut Unstructured) -> Result<()> {
         _ => CorrectionRule::Never,
     };
     let _ = ContinuityCorrection::new(value, rule);
-    let lor = LogOddsRatio { table: t, correction: ContinuityCorrection { value, rule } };
+    let correction = ContinuityCorrection { value, rule };
+    let lor = LogOddsRatio { table: t, correction };
     if let Ok(e) = lor.effect() {
+        check_effect(&e);
+    }
+    for e in [
+        LogRiskRatio::new(t).with_correction(correction).effect(),
+        RiskDifference::new(t).with_correction(correction).effect(),
+        PetoOddsRatio::new(t).effect(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        check_effect(&e);
+    }
+    // proportions at every transform, including 0 and all events
+    let (x, n) = (count(u)?, count(u)?);
+    let _ = Proportion::new(x, n);
+    for transform in [
+        ProportionTransform::Raw,
+        ProportionTransform::Logit,
+        ProportionTransform::Arcsine,
+        ProportionTransform::FreemanTukey,
+    ] {
+        let pe = ProportionEffect::new(Proportion { events: x, total: n }, transform);
+        for pe in [pe, pe.with_correction(correction)] {
+            if let Ok(e) = pe.effect() {
+                check_effect(&e);
+            }
+        }
+    }
+    // correlations
+    let (r, n) = (num(u)?, count(u)?);
+    let _ = Correlation::new(r, n);
+    if let Ok(e) = FisherZ::new(Correlation { r, n }).effect() {
         check_effect(&e);
     }
     // generic inverse variance

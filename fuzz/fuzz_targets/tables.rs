@@ -37,6 +37,24 @@ fn run(u: &mut Unstructured) -> Result<()> {
         check_pooled(&p, None);
         assert_eq!(p.k + p.excluded.len(), tables.len());
     }
+    let rr: Vec<_> = tables.iter().map(|t| LogRiskRatio::new(t.table).with_correction(t.correction)).collect();
+    let rd: Vec<_> = tables.iter().map(|t| RiskDifference::new(t.table).with_correction(t.correction)).collect();
+    let raw: Vec<TwoByTwo> = tables.iter().map(|t| t.table).collect();
+    for p in [
+        MantelHaenszel::new(level).pool(&rr),
+        MantelHaenszel::new(level).pool(&rd),
+        Peto::new(level).pool(&raw),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        check_pooled(&p, None);
+    }
+    for set in [EffectSet::from_studies(&rr), EffectSet::from_studies(&rd)].into_iter().flatten() {
+        if let Ok(r) = RandomModel::new(Tau2Estimator::default(), level).pool(&set) {
+            check_pooled(&r, None);
+        }
+    }
     if let Ok(set) = EffectSet::from_studies(&tables) {
         let ys: Vec<f64> = set.effects().iter().map(|e| e.estimate()).collect();
         let lo = ys.iter().copied().fold(f64::INFINITY, f64::min);
