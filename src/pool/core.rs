@@ -47,7 +47,7 @@ pub(crate) fn check_study(i: usize, y: f64, v: f64) -> Result<()> {
     Ok(())
 }
 
-/// Weighted mean of `y` with weights `1 / (v_i + tau2)`, shifted by the first y for accuracy:
+/// Weighted mean of `y` with weights `1 / (v_i + tau2)`, shifted by the y of the heaviest study for accuracy:
 /// returns `(sum of weights, estimate)`.
 ///
 /// ```text
@@ -60,7 +60,8 @@ pub(crate) fn weighted_core(
     v: impl Fn(usize) -> f64,
     tau2: f64,
 ) -> (f64, f64) {
-    let y0 = y(0);
+    // the same shift as weighted_sums (bit-identical estimates on both paths)
+    let y0 = y(heaviest(k, |i| 1.0 / (v(i) + tau2)));
     let (mut lo, mut hi) = (y0, y0);
     let mut sw = NeumaierSum::default();
     let mut swy = NeumaierSum::default();
@@ -74,6 +75,19 @@ pub(crate) fn weighted_core(
     }
     let sum_w = sw.value();
     (sum_w, within(y0 + swy.value() / sum_w, lo, hi))
+}
+
+/// The position of the largest weight (the first, on ties).
+#[inline(always)]
+fn heaviest(k: usize, w: impl Fn(usize) -> f64) -> usize {
+    let (mut i_max, mut w_max) = (0, f64::NEG_INFINITY);
+    for i in 0..k {
+        let wi = w(i);
+        if wi > w_max {
+            (w_max, i_max) = (wi, i);
+        }
+    }
+    i_max
 }
 
 /// A weighted mean lies in `[min y, max y]`; the rounding of `y_i - y_0` (a few ulps of the range
@@ -177,6 +191,8 @@ pub(crate) struct WeightedSums {
     pub share_complement: f64,
     /// `tr(PP) / (sum w)^2`, from positive terms (see [`weighted_sums`])
     pub pp_scaled: f64,
+    /// `tr(PV) = sum v_i w_i (1 - w_i / sum w)`, from positive terms
+    pub pv: f64,
     pub estimate: f64,
     pub rss: f64,
     pub rss2: f64,
@@ -206,7 +222,8 @@ impl WeightedSums {
     /// `tr P V`
     #[inline]
     pub fn tr_pv(&self) -> f64 {
-        self.sum_vw - self.sum_vw2 / self.sum_w
+        // = sum v w - sum v w^2 / sum w, without its cancellation when one weight dominates
+        self.pv
     }
     /// `tr P V P V`
     #[inline]
@@ -231,13 +248,15 @@ pub(crate) fn weighted_sums(
     v: impl Fn(usize) -> f64,
     w: impl Fn(usize) -> f64,
 ) -> WeightedSums {
-    let y0 = y(0);
+    // The study with the largest weight: deviations are taken from its y, so that its own
+    // deviation (tiny when it dominates, and squared with the largest weight in y'PPy, the
+    // ML/REML score) is computed exactly instead of as a difference of two rounded numbers of
+    // the size of y; and 1 - its share comes from the sum of the other weights.
+    let i_max = heaviest(k, &w);
+    let y0 = y(i_max);
     let (mut lo, mut hi) = (y0, y0);
     let mut sw = NeumaierSum::default();
     let mut swy = NeumaierSum::default();
-    // the largest weight, and the sum of all the others (positive terms): 1 - share of the
-    // largest weight, which is the one that can be close to 1, without cancellation
-    let (mut w_max, mut i_max) = (f64::NEG_INFINITY, 0);
     let mut except_max = NeumaierSum::default();
     for i in 0..k {
         let (yi, wi) = (y(i), w(i));
@@ -245,12 +264,7 @@ pub(crate) fn weighted_sums(
         hi = hi.max(yi);
         sw.add(wi);
         swy.add(wi * (yi - y0));
-        if wi > w_max {
-            if i > 0 {
-                except_max.add(w_max);
-            }
-            (w_max, i_max) = (wi, i);
-        } else {
+        if i != i_max {
             except_max.add(wi);
         }
     }
@@ -268,6 +282,8 @@ pub(crate) fn weighted_sums(
         NeumaierSum::default(),
         NeumaierSum::default(),
     );
+    // tr(PV) = sum v_i w_i (1 - s_i), positive terms
+    let mut pv = NeumaierSum::default();
     let mut acc = [NeumaierSum::default(); 9];
     for i in 0..k {
         let (wi, vi) = (w(i), v(i));
@@ -282,6 +298,7 @@ pub(crate) fn weighted_sums(
         };
         let own = share * rest;
         pp_own.add(own * own);
+        pv.add(vi * wi * rest);
         let sq = share * share;
         pp_pairs.add(sq * prefix_sq.value());
         prefix_sq.add(sq);
@@ -302,6 +319,7 @@ pub(crate) fn weighted_sums(
         sum_w,
         share_complement: 2.0 * pairs.value(),
         pp_scaled: pp_own.value() + 2.0 * pp_pairs.value(),
+        pv: pv.value(),
         estimate,
         rss: acc[0].value(),
         rss2: acc[1].value(),
