@@ -132,3 +132,19 @@ fn ml_overflowing_step_terminates() {
         ),
     }
 }
+
+/// fuzz target `batch`, round 2 (crash-6b24837d1c36): the batch path pooled an analysis that
+/// the single-analysis path rejected with NonFinite { what: "weights" }: a study with variance
+/// below 5e-307 has a weight above 1.8e306, and the percentage 100 w / total overflowed in
+/// `100 w` (the batch path reports no weights). Fixed: 100 (w / total).
+#[test]
+fn tiny_variance_weights_do_not_overflow() {
+    let set = EffectSet::from_estimates(&[0.5, 0.6], &[1e-307, 1.0]).unwrap();
+    for fit in [
+        FixedModel::default().pool(&set).unwrap(),
+        RandomModel::default().pool(&set).unwrap(),
+    ] {
+        assert_eq!(fit.weights[0], 100.0);
+        assert!(fit.weights[1] >= 0.0 && fit.weights[1] < 1e-300);
+    }
+}

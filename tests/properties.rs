@@ -4,6 +4,8 @@
 //! Every property runs `cases()` generated cases: 3,000 by default (a bug that shows in one case
 //! in a thousand is then missed with probability 0.999^3000 ≈ 5%), or `PROPTEST_CASES` when set,
 //! e.g. `PROPTEST_CASES=100000 cargo test --release --test properties` for a deeper local run.
+//! The two properties that fit all 11 tau² estimators per case and the batch property run a
+//! third of that (1,000 by default); `bounds` fits every estimator at the full count.
 //!
 //! Tolerances are derived from the floating-point error of the computation, not tuned to pass:
 //! sums are compensated (error about one ulp of the largest term), so a quantity that depends on
@@ -34,6 +36,15 @@ fn config() -> Config {
         cases: cases(),
         max_shrink_iters: 2000,
         ..Config::default()
+    }
+}
+
+/// For the properties that fit all 11 tau² estimators per case: a third of the cases (1,000 by
+/// default), to keep the suite within its time budget in debug builds.
+fn config_heavy() -> Config {
+    Config {
+        cases: (cases() / 3).max(1),
+        ..config()
     }
 }
 
@@ -410,7 +421,14 @@ proptest! {
             prop_assert!(all_finite(&r));
             prop_assert!(lo <= r.estimate && r.estimate <= hi, "{:?}: random {} not in [{lo}, {hi}]", est, r.estimate);
             prop_assert!(r.se >= f.se, "random se {} < fixed se {}", r.se, f.se);
-            prop_assert!(r.ci_upper - r.ci_lower >= (f.ci_upper - f.ci_lower) * (1.0 - 4.0 * EPS));
+            prop_assert!(r.se >= f.se, "{:?}: random se {} < fixed se {}", est, r.se, f.se);
+            // the bounds are estimate -/+ half-width: their difference carries the rounding of
+            // the estimate (random and fixed shift by different studies)
+            prop_assert!(
+                r.ci_upper - r.ci_lower
+                    >= (f.ci_upper - f.ci_lower) * (1.0 - 4.0 * EPS) - 4.0 * EPS * r.estimate.abs(),
+                "{:?}: random CI narrower", est
+            );
             let h = &r.heterogeneity;
             prop_assert!(h.tau2 >= 0.0 && h.tau >= 0.0);
             prop_assert!(h.i2 >= 0.0 && h.i2 <= 100.0, "I2 = {}", h.i2);
@@ -683,7 +701,7 @@ fn try_random(s: &[(f64, f64)], est: Tau2Estimator) -> metapool::Result<Pooled> 
 }
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(config_heavy())]
 
     /// Every estimator's tau² is invariant under permutation of the studies: to rounding for the
     /// closed forms, to the stopping threshold (1e-5 absolute, metafor's) for iterative ones.
@@ -695,6 +713,10 @@ proptest! {
         })
     ) {
         let shuffled: Vec<_> = perm.iter().map(|&i| s[i]).collect();
+        // the DL error model: the two-step estimator starts from DL's tau²
+        let f = fixed(&s);
+        let dl = random(&s);
+        let dl_tol = Tol::new(&dl, max_abs_y(&s), &s, f.se).tau2;
         for est in all_estimators() {
             let (a, b) = match (try_random(&s, est), try_random(&shuffled, est)) {
                 (Ok(a), Ok(b)) => (a, b),
@@ -709,7 +731,7 @@ proptest! {
             let tol = if ITERATIVE.contains(&est) {
                 2e-5 + 1e-6 * ta
             } else {
-                1e-9 * ta + 64.0 * EPS * s.len() as f64 / dl_c(&s).max(1e-300)
+                1e-9 * ta + 4.0 * dl_tol + 64.0 * EPS * s.len() as f64 / dl_c(&s).max(1e-300)
             };
             prop_assert!(close(ta, tb, tol), "{:?}: tau2 {} vs {}", est, ta, tb);
         }
