@@ -36,6 +36,7 @@
 pub(crate) mod design;
 pub(crate) mod grouped;
 pub(crate) mod likelihood;
+pub(crate) mod moderator;
 pub(crate) mod moment;
 pub(crate) mod paule_mandel;
 pub(crate) mod q_profile;
@@ -261,6 +262,48 @@ pub struct Tau2Fit {
     pub stop: Tau2Stop,
 }
 
+/// Every estimator written over a [`design::Design`] (all but DL2 and GENQ, which the
+/// intercept-only model handles itself and metafor 3.8 does not define with moderators), by
+/// the formulas of the module documentation with `k - 1` replaced by `df = k - p`. The
+/// estimate must be finite (`what` names it in the error); a non-finite standard error is
+/// reported as `None`.
+pub(crate) fn fit_design(
+    estimator: Tau2Estimator,
+    d: &impl design::Design,
+    control: &Tau2Control,
+    what: &'static str,
+) -> Result<Tau2Fit> {
+    let fit = match estimator {
+        Tau2Estimator::DerSimonianLaird => moment::dersimonian_laird(d)?,
+        Tau2Estimator::Hedges => moment::hedges(d),
+        Tau2Estimator::HunterSchmidt => moment::hunter_schmidt(d, false),
+        Tau2Estimator::HunterSchmidtSmallSample => moment::hunter_schmidt(d, true),
+        Tau2Estimator::SidikJonkman => moment::sidik_jonkman(d, control),
+        Tau2Estimator::MaximumLikelihood
+        | Tau2Estimator::RestrictedMaximumLikelihood
+        | Tau2Estimator::EmpiricalBayes => likelihood::fisher_scoring(estimator, d, control)?,
+        Tau2Estimator::PauleMandel | Tau2Estimator::PauleMandelMedian => {
+            paule_mandel::paule_mandel(estimator, d, control)?
+        }
+        Tau2Estimator::DerSimonianLairdTwoStep | Tau2Estimator::GeneralizedQ => {
+            return Err(Error::Undefined {
+                what: "tau2 of a model with moderators",
+                why: "metafor 3.8 has no two-step DL with moderators, and the generalized Q estimator needs study weights",
+            })
+        }
+    };
+    if !fit.tau2.is_finite() {
+        return Err(Error::NonFinite { what });
+    }
+    // The standard error of tau² is auxiliary: where its sums overflow or cancel (variances
+    // many orders of magnitude apart) it is reported as undefined rather than failing the fit.
+    Ok(Tau2Fit {
+        estimator,
+        se: fit.se.filter(|s| s.is_finite()),
+        ..fit
+    })
+}
+
 /// Estimate tau² from `k` studies given by index closures.
 pub(crate) fn estimate<Y, V>(
     estimator: Tau2Estimator,
@@ -286,26 +329,15 @@ where
             stop: Tau2Stop::SingleStudy,
         });
     }
-    let d = design::Intercept { k, y, v };
     let fit = match estimator {
-        Tau2Estimator::DerSimonianLaird => moment::dersimonian_laird(&d)?,
-        Tau2Estimator::Hedges => moment::hedges(&d),
-        Tau2Estimator::HunterSchmidt => moment::hunter_schmidt(&d, false),
-        Tau2Estimator::HunterSchmidtSmallSample => moment::hunter_schmidt(&d, true),
-        Tau2Estimator::SidikJonkman => moment::sidik_jonkman(&d, control),
         Tau2Estimator::DerSimonianLairdTwoStep => moment::dersimonian_laird_two_step(k, y, v)?,
-        Tau2Estimator::MaximumLikelihood
-        | Tau2Estimator::RestrictedMaximumLikelihood
-        | Tau2Estimator::EmpiricalBayes => likelihood::fisher_scoring(estimator, &d, control)?,
-        Tau2Estimator::PauleMandel | Tau2Estimator::PauleMandelMedian => {
-            paule_mandel::paule_mandel(estimator, &d, control)?
-        }
         Tau2Estimator::GeneralizedQ => {
             return Err(Error::Undefined {
                 what: "generalized Q estimator",
                 why: "it needs study weights: use GeneralizedQModel",
             })
         }
+        _ => fit_design(estimator, &design::Intercept { k, y, v }, control, "tau2")?,
     };
     if !fit.tau2.is_finite() {
         return Err(Error::NonFinite { what: "tau2" });
