@@ -26,12 +26,17 @@
 //! (`SubgroupModel::RandomCommon`, metafor `rma(yi, vi, mods = ~ factor(g))`) with `p`
 //! subgroup means: `k - 1` becomes `k - p`, and `P = diag(P_g)`, `P_g = W_g - w_g w_g' / S_g`,
 //! is block diagonal, so every sum above is a sum of per-subgroup sums (and the REML
-//! log-likelihood's `ln S` becomes `sum_g ln S_g`). Each estimator is written once over a
-//! design (`design::Design`: the intercept-only model or `grouped::Grouped`).
+//! log-likelihood's `ln S` becomes `sum_g ln S_g`). They also serve the meta-regression on one
+//! moderator (`rma(yi, vi, mods = ~ x)`, the regression test's model) with `p = 2`:
+//! `X = [1, x]`, `X'WX` is 2x2 with a closed-form inverse, and every sum over `P` is a weighted
+//! sum over the studies (`moderator::Moderator`). Each estimator is written once over a
+//! design (`design::Design`: the intercept-only model, `grouped::Grouped` or
+//! `moderator::Moderator`) and dispatched once (`fit_design`).
 //!
 //! Sources: metafor 3.8 `rma.uni` documentation and its `control` defaults; DerSimonian & Laird
 //! (1986); Hedges (1983); Hunter & Schmidt (1990); Sidik & Jonkman (2005); Viechtbauer (2005,
-//! 2021); Morris (1983); Paule & Mandel (1982); DerSimonian & Kacker (2007).
+//! 2021); Morris (1983); Paule & Mandel (1982); DerSimonian & Kacker (2007); Raudenbush (2009)
+//! for the models with moderators.
 
 pub(crate) mod design;
 pub(crate) mod grouped;
