@@ -279,4 +279,40 @@ mod tests {
         eprintln!("max relative difference by (estimator, quantity): {max_rel:?}");
         assert_eq!(checked, 7 * 10 * 7);
     }
+
+    /// A user `tau2_max` bounds the Paule-Mandel search exactly as given, as metafor's
+    /// `control = list(tau2.max = ...)` does: a root inside gives metafor's tau² (1e-8
+    /// relative), a bound below the root the same failure as metafor's "tau2.max too low".
+    #[test]
+    fn user_tau2_max_bounds_the_paule_mandel_search_as_metafor() {
+        let fx = fixture();
+        let spec = &fx["meta_regression_tau2_max"];
+        let d = fx["datasets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == spec["dataset"])
+            .unwrap();
+        let (y, v) = (arr(&d["yi"]), arr(&d["vi"]));
+        let x: Vec<f64> = v.iter().map(|v| v.sqrt()).collect();
+        let mut checked = 0;
+        for f in spec["fits"].as_array().unwrap() {
+            let control = Tau2Control::default()
+                .with_tau2_max(f["tau2_max"].as_f64().unwrap())
+                .unwrap();
+            let got = regression_tau2(Tau2Estimator::PauleMandel, &y, &v, &x, &control);
+            match f["tau2"].as_f64() {
+                Some(want) => {
+                    let got = got.unwrap().tau2;
+                    assert!(((got - want) / want).abs() <= 1e-8, "{got:e} vs {want:e}");
+                }
+                None => {
+                    assert!(f["error"][0].as_str().unwrap().contains("tau2.max"));
+                    assert!(matches!(got, Err(Error::Undefined { .. })), "{got:?}");
+                }
+            }
+            checked += 1;
+        }
+        assert_eq!(checked, 2);
+    }
 }
