@@ -1,13 +1,14 @@
 //! Throughput benches (criterion): single analyses at k = 10 .. 10^7, the batch path on
-//! 1,000,000 analyses of k = 10, the memory-bandwidth floor (a plain summing pass), and
-//! effect-size computation per million studies. Criterion prints the throughput (elements/s:
+//! 1,000,000 analyses of k = 10, the memory-bandwidth floor (a plain summing pass), REML at
+//! k = 10 and 100, and effect-size computation per million studies. Criterion prints the throughput (elements/s:
 //! analyses or studies). Sample sizes are small so that the whole run stays short on a shared
 //! 2-core machine: `cargo bench --bench pooling` (add a filter such as `batch` to run one group).
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use metapool::batch::{Analyses, BatchPooler, BatchResults};
+use metapool::batch::{Analyses, BatchPooler, BatchResults, OnFailure};
 use metapool::{
-    Arm, EffectSet, EffectSize, LogOddsRatio, RandomModel, StandardizedMeanDifference, TwoByTwo,
+    Arm, EffectSet, EffectSize, LogOddsRatio, RandomModel, StandardizedMeanDifference,
+    Tau2Estimator, TwoByTwo,
 };
 use std::time::Duration;
 
@@ -52,14 +53,16 @@ fn single(c: &mut Criterion) {
         let set = EffectSet::from_estimates(&y, &v).unwrap();
         g.throughput(Throughput::Elements(k as u64));
         // FE + DL + Q test + CI + p + weights, as one call of the single-analysis API
+        let model = RandomModel::default();
         g.bench_with_input(BenchmarkId::new("RandomModel::pool", k), &set, |b, s| {
-            b.iter(|| RandomModel::default().pool(black_box(s)).unwrap())
+            b.iter(|| model.pool(black_box(s)).unwrap())
         });
         // the same figures (no weights) from the batch path on one analysis: no allocation
         let mut out = BatchResults::with_capacity(1);
         let one = Analyses::uniform(&y, &v, k).unwrap();
+        let pooler = BatchPooler::default();
         g.bench_with_input(BenchmarkId::new("BatchPooler::pool", k), &one, |b, a| {
-            b.iter(|| BatchPooler::default().pool(black_box(a), &mut out).unwrap())
+            b.iter(|| pooler.pool(black_box(a), &mut out).unwrap())
         });
         // the memory-bandwidth floor: one plain pass summing both columns
         g.bench_with_input(BenchmarkId::new("plain_sum", k), &(&y, &v), |b, (y, v)| {
@@ -89,21 +92,45 @@ fn batch(c: &mut Criterion) {
     let analyses = Analyses::uniform(&y, &v, k).unwrap();
     let mut out = BatchResults::with_capacity(n);
     g.throughput(Throughput::Elements(n as u64));
+    let pooler = BatchPooler::default();
     g.bench_function("fe_dl_1e6_analyses_k10", |b| {
-        b.iter(|| {
-            BatchPooler::default()
-                .pool(black_box(&analyses), &mut out)
-                .unwrap()
-        })
+        b.iter(|| pooler.pool(black_box(&analyses), &mut out).unwrap())
     });
     #[cfg(feature = "rayon")]
     g.bench_function("fe_dl_1e6_analyses_k10_rayon", |b| {
-        b.iter(|| {
-            BatchPooler::default()
-                .par_pool(black_box(&analyses), &mut out)
-                .unwrap()
-        })
+        b.iter(|| pooler.par_pool(black_box(&analyses), &mut out).unwrap())
     });
+    g.finish();
+}
+
+/// REML (Fisher scoring, metafor's default control) at k = 10 and 100: the single-analysis API
+/// on one analysis, and the batch path on 100,000 analyses of k = 10 and 10,000 of k = 100
+/// (analyses that do not converge are recorded, not retried).
+fn reml(c: &mut Criterion) {
+    let mut g = c.benchmark_group("reml");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    let model = RandomModel::default().with_estimator(Tau2Estimator::RestrictedMaximumLikelihood);
+    let pooler = BatchPooler::default()
+        .with_estimator(Tau2Estimator::RestrictedMaximumLikelihood)
+        .with_on_failure(OnFailure::Record);
+    for (k, n) in [(10usize, 100_000usize), (100, 10_000)] {
+        let (y, v) = data(n, k, 3);
+        let set = EffectSet::from_estimates(&y[..k], &v[..k]).unwrap();
+        g.throughput(Throughput::Elements(1));
+        g.bench_with_input(BenchmarkId::new("RandomModel::pool", k), &set, |b, s| {
+            b.iter(|| model.pool(black_box(s)))
+        });
+        let analyses = Analyses::uniform(&y, &v, k).unwrap();
+        let mut out = BatchResults::with_capacity(n);
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(
+            BenchmarkId::new("BatchPooler::pool", k),
+            &analyses,
+            |b, a| b.iter(|| pooler.pool(black_box(a), &mut out).unwrap()),
+        );
+    }
     g.finish();
 }
 
@@ -167,5 +194,5 @@ fn effect_sizes(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, batch, single, effect_sizes);
+criterion_group!(benches, batch, single, reml, effect_sizes);
 criterion_main!(benches);

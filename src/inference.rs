@@ -130,7 +130,8 @@ impl From<ConfidenceLevel> for f64 {
 /// ```text
 /// p = 2 P(T_df >= |t|) = I_(df / (df + t^2)) (df / 2, 1 / 2)
 /// ```
-/// `df` must be positive. Source: Abramowitz & Stegun 26.7.1 / 26.5.27; R's `pt`.
+/// Returns NaN unless `df > 0` and `t` is not NaN. Source: Abramowitz & Stegun 26.7.1 / 26.5.27;
+/// R's `pt`.
 ///
 /// # Example
 /// ```
@@ -139,6 +140,9 @@ impl From<ConfidenceLevel> for f64 {
 /// assert!((p - 0.05).abs() < 1e-14);
 /// ```
 pub fn t_two_sided_p(t: f64, df: f64) -> f64 {
+    if df.is_nan() || df <= 0.0 || t.is_nan() {
+        return f64::NAN;
+    }
     if t == 0.0 {
         return 1.0;
     }
@@ -147,10 +151,11 @@ pub fn t_two_sided_p(t: f64, df: f64) -> f64 {
 }
 
 /// Upper quantile of Student's t with `df` degrees of freedom: the `t` with
-/// `P(T_df >= t) = upper` (`upper` in (0, 0.5]), i.e. R's `qt(upper, df, lower.tail = FALSE)`.
+/// `P(T_df >= t) = upper` (`upper` in (0, 1)), i.e. R's `qt(upper, df, lower.tail = FALSE)`.
 ///
 /// Starts from statrs' inverse CDF and polishes it with Newton steps on the upper tail
 /// `0.5 I_(df/(df+t^2))(df/2, 1/2)` so that the result agrees with R to about 1e-15 relative.
+/// Returns NaN unless `df > 0` and `0 < upper < 1`.
 ///
 /// # Example
 /// ```
@@ -160,7 +165,22 @@ pub fn t_two_sided_p(t: f64, df: f64) -> f64 {
 /// ```
 pub fn t_upper_quantile(upper: f64, df: f64) -> f64 {
     use statrs::distribution::{Continuous, StudentsT};
-    let dist = StudentsT::new(0.0, 1.0, df).expect("df > 0");
+    let upper_ok = upper > 0.0 && upper < 1.0;
+    if !upper_ok {
+        return f64::NAN;
+    }
+    let Ok(dist) = StudentsT::new(0.0, 1.0, df) else {
+        return f64::NAN;
+    };
+    if !df.is_finite() || df <= 0.0 {
+        return f64::NAN;
+    }
+    if upper > 0.5 {
+        return -t_upper_quantile(1.0 - upper, df);
+    }
+    if upper == 0.5 {
+        return 0.0;
+    }
     let mut t = dist.inverse_cdf(1.0 - upper);
     if !t.is_finite() || t <= 0.0 {
         t = normal_quantile(1.0 - upper).max(1e-8);
@@ -182,7 +202,7 @@ pub fn t_upper_quantile(upper: f64, df: f64) -> f64 {
 /// Solves `P(df/2, x/2) = p` (the regularized lower incomplete gamma function; its upper
 /// complement for `p > 0.5`, for accuracy in the upper tail) by Newton steps safeguarded by
 /// bisection inside a bracket, starting from statrs' inverse CDF; agrees with R to about
-/// 1e-15 relative.
+/// 1e-15 relative. Returns NaN unless `df > 0` and `0 < p < 1`.
 ///
 /// # Example
 /// ```
@@ -195,7 +215,14 @@ pub fn t_upper_quantile(upper: f64, df: f64) -> f64 {
 pub fn chi_square_quantile(p: f64, df: f64) -> f64 {
     use statrs::distribution::{ChiSquared, Continuous};
     use statrs::function::gamma::{gamma_lr, gamma_ur};
-    let dist = ChiSquared::new(df).expect("df > 0");
+    let p_ok = p > 0.0 && p < 1.0;
+    let df_ok = df > 0.0 && df.is_finite();
+    if !p_ok || !df_ok {
+        return f64::NAN;
+    }
+    let Ok(dist) = ChiSquared::new(df) else {
+        return f64::NAN;
+    };
     // increasing in x, zero at the quantile
     let g = |x: f64| {
         if p <= 0.5 {

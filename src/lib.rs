@@ -11,6 +11,9 @@
 //! 2x2 tables --MantelHaenszel (OR, RR, RD) / Peto--> Pooled
 //! EffectSet + labels --SubgroupAnalysis--> Subgroups (each Pooled, test for differences)
 //! published figures --report--> consistency verdicts (rounding-aware)
+//! EffectSet + Pooler --sensitivity--> leave-one-out, cumulative, influence diagnostics
+//!                    --bias--> Egger regression test, Begg rank test, trim-and-fill
+//!                    --plot::Funnel--> SVG funnel plot
 //! ```
 //!
 //! ```
@@ -34,19 +37,22 @@
 //! - Ratio measures are analysed on the log scale; [`Pooled::display`] back-transforms.
 //! - Agreement with metafor is tested at 1e-10 relative for closed forms and 1e-8 for iterative
 //!   estimators (see `tests/metafor_core.rs`, `tests/metafor_measures.rs`,
-//!   `tests/metafor_estimators.rs` and `fixtures/metafor/`).
+//!   `tests/metafor_estimators.rs`, `tests/metafor_sensitivity.rs` and `fixtures/metafor/`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod batch;
+pub mod bias;
 pub mod catalogue;
 pub mod effect;
 pub mod error;
 pub mod heterogeneity;
 pub mod inference;
 pub mod numeric;
+pub mod plot;
 pub mod pool;
 pub mod report;
+pub mod sensitivity;
 mod tails;
 
 pub use effect::{
@@ -61,6 +67,7 @@ pub use heterogeneity::Heterogeneity;
 pub use inference::ConfidenceLevel;
 pub use pool::{
     FixedMethod, FixedModel, Interval, MantelHaenszel, Model, ModelChoice, ModelRule, Peto, Pooled,
-    RandomModel, Selection, Subgroup, SubgroupAnalysis, SubgroupModel, Subgroups, Tau2Estimator,
+    Pooler, RandomModel, Selection, Subgroup, SubgroupAnalysis, SubgroupModel, Subgroups,
+    Tau2Estimator,
 };
 pub use pool::{HeterogeneityIntervals, PredictionKind, Tau2Control, Tau2Fit, Tau2Stop, Test};

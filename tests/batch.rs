@@ -1,7 +1,7 @@
 //! The batch path against the single-analysis API: bit for bit on random data.
 
 use metapool::batch::{Analyses, BatchPooler, BatchResults, InverseVarianceSums, OnFailure};
-use metapool::{EffectSet, Error, FixedModel, Pooled, RandomModel};
+use metapool::{EffectSet, Error, FixedModel, Pooled, RandomModel, Tau2Estimator};
 
 /// xorshift64*: a small deterministic generator, so the test needs no extra crate.
 struct Rng(u64);
@@ -200,6 +200,8 @@ fn layout_errors() {
     assert!(Analyses::uniform(&y, &v, 0).is_err());
     let a = Analyses::uniform(&y, &v, 1).unwrap();
     assert_eq!((a.len(), a.studies()), (3, 3));
+    assert_eq!(a.get(2), Some((&y[2..3], &v[2..3])));
+    assert_eq!(a.get(3), None);
     let empty = Analyses::with_offsets(&[], &[], &[0]).unwrap();
     let mut out = BatchResults::default();
     BatchPooler::default().pool(&empty, &mut out).unwrap();
@@ -304,4 +306,37 @@ fn merged_accumulators_agree_with_single_analysis() {
     let mut acc = InverseVarianceSums::fixed();
     assert!(acc.push(0.1, 0.0).is_err());
     assert_eq!(acc.k(), 0);
+}
+
+/// Every tau² estimator, including the iterative ones (REML, ML, EB, PM, ...): the batch
+/// equals `RandomModel::with_estimator(e).pool` bit for bit, and fails exactly where it fails.
+#[test]
+fn every_estimator_is_bit_identical() {
+    let mut rng = Rng(2024);
+    let (y, v, offsets) = random_batch(&mut rng, 400);
+    let analyses = Analyses::with_offsets(&y, &v, &offsets).unwrap();
+    let mut out = BatchResults::default();
+    for e in Tau2Estimator::ALL {
+        let pooler = BatchPooler::default()
+            .with_estimator(e)
+            .with_on_failure(OnFailure::Record);
+        pooler.pool(&analyses, &mut out).unwrap();
+        let mut failed = out.failures.iter().map(|f| f.0).peekable();
+        for i in 0..offsets.len() - 1 {
+            let r = offsets[i]..offsets[i + 1];
+            let set = EffectSet::from_estimates(&y[r.clone()], &v[r]).unwrap();
+            let fixed = FixedModel::default().pool(&set).unwrap();
+            match RandomModel::default().with_estimator(e).pool(&set) {
+                Ok(random) => {
+                    assert_ne!(
+                        failed.peek(),
+                        Some(&i),
+                        "{e:?}: analysis {i} failed in batch"
+                    );
+                    check_row(&out, i, &fixed, &random);
+                }
+                Err(_) => assert_eq!(failed.next(), Some(i), "{e:?}: analysis {i}"),
+            }
+        }
+    }
 }

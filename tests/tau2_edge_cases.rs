@@ -247,3 +247,110 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn generalized_q_needs_valid_weights() {
+    use metapool::pool::GeneralizedQModel;
+    let set = bcg();
+    let model = GeneralizedQModel::default();
+    assert!(matches!(
+        model.pool(&set, &[1.0; 12]),
+        Err(Error::Undefined { .. })
+    ));
+    let mut w = vec![1.0; 13];
+    w[4] = 0.0;
+    assert!(matches!(
+        model.pool(&set, &w),
+        Err(Error::InvalidStudy {
+            study: 4,
+            field: "weight",
+            ..
+        })
+    ));
+    w[4] = f64::NAN;
+    assert!(model.pool(&set, &w).is_err());
+    // without its weights the estimator cannot run on its own
+    assert!(matches!(
+        RandomModel::default()
+            .with_estimator(Tau2Estimator::GeneralizedQ)
+            .pool(&set),
+        Err(Error::Undefined { .. })
+    ));
+    // inverse-variance weights give DerSimonian-Laird's tau2
+    let e = set.effects();
+    let a: Vec<f64> = e.iter().map(|x| 1.0 / x.variance()).collect();
+    let genq = model.pool(&set, &a).unwrap();
+    let dl = RandomModel::default().pool(&set).unwrap();
+    assert!((genq.heterogeneity.tau2 / dl.heterogeneity.tau2 - 1.0).abs() < 1e-12);
+    let se_dl = dl.tau2_fit.unwrap().se.unwrap();
+    assert!((genq.tau2_fit.unwrap().se.unwrap() / se_dl - 1.0).abs() < 1e-12);
+}
+
+#[test]
+fn distribution_helpers_do_not_panic_on_bad_input() {
+    use metapool::inference::{chi_square_quantile, t_two_sided_p, t_upper_quantile};
+    assert!(t_upper_quantile(0.025, 0.0).is_nan());
+    assert!(t_upper_quantile(0.0, 5.0).is_nan());
+    assert!(t_upper_quantile(f64::NAN, 5.0).is_nan());
+    assert!(t_two_sided_p(1.0, -1.0).is_nan());
+    assert!(chi_square_quantile(1.0, 3.0).is_nan());
+    assert!(chi_square_quantile(0.5, 0.0).is_nan());
+    // symmetry: qt(0.975, 7) = -qt(0.025, 7)
+    let (lo, hi) = (t_upper_quantile(0.975, 7.0), t_upper_quantile(0.025, 7.0));
+    assert!((lo + hi).abs() < 1e-14 && hi > 2.36 && hi < 2.37);
+    assert_eq!(t_upper_quantile(0.5, 7.0), 0.0);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// Extreme scales: every estimator, test and interval either succeeds with finite numbers or
+    /// returns a typed error; nothing panics.
+    #[test]
+    fn extreme_inputs_never_panic(
+        data in prop::collection::vec((-1e6f64..1e6, -12.0f64..6.0), 1..40)
+    ) {
+        let y: Vec<f64> = data.iter().map(|d| d.0).collect();
+        let v: Vec<f64> = data.iter().map(|d| 10f64.powf(d.1)).collect();
+        let set = EffectSet::from_estimates(&y, &v).unwrap();
+        for e in Tau2Estimator::ALL {
+            for test in [Test::Z, Test::T, Test::KnappHartung, Test::KnappHartungAdHoc] {
+                let model = RandomModel::default().with_estimator(e).with_test(test);
+                if let Ok(fit) = model.pool(&set) {
+                    prop_assert!(fit.estimate.is_finite() && fit.se.is_finite());
+                    prop_assert!(fit.tau2_fit.unwrap().tau2.is_finite());
+                    if let Ok(pi) = fit.prediction_interval(PredictionKind::Metafor) {
+                        prop_assert!(pi.lower.is_finite() && pi.upper.is_finite());
+                    }
+                    if let Ok(ci) = model.heterogeneity_intervals(&set, &fit) {
+                        prop_assert!(ci.tau2.lower.is_finite() && ci.tau2.upper.is_finite());
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn q_profile_bounds_solve_the_q_equation_when_tightened() {
+    use metapool::inference::chi_square_quantile;
+    let set = bcg();
+    let control = Tau2Control::default().with_tolerance(1e-15).unwrap();
+    let model = RandomModel::default().with_control(control);
+    let fit = model.pool(&set).unwrap();
+    let ci = model.heterogeneity_intervals(&set, &fit).unwrap();
+    // the generalized Q at each bound equals its chi-square quantile (k - 1 = 12 df)
+    let q = |t: f64| {
+        let e = set.effects();
+        let w: Vec<f64> = e.iter().map(|x| 1.0 / (x.variance() + t)).collect();
+        let sw: f64 = w.iter().sum();
+        let mu: f64 = e.iter().zip(&w).map(|(x, w)| w * x.estimate()).sum::<f64>() / sw;
+        e.iter()
+            .zip(&w)
+            .map(|(x, w)| w * (x.estimate() - mu).powi(2))
+            .sum::<f64>()
+    };
+    let lo = q(ci.tau2.lower) / chi_square_quantile(0.975, 12.0) - 1.0;
+    let hi = q(ci.tau2.upper) / chi_square_quantile(0.025, 12.0) - 1.0;
+    assert!(lo.abs() < 1e-12 && hi.abs() < 1e-12, "{lo:e} {hi:e}");
+    assert!(matches!(ci.lower, BoundStatus::Root { .. }));
+}

@@ -48,7 +48,10 @@ pub use columns::{BatchResults, HeterogeneityColumns, WaldColumns};
 use crate::error::{Error, Result};
 use crate::heterogeneity::{typical_variance, Heterogeneity};
 use crate::inference::ConfidenceLevel;
-use crate::pool::{check_heterogeneity, fixed_core, weighted_core, Tau2Estimator, Wald};
+use crate::pool::tau2;
+use crate::pool::{
+    check_heterogeneity, fixed_core, weighted_core, FixedCore, Tau2Control, Tau2Estimator, Wald,
+};
 use columns::ColumnsMut;
 
 /// Many analyses in structure-of-arrays form: effects and variances in two parallel columns,
@@ -151,15 +154,45 @@ impl<'a> Analyses<'a> {
         self.effects.len()
     }
 
-    /// The effects and variances of analysis `a` (panics if `a >= len()`, like slice indexing).
+    /// The effects and variances of analysis `a`, or `None` when `a >= len()`.
+    pub fn get(&self, a: usize) -> Option<(&'a [f64], &'a [f64])> {
+        (a < self.len()).then(|| self.analysis(a))
+    }
+
+    /// Analysis `a < len()` (the layout was validated at construction).
     #[inline(always)]
-    pub fn analysis(&self, a: usize) -> (&'a [f64], &'a [f64]) {
+    fn analysis(&self, a: usize) -> (&'a [f64], &'a [f64]) {
         let (start, end) = match self.bounds {
             Bounds::Offsets(o) => (o[a], o[a + 1]),
             Bounds::Uniform(k) => (a * k, (a + 1) * k),
         };
         (&self.effects[start..end], &self.variances[start..end])
     }
+}
+
+/// Offsets for [`Analyses::with_offsets`] from the number of studies in each analysis:
+/// `offsets[0] = 0`, `offsets[a + 1] = offsets[a] + lengths[a]` (one allocation per batch, not
+/// per analysis).
+///
+/// ```
+/// use metapool::batch::{offsets_from_lengths, Analyses};
+/// let y = [0.1, 0.9, 0.4, -0.2, 0.3];
+/// let v = [0.01, 0.02, 0.015, 0.05, 0.04];
+/// let offsets = offsets_from_lengths(&[3, 2]);
+/// assert_eq!(offsets, vec![0, 3, 5]);
+/// let analyses = Analyses::with_offsets(&y, &v, &offsets)?;
+/// assert_eq!(analyses.len(), 2);
+/// # Ok::<(), metapool::Error>(())
+/// ```
+pub fn offsets_from_lengths(lengths: &[usize]) -> Vec<usize> {
+    let mut offsets = Vec::with_capacity(lengths.len() + 1);
+    let mut at = 0usize;
+    offsets.push(at);
+    for &n in lengths {
+        at = at.saturating_add(n);
+        offsets.push(at);
+    }
+    offsets
 }
 
 fn check_columns(effects: &[f64], variances: &[f64]) -> Result<()> {
@@ -187,7 +220,31 @@ pub enum OnFailure {
 
 /// Pools every analysis of a batch with both the fixed-effect (inverse-variance) and the
 /// random-effects model, as [`FixedModel`](crate::FixedModel) and
-/// [`RandomModel`](crate::RandomModel) do one at a time. See the [module docs](self).
+/// [`RandomModel`](crate::RandomModel) (with the z test) do one at a time. See the
+/// [module docs](self).
+///
+/// Any [`Tau2Estimator`] works; the iterative ones (REML, ML, EB, PM, ...) run with
+/// [`BatchPooler::control`], metafor's defaults unless set. Fisher scoring with metafor's
+/// defaults does not converge on a small share of analyses (about 0.8% of random analyses of
+/// k = 10, as metafor itself); `Tau2Control::default().with_step_adjustment(0.5)` with more
+/// iterations converges on them (see `benches/compare/RESULTS.md`).
+///
+/// ```
+/// use metapool::batch::{Analyses, BatchPooler, BatchResults, OnFailure};
+/// use metapool::{Tau2Control, Tau2Estimator};
+/// let y = [0.1, 0.9, 0.4, 0.3, -0.2, 0.3, 0.1];
+/// let v = [0.01, 0.02, 0.015, 0.03, 0.05, 0.04, 0.02];
+/// let analyses = Analyses::with_offsets(&y, &v, &[0, 4, 7])?;
+/// let reml = BatchPooler::default()
+///     .with_estimator(Tau2Estimator::RestrictedMaximumLikelihood)
+///     .with_control(Tau2Control::default().with_step_adjustment(0.5)?.with_max_iterations(1000)?)
+///     .with_on_failure(OnFailure::Record);
+/// let mut out = BatchResults::default();
+/// reml.pool(&analyses, &mut out)?;
+/// assert!(out.failures.is_empty());
+/// assert!(out.heterogeneity.tau2[0] > 0.0);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct BatchPooler {
@@ -195,6 +252,8 @@ pub struct BatchPooler {
     pub estimator: Tau2Estimator,
     /// Confidence level of both intervals.
     pub level: ConfidenceLevel,
+    /// Iteration settings of the iterative tau² estimators (REML, ML, EB, PM, ...).
+    pub control: Tau2Control,
     /// What to do with an analysis that cannot be pooled.
     pub on_failure: OnFailure,
 }
@@ -214,8 +273,27 @@ impl BatchPooler {
         BatchPooler {
             estimator,
             level,
+            control: Tau2Control::default(),
             on_failure,
         }
+    }
+
+    /// The same pooler with another tau² estimator.
+    pub fn with_estimator(mut self, estimator: Tau2Estimator) -> Self {
+        self.estimator = estimator;
+        self
+    }
+
+    /// The same pooler with other iteration settings for the iterative tau² estimators.
+    pub fn with_control(mut self, control: Tau2Control) -> Self {
+        self.control = control;
+        self
+    }
+
+    /// The same pooler with another failure policy.
+    pub fn with_on_failure(mut self, on_failure: OnFailure) -> Self {
+        self.on_failure = on_failure;
+        self
     }
 
     /// Pool every analysis into `out`, which is resized to `analyses.len()` rows (its buffers
@@ -303,15 +381,11 @@ impl BatchPooler {
         let v = &v[..k];
         let core = fixed_core(k, |i| y[i], |i| v[i])?;
         let fixed = Wald::new(core.estimate, (1.0 / core.sum_w).sqrt(), &self.level);
-        // the same tau² computation as `RandomModel::pool` (bit-identical results)
-        let tau2 = crate::pool::tau2::estimate(
-            self.estimator,
-            k,
-            |i| y[i],
-            |i| v[i],
-            &Default::default(),
-        )?
-        .tau2;
+        let tau2 = match self.estimator {
+            Tau2Estimator::DerSimonianLaird => dersimonian_laird(&core)?,
+            estimator => tau2::estimate(estimator, k, |i| y[i], |i| v[i], &self.control)?.tau2,
+        };
+        // weighted_core forms sum w* and mu* exactly as the single API's weighted_sums does
         let (sum_w, estimate) = weighted_core(k, |i| y[i], |i| v[i], tau2);
         let random = Wald::new(estimate, (1.0 / sum_w).sqrt(), &self.level);
         let df = k - 1;
@@ -327,4 +401,24 @@ impl BatchPooler {
             heterogeneity,
         })
     }
+}
+
+/// The DerSimonian-Laird tau² of the single-analysis API (`tau2::moment::dersimonian_laird`,
+/// which recomputes the fixed-effect core and, for its standard error, nine more sums) from the
+/// batch's own fixed-effect core: the same kernel on the same studies, so the same bits (the
+/// batch tests check them against `RandomModel::pool`):
+/// ```text
+/// tau2 = max(0, (Q - (k - 1)) / tr P),  tr P = sum w - sum w^2 / sum w = sum w * share_complement
+/// ```
+#[inline(always)]
+fn dersimonian_laird(core: &FixedCore) -> Result<f64> {
+    if core.k < 2 {
+        return Ok(0.0);
+    }
+    let trp = core.sum_w * core.share_complement;
+    let raw = (core.q - (core.k - 1) as f64) / trp;
+    if !(raw.is_finite() && trp.is_finite() && trp != 0.0) {
+        return Err(Error::NonFinite { what: "tau2" });
+    }
+    Ok(raw.max(0.0))
 }

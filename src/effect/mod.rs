@@ -411,6 +411,39 @@ impl EffectSet {
         })
     }
 
+    /// The number of studies in the original input: included plus excluded.
+    pub fn input_len(&self) -> usize {
+        self.effects.len() + self.excluded.len()
+    }
+
+    /// The subset of included effects at positions `idx` (indices into [`EffectSet::effects`],
+    /// in the order given), keeping their input positions, the excluded list and the scale.
+    /// `idx` must be non-empty and in range (checked by the callers inside the crate).
+    pub(crate) fn select(&self, idx: &[usize]) -> EffectSet {
+        EffectSet {
+            effects: idx.iter().map(|&i| self.effects[i]).collect(),
+            included: idx.iter().map(|&i| self.included[i]).collect(),
+            excluded: self.excluded.clone(),
+            scale: self.scale,
+        }
+    }
+
+    /// These effects followed by `extra` effects, which get input positions after the
+    /// original input (`input_len()`, `input_len() + 1`, ...): used for trim-and-fill.
+    pub(crate) fn extended(&self, extra: &[Effect]) -> EffectSet {
+        let n = self.input_len();
+        let mut effects = self.effects.clone();
+        effects.extend_from_slice(extra);
+        let mut included = self.included.clone();
+        included.extend(n..n + extra.len());
+        EffectSet {
+            effects,
+            included,
+            excluded: self.excluded.clone(),
+            scale: self.scale,
+        }
+    }
+
     /// The included effects, in input order.
     pub fn effects(&self) -> &[Effect] {
         &self.effects
@@ -440,7 +473,7 @@ impl EffectSet {
     /// (positions stay those of the original input; the scale is the parent's). Errors with
     /// [`Error::Empty`] when no position is kept and [`Error::AllExcluded`] when every kept study
     /// is excluded.
-    pub(crate) fn subset(&self, keep: impl Fn(usize) -> bool) -> Result<EffectSet> {
+    pub(crate) fn subset_where(&self, keep: impl Fn(usize) -> bool) -> Result<EffectSet> {
         let mut effects = Vec::new();
         let mut included = Vec::new();
         for (e, &i) in self.effects.iter().zip(&self.included) {
@@ -470,11 +503,6 @@ impl EffectSet {
             excluded,
             scale: self.scale,
         })
-    }
-
-    /// Number of studies given as input: included plus excluded.
-    pub fn input_len(&self) -> usize {
-        self.effects.len() + self.excluded.len()
     }
 
     /// Whether no effect is included (never true for a constructed set).

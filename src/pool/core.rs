@@ -26,6 +26,17 @@ pub(crate) struct FixedCore {
 /// Validate one study's (y, v), naming it by position.
 #[inline(always)]
 pub(crate) fn check_study(i: usize, y: f64, v: f64) -> Result<()> {
+    // one branch on three floating-point comparisons (NaN fails each) in the hot loops; the
+    // detailed error is built off the fast path
+    if (y.abs() < f64::INFINITY) & (v > 0.0) & (v < f64::INFINITY) {
+        return Ok(());
+    }
+    study_error(i, y, v)
+}
+
+#[cold]
+#[inline(never)]
+fn study_error(i: usize, y: f64, v: f64) -> Result<()> {
     if !y.is_finite() {
         return Err(Error::InvalidStudy {
             study: i,

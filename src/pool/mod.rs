@@ -3,7 +3,10 @@
 
 mod core;
 mod fixed;
+mod generalized;
+mod pooler;
 mod random;
+mod regression;
 mod rule;
 mod subgroup;
 pub mod tau2;
@@ -12,7 +15,10 @@ mod test;
 #[allow(unused_imports)]
 pub(crate) use self::core::{check_study, fixed_core, weighted_core, FixedCore};
 pub use fixed::{FixedModel, MantelHaenszel, Peto};
+pub use generalized::GeneralizedQModel;
+pub use pooler::Pooler;
 pub use random::{RandomModel, Tau2Estimator};
+pub(crate) use regression::weighted_least_squares;
 pub use rule::{ModelChoice, ModelRule, Selection};
 pub use subgroup::{Subgroup, SubgroupAnalysis, SubgroupModel, Subgroups};
 pub use tau2::{BoundStatus, HeterogeneityIntervals, Tau2Control, Tau2Fit, Tau2Stop};

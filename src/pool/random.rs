@@ -5,9 +5,10 @@ use super::tau2::{
     self, moment, q_profile, HeterogeneityIntervals, Tau2Control, Tau2Fit, Tau2Stop,
 };
 use super::test::Test;
+use super::MantelHaenszel;
 use super::{assemble, fixed_core, percent, FixedCore, Model, Pooled};
-use crate::effect::{EffectSet, EffectSize};
-use crate::error::Result;
+use crate::effect::{EffectSet, EffectSize, LogOddsRatio};
+use crate::error::{Error, Result};
 use crate::heterogeneity::{typical_variance, Heterogeneity};
 use crate::inference::ConfidenceLevel;
 
@@ -27,6 +28,7 @@ use crate::inference::ConfidenceLevel;
 /// PM   Q(tau2) = k - 1                                      Paule & Mandel (1982)
 /// PMM  Q(tau2) = qchisq(0.5, k - 1)                         Viechtbauer (2021)
 /// DL2  generalized Q with weights 1/(v + tau2_DL)           DerSimonian & Kacker (2007)
+/// GENQ (Q_a - tr P_a V) / tr P_a with user weights a       DerSimonian & Kacker (2007)
 /// ```
 /// The enum is `#[non_exhaustive]`: adding estimators is not a breaking change. The default
 /// is DerSimonian-Laird (RevMan's; metafor's default is REML).
@@ -62,10 +64,16 @@ pub enum Tau2Estimator {
     /// DerSimonian & Kacker (2007) two-step estimator: the generalized-Q (GENQ) estimator with
     /// weights `1 / (v + tau2_DL)` (metafor `method = "GENQ", weights = 1/(vi + tau2_DL)`).
     DerSimonianLairdTwoStep,
+    /// The generalized Q-statistic estimator with user weights (DerSimonian & Kacker 2007;
+    /// metafor `"GENQ"`). It needs one weight per study, so it is fitted with
+    /// [`crate::pool::GeneralizedQModel`]; [`RandomModel`] and [`Tau2Estimator::fit`] return
+    /// [`crate::Error::Undefined`] for it.
+    GeneralizedQ,
 }
 
 impl Tau2Estimator {
-    /// Every estimator, in metafor's order of documentation.
+    /// Every estimator that needs nothing but the effects (all but [`Tau2Estimator::GeneralizedQ`]),
+    /// in metafor's order of documentation.
     pub const ALL: [Tau2Estimator; 11] = [
         Tau2Estimator::DerSimonianLaird,
         Tau2Estimator::Hedges,
@@ -95,7 +103,23 @@ impl Tau2Estimator {
             Tau2Estimator::PauleMandel => "PM",
             Tau2Estimator::PauleMandelMedian => "PMM",
             Tau2Estimator::DerSimonianLairdTwoStep => "DL2",
+            Tau2Estimator::GeneralizedQ => "GENQ",
         }
+    }
+
+    /// The estimator with metafor's name (`"DL"`, `"REML"`, ..., `"DL2"`, `"GENQ"`), as
+    /// [`Tau2Estimator::metafor_name`] gives it.
+    ///
+    /// ```
+    /// use metapool::Tau2Estimator;
+    /// assert_eq!(Tau2Estimator::from_metafor_name("REML"), Some(Tau2Estimator::RestrictedMaximumLikelihood));
+    /// assert_eq!(Tau2Estimator::from_metafor_name("XYZ"), None);
+    /// ```
+    pub fn from_metafor_name(name: &str) -> Option<Tau2Estimator> {
+        Tau2Estimator::ALL
+            .into_iter()
+            .chain([Tau2Estimator::GeneralizedQ])
+            .find(|e| e.metafor_name() == name)
     }
 
     /// Whether the estimator is iterative (Fisher scoring or root finding).
@@ -238,8 +262,9 @@ impl RandomModel {
     }
 
     /// The Q-profile confidence intervals for tau², tau, I² and H² of a fit of this model
-    /// (metafor `confint()`), at this model's confidence level; see
-    /// [`HeterogeneityIntervals`].
+    /// (metafor `confint()`), at this model's confidence level and with its
+    /// [`Tau2Control::tolerance`] for the root searches (metafor's default `eps^0.25`; tighten it
+    /// for bounds exact to rounding); see [`HeterogeneityIntervals`].
     ///
     /// ```
     /// use metapool::{EffectSet, RandomModel};
@@ -256,21 +281,60 @@ impl RandomModel {
         fit: &Pooled,
     ) -> Result<HeterogeneityIntervals> {
         let e = set.effects();
-        let h = &fit.heterogeneity;
         q_profile::q_profile(
             e.len(),
             |i| e[i].estimate(),
             |i| e[i].variance(),
-            h.tau2,
-            h.i2,
-            h.h2,
+            &fit.heterogeneity,
             &self.level,
+            self.control.tolerance(),
         )
+    }
+
+    /// RevMan 5's "M-H, Random" analysis of odds ratios: the random model on the per-study log
+    /// odds ratios, with DerSimonian-Laird tau² estimated from the Q of the Mantel-Haenszel fit
+    /// (centred on the MH estimate) instead of the Q centred on the inverse-variance estimate:
+    /// ```text
+    /// Q_MH  = sum w_i (y_i - ln OR_MH)^2,  w_i = 1/v_i   (tables that are not all-zero / all-event)
+    /// tau^2 = max(0, (Q_MH - (k - 1)) / (sum w - sum w^2 / sum w))
+    /// w*_i  = 1/(v_i + tau^2),  mu = sum w*_i y_i / sum w*_i,  se = 1/sqrt(sum w*_i)
+    /// ```
+    /// The reported heterogeneity (Q, its p, I², H²) is the MH-centred one, as RevMan reports it.
+    /// Source: Deeks & Higgins (2010), Statistical algorithms in Review Manager 5 (random effects
+    /// "M-H, Random": "the estimate of tau² from the Mantel-Haenszel Q"); R `meta`'s
+    /// `Q.Cochrane = TRUE`. metafor's `rma(measure = "OR", method = "DL")` (what [`Self::pool`]
+    /// computes) centres Q on the inverse-variance estimate; the two differ in the last digits.
+    ///
+    /// Only DerSimonian-Laird has an MH-centred form: with another estimator this returns
+    /// [`crate::Error::Undefined`]. [`crate::ModelRule::select_tables`] uses this path.
+    ///
+    /// ```
+    /// use metapool::{LogOddsRatio, MantelHaenszel, RandomModel, TwoByTwo};
+    /// let tables = [(10.0, 50.0, 20.0, 50.0), (5.0, 40.0, 4.0, 40.0), (30.0, 100.0, 45.0, 100.0)]
+    ///     .map(|(a, n1, c, n2)| LogOddsRatio::new(TwoByTwo::new(a, n1, c, n2).unwrap()));
+    /// let fit = RandomModel::default().pool_mantel_haenszel_q(&tables)?;
+    /// let mh = MantelHaenszel::default().pool(&tables)?;
+    /// assert_eq!(fit.heterogeneity.q, mh.heterogeneity.q);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
+    pub fn pool_mantel_haenszel_q(&self, tables: &[LogOddsRatio]) -> Result<Pooled> {
+        if self.estimator != Tau2Estimator::DerSimonianLaird {
+            return Err(Error::Undefined {
+                what: "Mantel-Haenszel-centred tau²",
+                why: "only the DerSimonian-Laird estimator has a Mantel-Haenszel-centred form",
+            });
+        }
+        let mh = MantelHaenszel::new(self.level).pool(tables)?;
+        let set = EffectSet::from_studies(tables)?;
+        let e = set.effects();
+        let mut core = fixed_core(e.len(), |i| e[i].estimate(), |i| e[i].variance())?;
+        core.q = mh.heterogeneity.q;
+        self.pool_with_dl_core(&set, &core)
     }
 
     /// RevMan's "M-H, Random" path: DerSimonian-Laird tau² from `core`, whose Q may be centred
     /// on another estimate (the Mantel-Haenszel one), then the usual random-effects pooling.
-    pub(crate) fn pool_with_dl_core(&self, set: &EffectSet, core: &FixedCore) -> Result<Pooled> {
+    fn pool_with_dl_core(&self, set: &EffectSet, core: &FixedCore) -> Result<Pooled> {
         let e = set.effects();
         let k = e.len();
         let fit = if k < 2 {
@@ -284,7 +348,7 @@ impl RandomModel {
         } else {
             let df = (k - 1) as f64;
             let s = moment::fixed_sums(k, |i| e[i].estimate(), |i| e[i].variance());
-            let trp = s.tr_p();
+            let trp = core.sum_w * core.share_complement;
             let t = dersimonian_laird(core);
             Tau2Fit {
                 estimator: Tau2Estimator::DerSimonianLaird,

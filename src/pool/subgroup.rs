@@ -1,8 +1,9 @@
 //! Subgroup analysis: pool within subgroups and test for differences between them.
 
+use super::tau2::grouped::common_tau2;
 use super::{
     assemble, fixed_core, percent, weighted_core, FixedModel, Model, Pooled, RandomModel,
-    Tau2Estimator, Wald,
+    Tau2Control, Tau2Estimator, Tau2Fit, Wald,
 };
 use crate::effect::EffectSet;
 use crate::error::{Error, Problem, Result};
@@ -24,7 +25,9 @@ pub enum SubgroupModel {
     RandomSeparate(Tau2Estimator),
     /// Random effects with one tau² common to all subgroups: the mixed-effects model with a
     /// categorical moderator (metafor `rma(yi, vi, mods = ~ factor(g), method = ...)`, QM test).
-    /// Only [`Tau2Estimator::DerSimonianLaird`] is implemented for it so far.
+    /// Every estimator metafor 3.8 allows with moderators is implemented (DL, HE, HS, HSk, SJ,
+    /// ML, REML, EB, PM, PMM); [`Tau2Estimator::DerSimonianLairdTwoStep`] and
+    /// [`Tau2Estimator::GeneralizedQ`] are not ([`Error::Undefined`]).
     RandomCommon(Tau2Estimator),
 }
 
@@ -57,8 +60,15 @@ pub struct Subgroups<G> {
     pub between: Heterogeneity,
     /// The test for residual heterogeneity within subgroups (metafor's QE of the moderator
     /// model): `q = sum of the within-subgroup fixed-effect Q`, on `k - (number of subgroups)`
-    /// df. For [`SubgroupModel::RandomCommon`], `tau2` holds the common tau².
+    /// df. For [`SubgroupModel::RandomCommon`], `tau2` holds the common tau², and `i2`, `h2`
+    /// are metafor's for the moderator model: `I² = 100 tau² / (vt + tau²)`,
+    /// `H² = tau² / vt + 1`, with the typical variance `vt = (k - G) / tr P` at `w = 1/v`.
     pub within: Heterogeneity,
+    /// The common tau² with its standard error (metafor's `se.tau2`) and how its estimation
+    /// stopped, for [`SubgroupModel::RandomCommon`] (also in each subgroup's
+    /// [`Pooled::tau2_fit`]); `None` otherwise.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub tau2_fit: Option<Tau2Fit>,
 }
 
 /// A subgroup analysis under one [`SubgroupModel`].
@@ -72,18 +82,41 @@ pub struct Subgroups<G> {
 ///   `Q_total - sum_g Q_g` (RevMan) and metafor's QM of the fixed-effects moderator model.
 /// - Random, separate tau²: each subgroup has its own tau² (RevMan 5's random-effects
 ///   subgroup test, which treats the subgroup estimates as a fixed-effect meta-analysis).
-/// - Random, common tau² (DerSimonian-Laird on the residuals of the moderator model, as metafor
-///   computes it):
+/// - Random, common tau²: the mixed-effects model with the subgroup as categorical moderator,
+///   tau² estimated from its residuals as metafor's `rma.uni` does with `mods`. With one
+///   dummy per subgroup `X'WX` is diagonal and the projection block diagonal,
+///   `P = diag(P_g)`, `P_g = W_g - w_g w_g' / S_g`, `S_g = sum_{i in g} w_i`, so every trace and
+///   quadratic form is a sum of per-subgroup sums, e.g. for DerSimonian-Laird:
 ///   ```text
-///   QE = sum_g Q_g (within-subgroup fixed-effect Q),  w_i = 1 / v_i
-///   tau^2 = max(0, (QE - (k - G)) / sum_g (sum_{i in g} w_i - sum_{i in g} w_i^2 / sum_{i in g} w_i))
+///   QE = y'Py = sum_g Q_g (within-subgroup fixed-effect Q),  w_i = 1 / v_i
+///   tau^2 = max(0, (QE - (k - G)) / tr P),  tr P = sum_g (S_g - sum_{i in g} w_i^2 / S_g)
+///   REML: Fisher scoring  tau^2 += (y'PPy - tr P) / tr PP  at w_i = 1 / (v_i + tau^2)
 ///   ```
-///   then each subgroup is pooled with weights `1 / (v_i + tau^2)`; Q_between is then metafor's
-///   QM, the Wald test that all subgroup means are equal.
+///   (all estimators, their standard errors and stopping rules: [`Tau2Control`] and the
+///   `tau2` module documentation; the report is in [`Subgroups::tau2_fit`]); then each subgroup
+///   is pooled with weights `1 / (v_i + tau^2)`, which gives the moderator model's subgroup
+///   means and standard errors; Q_between is then metafor's QM, the Wald test that all
+///   subgroup means are equal.
 ///
 /// Sources: Deeks, Higgins & Altman, Cochrane Handbook 10.11.3; RevMan 5 statistical
 /// algorithms (tests for subgroup differences); metafor `rma.uni` with `mods`
-/// (Viechtbauer 2010), DL estimator for meta-regression (Raudenbush 2009).
+/// (Viechtbauer 2010), tau² estimators for meta-regression (Raudenbush 2009; Viechtbauer
+/// 2005).
+///
+/// ```
+/// use metapool::{EffectSet, SubgroupAnalysis, SubgroupModel, Tau2Estimator};
+/// let set = EffectSet::from_estimates(
+///     &[0.1, 0.3, 0.2, 0.9, 0.5, 1.2],
+///     &[0.02, 0.03, 0.02, 0.04, 0.03, 0.05],
+/// )?;
+/// let groups = ["a", "a", "a", "b", "b", "b"];
+/// let model = SubgroupModel::RandomCommon(Tau2Estimator::RestrictedMaximumLikelihood);
+/// let res = SubgroupAnalysis::new(model).pool(&set, &groups)?;
+/// let fit = res.tau2_fit.unwrap();
+/// assert_eq!(fit.tau2, res.within.tau2);
+/// assert!(fit.iterations >= 1);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 ///
 /// ```
 /// use metapool::{EffectSet, SubgroupAnalysis, SubgroupModel};
@@ -102,6 +135,10 @@ pub struct SubgroupAnalysis {
     pub model: SubgroupModel,
     /// Confidence level of every interval.
     pub level: ConfidenceLevel,
+    /// Iteration settings of the tau² estimators (metafor's defaults), for the random-effects
+    /// models (within subgroups, common, and overall).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub control: Tau2Control,
 }
 
 impl SubgroupAnalysis {
@@ -110,7 +147,14 @@ impl SubgroupAnalysis {
         SubgroupAnalysis {
             model,
             level: ConfidenceLevel::default(),
+            control: Tau2Control::default(),
         }
+    }
+
+    /// The same with other iteration settings for the tau² estimators.
+    pub fn with_control(mut self, control: Tau2Control) -> Self {
+        self.control = control;
+        self
     }
 
     /// The same with another confidence level.
@@ -126,8 +170,9 @@ impl SubgroupAnalysis {
     /// is the harmonic mean of the sizes of all included studies, not of the subgroup's (pool a
     /// subgroup's studies on their own to back-transform at the subgroup's harmonic mean).
     ///
-    /// Errors when the lengths differ, when the common-tau² model is asked for with an
-    /// estimator other than DerSimonian-Laird, or when a pooled number is not finite.
+    /// Errors when the lengths differ, when the common-tau² model is asked for with the two-step
+    /// DL or generalized Q estimator, when an iterative estimator does not converge, or when a
+    /// pooled number is not finite.
     pub fn pool<G: Clone + PartialEq>(
         &self,
         set: &EffectSet,
@@ -152,57 +197,63 @@ impl SubgroupAnalysis {
         let mut subsets = Vec::with_capacity(labels.len());
         let mut not_estimable = Vec::new();
         for label in labels {
-            match set.subset(|i| groups[i] == label) {
+            match set.subset_where(|i| groups[i] == label) {
                 Ok(sub) => subsets.push((label, sub)),
                 Err(Error::AllExcluded { .. }) => not_estimable.push(label),
                 Err(e) => return Err(e),
             }
         }
-        let (pooled, overall, within_tau2) = match self.model {
+        let random_model = |estimator| {
+            let mut m = RandomModel::new(estimator, self.level);
+            m.control = self.control;
+            m
+        };
+        let (pooled, overall, tau2_fit) = match self.model {
             SubgroupModel::Fixed => {
                 let fixed = FixedModel::new(self.level);
                 let pooled = subsets
                     .iter()
                     .map(|(_, s)| fixed.pool(s))
                     .collect::<Result<Vec<_>>>()?;
-                (pooled, fixed.pool(set)?, 0.0)
+                (pooled, fixed.pool(set)?, None)
             }
             SubgroupModel::RandomSeparate(estimator) => {
-                let random = RandomModel::new(estimator, self.level);
+                let random = random_model(estimator);
                 let pooled = subsets
                     .iter()
                     .map(|(_, s)| random.pool(s))
                     .collect::<Result<Vec<_>>>()?;
-                (pooled, random.pool(set)?, 0.0)
+                (pooled, random.pool(set)?, None)
             }
             SubgroupModel::RandomCommon(estimator) => {
-                if estimator != Tau2Estimator::DerSimonianLaird {
-                    return Err(Error::Undefined {
-                        what: "common-tau² subgroup model",
-                        why: "only the DerSimonian-Laird estimator is implemented for it",
-                    });
-                }
-                let subs: Vec<&EffectSet> = subsets.iter().map(|(_, s)| s).collect();
-                let tau2 = common_dl_tau2(&subs)?;
-                let pooled = subs
+                let effects: Vec<_> = subsets.iter().map(|(_, s)| s.effects()).collect();
+                let fit = common_tau2(estimator, &effects, &self.control)?;
+                let pooled = subsets
                     .iter()
-                    .map(|s| pool_with_tau2(s, estimator, tau2, &self.level))
+                    .map(|(_, s)| pool_with_tau2(s, fit, &self.level))
                     .collect::<Result<Vec<_>>>()?;
-                let overall = RandomModel::new(estimator, self.level).pool(set)?;
-                (pooled, overall, tau2)
+                let overall = random_model(estimator).pool(set)?;
+                (pooled, overall, Some(fit))
             }
         };
         let between = Self::difference_test(&pooled)?;
-        let mut q_within = NeumaierSum::default();
+        let (mut q_within, mut tr_p) = (NeumaierSum::default(), NeumaierSum::default());
         let mut k = 0;
         for (_, s) in &subsets {
             let e = s.effects();
-            q_within.add(fixed_core(e.len(), |i| e[i].estimate(), |i| e[i].variance())?.q);
+            let core = fixed_core(e.len(), |i| e[i].estimate(), |i| e[i].variance())?;
+            q_within.add(core.q);
+            tr_p.add(core.sum_w * core.share_complement);
             k += e.len();
         }
-        let mut within = Heterogeneity::fixed(q_within.value(), k - subsets.len());
-        within.tau2 = within_tau2;
-        within.tau = within_tau2.sqrt();
+        let df = k - subsets.len();
+        let within = match tau2_fit {
+            // metafor's I² and H² of the moderator model, typical variance (k - p) / tr P
+            Some(fit) => {
+                Heterogeneity::random(q_within.value(), df, fit.tau2, df as f64 / tr_p.value())
+            }
+            None => Heterogeneity::fixed(q_within.value(), df),
+        };
         Ok(Subgroups {
             model: self.model,
             groups: subsets
@@ -214,6 +265,7 @@ impl SubgroupAnalysis {
             overall,
             between,
             within,
+            tau2_fit,
         })
     }
 }
@@ -250,33 +302,9 @@ impl SubgroupAnalysis {
     }
 }
 
-/// The DerSimonian-Laird tau² of the model with one mean per subgroup.
-fn common_dl_tau2(subs: &[&EffectSet]) -> Result<f64> {
-    let (mut qe, mut trace) = (NeumaierSum::default(), NeumaierSum::default());
-    let mut k = 0;
-    for s in subs {
-        let e = s.effects();
-        let core = fixed_core(e.len(), |i| e[i].estimate(), |i| e[i].variance())?;
-        qe.add(core.q);
-        trace.add(core.sum_w * core.share_complement);
-        k += core.k;
-    }
-    let df = (k - subs.len()) as f64;
-    let (qe, c) = (qe.value(), trace.value());
-    Ok(if qe > df && c > 0.0 {
-        (qe - df) / c
-    } else {
-        0.0
-    })
-}
-
-/// Random-effects pooling of one subgroup with a given tau².
-fn pool_with_tau2(
-    set: &EffectSet,
-    estimator: Tau2Estimator,
-    tau2: f64,
-    level: &ConfidenceLevel,
-) -> Result<Pooled> {
+/// Random-effects pooling of one subgroup with the common tau² of `fit`.
+fn pool_with_tau2(set: &EffectSet, fit: Tau2Fit, level: &ConfidenceLevel) -> Result<Pooled> {
+    let tau2 = fit.tau2;
     let e = set.effects();
     let core = fixed_core(e.len(), |i| e[i].estimate(), |i| e[i].variance())?;
     let (sum_w, estimate) = weighted_core(e.len(), |i| e[i].estimate(), |i| e[i].variance(), tau2);
@@ -284,12 +312,14 @@ fn pool_with_tau2(
     let weights = percent(e.iter().map(|x| 1.0 / (x.variance() + tau2)), sum_w);
     let df = core.k - 1;
     let s2 = typical_variance(df, core.sum_w, core.share_complement);
-    assemble(
-        Model::Random(estimator),
+    let mut pooled = assemble(
+        Model::Random(fit.estimator),
         set,
         wald,
         level,
         weights,
         Heterogeneity::random(core.q, df, tau2, s2),
-    )
+    )?;
+    pooled.tau2_fit = Some(fit);
+    Ok(pooled)
 }

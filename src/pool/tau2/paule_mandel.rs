@@ -2,11 +2,11 @@
 //! Q statistic (decreasing in tau2), found with Brent's bracketing method as metafor 3.8 does
 //! (`uniroot` on `[0, tau2_max]`).
 
+use super::design::Design;
 use super::zeroin::zeroin;
 use super::{Tau2Control, Tau2Fit, Tau2Stop};
 use crate::error::{Error, Result};
 use crate::inference::chi_square_quantile;
-use crate::pool::core::{generalized_q, weighted_sums};
 use crate::pool::random::Tau2Estimator;
 
 /// R's `mad(y)`: `1.4826 median(|y - median(y)|)`.
@@ -29,27 +29,25 @@ fn median(x: &mut [f64]) -> f64 {
     }
 }
 
-/// Paule & Mandel (1982) (`target = k - 1`) and its median-unbiased version of Viechtbauer
-/// (2021) (`target = qchisq(0.5, k - 1)`):
+/// Paule & Mandel (1982) (`target = k - p`) and its median-unbiased version of Viechtbauer
+/// (2021) (`target = qchisq(0.5, k - p)`), for any [`Design`] (intercept only: `p = 1`):
 /// ```text
-/// Q(tau2) = sum w (y - mu_w)^2,  w = 1 / (v + tau2)
+/// Q(tau2) = y'Py at w = 1 / (v + tau2)   (intercept only: sum w (y - mu_w)^2)
 /// Q(0) < target:           tau2 = 0
 /// Q(tau2_max) > target:    error (raise tau2_max)
 /// otherwise:               tau2 = root of Q(tau2) - target in [0, tau2_max] (Brent, tol, max_iterations)
 /// tau2_max = max(100, 10 mad(y)^2) unless given
-/// se = sqrt(2 k^2 / (k - 1)) / sum w
+/// se = sqrt(2 k^2 / (k - p)) / sum w
 /// ```
 /// Sources: Paule & Mandel (1982); DerSimonian & Kacker (2007); Viechtbauer (2021); metafor 3.8
 /// `rma.uni`.
 pub(crate) fn paule_mandel(
     estimator: Tau2Estimator,
-    k: usize,
-    y: impl Fn(usize) -> f64 + Copy,
-    v: impl Fn(usize) -> f64 + Copy,
+    d: &impl Design,
     control: &Tau2Control,
 ) -> Result<Tau2Fit> {
-    let kf = k as f64;
-    let df = kf - 1.0;
+    let kf = d.k() as f64;
+    let df = d.df();
     let target = if estimator == Tau2Estimator::PauleMandelMedian {
         chi_square_quantile(0.5, df)
     } else {
@@ -58,11 +56,11 @@ pub(crate) fn paule_mandel(
     let tau2_max = match control.tau2_max() {
         Some(m) => m,
         None => {
-            let m = mad(k, y);
+            let m = d.mad_y();
             (10.0 * m * m).max(100.0)
         }
     };
-    let f = |t: f64| generalized_q(k, y, v, t) - target;
+    let f = |t: f64| d.residual_q(t) - target;
     let f_min = f(0.0);
     let (tau2, iterations, stop) = if f_min < 0.0 {
         (0.0, 0, Tau2Stop::AtLowerBound)
@@ -99,11 +97,10 @@ pub(crate) fn paule_mandel(
         )
     };
     let tau2 = tau2.max(0.0);
-    let s = weighted_sums(k, y, v, |i| 1.0 / (v(i) + tau2));
     Ok(Tau2Fit {
         estimator,
         tau2,
-        se: Some((2.0 * kf * kf / df).sqrt() / s.sum_w),
+        se: Some((2.0 * kf * kf / df).sqrt() / d.at(tau2).sum_w),
         iterations,
         stop,
     })

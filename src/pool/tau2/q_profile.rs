@@ -3,7 +3,7 @@
 
 use super::zeroin::zeroin;
 use crate::error::{Error, Result};
-use crate::heterogeneity::typical_variance;
+use crate::heterogeneity::{typical_variance, Heterogeneity};
 use crate::inference::{chi_square_quantile, ConfidenceLevel};
 use crate::pool::core::{fixed_core, generalized_q};
 use crate::pool::Interval;
@@ -54,7 +54,8 @@ pub struct HeterogeneityIntervals {
 /// ```text
 /// Q(tau2) = sum w (y - mu_w)^2,  w = 1 / (v + tau2)     (decreasing in tau2)
 /// lower: Q(lower) = qchisq(1 - alpha/2, k - 1);  upper: Q(upper) = qchisq(alpha/2, k - 1)
-/// searched in [0, max(100, 10 tau2)] by Brent's method (tol = eps^0.25, 1000 evaluations);
+/// searched in [0, max(100, 10 tau2)] by Brent's method (tol: the model's Tau2Control tolerance,
+/// metafor's eps^0.25 by default; at most 1000 evaluations, confint's default);
 /// Q(0) below a quantile: that bound is 0; Q(max) above it: the bound is max
 /// I2 = 100 t / (s2 + t),  H2 = t / s2 + 1,  s2 = (k - 1) / tr P  (typical within-study variance)
 /// ```
@@ -64,10 +65,9 @@ pub(crate) fn q_profile<Y, V>(
     k: usize,
     y: Y,
     v: V,
-    tau2: f64,
-    i2: f64,
-    h2: f64,
+    fit: &Heterogeneity,
     level: &ConfidenceLevel,
+    tol: f64,
 ) -> Result<HeterogeneityIntervals>
 where
     Y: Fn(usize) -> f64 + Copy,
@@ -80,6 +80,7 @@ where
             got: k,
         });
     }
+    let (tau2, i2, h2) = (fit.tau2, fit.i2, fit.h2);
     let core = fixed_core(k, y, v)?;
     let df = (k - 1) as f64;
     let s2 = typical_variance(k - 1, core.sum_w, core.share_complement);
@@ -88,7 +89,6 @@ where
     let crit_l = chi_square_quantile(alpha / 2.0, df);
     let tau2_min = 0.0;
     let tau2_max = (10.0 * tau2).max(100.0);
-    let tol = f64::EPSILON.powf(0.25);
     let max_iter = 1000;
     let q = |t: f64| generalized_q(k, y, v, t);
     let q_min = q(tau2_min);

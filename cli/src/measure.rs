@@ -1,0 +1,547 @@
+//! The measures of the command line, the CSV columns each one reads, and how one CSV row becomes
+//! one study of the library.
+//!
+//! Every measure the contract names has a variant here; [`Measure::check_supported`] is where a
+//! measure the library cannot compute yet is turned into a clear error before any input is read
+//! (all are wired now). Wiring in a new library measure means: a `Studies` variant, a `push` arm,
+//! and its columns in [`resolve`].
+
+use clap::ValueEnum;
+use metapool::{
+    Arm, Generic, LogOddsRatio, LogRiskRatio, MeanDifference, PetoOddsRatio, PrePost,
+    PrePostMeanDifference, Proportion, ProportionEffect, ProportionTransform, RiskDifference,
+    SmdConvention, StandardizedMeanDifference, TwoByTwo,
+};
+
+/// `--measure`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Measure {
+    /// Mean difference (m1 - m2), columns m1,sd1,n1,m2,sd2,n2.
+    #[value(name = "MD")]
+    Md,
+    /// Standardized mean difference, Hedges' g as metafor computes it (exact J, large-sample
+    /// variance), columns m1,sd1,n1,m2,sd2,n2.
+    #[value(name = "SMD")]
+    Smd,
+    /// Standardized mean difference as RevMan 5 computes it, columns m1,sd1,n1,m2,sd2,n2.
+    #[value(name = "SMD-REVMAN")]
+    SmdRevman,
+    /// Pre/post mean change (after - before) of self-controlled studies: columns
+    /// m_post,sd_post,m_pre,sd_pre,n, or m1,sd1,n1,m2,sd2,n2 with arm 1 = after, arm 2 = before
+    /// and n1 = n2; optional column r (or --r, default 0).
+    #[value(name = "PREPOST-MD")]
+    PrepostMd,
+    /// Odds ratio, columns events1,total1,events2,total2.
+    #[value(name = "OR")]
+    Or,
+    /// Risk ratio, columns events1,total1,events2,total2.
+    #[value(name = "RR")]
+    Rr,
+    /// Risk difference, columns events1,total1,events2,total2.
+    #[value(name = "RD")]
+    Rd,
+    /// Peto odds ratio, columns events1,total1,events2,total2.
+    #[value(name = "PETO-OR")]
+    PetoOr,
+    /// Generic inverse variance: estimate,se or estimate,ci_lower,ci_upper (see --scale).
+    #[value(name = "GENERIC")]
+    Generic,
+    /// Raw proportion, columns events,total.
+    #[value(name = "PR")]
+    Pr,
+    /// Logit proportion, columns events,total.
+    #[value(name = "PLO")]
+    Plo,
+    /// Arcsine square-root proportion, columns events,total.
+    #[value(name = "PAS")]
+    Pas,
+    /// Freeman-Tukey double-arcsine proportion, columns events,total.
+    #[value(name = "PFT")]
+    Pft,
+}
+
+impl Measure {
+    /// The name as written on the command line and in the output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Measure::Md => "MD",
+            Measure::Smd => "SMD",
+            Measure::SmdRevman => "SMD-REVMAN",
+            Measure::PrepostMd => "PREPOST-MD",
+            Measure::Or => "OR",
+            Measure::Rr => "RR",
+            Measure::Rd => "RD",
+            Measure::PetoOr => "PETO-OR",
+            Measure::Generic => "GENERIC",
+            Measure::Pr => "PR",
+            Measure::Plo => "PLO",
+            Measure::Pas => "PAS",
+            Measure::Pft => "PFT",
+        }
+    }
+
+    /// Errors for a measure the library does not compute yet (none at the moment: RR, RD,
+    /// PETO-OR and the proportions came with the library's measures).
+    pub fn check_supported(self) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// How results are shown, given `--scale` for GENERIC.
+    pub fn display(self, generic_log: bool) -> Display {
+        match self {
+            Measure::Or | Measure::Rr | Measure::PetoOr => Display::Ratio,
+            Measure::Generic if generic_log => Display::Ratio,
+            Measure::Plo | Measure::Pas | Measure::Pft => Display::Proportion,
+            _ => Display::Identity,
+        }
+    }
+}
+
+impl Measure {
+    /// The analysis scale's name before any study is read (for a failed analysis).
+    pub fn scale_name(self, display: Display) -> &'static str {
+        match (self, display) {
+            (_, Display::Ratio) => "log",
+            (Measure::Plo, _) => "logit",
+            (Measure::Pas, _) => "arcsine",
+            (Measure::Pft, _) => "freeman-tukey",
+            _ => "identity",
+        }
+    }
+}
+
+/// How a measure's results are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Display {
+    /// As analysed (differences, raw proportions).
+    Identity,
+    /// Analysed as a log ratio, shown as the ratio (`exp_*` fields, log axis).
+    Ratio,
+    /// Analysed on a transformed scale (logit, arcsine, Freeman-Tukey), shown as a proportion
+    /// (`proportion_*` fields).
+    Proportion,
+}
+
+/// A numeric input of a study: which CSV column feeds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    M1,
+    Sd1,
+    N1,
+    M2,
+    Sd2,
+    N2,
+    /// The one `n` of a pre/post study.
+    N,
+    R,
+    Events1,
+    Total1,
+    Events2,
+    Total2,
+    Estimate,
+    Se,
+    CiLower,
+    CiUpper,
+}
+
+/// Number of slots (the size of a row's value array).
+pub const SLOTS: usize = 16;
+
+impl Slot {
+    /// Position in a row's value array.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// How a measure's slots are found in the header: `(slot, column name, required)`, tried in
+/// order; alternatives are resolved by [`resolve`].
+pub struct Binding {
+    /// Slot and the CSV column index it reads.
+    pub columns: Vec<(Slot, usize)>,
+    /// For pre/post studies: whether the `n` column (instead of n1/n2) is used.
+    pub prepost_single_n: bool,
+    /// For pre/post studies: whether the columns are m_post/m_pre (instead of m1/m2).
+    pub prepost_named: bool,
+}
+
+/// Find the columns a measure needs. `find` maps a column name to its index. Errors name the
+/// missing column(s).
+pub fn resolve(measure: Measure, find: &dyn Fn(&str) -> Option<usize>) -> Result<Binding, String> {
+    use Slot::*;
+    let need = |cols: &[(Slot, &str)]| -> Result<Vec<(Slot, usize)>, String> {
+        let mut out = Vec::with_capacity(cols.len());
+        let mut missing = Vec::new();
+        for &(slot, name) in cols {
+            match find(name) {
+                Some(i) => out.push((slot, i)),
+                None => missing.push(name),
+            }
+        }
+        if missing.is_empty() {
+            Ok(out)
+        } else {
+            Err(format!(
+                "missing column{} {} required by --measure {}",
+                if missing.len() > 1 { "s" } else { "" },
+                missing
+                    .iter()
+                    .map(|m| format!("`{m}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                measure.name()
+            ))
+        }
+    };
+    let optional = |cols: &mut Vec<(Slot, usize)>, slot: Slot, name: &str| {
+        if let Some(i) = find(name) {
+            cols.push((slot, i));
+        }
+    };
+    let mut b = Binding {
+        columns: Vec::new(),
+        prepost_single_n: false,
+        prepost_named: false,
+    };
+    match measure {
+        Measure::Md | Measure::Smd | Measure::SmdRevman => {
+            b.columns = need(&[
+                (M1, "m1"),
+                (Sd1, "sd1"),
+                (N1, "n1"),
+                (M2, "m2"),
+                (Sd2, "sd2"),
+                (N2, "n2"),
+            ])?;
+        }
+        Measure::PrepostMd => {
+            if find("m_post").is_some() || find("m_pre").is_some() {
+                b.prepost_named = true;
+                b.prepost_single_n = true;
+                b.columns = need(&[
+                    (M1, "m_post"),
+                    (Sd1, "sd_post"),
+                    (M2, "m_pre"),
+                    (Sd2, "sd_pre"),
+                    (N, "n"),
+                ])?;
+            } else if find("n").is_some() {
+                b.prepost_single_n = true;
+                b.columns = need(&[(M1, "m1"), (Sd1, "sd1"), (M2, "m2"), (Sd2, "sd2"), (N, "n")])?;
+            } else {
+                b.columns = need(&[
+                    (M1, "m1"),
+                    (Sd1, "sd1"),
+                    (N1, "n1"),
+                    (M2, "m2"),
+                    (Sd2, "sd2"),
+                    (N2, "n2"),
+                ])?;
+            }
+            optional(&mut b.columns, R, "r");
+        }
+        Measure::Or | Measure::Rr | Measure::Rd | Measure::PetoOr => {
+            b.columns = need(&[
+                (Events1, "events1"),
+                (Total1, "total1"),
+                (Events2, "events2"),
+                (Total2, "total2"),
+            ])?;
+        }
+        Measure::Generic => {
+            b.columns = need(&[(Estimate, "estimate")])?;
+            optional(&mut b.columns, Se, "se");
+            optional(&mut b.columns, CiLower, "ci_lower");
+            optional(&mut b.columns, CiUpper, "ci_upper");
+            let has = |s: Slot| b.columns.iter().any(|&(x, _)| x == s);
+            let usable = has(Se) || (has(CiLower) && has(CiUpper));
+            if !usable {
+                return Err(
+                    "--measure GENERIC needs a column `se`, or both `ci_lower` and `ci_upper`"
+                        .to_string(),
+                );
+            }
+        }
+        Measure::Pr | Measure::Plo | Measure::Pas | Measure::Pft => {
+            b.columns = need(&[(Events1, "events"), (Total1, "total")])?;
+        }
+    }
+    Ok(b)
+}
+
+/// Options that study construction needs besides the row.
+#[derive(Debug, Clone, Copy)]
+pub struct StudyOptions {
+    /// Pre/post correlation when the file has no `r` column (or an empty cell).
+    pub r: f64,
+    /// Analysis scale of GENERIC inputs.
+    pub generic_scale: metapool::Scale,
+    /// Confidence level of GENERIC confidence intervals.
+    pub level: metapool::ConfidenceLevel,
+}
+
+/// The studies of one analysis, in input order, as the library's effect-size values.
+#[derive(Debug, Clone)]
+pub enum Studies {
+    /// MD.
+    Md(Vec<MeanDifference>),
+    /// SMD, SMD-REVMAN.
+    Smd(Vec<StandardizedMeanDifference>),
+    /// PREPOST-MD.
+    PrePost(Vec<PrePostMeanDifference>),
+    /// OR.
+    Or(Vec<LogOddsRatio>),
+    /// RR.
+    Rr(Vec<LogRiskRatio>),
+    /// RD.
+    Rd(Vec<RiskDifference>),
+    /// PETO-OR.
+    Peto(Vec<PetoOddsRatio>),
+    /// PR, PLO, PAS, PFT.
+    Proportion(Vec<ProportionEffect>),
+    /// GENERIC.
+    Generic(Vec<Generic>),
+}
+
+/// A row's values: `Some` where the column exists and the cell is not empty.
+pub type Values = [Option<f64>; SLOTS];
+
+impl Studies {
+    /// An empty collection for a (supported) measure.
+    pub fn new(measure: Measure) -> Studies {
+        match measure {
+            Measure::Md => Studies::Md(Vec::new()),
+            Measure::Smd | Measure::SmdRevman => Studies::Smd(Vec::new()),
+            Measure::PrepostMd => Studies::PrePost(Vec::new()),
+            Measure::Or => Studies::Or(Vec::new()),
+            Measure::Rr => Studies::Rr(Vec::new()),
+            Measure::Rd => Studies::Rd(Vec::new()),
+            Measure::PetoOr => Studies::Peto(Vec::new()),
+            Measure::Pr | Measure::Plo | Measure::Pas | Measure::Pft => {
+                Studies::Proportion(Vec::new())
+            }
+            Measure::Generic => Studies::Generic(Vec::new()),
+        }
+    }
+
+    /// Remove every study, keeping the allocation.
+    pub fn clear(&mut self) {
+        match self {
+            Studies::Md(v) => v.clear(),
+            Studies::Smd(v) => v.clear(),
+            Studies::PrePost(v) => v.clear(),
+            Studies::Or(v) => v.clear(),
+            Studies::Rr(v) => v.clear(),
+            Studies::Rd(v) => v.clear(),
+            Studies::Peto(v) => v.clear(),
+            Studies::Proportion(v) => v.clear(),
+            Studies::Generic(v) => v.clear(),
+        }
+    }
+
+    /// The studies at the given positions.
+    pub fn subset(&self, idx: &[usize]) -> Studies {
+        fn pick<T: Copy>(v: &[T], idx: &[usize]) -> Vec<T> {
+            idx.iter().map(|&i| v[i]).collect()
+        }
+        match self {
+            Studies::Md(v) => Studies::Md(pick(v, idx)),
+            Studies::Smd(v) => Studies::Smd(pick(v, idx)),
+            Studies::PrePost(v) => Studies::PrePost(pick(v, idx)),
+            Studies::Or(v) => Studies::Or(pick(v, idx)),
+            Studies::Rr(v) => Studies::Rr(pick(v, idx)),
+            Studies::Rd(v) => Studies::Rd(pick(v, idx)),
+            Studies::Peto(v) => Studies::Peto(pick(v, idx)),
+            Studies::Proportion(v) => Studies::Proportion(pick(v, idx)),
+            Studies::Generic(v) => Studies::Generic(pick(v, idx)),
+        }
+    }
+
+    /// Compute every study's effect.
+    pub fn effect_set(&self) -> metapool::Result<metapool::EffectSet> {
+        use metapool::EffectSet;
+        match self {
+            Studies::Md(v) => EffectSet::from_studies(v),
+            Studies::Smd(v) => EffectSet::from_studies(v),
+            Studies::PrePost(v) => EffectSet::from_studies(v),
+            Studies::Or(v) => EffectSet::from_studies(v),
+            Studies::Rr(v) => EffectSet::from_studies(v),
+            Studies::Rd(v) => EffectSet::from_studies(v),
+            Studies::Peto(v) => EffectSet::from_studies(v),
+            Studies::Proportion(v) => EffectSet::from_studies(v),
+            Studies::Generic(v) => EffectSet::from_studies(v),
+        }
+    }
+
+    /// The 2x2 tables of an odds-ratio analysis; `None` for other measures.
+    pub fn odds_ratio_tables(&self) -> Option<&[LogOddsRatio]> {
+        match self {
+            Studies::Or(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Mantel-Haenszel pooling of the 2x2 tables (OR, RR, RD); `None` for other measures.
+    pub fn mantel_haenszel(
+        &self,
+        model: &metapool::MantelHaenszel,
+    ) -> Option<metapool::Result<metapool::Pooled>> {
+        match self {
+            Studies::Or(v) => Some(model.pool(v)),
+            Studies::Rr(v) => Some(model.pool(v)),
+            Studies::Rd(v) => Some(model.pool(v)),
+            _ => None,
+        }
+    }
+
+    /// Peto pooling of the 2x2 tables (PETO-OR); `None` for other measures.
+    pub fn peto(&self, model: &metapool::Peto) -> Option<metapool::Result<metapool::Pooled>> {
+        match self {
+            Studies::Peto(v) => Some(model.pool(v)),
+            _ => None,
+        }
+    }
+
+    /// Build one study from a row's values and append it. On error: the library's field name
+    /// (for [`field_slot`]) and the message.
+    pub fn push(
+        &mut self,
+        measure: Measure,
+        values: &Values,
+        opts: &StudyOptions,
+    ) -> Result<(), FieldError> {
+        use Slot::*;
+        let get = |s: Slot| values[s.index()];
+        // Required slots are present (the binding checked the columns, the reader the cells).
+        let req = |s: Slot| get(s).unwrap_or(f64::NAN);
+        let table = || TwoByTwo::new(req(Events1), req(Total1), req(Events2), req(Total2));
+        match self {
+            Studies::Md(v) => v.push(MeanDifference::new(
+                arm(req(M1), req(Sd1), req(N1)),
+                arm(req(M2), req(Sd2), req(N2)),
+            )?),
+            Studies::Smd(v) => {
+                let s = StandardizedMeanDifference::new(
+                    arm(req(M1), req(Sd1), req(N1)),
+                    arm(req(M2), req(Sd2), req(N2)),
+                )?;
+                v.push(s.with_convention(match measure {
+                    Measure::SmdRevman => SmdConvention::RevMan5,
+                    _ => SmdConvention::Metafor,
+                }));
+            }
+            Studies::PrePost(v) => {
+                let n = match get(N) {
+                    Some(n) => n,
+                    None => {
+                        let (n1, n2) = (req(N1), req(N2));
+                        if n1 != n2 {
+                            return Err(FieldError {
+                                field: Some("n2"),
+                                reason: format!(
+                                    "must equal n1 ({n1}) for PREPOST-MD (the same patients \
+                                     before and after), got {n2}"
+                                ),
+                            });
+                        }
+                        n1
+                    }
+                };
+                let data = PrePost {
+                    mean_post: req(M1),
+                    sd_post: req(Sd1),
+                    mean_pre: req(M2),
+                    sd_pre: req(Sd2),
+                    n,
+                };
+                v.push(PrePostMeanDifference::new(data, get(R).unwrap_or(opts.r))?);
+            }
+            Studies::Or(v) => v.push(LogOddsRatio::new(table()?)),
+            Studies::Rr(v) => v.push(LogRiskRatio::new(table()?)),
+            Studies::Rd(v) => v.push(RiskDifference::new(table()?)),
+            Studies::Peto(v) => v.push(PetoOddsRatio::new(table()?)),
+            Studies::Proportion(v) => {
+                let transform = match measure {
+                    Measure::Plo => ProportionTransform::Logit,
+                    Measure::Pas => ProportionTransform::Arcsine,
+                    Measure::Pft => ProportionTransform::FreemanTukey,
+                    _ => ProportionTransform::Raw,
+                };
+                let p = Proportion::new(req(Events1), req(Total1))?;
+                v.push(ProportionEffect::new(p, transform));
+            }
+            Studies::Generic(v) => {
+                let g = match get(Se) {
+                    Some(se) => Generic::from_se(req(Estimate), se, opts.generic_scale)?,
+                    None => match (get(CiLower), get(CiUpper)) {
+                        (Some(lo), Some(hi)) => {
+                            Generic::from_ci(req(Estimate), lo, hi, opts.level, opts.generic_scale)?
+                        }
+                        _ => {
+                            return Err(FieldError {
+                                field: Some("se"),
+                                reason: "is empty and there is no ci_lower/ci_upper to use instead"
+                                    .to_string(),
+                            })
+                        }
+                    },
+                };
+                v.push(g);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why a row does not make a study: the library's field name (see [`field_slot`]) and the reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    /// The library's name of the offending field, if one is named.
+    pub field: Option<&'static str>,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl From<metapool::Error> for FieldError {
+    fn from(e: metapool::Error) -> Self {
+        match e {
+            metapool::Error::InvalidField { field, problem }
+            | metapool::Error::InvalidStudy { field, problem, .. } => FieldError {
+                field: Some(field),
+                reason: problem.to_string(),
+            },
+            other => FieldError {
+                field: None,
+                reason: other.to_string(),
+            },
+        }
+    }
+}
+
+fn arm(mean: f64, sd: f64, n: f64) -> Arm {
+    Arm { mean, sd, n }
+}
+
+/// The slot a library field name refers to, for naming the CSV column in an error.
+pub fn field_slot(field: &str) -> Option<Slot> {
+    use Slot::*;
+    Some(match field {
+        "m1" | "mean_post" => M1,
+        "sd1" | "sd_post" => Sd1,
+        "n1" => N1,
+        "m2" | "mean_pre" => M2,
+        "sd2" | "sd_pre" => Sd2,
+        "n2" => N2,
+        "n" => N,
+        "r" => R,
+        "events1" | "events" => Events1,
+        "total1" | "total" => Total1,
+        "events2" => Events2,
+        "total2" => Total2,
+        "estimate" => Estimate,
+        "se" => Se,
+        "ci_lower" => CiLower,
+        "ci_upper" => CiUpper,
+        _ => return None,
+    })
+}
