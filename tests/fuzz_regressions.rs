@@ -148,3 +148,28 @@ fn tiny_variance_weights_do_not_overflow() {
         assert!(fit.weights[1] >= 0.0 && fit.weights[1] < 1e-300);
     }
 }
+
+/// fuzz target `pool`, round 3 (crash-589e1e8b6605): the Q-profile interval for I² had a lower
+/// bound of 100.00000000000001, above 100 and above its upper bound, on two studies 1e15 apart
+/// (tau² ~ 6e29): `100 t / (s2 + t)` rounded above 100, the same slip as I² itself had.
+/// Fixed: 100 (t / (s2 + t)).
+#[test]
+fn q_profile_i2_stays_at_most_100() {
+    use metapool::{ConfidenceLevel, Tau2Control, Tau2Estimator, Test};
+    let set = EffectSet::from_estimates(&[1074500000000000.0, 1e-300], &[42672783102.99441, 1e-12])
+        .unwrap();
+    let level = ConfidenceLevel::new(0.9912567138671875).unwrap();
+    let control = Tau2Control::default()
+        .with_threshold(2.5625)
+        .and_then(|c| c.with_max_iterations(50))
+        .and_then(|c| c.with_step_adjustment(1e-12))
+        .and_then(|c| c.with_tau2_init(1e-300))
+        .unwrap();
+    let model = RandomModel::new(Tau2Estimator::PauleMandel, level)
+        .with_test(Test::T)
+        .with_control(control);
+    let fit = model.pool(&set).unwrap();
+    let ci = model.heterogeneity_intervals(&set, &fit).unwrap();
+    assert!(ci.i2.lower <= ci.i2.upper && ci.i2.upper <= 100.0, "{ci:?}");
+    assert!(ci.i2.lower >= 0.0);
+}
