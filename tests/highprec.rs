@@ -22,7 +22,8 @@ use metapool::{
 };
 use serde_json::Value;
 
-const SUBNORMAL_STEP: f64 = 4.9406564584124654e-324;
+/// The smallest positive subnormal double, 2^-1074.
+const SUBNORMAL_STEP: f64 = 5e-324;
 
 fn fixture() -> Value {
     let text = std::fs::read_to_string(concat!(

@@ -32,7 +32,7 @@ fn run(u: &mut Unstructured) -> Result<()> {
         if out.failures.iter().any(|(j, _)| *j == i) {
             continue;
         }
-        let (yi, vi) = analyses.analysis(i);
+        let (yi, vi) = analyses.get(i).expect("row in range");
         let set = EffectSet::from_estimates(yi, vi).expect("batch accepted it");
         let f = FixedModel::new(level).pool(&set).expect("batch pooled it");
         let r = RandomModel::new(Tau2Estimator::DerSimonianLaird, level).pool(&set).expect("batch pooled it");

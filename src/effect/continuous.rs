@@ -240,7 +240,7 @@ impl StandardizedMeanDifference {
 /// ```
 /// Checked against mpmath at 50 digits to 4e-15 (`fixtures/highprec/generate.py`).
 pub(crate) fn hedges_exact_j(m: f64) -> f64 {
-    if !(m > 1.0) {
+    if m.is_nan() || m <= 1.0 {
         return (ln_gamma(m / 2.0) - 0.5 * (m / 2.0).ln() - ln_gamma((m - 1.0) / 2.0)).exp();
     }
     let x0 = m / 2.0;
