@@ -173,3 +173,27 @@ fn q_profile_i2_stays_at_most_100() {
     assert!(ci.i2.lower <= ci.i2.upper && ci.i2.upper <= 100.0, "{ci:?}");
     assert!(ci.i2.lower >= 0.0);
 }
+
+/// fuzz target `pool`, round 3 (crash-ae93bb9cd37a): Hedges' estimator on studies with
+/// variances of f64::MAX overflowed its sums; its untruncated value was NaN and max(0, NaN) = 0
+/// passed it off as tau² = 0 (a result carrying `ClosedForm { raw: NaN }`). A NaN closed form
+/// is now NonFinite { what: "tau2" }.
+#[test]
+fn overflowing_closed_form_is_an_error_not_zero() {
+    use metapool::{Tau2Estimator, Tau2Stop};
+    let set = EffectSet::from_estimates(&[1e-300, 1e-300, 5.1875], &[f64::MAX, f64::MAX, 5.1875])
+        .unwrap();
+    match RandomModel::default()
+        .with_estimator(Tau2Estimator::Hedges)
+        .pool(&set)
+    {
+        Err(e) => assert_eq!(e, metapool::Error::NonFinite { what: "tau2" }),
+        Ok(fit) => {
+            let stop = fit.tau2_fit.unwrap().stop;
+            assert!(
+                !matches!(stop, Tau2Stop::ClosedForm { raw } if raw.is_nan()),
+                "{fit:?}"
+            );
+        }
+    }
+}

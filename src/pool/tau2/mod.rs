@@ -347,6 +347,13 @@ where
     if !fit.tau2.is_finite() {
         return Err(Error::NonFinite { what: "tau2" });
     }
+    // a closed form whose untruncated value is NaN (its sums overflowed) must not pass as
+    // tau² = 0 through max(0, NaN) = 0
+    if let Tau2Stop::ClosedForm { raw } = fit.stop {
+        if raw.is_nan() {
+            return Err(Error::NonFinite { what: "tau2" });
+        }
+    }
     // The standard error of tau² is auxiliary: where its sums overflow or cancel (variances
     // many orders of magnitude apart) it is reported as undefined rather than failing the fit.
     let se = fit.se.filter(|s| s.is_finite());
