@@ -58,7 +58,7 @@ fn study_error(i: usize, y: f64, v: f64) -> Result<()> {
     Ok(())
 }
 
-/// Weighted mean of `y` with weights `1 / (v_i + tau2)`, shifted by the first y for accuracy:
+/// Weighted mean of `y` with weights `1 / (v_i + tau2)`, shifted by the y of the heaviest study for accuracy:
 /// returns `(sum of weights, estimate)`.
 ///
 /// ```text
@@ -71,7 +71,8 @@ pub(crate) fn weighted_core(
     v: impl Fn(usize) -> f64,
     tau2: f64,
 ) -> (f64, f64) {
-    let y0 = y(0);
+    // the same shift as weighted_sums (bit-identical estimates on both paths)
+    let y0 = y(heaviest(k, |i| 1.0 / (v(i) + tau2)));
     let (mut lo, mut hi) = (y0, y0);
     let mut sw = NeumaierSum::default();
     let mut swy = NeumaierSum::default();
@@ -85,6 +86,19 @@ pub(crate) fn weighted_core(
     }
     let sum_w = sw.value();
     (sum_w, within(y0 + swy.value() / sum_w, lo, hi))
+}
+
+/// The position of the largest weight (the first, on ties).
+#[inline(always)]
+fn heaviest(k: usize, w: impl Fn(usize) -> f64) -> usize {
+    let (mut i_max, mut w_max) = (0, f64::NEG_INFINITY);
+    for i in 0..k {
+        let wi = w(i);
+        if wi > w_max {
+            (w_max, i_max) = (wi, i);
+        }
+    }
+    i_max
 }
 
 /// A weighted mean lies in `[min y, max y]`; the rounding of `y_i - y_0` (a few ulps of the range
@@ -103,6 +117,8 @@ fn within(mean: f64, lo: f64, hi: f64) -> f64 {
 
 /// Inverse-variance pooling and Cochran's Q, in two passes (the second for Q, around the final
 /// estimate, which avoids the cancellation of the one-pass `sum w y^2 - (sum w y)^2 / sum w`).
+/// Both passes work on deviations from the first study, `y_i - y_0`, which are exact when the
+/// studies are nearly identical: Q of studies that differ in the 12th digit keeps 10 digits.
 ///
 /// ```text
 /// w_i = 1 / v_i;  mu = sum w_i y_i / sum w_i;  Q = sum w_i (y_i - mu)^2
@@ -133,14 +149,17 @@ pub(crate) fn fixed_core(
         swy.add(w * (yi - y0));
     }
     let sum_w = sw.value();
-    let estimate = within(y0 + swy.value() / sum_w, lo, hi);
+    // the weighted mean of the deviations from y0: Q uses it directly, since the deviations
+    // y_i - y0 are exact for nearly identical studies and y0 + offset is not
+    let offset = swy.value() / sum_w;
+    let estimate = within(y0 + offset, lo, hi);
     let inv_sum_w = 1.0 / sum_w;
     let mut q = NeumaierSum::default();
     let mut pairs = NeumaierSum::default();
     let mut prefix = NeumaierSum::default();
     for i in 0..k {
         let vi = v(i);
-        let d = y(i) - estimate;
+        let d = (y(i) - y0) - offset;
         q.add(d * d / vi);
         let share = inv_sum_w / vi;
         pairs.add(share * prefix.value());
@@ -179,6 +198,12 @@ pub(crate) fn fixed_core(
 pub(crate) struct WeightedSums {
     pub k: usize,
     pub sum_w: f64,
+    /// `1 - sum (w_i / sum w)^2`, from pairwise products (see [`FixedCore::share_complement`])
+    pub share_complement: f64,
+    /// `tr(PP) / (sum w)^2`, from positive terms (see [`weighted_sums`])
+    pub pp_scaled: f64,
+    /// `tr(PV) = sum v_i w_i (1 - w_i / sum w)`, from positive terms
+    pub pv: f64,
     pub estimate: f64,
     pub rss: f64,
     pub rss2: f64,
@@ -195,18 +220,21 @@ impl WeightedSums {
     /// `tr P`
     #[inline]
     pub fn tr_p(&self) -> f64 {
-        self.sum_w - self.sum_w2 / self.sum_w
+        // = sum w - sum w^2 / sum w, without its cancellation when one weight dominates
+        self.sum_w * self.share_complement
     }
     /// `tr P P`
     #[inline]
     pub fn tr_pp(&self) -> f64 {
-        let r = self.sum_w2 / self.sum_w;
-        self.sum_w2 - 2.0 * self.sum_w3 / self.sum_w + r * r
+        // = sum w^2 - 2 sum w^3 / sum w + (sum w^2 / sum w)^2, which cancels (to 0, or below)
+        // when one weight dominates
+        self.sum_w * self.pp_scaled * self.sum_w
     }
     /// `tr P V`
     #[inline]
     pub fn tr_pv(&self) -> f64 {
-        self.sum_vw - self.sum_vw2 / self.sum_w
+        // = sum v w - sum v w^2 / sum w, without its cancellation when one weight dominates
+        self.pv
     }
     /// `tr P V P V`
     #[inline]
@@ -231,23 +259,60 @@ pub(crate) fn weighted_sums(
     v: impl Fn(usize) -> f64,
     w: impl Fn(usize) -> f64,
 ) -> WeightedSums {
-    let y0 = y(0);
+    // The study with the largest weight: deviations are taken from its y, so that its own
+    // deviation (tiny when it dominates, and squared with the largest weight in y'PPy, the
+    // ML/REML score) is computed exactly instead of as a difference of two rounded numbers of
+    // the size of y; and 1 - its share comes from the sum of the other weights.
+    let i_max = heaviest(k, &w);
+    let y0 = y(i_max);
     let (mut lo, mut hi) = (y0, y0);
     let mut sw = NeumaierSum::default();
     let mut swy = NeumaierSum::default();
+    let mut except_max = NeumaierSum::default();
     for i in 0..k {
         let (yi, wi) = (y(i), w(i));
         lo = lo.min(yi);
         hi = hi.max(yi);
         sw.add(wi);
         swy.add(wi * (yi - y0));
+        if i != i_max {
+            except_max.add(wi);
+        }
     }
     let sum_w = sw.value();
-    let estimate = within(y0 + swy.value() / sum_w, lo, hi);
+    // as in fixed_core: deviations from y0 (exact for nearly identical studies), and
+    // 1 - sum share^2 from the pairwise products (no cancellation when one weight dominates)
+    let offset = swy.value() / sum_w;
+    let estimate = within(y0 + offset, lo, hi);
+    let inv_sum_w = 1.0 / sum_w;
+    let mut pairs = NeumaierSum::default();
+    let mut prefix = NeumaierSum::default();
+    // tr(PP) / (sum w)^2 = sum s_i^2 (1 - s_i)^2 + 2 sum_i s_i^2 sum_{j<i} s_j^2, s = w / sum w
+    let (mut pp_own, mut pp_pairs, mut prefix_sq) = (
+        NeumaierSum::default(),
+        NeumaierSum::default(),
+        NeumaierSum::default(),
+    );
+    // tr(PV) = sum v_i w_i (1 - s_i), positive terms
+    let mut pv = NeumaierSum::default();
     let mut acc = [NeumaierSum::default(); 9];
     for i in 0..k {
         let (wi, vi) = (w(i), v(i));
-        let d = y(i) - estimate;
+        let d = (y(i) - y0) - offset;
+        let share = wi * inv_sum_w;
+        pairs.add(share * prefix.value());
+        prefix.add(share);
+        let rest = if i == i_max {
+            except_max.value() * inv_sum_w
+        } else {
+            (sum_w - wi) * inv_sum_w
+        };
+        let own = share * rest;
+        pp_own.add(own * own);
+        pv.add(vi * wi * rest);
+        let sq = share * share;
+        pp_pairs.add(sq * prefix_sq.value());
+        prefix_sq.add(sq);
         let w2 = wi * wi;
         let w3 = w2 * wi;
         acc[0].add(wi * d * d);
@@ -263,6 +328,9 @@ pub(crate) fn weighted_sums(
     WeightedSums {
         k,
         sum_w,
+        share_complement: 2.0 * pairs.value(),
+        pp_scaled: pp_own.value() + 2.0 * pp_pairs.value(),
+        pv: pv.value(),
         estimate,
         rss: acc[0].value(),
         rss2: acc[1].value(),
