@@ -69,6 +69,20 @@
 //! | 54 | overflow of the weighted deviations | `y = [1e308, -1e308]` | `NonFinite { what: "inverse-variance sums" }` |
 //! | 55 | overflow of the z statistic | `y = 1e300, v = 1e-300` | `NonFinite { what: "z statistic" }` |
 //! | 56 | SMD whose mean difference overflows | means `1e308` and `-1e308` | `InvalidStudy { study: 0, field: "standardized mean difference", NotFinite(inf) }` |
+//! | 57 | k = 1 with Hartung-Knapp (also ad hoc, t) | `RandomModel::default().with_test(Test::KnappHartung).pool(&one_study)` | `TooFewStudies { method: "a t-based test (k - 1 df)", needed: 2, got: 1 }` |
+//! | 58 | non-convergence of Fisher scoring (REML, ML, EB) | `Tau2Control::default().with_max_iterations(1)` | `NotConverged { method: "Fisher scoring", iterations: 2, last_change }` |
+//! | 59 | non-convergence of the Paule-Mandel root search | the same control, `Tau2Estimator::PauleMandel` | `NotConverged { method: "Paule-Mandel root search", iterations: 1, .. }` |
+//! | 60 | iteration control out of range | `with_max_iterations(0)`, `with_threshold(-1.0)` / `NaN` | `InvalidParameter { name: "max_iterations", TooSmall { min: 1, got: 0 } }`, `{ name: "threshold", NotPositive(-1) }` (`NotFinite(NaN)`) |
+//! | 61 | proportion with events > total | `Proportion { events: 5, total: 3 }` as study 1 | `InvalidStudy { study: 1, field: "events", EventsExceedTotal { events: 5, total: 3 } }` |
+//! | 62 | proportion with a total of 0 | `Proportion::new(0.0, 0.0)` | `InvalidField { field: "total", TooSmall { min: 1, got: 0 } }` |
+//! | 63 | correlation of ±1 or beyond | `Correlation::new(1.0, 10.0)` | `InvalidField { field: "r", OutOfRange { lo: -1, hi: 1, got: 1 } }` |
+//! | 64 | Fisher z with n < 4 | `FisherZ` of `Correlation { r: 0.5, n: 3 }`, study 0 | `InvalidStudy { study: 0, field: "n", TooSmall { min: 4, got: 3 } }` |
+//! | 65 | prediction interval of a fixed-effect fit | `fixed.prediction_interval(..)` | `Undefined { what: "prediction interval", .. }` |
+//! | 66 | subgroup labels of the wrong length | 2 labels for 5 studies | `InvalidParameter { name: "groups", OutOfRange { .. got: 2 } }` |
+//! | 67 | batch layout inconsistent | last offset past the data; columns of different lengths | `InvalidLayout { why, at }` |
+//! | 68 | invalid study inside a batch | NaN as study 1 of analysis 1 | `InAnalysis { analysis: 1, source: InvalidStudy { study: 1, field: "estimate", NotFinite(NaN) } }` |
+//! | 69 | negative tau² for the one-pass accumulator | `InverseVarianceSums::with_tau2(-1.0)` | `InvalidParameter { name: "tau2", Negative(-1) }` |
+//! | 70 | risk ratios all excluded; Peto with no tables | double-zero table; `Peto::pool(&[])` | `AllExcluded { excluded: 1 }`; `Empty` |
 //!
 //! Overflow is reported, not hidden: a statistic that would be infinite or NaN is returned as
 //! [`Error::NonFinite`](crate::Error::NonFinite) naming the quantity (rows 53-55). A p-value

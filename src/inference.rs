@@ -34,7 +34,9 @@ pub fn normal_two_sided_p(z: f64) -> f64 {
 /// Upper-tail probability of the chi-square distribution with `df` degrees of freedom,
 /// `P(X >= q) = Q(df/2, q/2)` (the regularized upper incomplete gamma function).
 ///
-/// Returns 1 for `q <= 0`. `df` must be positive.
+/// Returns 1 for `q <= 0` and for `q` so small that `q/2` underflows to 0, 0 for `q = +inf`,
+/// and NaN (never a panic) for a NaN argument or a `df` that is not positive and finite; the
+/// poolers report a NaN as [`Error::NonFinite`](crate::Error::NonFinite).
 ///
 /// For whole `df <= 100` and `q <= 1400` it uses the closed forms (A&S 26.4.4, 26.4.5), one
 /// `exp` per call and no cancellation:
@@ -49,9 +51,13 @@ pub fn normal_two_sided_p(z: f64) -> f64 {
 /// // qchisq(0.95, 1) = 3.841458820694124
 /// let p = metapool::inference::chi_square_upper_tail(3.841458820694124, 1.0);
 /// assert!((p - 0.05).abs() < 1e-14);
+/// assert_eq!(metapool::inference::chi_square_upper_tail(5e-324, 1.0), 1.0);
 /// ```
 #[inline]
 pub fn chi_square_upper_tail(q: f64, df: f64) -> f64 {
+    if !(df > 0.0 && df.is_finite()) {
+        return f64::NAN;
+    }
     crate::tails::chi_square_upper(q, df)
 }
 

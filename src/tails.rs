@@ -223,7 +223,11 @@ pub(crate) fn chi_square_upper(x: f64, df: f64) -> f64 {
             }
             (e * bracket).min(1.0)
         }
+    } else if half <= 0.0 {
+        // x is subnormal and x/2 underflowed: statrs' gamma_ur would panic at 0
+        1.0
     } else {
-        statrs::function::gamma::gamma_ur(df / 2.0, half).min(1.0)
+        // gamma_ur unwraps and panics unless 0 < df/2 < inf; NaN instead (callers report it)
+        statrs::function::gamma::checked_gamma_ur(df / 2.0, half).map_or(f64::NAN, |p| p.min(1.0))
     }
 }

@@ -658,3 +658,230 @@ fn r56_smd_difference_overflows() {
         study(0, "standardized mean difference", Problem::NotFinite(INF)),
     );
 }
+
+// ---- estimators, tests, intervals, subgroups, measures, batch (rows 57-74) ------------------
+
+mod merged_api {
+    use super::*;
+    use metapool::batch::{Analyses, BatchPooler, BatchResults, InverseVarianceSums};
+    use metapool::{
+        Correlation, FisherZ, LogRiskRatio, Peto, PredictionKind, Proportion, ProportionEffect,
+        ProportionTransform, SubgroupAnalysis, SubgroupModel, Tau2Control, Tau2Estimator, Test,
+    };
+
+    fn five() -> EffectSet {
+        EffectSet::from_estimates(&[0.1, 0.9, 0.4, 2.0, -1.0], &[0.01, 0.02, 0.015, 0.5, 1.0])
+            .unwrap()
+    }
+
+    #[test]
+    fn r57_one_study_with_knapp_hartung() {
+        let one = EffectSet::from_estimates(&[0.3], &[0.01]).unwrap();
+        let too_few = Error::TooFewStudies {
+            method: "a t-based test (k - 1 df)",
+            needed: 2,
+            got: 1,
+        };
+        for test in [Test::KnappHartung, Test::KnappHartungAdHoc, Test::T] {
+            expect_err(
+                RandomModel::default().with_test(test).pool(&one),
+                too_few.clone(),
+            );
+        }
+    }
+
+    #[test]
+    fn r58_fisher_scoring_does_not_converge() {
+        let control = Tau2Control::default().with_max_iterations(1).unwrap();
+        for est in [
+            Tau2Estimator::RestrictedMaximumLikelihood,
+            Tau2Estimator::MaximumLikelihood,
+            Tau2Estimator::EmpiricalBayes,
+        ] {
+            match RandomModel::default()
+                .with_estimator(est)
+                .with_control(control)
+                .pool(&five())
+            {
+                Err(Error::NotConverged {
+                    method: "Fisher scoring",
+                    iterations: 2,
+                    last_change,
+                }) => assert!(last_change.is_finite() && last_change > 1e-5, "{est:?}"),
+                other => panic!("{est:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn r59_paule_mandel_does_not_converge() {
+        let control = Tau2Control::default().with_max_iterations(1).unwrap();
+        match RandomModel::default()
+            .with_estimator(Tau2Estimator::PauleMandel)
+            .with_control(control)
+            .pool(&five())
+        {
+            Err(Error::NotConverged {
+                method: "Paule-Mandel root search",
+                iterations: 1,
+                last_change,
+            }) => assert!(last_change.is_finite() && last_change > 0.0),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn r60_iteration_control_out_of_range() {
+        expect_err(
+            Tau2Control::default().with_max_iterations(0),
+            param("max_iterations", Problem::TooSmall { min: 1.0, got: 0.0 }),
+        );
+        expect_err(
+            Tau2Control::default().with_threshold(-1.0),
+            param("threshold", Problem::NotPositive(-1.0)),
+        );
+        expect_err(
+            Tau2Control::default().with_threshold(NAN),
+            param("threshold", Problem::NotFinite(NAN)),
+        );
+    }
+
+    #[test]
+    fn r61_proportion_events_exceed_total() {
+        let p = ProportionEffect::new(
+            Proportion {
+                events: 5.0,
+                total: 3.0,
+            },
+            ProportionTransform::Logit,
+        );
+        let ok = ProportionEffect::new(
+            Proportion::new(1.0, 3.0).unwrap(),
+            ProportionTransform::Logit,
+        );
+        expect_err(
+            EffectSet::from_studies(&[ok, p]),
+            study(
+                1,
+                "events",
+                Problem::EventsExceedTotal {
+                    events: 5.0,
+                    total: 3.0,
+                },
+            ),
+        );
+    }
+
+    #[test]
+    fn r62_proportion_total_zero() {
+        expect_err(
+            Proportion::new(0.0, 0.0),
+            field("total", Problem::TooSmall { min: 1.0, got: 0.0 }),
+        );
+    }
+
+    #[test]
+    fn r63_correlation_of_one() {
+        expect_err(
+            Correlation::new(1.0, 10.0),
+            field(
+                "r",
+                Problem::OutOfRange {
+                    lo: -1.0,
+                    hi: 1.0,
+                    got: 1.0,
+                },
+            ),
+        );
+    }
+
+    #[test]
+    fn r64_fisher_z_needs_four() {
+        expect_err(
+            EffectSet::from_studies(&[FisherZ::new(Correlation { r: 0.5, n: 3.0 })]),
+            study(0, "n", Problem::TooSmall { min: 4.0, got: 3.0 }),
+        );
+    }
+
+    #[test]
+    fn r65_prediction_interval_of_a_fixed_fit() {
+        expect_err(
+            FixedModel::default()
+                .pool(&five())
+                .unwrap()
+                .prediction_interval(PredictionKind::Metafor),
+            Error::Undefined {
+                what: "prediction interval",
+                why: "the model has no between-study variance (fixed effect)",
+            },
+        );
+    }
+
+    #[test]
+    fn r66_subgroup_labels_of_wrong_length() {
+        expect_err(
+            SubgroupAnalysis::new(SubgroupModel::Fixed)
+                .pool(&five(), &[1, 2])
+                .map(|_| ()),
+            param(
+                "groups",
+                Problem::OutOfRange {
+                    lo: 4.0,
+                    hi: 6.0,
+                    got: 2.0,
+                },
+            ),
+        );
+    }
+
+    #[test]
+    fn r67_batch_layout_inconsistent() {
+        expect_err(
+            Analyses::with_offsets(&[0.1, 0.2], &[0.1, 0.1], &[0, 3]).map(|_| ()),
+            Error::InvalidLayout {
+                why: "the last offset is not the number of studies",
+                at: 1,
+            },
+        );
+        expect_err(
+            Analyses::with_offsets(&[0.1, 0.2], &[0.1], &[0, 1]).map(|_| ()),
+            Error::InvalidLayout {
+                why: "the effect and variance columns differ in length",
+                at: 1,
+            },
+        );
+    }
+
+    #[test]
+    fn r68_batch_names_analysis_and_study() {
+        let a = Analyses::with_offsets(&[0.1, 0.2, NAN], &[0.1, 0.1, 0.1], &[0, 1, 3]).unwrap();
+        let mut out = BatchResults::default();
+        expect_err(
+            BatchPooler::default().pool(&a, &mut out),
+            Error::InAnalysis {
+                analysis: 1,
+                source: Box::new(study(1, "estimate", Problem::NotFinite(NAN))),
+            },
+        );
+    }
+
+    #[test]
+    fn r69_accumulator_negative_tau2() {
+        expect_err(
+            InverseVarianceSums::with_tau2(-1.0),
+            param("tau2", Problem::Negative(-1.0)),
+        );
+    }
+
+    #[test]
+    fn r70_risk_ratio_all_excluded_and_peto_empty() {
+        let t = [LogRiskRatio::new(
+            TwoByTwo::new(0.0, 10.0, 0.0, 10.0).unwrap(),
+        )];
+        expect_err(
+            metapool::MantelHaenszel::default().pool(&t),
+            Error::AllExcluded { excluded: 1 },
+        );
+        expect_err(Peto::default().pool::<TwoByTwo>(&[]), Error::Empty);
+    }
+}

@@ -4,6 +4,8 @@
 //! Every property runs `cases()` generated cases: 3,000 by default (a bug that shows in one case
 //! in a thousand is then missed with probability 0.999^3000 ≈ 5%), or `PROPTEST_CASES` when set,
 //! e.g. `PROPTEST_CASES=100000 cargo test --release --test properties` for a deeper local run.
+//! The two properties that fit all 11 tau² estimators per case and the batch property run a
+//! third of that (1,000 by default); `bounds` fits every estimator at the full count.
 //!
 //! Tolerances are derived from the floating-point error of the computation, not tuned to pass:
 //! sums are compensated (error about one ulp of the largest term), so a quantity that depends on
@@ -37,8 +39,42 @@ fn config() -> Config {
     }
 }
 
-/// Every tau² estimator the crate has (extend when estimators land).
+/// For the properties that fit all 11 tau² estimators per case: a third of the cases (1,000 by
+/// default), to keep the suite within its time budget in debug builds.
+fn config_heavy() -> Config {
+    Config {
+        cases: (cases() / 3).max(1),
+        ..config()
+    }
+}
+
+/// The closed-form tau² estimators: no iteration, so every property holds to rounding (and the
+/// power-of-two scaling exactly).
+const CLOSED: &[Tau2Estimator] = &[
+    Tau2Estimator::DerSimonianLaird,
+    Tau2Estimator::Hedges,
+    Tau2Estimator::HunterSchmidt,
+    Tau2Estimator::HunterSchmidtSmallSample,
+    Tau2Estimator::SidikJonkman,
+    Tau2Estimator::DerSimonianLairdTwoStep,
+];
+
+/// The iterative tau² estimators (metafor's stopping rule: an absolute change in tau² below
+/// 1e-5, so their equivariance holds only to that threshold, not to rounding).
+const ITERATIVE: &[Tau2Estimator] = &[
+    Tau2Estimator::MaximumLikelihood,
+    Tau2Estimator::RestrictedMaximumLikelihood,
+    Tau2Estimator::EmpiricalBayes,
+    Tau2Estimator::PauleMandel,
+    Tau2Estimator::PauleMandelMedian,
+];
+
+/// DerSimonian-Laird, whose rounding error the tolerances below model exactly.
 const ESTIMATORS: &[Tau2Estimator] = &[Tau2Estimator::DerSimonianLaird];
+
+fn all_estimators() -> impl Iterator<Item = Tau2Estimator> {
+    CLOSED.iter().chain(ITERATIVE).copied()
+}
 
 const EPS: f64 = f64::EPSILON;
 
@@ -313,7 +349,7 @@ proptest! {
         let scaled: Vec<_> = s.iter().map(|&(y, v)| (y * c, v * c * c)).collect();
         let (f, f2) = (fixed(&s), fixed(&scaled));
         let mut fits = vec![(f, f2)];
-        for &est in ESTIMATORS {
+        for &est in CLOSED {
             fits.push((random_with(&s, est), random_with(&scaled, est)));
         }
         for (a, b) in fits {
@@ -373,12 +409,26 @@ proptest! {
         let f = fixed(&s);
         prop_assert!(all_finite(&f));
         prop_assert!(lo <= f.estimate && f.estimate <= hi, "fixed {} not in [{lo}, {hi}]", f.estimate);
-        for &est in ESTIMATORS {
-            let r = random_with(&s, est);
+        for est in all_estimators() {
+            let r = match RandomModel::new(est, ConfidenceLevel::default()).pool(&set_of(&s)) {
+                Ok(r) => r,
+                // an iterative estimator may stop without converging, and Paule-Mandel's root
+                // may lie beyond tau2_max (100, metafor's default): typed errors, as in metafor
+                Err(metapool::Error::NotConverged { .. } | metapool::Error::Undefined { .. })
+                    if ITERATIVE.contains(&est) => continue,
+                Err(e) => return Err(TestCaseError::fail(format!("{est:?}: {e}"))),
+            };
             prop_assert!(all_finite(&r));
-            prop_assert!(lo <= r.estimate && r.estimate <= hi, "random {} not in [{lo}, {hi}]", r.estimate);
+            prop_assert!(lo <= r.estimate && r.estimate <= hi, "{:?}: random {} not in [{lo}, {hi}]", est, r.estimate);
             prop_assert!(r.se >= f.se, "random se {} < fixed se {}", r.se, f.se);
-            prop_assert!(r.ci_upper - r.ci_lower >= (f.ci_upper - f.ci_lower) * (1.0 - 4.0 * EPS));
+            prop_assert!(r.se >= f.se, "{:?}: random se {} < fixed se {}", est, r.se, f.se);
+            // the bounds are estimate -/+ half-width: their difference carries the rounding of
+            // the estimate (random and fixed shift by different studies)
+            prop_assert!(
+                r.ci_upper - r.ci_lower
+                    >= (f.ci_upper - f.ci_lower) * (1.0 - 4.0 * EPS) - 4.0 * EPS * r.estimate.abs(),
+                "{:?}: random CI narrower", est
+            );
             let h = &r.heterogeneity;
             prop_assert!(h.tau2 >= 0.0 && h.tau >= 0.0);
             prop_assert!(h.i2 >= 0.0 && h.i2 <= 100.0, "I2 = {}", h.i2);
@@ -423,9 +473,9 @@ proptest! {
         let f = fixed(&s);
         prop_assert_eq!(f.heterogeneity.q, 0.0);
         prop_assert_eq!(f.estimate, y);
-        for &est in ESTIMATORS {
+        for est in all_estimators() {
             let r = random_with(&s, est);
-            prop_assert_eq!(r.heterogeneity.tau2, 0.0);
+            prop_assert_eq!(r.heterogeneity.tau2, 0.0, "{:?}", est);
             prop_assert_eq!(r.heterogeneity.i2, 0.0);
             prop_assert_eq!(r.estimate, f.estimate);
             prop_assert_eq!(r.se, f.se);
@@ -640,6 +690,99 @@ mod serialization {
             round_trip(&sel.random.heterogeneity)?;
             let tabs = [LogOddsRatio::new(t), LogOddsRatio::new(TwoByTwo::new(1.0, 10.0, 2.0, 10.0).unwrap())];
             round_trip(&rule.select_tables(&tabs).unwrap())?;
+        }
+    }
+}
+
+// ---------------------------------------------------------------- every estimator, batch path
+
+fn try_random(s: &[(f64, f64)], est: Tau2Estimator) -> metapool::Result<Pooled> {
+    RandomModel::new(est, ConfidenceLevel::default()).pool(&set_of(s))
+}
+
+proptest! {
+    #![proptest_config(config_heavy())]
+
+    /// Every estimator's tau² is invariant under permutation of the studies: to rounding for the
+    /// closed forms, to the stopping threshold (1e-5 absolute, metafor's) for iterative ones.
+    #[test]
+    fn every_estimator_permutation_invariant(
+        (s, perm) in studies().prop_flat_map(|s| {
+            let n = s.len();
+            (Just(s), Just((0..n).collect::<Vec<_>>()).prop_shuffle())
+        })
+    ) {
+        let shuffled: Vec<_> = perm.iter().map(|&i| s[i]).collect();
+        // the DL error model: the two-step estimator starts from DL's tau²
+        let f = fixed(&s);
+        let dl = random(&s);
+        let dl_tol = Tol::new(&dl, max_abs_y(&s), &s, f.se).tau2;
+        for est in all_estimators() {
+            let (a, b) = match (try_random(&s, est), try_random(&shuffled, est)) {
+                (Ok(a), Ok(b)) => (a, b),
+                (Err(metapool::Error::NotConverged { .. } | metapool::Error::Undefined { .. }), _)
+                | (_, Err(metapool::Error::NotConverged { .. } | metapool::Error::Undefined { .. }))
+                    if ITERATIVE.contains(&est) => continue,
+                (a, b) => return Err(TestCaseError::fail(format!("{est:?}: {a:?} vs {b:?}"))),
+            };
+            let (ta, tb) = (a.heterogeneity.tau2, b.heterogeneity.tau2);
+            // closed forms: (Q - df)/c-type differences carry an absolute error of a few eps k
+            // in the numerator (Q ~ df when they cancel)
+            let tol = if ITERATIVE.contains(&est) {
+                2e-5 + 1e-6 * ta
+            } else {
+                1e-9 * ta + 4.0 * dl_tol + 64.0 * EPS * s.len() as f64 / dl_c(&s).max(1e-300)
+            };
+            prop_assert!(close(ta, tb, tol), "{:?}: tau2 {} vs {}", est, ta, tb);
+        }
+    }
+
+    /// The batch path agrees with the single-analysis path bit for bit, for every estimator,
+    /// on the same extreme inputs (k = 1..200, variances 1e-12..1e12).
+    #[test]
+    fn batch_matches_single_analysis_bit_for_bit(
+        analyses in proptest::collection::vec(studies(), 1..6),
+        which in 0usize..11,
+    ) {
+        use metapool::batch::{Analyses, BatchPooler, BatchResults, OnFailure};
+        let est = all_estimators().nth(which).unwrap();
+        let (mut y, mut v, mut offsets) = (Vec::new(), Vec::new(), vec![0]);
+        for a in &analyses {
+            y.extend(a.iter().map(|p| p.0));
+            v.extend(a.iter().map(|p| p.1));
+            offsets.push(y.len());
+        }
+        let batch = Analyses::with_offsets(&y, &v, &offsets).unwrap();
+        let mut out = BatchResults::default();
+        BatchPooler::new(est, ConfidenceLevel::default(), OnFailure::Record)
+            .pool(&batch, &mut out)
+            .unwrap();
+        let bits = |x: f64| x.to_bits();
+        for (i, a) in analyses.iter().enumerate() {
+            let f = fixed(a);
+            match try_random(a, est) {
+                Ok(r) => {
+                    prop_assert!(out.failures.iter().all(|(j, _)| *j != i));
+                    for (cols, fit) in [(&out.fixed, &f), (&out.random, &r)] {
+                        prop_assert_eq!(bits(cols.estimate[i]), bits(fit.estimate), "{:?} {}", est, i);
+                        prop_assert_eq!(bits(cols.se[i]), bits(fit.se));
+                        prop_assert_eq!(bits(cols.ci_lower[i]), bits(fit.ci_lower));
+                        prop_assert_eq!(bits(cols.ci_upper[i]), bits(fit.ci_upper));
+                        prop_assert_eq!(bits(cols.z[i]), bits(fit.z));
+                        prop_assert_eq!(bits(cols.p[i]), bits(fit.p));
+                    }
+                    let h = &out.heterogeneity;
+                    prop_assert_eq!(bits(h.q[i]), bits(r.heterogeneity.q));
+                    prop_assert_eq!(h.q_p[i].map(bits), r.heterogeneity.q_p.map(bits));
+                    prop_assert_eq!(bits(h.tau2[i]), bits(r.heterogeneity.tau2), "{:?}", est);
+                    prop_assert_eq!(bits(h.i2[i]), bits(r.heterogeneity.i2));
+                    prop_assert_eq!(bits(h.h2[i]), bits(r.heterogeneity.h2));
+                }
+                Err(e) => {
+                    let recorded = out.failures.iter().find(|(j, _)| *j == i);
+                    prop_assert!(recorded.is_some(), "{:?}: single failed ({}) but batch did not", est, e);
+                }
+            }
         }
     }
 }

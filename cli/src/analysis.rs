@@ -314,8 +314,19 @@ fn fit_fixed(s: &Settings, studies: &Studies, set: &EffectSet) -> metapool::Resu
     special.unwrap_or_else(|| FixedModel::new(s.level).pool(set))
 }
 
-fn fit_random(s: &Settings, set: &EffectSet) -> metapool::Result<Pooled> {
-    s.random.pool(set)
+/// The random-effects fit. Odds ratios with the Mantel-Haenszel fixed method and DL tau² follow
+/// RevMan's "M-H, Random" (tau² from the MH-centred Q); everything else is fitted to the
+/// per-study effects as metafor's `rma` does (`--fixed-method IV` gives metafor's fit for OR).
+fn fit_random(s: &Settings, studies: &Studies, set: &EffectSet) -> metapool::Result<Pooled> {
+    match studies.odds_ratio_tables() {
+        Some(tables)
+            if s.fixed == FixedMethod::Mh
+                && s.random.estimator == Tau2Estimator::DerSimonianLaird =>
+        {
+            s.random.pool_mantel_haenszel_q(tables)
+        }
+        _ => s.random.pool(set),
+    }
 }
 
 fn fit_one(
@@ -327,7 +338,7 @@ fn fit_one(
     let (model, method) = s.labels(choice);
     let pooled = match choice {
         ModelChoice::Fixed => fit_fixed(s, studies, set)?,
-        ModelChoice::Random => fit_random(s, set)?,
+        ModelChoice::Random => fit_random(s, studies, set)?,
     };
     Ok(Fit {
         model,

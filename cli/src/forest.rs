@@ -5,7 +5,9 @@
 //! and would need as much layout code again for the text columns, subgroup sections and the
 //! diamond, while adding dependencies and font handling; SVG building crates only wrap the same
 //! string writing. So this module writes the SVG directly, escaping every text it takes from
-//! the input.
+//! the input. Escaping, the document skeleton and the axis ticks and labels come from the
+//! library's `metapool::plot::{svg, axis}`, shared with its funnel plot. The forest plot itself
+//! stays here: its text columns are the CLI's RevMan-style table texts (`output.rs`).
 //!
 //! Layout (RevMan style): study names on the left; the plot with one square per study (area
 //! proportional to its weight) and its confidence interval, a diamond per pooled result, the
@@ -21,6 +23,8 @@ use crate::measure::{Display, Measure};
 use crate::output::{
     ci_text, heterogeneity_text, model_text, num_text, overall_text, p_text, study_rows,
 };
+use metapool::plot::axis::{linear_ticks, ratio_label, round_ratios, trimmed_label, Steps};
+use metapool::plot::svg::{escape, Document};
 use metapool::Pooled;
 use std::fmt::Write as _;
 use std::io;
@@ -88,23 +92,6 @@ impl Sink for ForestSink {
     }
 }
 
-/// Escape text for SVG.
-fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c if (c as u32) < 0x20 => o.push(' '),
-            c => o.push(c),
-        }
-    }
-    o
-}
-
 /// The horizontal axis, in plot units (the log ratio for ratios, the display value otherwise),
 /// and its ticks.
 struct Axis {
@@ -123,26 +110,24 @@ impl Axis {
     fn new(lo: f64, hi: f64, log: bool) -> Axis {
         match log {
             false => {
-                let step = nice_step((hi - lo) / 8.0);
-                let lo = (lo / step).floor() * step;
-                let hi = (hi / step).ceil() * step;
-                let n = ((hi - lo) / step).round() as i64;
-                let ticks = (0..=n).map(|i| lo + i as f64 * step).collect();
-                Axis { lo, hi, ticks, log }
+                let t = linear_ticks(lo, hi, 8, Steps::OneTwoFive);
+                let (lo, hi) = (t.values[0], t.values[t.values.len() - 1]);
+                Axis {
+                    lo,
+                    hi,
+                    ticks: t.values,
+                    log,
+                }
             }
             true => {
                 // Ticks at 1, 2, 5 x 10^k on the ratio scale; with more than 9, powers of ten
                 // only, every n-th so that at most 7 remain (always keeping 1).
                 let within = |l: f64| l >= lo - 1e-9 && l <= hi + 1e-9;
-                let mut inside = Vec::new();
-                for k in -12..=12 {
-                    for m in [1.0, 2.0, 5.0] {
-                        let l = (m * 10f64.powi(k)).ln();
-                        if within(l) {
-                            inside.push(l);
-                        }
-                    }
-                }
+                let inside: Vec<f64> = round_ratios(-12, 12, &[1.0, 2.0, 5.0])
+                    .into_iter()
+                    .map(f64::ln)
+                    .filter(|&l| within(l))
+                    .collect();
                 let ticks = if inside.len() > 9 {
                     let decades: Vec<i32> =
                         (-12..=12).filter(|&k| within(10f64.powi(k).ln())).collect();
@@ -161,37 +146,12 @@ impl Axis {
     }
 
     fn label(&self, t: f64) -> String {
-        let v = if self.log { t.exp() } else { t };
-        let v = if v.abs() < 1e-12 { 0.0 } else { v };
-        if self.log && !(1e-3..1e5).contains(&v) {
-            return format!("{v:.0e}");
-        }
-        let s = format!("{v:.6}");
-        let s = s.trim_end_matches('0').trim_end_matches('.').to_string();
-        if s == "-0" {
-            "0".to_string()
+        if self.log {
+            ratio_label(t.exp())
         } else {
-            s
+            trimmed_label(t)
         }
     }
-}
-
-fn nice_step(raw: f64) -> f64 {
-    if raw.is_nan() || raw <= 0.0 || !raw.is_finite() {
-        return 1.0;
-    }
-    let p = 10f64.powf(raw.log10().floor());
-    let m = raw / p;
-    let n = if m <= 1.0 {
-        1.0
-    } else if m <= 2.0 {
-        2.0
-    } else if m <= 5.0 {
-        5.0
-    } else {
-        10.0
-    };
-    n * p
 }
 
 /// The range shown: every point estimate, every pooled CI and the null value; study CIs too
@@ -299,7 +259,7 @@ pub fn render(s: &Settings, g: &Group, o: &Outcome, title: Option<&str>, digits:
         let _ = writeln!(
             body,
             r#"<text x="{x:.1}" y="{y:.1}" text-anchor="{anchor}"{extra}>{}</text>"#,
-            esc(t)
+            escape(t)
         );
     };
 
@@ -632,11 +592,9 @@ pub fn render(s: &Settings, g: &Group, o: &Outcome, title: Option<&str>, digits:
         hy + 5.0
     );
 
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height:.0}" viewBox="0 0 {WIDTH} {height:.0}" font-family="Helvetica, Arial, sans-serif" font-size="12">
-<rect width="100%" height="100%" fill="white"/>
-{head}{lines}{body}{ax}</svg>
-"#
-    )
+    let mut svg = head;
+    svg.push_str(&lines);
+    svg.push_str(&body);
+    svg.push_str(&ax);
+    Document::new(WIDTH, height.round(), 12.0).render(None, &svg)
 }

@@ -373,6 +373,14 @@ impl Studies {
         }
     }
 
+    /// The 2x2 tables of an odds-ratio analysis; `None` for other measures.
+    pub fn odds_ratio_tables(&self) -> Option<&[LogOddsRatio]> {
+        match self {
+            Studies::Or(v) => Some(v),
+            _ => None,
+        }
+    }
+
     /// Mantel-Haenszel pooling of the 2x2 tables (OR, RR, RD); `None` for other measures.
     pub fn mantel_haenszel(
         &self,

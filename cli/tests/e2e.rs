@@ -17,6 +17,23 @@ fn check_measure(
     fixed_method: &str,
     extra: &[&str],
 ) {
+    check_measure_models(
+        file,
+        cli_measure,
+        core_measure,
+        &[("fixed", fixed_method), ("random", "DL")],
+        extra,
+    );
+}
+
+/// Every dataset of a measure: --by dataset, each `(--model, metafor method)`, against metafor.
+fn check_measure_models(
+    file: &str,
+    cli_measure: &str,
+    core_measure: &str,
+    models: &[(&str, &str)],
+    extra: &[&str],
+) {
     let core = core();
     let datasets: Vec<&Value> = core["datasets"]
         .as_array()
@@ -26,7 +43,7 @@ fn check_measure(
         .collect();
     assert!(!datasets.is_empty());
     let path = fixture(file);
-    for (model, method) in [("fixed", fixed_method), ("random", "DL")] {
+    for &(model, method) in models {
         let mut args = vec![
             "pool",
             "--measure",
@@ -130,8 +147,187 @@ fn generic_matches_metafor() {
 
 #[test]
 fn or_mantel_haenszel_matches_metafor() {
-    // MH is the default fixed method for 2x2 measures.
-    check_measure("cli/core_or.csv", "OR", "OR", "MH", &[]);
+    // MH is the default fixed method for 2x2 measures. The random model then follows RevMan
+    // (tau² from the MH-centred Q): see `or_mh_random_follows_revman`.
+    check_measure_models("cli/core_or.csv", "OR", "OR", &[("fixed", "MH")], &[]);
+}
+
+/// RevMan's "M-H, Random" fit of one metafor dataset, computed here from metafor's numbers: the
+/// MH-centred Q of `rma.mh`, and escalc's yi, vi.
+fn revman_mh_random(d: &Value) -> Value {
+    let mh = d["fits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["method"] == "MH")
+        .unwrap();
+    let yi: Vec<f64> = d["effects"]["yi"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| num(x, "yi"))
+        .collect();
+    let vi: Vec<f64> = d["effects"]["vi"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| num(x, "vi"))
+        .collect();
+    let q = num(&mh["q"], "q");
+    let df = yi.len() as f64 - 1.0;
+    let sw: f64 = vi.iter().map(|v| 1.0 / v).sum();
+    let sw2: f64 = vi.iter().map(|v| 1.0 / (v * v)).sum();
+    let tau2 = if yi.len() < 2 {
+        0.0
+    } else {
+        ((q - df) / (sw - sw2 / sw)).max(0.0)
+    };
+    let ws: Vec<f64> = vi.iter().map(|v| 1.0 / (v + tau2)).collect();
+    let sws: f64 = ws.iter().sum();
+    let est = ws.iter().zip(&yi).map(|(w, y)| w * y).sum::<f64>() / sws;
+    let se = (1.0 / sws).sqrt();
+    let z975 = 1.959963984540054;
+    serde_json::json!({
+        "estimate": est, "se": se, "ci_lower": est - z975 * se, "ci_upper": est + z975 * se,
+        "tau2": tau2, "q": q, "q_df": mh["q_df"], "q_p": mh["q_p"], "k": mh["k"],
+        "weights": ws.iter().map(|w| 100.0 * w / sws).collect::<Vec<f64>>(),
+    })
+}
+
+/// The random fit of an analysis against [`revman_mh_random`].
+fn compare_revman_random(ctx: &str, got: &Value, want: &Value) {
+    let keys = ["estimate", "se", "ci_lower", "ci_upper", "tau2", "q"];
+    compare_keys(ctx, got, want, &keys);
+}
+
+#[test]
+fn or_mh_random_follows_revman() {
+    // `--model random` with the default MH fixed method: tau² (DL) from the MH-centred Q, as
+    // RevMan's "M-H, Random"; the expected fit is computed from metafor's rma.mh Q and escalc.
+    let core = core();
+    let path = fixture("cli/core_or.csv");
+    let analyses = run_json(&[
+        "pool",
+        "--measure",
+        "OR",
+        "--by",
+        "dataset",
+        "--model",
+        "random",
+        &path,
+    ]);
+    let datasets: Vec<&Value> = core["datasets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["measure"] == "OR")
+        .collect();
+    assert_eq!(analyses.len(), datasets.len());
+    let mut differs = 0;
+    for (a, d) in analyses.iter().zip(&datasets) {
+        let ctx = format!("{} random (RevMan)", d["name"]);
+        assert_eq!(a["method"], "DL", "{ctx}");
+        let want = revman_mh_random(d);
+        compare_revman_random(&ctx, a, &want);
+        let dl = d["fits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["method"] == "DL")
+            .unwrap();
+        differs += (num(&a["tau2"], "tau2") != num(&dl["tau2"], "tau2")) as usize;
+    }
+    assert!(
+        differs > 0,
+        "some fixture tells RevMan's tau² from metafor's"
+    );
+}
+
+#[test]
+fn or_mh_random_tau2_equals_revman_fleiss1993() {
+    // RevMan 5's own numbers (fixtures/golden): tau² = (CHI2 - df) / (sum w - sum w² / sum w)
+    // with w = 1/VAR_logOR, all as RevMan stored them.
+    let text =
+        std::fs::read_to_string(fixture("golden/revman5_fleiss1993_MH_OR_and_MD_IV.json")).unwrap();
+    let g: Value = serde_json::from_str(&text).unwrap();
+    let a = &g["analysis_1_MH_OR_fixed"];
+    let chi2 = num(&a["expected_pooled"]["CHI2"], "CHI2");
+    let w: Vec<f64> = a["expected_per_study"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| 1.0 / num(&s["VAR_logOR"], "VAR_logOR"))
+        .collect();
+    let sw: f64 = w.iter().sum();
+    let sw2: f64 = w.iter().map(|x| x * x).sum();
+    let df = w.len() as f64 - 1.0;
+    let tau2 = ((chi2 - df) / (sw - sw2 / sw)).max(0.0);
+    assert!(tau2 > 0.0);
+    let mut csv = String::from("study,events1,total1,events2,total2\n");
+    for s in a["inputs"].as_array().unwrap() {
+        csv.push_str(&format!(
+            "{},{},{},{},{}\n",
+            s["study"].as_str().unwrap(),
+            s["events_1"],
+            s["total_1"],
+            s["events_2"],
+            s["total_2"]
+        ));
+    }
+    let dir = std::env::temp_dir().join(format!("metapool-cli-revman-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("fleiss1993.csv");
+    std::fs::write(&path, csv).unwrap();
+    let p = path.to_str().unwrap();
+    let rel = |got: f64, want: f64| ((got - want) / want).abs();
+    for model in ["random", "auto"] {
+        let r = run_json(&["pool", "--measure", "OR", "--model", model, p]);
+        let fit = if model == "auto" {
+            &r[0]["random"]
+        } else {
+            &r[0]
+        };
+        let got = num(&fit["tau2"], "tau2");
+        assert!(
+            rel(got, tau2) < 1e-12,
+            "{model}: tau2 {got:e}, RevMan {tau2:e}"
+        );
+        assert!(rel(num(&fit["q"], "q"), chi2) < 1e-12, "{model}: q");
+    }
+    // metafor's fit (Q centred on the IV estimate) stays reachable with --fixed-method IV.
+    let core = core();
+    let d = core["datasets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "or_fleiss1993_aspirin_k7")
+        .unwrap();
+    let dl = d["fits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["method"] == "DL")
+        .unwrap();
+    let r = run_json(&[
+        "pool",
+        "--measure",
+        "OR",
+        "--model",
+        "random",
+        "--fixed-method",
+        "IV",
+        p,
+    ]);
+    let got = num(&r[0]["tau2"], "tau2");
+    assert!(
+        rel(got, num(&dl["tau2"], "tau2")) < 1e-10,
+        "IV: tau2 {got:e}"
+    );
+    assert!(
+        rel(got, tau2) > 1e-8,
+        "metafor's and RevMan's tau² differ here"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -160,7 +356,6 @@ fn auto_selects_by_the_q_test_and_reports_both_fits() {
     for (a, d) in analyses.iter().zip(&datasets) {
         let fits = d["fits"].as_array().unwrap();
         let mh = fits.iter().find(|f| f["method"] == "MH").unwrap();
-        let dl = fits.iter().find(|f| f["method"] == "DL").unwrap();
         // RevMan's rule: random when the (MH) Q test has p < 0.10; one study: fixed.
         let random = mh["q_df"].as_u64().unwrap() > 0 && num(&mh["q_p"], "q_p") < 0.10;
         let want = if random { "random" } else { "fixed" };
@@ -169,10 +364,20 @@ fn auto_selects_by_the_q_test_and_reports_both_fits() {
         assert_eq!(a["selected"], want, "{ctx}");
         assert_eq!(a["model"], want, "{ctx}");
         compare_fit(&format!("{ctx} fixed"), &a["fixed"], mh);
-        compare_fit(&format!("{ctx} random"), &a["random"], dl);
+        // the random fit is RevMan's "M-H, Random" (tau² from the MH-centred Q)
+        let rm = revman_mh_random(d);
+        compare_revman_random(&format!("{ctx} random"), &a["random"], &rm);
         compare_weights(&ctx, &fit_weights(&a["fixed"]), d, mh);
-        compare_weights(&ctx, &fit_weights(&a["random"]), d, dl);
-        compare_fit(&ctx, a, if random { dl } else { mh });
+        let rw = fit_weights(&a["random"]);
+        let rw: Vec<f64> = rw.into_iter().flatten().collect();
+        for (x, y) in rw.iter().zip(rm["weights"].as_array().unwrap()) {
+            close(&format!("{ctx} random weight"), *x, num(y, "w"));
+        }
+        if random {
+            compare_revman_random(&ctx, a, &rm);
+        } else {
+            compare_fit(&ctx, a, mh);
+        }
         for key in ["exp_estimate", "exp_ci_lower", "exp_ci_upper"] {
             assert!(a[key].is_f64(), "{ctx}: ratio measure has {key}");
         }
@@ -366,6 +571,38 @@ fn by_time_point_equals_the_subgroup_fits() {
         assert_eq!(x["id"], w["subgroup"]);
         compare_fit(&format!("--by {}", w["subgroup"]), x, w);
     }
+}
+
+#[test]
+fn json_keeps_the_analyses_streamed_before_a_fatal_error() {
+    // The JSON is written in chunks; a run that stops on bad input must still hand over the
+    // analyses completed before the error, unterminated so that they cannot pass for a
+    // complete output.
+    let path = fixture("cli/bad/by_reappears.csv");
+    let out = run(&[
+        "pool",
+        "--measure",
+        "MD",
+        "--by",
+        "outcome",
+        "--format",
+        "json",
+        &path,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert_eq!(lines[0], "{\"analyses\": [");
+    assert!(
+        lines[1].starts_with("{\"id\":\"x\",") && lines[1].ends_with("},"),
+        "{text}"
+    );
+    assert!(
+        lines[2].starts_with("{\"id\":\"y\",") && lines[2].ends_with('}'),
+        "{text}"
+    );
+    assert!(!text.ends_with("]}\n"), "{text}");
 }
 
 #[test]

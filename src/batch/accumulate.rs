@@ -10,7 +10,8 @@ use crate::pool::check_study;
 /// One-pass, mergeable inverse-variance sums over a set of studies, with weights
 /// `w_i = 1 / (v_i + tau2)` for a `tau2` fixed at construction (0 for the fixed-effect model).
 ///
-/// It keeps the sum of the weights and of their squares (compensated, [`NeumaierSum`]), the
+/// It keeps the sum of the weights and of their pairwise products `C = sum_{i<j} w_i w_j`
+/// (compensated, [`NeumaierSum`]; positive terms, unlike `W^2 - sum w^2`), the
 /// weighted mean and the weighted sum of squared deviations from it, updated as in West (1979)
 /// and merged as in Chan, Golub & LeVeque (1979), which avoids the cancellation of
 /// `sum w y^2 - (sum w y)^2 / sum w`:
@@ -19,7 +20,8 @@ use crate::pool::check_study;
 /// merge a, b:   W = W_a + W_b,  d = mean_b - mean_a,
 ///               mean = mean_a + d W_b / W,  M2 = M2_a + M2_b + d^2 W_a W_b / W
 /// estimate = mean,  se = 1 / sqrt(W),  Q = M2 (with tau2 = 0)
-/// DerSimonian-Laird: tau2 = max(0, (Q - (k - 1)) / (W - sum w^2 / W))
+/// DerSimonian-Laird: tau2 = max(0, (Q - (k - 1)) / (W - sum w^2 / W)),  W - sum w^2 / W = 2 C / W
+/// push adds w W (before W grows) to C; merge adds C_b and W_a W_b
 /// ```
 /// Two accumulators over disjoint sets merge into the one over their union (up to rounding:
 /// the order of operations differs, so it agrees with [`FixedModel`](crate::FixedModel) to
@@ -54,7 +56,8 @@ pub struct InverseVarianceSums {
     tau2: f64,
     k: usize,
     sum_w: NeumaierSum,
-    sum_w2: NeumaierSum,
+    /// sum_{i<j} w_i w_j
+    cross: NeumaierSum,
     mean: f64,
     m2: f64,
 }
@@ -66,7 +69,7 @@ impl InverseVarianceSums {
             tau2: 0.0,
             k: 0,
             sum_w: NeumaierSum::default(),
-            sum_w2: NeumaierSum::default(),
+            cross: NeumaierSum::default(),
             mean: 0.0,
             m2: 0.0,
         }
@@ -96,8 +99,8 @@ impl InverseVarianceSums {
     pub fn push(&mut self, y: f64, v: f64) -> Result<()> {
         check_study(self.k, y, v)?;
         let w = 1.0 / (v + self.tau2);
+        self.cross.add(w * self.sum_w.value());
         self.sum_w.add(w);
-        self.sum_w2.add(w * w);
         if self.k == 0 {
             // exactly y (y w / w need not round to y, and M2 would pick up w y^2 eps)
             self.mean = y;
@@ -126,7 +129,8 @@ impl InverseVarianceSums {
         }
         let (wa, wb) = (self.sum_w.value(), other.sum_w.value());
         self.sum_w.merge(&other.sum_w);
-        self.sum_w2.merge(&other.sum_w2);
+        self.cross.merge(&other.cross);
+        self.cross.add(wa * wb);
         let w = self.sum_w.value();
         let d = other.mean - self.mean;
         self.mean += d * (wb / w);
@@ -174,7 +178,8 @@ impl InverseVarianceSums {
         }
         let df = (self.k - 1) as f64;
         let w = self.sum_w.value();
-        let c = w - self.sum_w2.value() / w;
+        // sum w - sum w^2 / sum w = 2 sum_{i<j} w_i w_j / sum w, without its cancellation
+        let c = 2.0 * self.cross.value() / w;
         let q = self.q();
         if q > df && c > 0.0 {
             (q - df) / c
@@ -191,12 +196,13 @@ impl InverseVarianceSums {
         }
         let df = self.k - 1;
         let w = self.sum_w.value();
-        let share2 = self.sum_w2.value() / (w * w);
+        // 1 - sum (w_i / W)^2 = 2 sum_{i<j} w_i w_j / W^2
+        let share_complement = 2.0 * self.cross.value() / w / w;
         Heterogeneity::random(
             self.q(),
             df,
             self.dersimonian_laird_tau2(),
-            typical_variance(df, w, 1.0 - share2),
+            typical_variance(df, w, share_complement),
         )
     }
 }

@@ -176,7 +176,10 @@ fn logistic(x: f64) -> f64 {
 /// (`escalc(measure = "PFT")`, `transf.pft`):
 /// `1/2 (asin(sqrt(x / (n + 1))) + asin(sqrt((x + 1) / (n + 1))))`.
 pub(crate) fn freeman_tukey(x: f64, n: f64) -> f64 {
-    0.5 * ((x / (n + 1.0)).sqrt().asin() + ((x + 1.0) / (n + 1.0)).sqrt().asin())
+    // asin(sqrt(a / b)) as atan2(sqrt(a), sqrt(b - a)): the same angle, without the loss of
+    // asin near 1 (x near n); n + 1 - x and n - x are exact for counts
+    let half_angle = |a: f64, b_minus_a: f64| a.sqrt().atan2(b_minus_a.max(0.0).sqrt());
+    0.5 * (half_angle(x, n + 1.0 - x) + half_angle(x + 1.0, n - x))
 }
 
 /// Miller's (1978) inverse of the Freeman-Tukey double arcsine at sample size `n`, clamped to

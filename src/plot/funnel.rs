@@ -1,7 +1,8 @@
 //! The funnel plot: each study's effect against its standard error, with the pseudo-confidence
 //! region around the pooled estimate, as metafor's `funnel()` draws it.
 
-use super::{escape, nice_ticks};
+use super::axis::{linear_ticks, ratio_label, round_ratios, Steps};
+use super::svg::{escape, Document};
 use crate::bias::TrimFill;
 use crate::effect::{EffectSet, Scale};
 use crate::error::{Error, Problem, Result};
@@ -77,7 +78,7 @@ impl Default for FunnelStyle {
 /// let set = EffectSet::from_estimates(&[0.9, 0.6, 0.4, 0.3, 0.2], &[0.25, 0.12, 0.06, 0.02, 0.01])?;
 /// let fit = FixedModel::default().pool(&set)?;
 /// let svg = Funnel::new(&set, &fit)?.to_svg(&FunnelStyle::default())?;
-/// assert!(svg.starts_with("<svg") && svg.matches("<circle").count() == 5);
+/// assert!(svg.contains("<svg") && svg.matches("<circle").count() == 5);
 /// # Ok::<(), metapool::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -151,7 +152,8 @@ impl Funnel {
         let (w, h) = (style.width, style.height);
         let z = self.level.z();
         let se_max = self.points.iter().map(|p| p.se).fold(0.0, f64::max);
-        let (y_ticks, y_dec) = nice_ticks(0.0, se_max, 4);
+        let y = linear_ticks(0.0, se_max, 4, Steps::OneTwoTwoHalfFive);
+        let (y_ticks, y_dec) = (y.values, y.decimals);
         let se_top = *y_ticks.last().unwrap_or(&se_max);
         let lo = self
             .points
@@ -184,17 +186,6 @@ impl Funnel {
         let py = |se: f64| top + se / se_top * (bottom - top);
 
         let mut s = String::new();
-        let _ = writeln!(
-            s,
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" \
-             viewBox=\"0 0 {w} {h}\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"13\">"
-        );
-        let _ = writeln!(
-            s,
-            "<title>{}</title>",
-            escape(style.title.as_deref().unwrap_or("Funnel plot"))
-        );
-        let _ = writeln!(s, "<rect width=\"{w}\" height=\"{h}\" fill=\"white\"/>");
         if let Some(t) = &style.title {
             let _ = writeln!(
                 s,
@@ -294,8 +285,8 @@ impl Funnel {
                 lx + 100.0,
             );
         }
-        s.push_str("</svg>\n");
-        Ok(s)
+        Ok(Document::new(w, h, 13.0)
+            .render(Some(style.title.as_deref().unwrap_or("Funnel plot")), &s))
     }
 
     /// Effect-axis ticks as (position on the analysis scale, label), and the axis limits.
@@ -306,8 +297,10 @@ impl Funnel {
                 return (t, a, b);
             }
             // narrow range: linear ticks on the ratio scale
-            let (ticks, dec) = nice_ticks(lo.exp(), hi.exp(), 5);
-            let ticks: Vec<(f64, String)> = ticks
+            let t = linear_ticks(lo.exp(), hi.exp(), 5, Steps::OneTwoTwoHalfFive);
+            let dec = t.decimals;
+            let ticks: Vec<(f64, String)> = t
+                .values
                 .into_iter()
                 .filter(|&r| r > 0.0)
                 .map(|r| (r.ln(), format!("{r:.dec$}")))
@@ -318,7 +311,8 @@ impl Funnel {
             );
             return (ticks, a, b);
         }
-        let (ticks, dec) = nice_ticks(lo, hi, 6);
+        let t = linear_ticks(lo, hi, 6, Steps::OneTwoTwoHalfFive);
+        let (ticks, dec) = (t.values, t.decimals);
         let (a, b) = (ticks[0], ticks[ticks.len() - 1]);
         (
             ticks
@@ -339,10 +333,7 @@ fn log_ratio_ticks(lo: f64, hi: f64) -> Option<Vec<(f64, String)>> {
     let e0 = rlo.log10().floor() as i32 - 1;
     let e1 = rhi.log10().ceil() as i32 + 1;
     for mantissas in [&[1.0, 2.0, 5.0][..], &[1.0][..]] {
-        let mut all: Vec<f64> = (e0..=e1)
-            .flat_map(|e| mantissas.iter().map(move |m| m * 10f64.powi(e)))
-            .collect();
-        all.sort_by(f64::total_cmp);
+        let all = round_ratios(e0, e1, mantissas);
         let start = all.iter().rposition(|&r| r <= rlo)?;
         let end = all.iter().position(|&r| r >= rhi)?;
         let t = &all[start..=end];
@@ -353,18 +344,7 @@ fn log_ratio_ticks(lo: f64, hi: f64) -> Option<Vec<(f64, String)>> {
         if t.iter().filter(|&&r| r > rlo && r < rhi).count() < 2 {
             return None;
         }
-        return Some(
-            t.iter()
-                .map(|&r| {
-                    let dec = if r >= 1.0 {
-                        0
-                    } else {
-                        (-r.log10()).ceil() as usize
-                    };
-                    (r.ln(), format!("{r:.dec$}"))
-                })
-                .collect(),
-        );
+        return Some(t.iter().map(|&r| (r.ln(), ratio_label(r))).collect());
     }
     None
 }

@@ -141,6 +141,10 @@ fn within(mean: f64, lo: f64, hi: f64) -> f64 {
 struct Part {
     s: f64,
     mean: f64,
+    /// the effect the deviations are taken from (the heaviest study's, first on ties)
+    y_ref: f64,
+    /// `sum w (y - y_ref) / sum w`, unclamped: `mean` is `y_ref + offset` clamped to the range
+    offset: f64,
     m2: f64,
     pairs: f64,
     lo: f64,
@@ -151,6 +155,8 @@ impl Part {
     const NAN: Part = Part {
         s: f64::NAN,
         mean: f64::NAN,
+        y_ref: f64::NAN,
+        offset: f64::NAN,
         m2: f64::NAN,
         pairs: f64::NAN,
         lo: f64::NAN,
@@ -195,6 +201,20 @@ fn for_chunks(y: &[f64], w: &[f64], mut f: impl FnMut(&[f64; LANES], &[f64; LANE
 /// [`LANES`] lanes, study `i` in lane `i mod LANES`.
 #[inline(always)]
 fn block_part<const Q: bool, const PAIRS: bool>(y: &[f64], w: &[f64]) -> Part {
+    let w = &w[..y.len()];
+    // deviations are taken from the heaviest study's effect (the first, on ties): its own
+    // deviation, squared with the largest weight, is then exact, and so are all deviations of
+    // nearly identical studies
+    let mut w_max = [f64::NEG_INFINITY; LANES];
+    for_chunks(y, w, |_, wc| {
+        for l in 0..LANES {
+            w_max[l] = if wc[l] > w_max[l] { wc[l] } else { w_max[l] };
+        }
+    });
+    let w_top = w_max
+        .into_iter()
+        .fold(f64::NEG_INFINITY, |a, b| if b > a { b } else { a });
+    let y_ref = y[w.iter().position(|&x| x == w_top).unwrap_or(0)];
     let y0 = y[0];
     let (mut lo, mut hi) = ([y0; LANES], [y0; LANES]);
     let (mut s, mut t, mut p) = ([0.0; LANES], [0.0; LANES], [0.0; LANES]);
@@ -209,7 +229,7 @@ fn block_part<const Q: bool, const PAIRS: bool>(y: &[f64], w: &[f64]) -> Part {
                 p[l] += wi * s[l];
             }
             s[l] += wi;
-            t[l] += wi * (yi - y0);
+            t[l] += wi * (yi - y_ref);
         }
     });
     let (s01, s23) = (s[0] + s[1], s[2] + s[3]);
@@ -221,12 +241,14 @@ fn block_part<const Q: bool, const PAIRS: bool>(y: &[f64], w: &[f64]) -> Part {
     };
     let lo = lo.into_iter().fold(y0, |a, b| if b < a { b } else { a });
     let hi = hi.into_iter().fold(y0, |a, b| if b > a { b } else { a });
-    let mean = within(y0 + lane_total(t) / sum, lo, hi);
+    let offset = lane_total(t) / sum;
+    let mean = within(y_ref + offset, lo, hi);
     let m2 = if Q {
         let mut m = [0.0; LANES];
         for_chunks(y, w, |yc, wc| {
             for l in 0..LANES {
-                let d = yc[l] - mean;
+                // from the exact deviations y - y_ref, not from the rounded mean
+                let d = (yc[l] - y_ref) - offset;
                 m[l] += wc[l] * d * d;
             }
         });
@@ -237,6 +259,8 @@ fn block_part<const Q: bool, const PAIRS: bool>(y: &[f64], w: &[f64]) -> Part {
     Part {
         s: sum,
         mean,
+        y_ref,
+        offset,
         m2,
         pairs,
         lo,
@@ -260,9 +284,17 @@ fn merge<const Q: bool, const PAIRS: bool>(a: Part, b: Part) -> Part {
     let s = a.s + b.s;
     let d = b.mean - a.mean;
     let fb = b.s / s;
+    // the reference of the heavier part, and the offset of the merged mean from it
+    let (y_ref, offset) = if b.s > a.s {
+        (b.y_ref, b.offset - d * (a.s / s))
+    } else {
+        (a.y_ref, a.offset + d * fb)
+    };
     Part {
         s,
         mean: within(a.mean + d * fb, lo, hi),
+        y_ref,
+        offset,
         m2: if Q {
             a.m2 + b.m2 + d * d * (a.s * fb)
         } else {
@@ -499,6 +531,19 @@ pub(crate) fn fixed_core_of(k: usize, y: impl Column, v: impl Column) -> Result<
     Ok(core)
 }
 
+/// The position of the largest weight (the first, on ties).
+#[inline(always)]
+fn heaviest(k: usize, w: impl Fn(usize) -> f64) -> usize {
+    let (mut i_max, mut w_max) = (0, f64::NEG_INFINITY);
+    for i in 0..k {
+        let wi = w(i);
+        if wi > w_max {
+            (w_max, i_max) = (wi, i);
+        }
+    }
+    i_max
+}
+
 /// Sums of a weighted intercept-only fit with weights `w_i` (`1 / (v_i + tau^2)` for the
 /// random-effects model, `1 / v_i` for the fixed-effect one, `1` for the unweighted fit of the
 /// Hedges estimator), everything the tau² estimators, their standard errors and the
@@ -517,6 +562,12 @@ pub(crate) fn fixed_core_of(k: usize, y: impl Column, v: impl Column) -> Result<
 pub(crate) struct WeightedSums {
     pub k: usize,
     pub sum_w: f64,
+    /// `1 - sum (w_i / sum w)^2`, from pairwise products (see [`FixedCore::share_complement`])
+    pub share_complement: f64,
+    /// `tr(PP) / (sum w)^2`, from positive terms (see [`weighted_sums`])
+    pub pp_scaled: f64,
+    /// `tr(PV) = sum v_i w_i (1 - w_i / sum w)`, from positive terms
+    pub pv: f64,
     pub estimate: f64,
     pub rss: f64,
     pub rss2: f64,
@@ -533,18 +584,21 @@ impl WeightedSums {
     /// `tr P`
     #[inline]
     pub fn tr_p(&self) -> f64 {
-        self.sum_w - self.sum_w2 / self.sum_w
+        // = sum w - sum w^2 / sum w, without its cancellation when one weight dominates
+        self.sum_w * self.share_complement
     }
     /// `tr P P`
     #[inline]
     pub fn tr_pp(&self) -> f64 {
-        let r = self.sum_w2 / self.sum_w;
-        self.sum_w2 - 2.0 * self.sum_w3 / self.sum_w + r * r
+        // = sum w^2 - 2 sum w^3 / sum w + (sum w^2 / sum w)^2, which cancels (to 0, or below)
+        // when one weight dominates
+        self.sum_w * self.pp_scaled * self.sum_w
     }
     /// `tr P V`
     #[inline]
     pub fn tr_pv(&self) -> f64 {
-        self.sum_vw - self.sum_vw2 / self.sum_w
+        // = sum v w - sum v w^2 / sum w, without its cancellation when one weight dominates
+        self.pv
     }
     /// `tr P V P V`
     #[inline]
@@ -561,11 +615,9 @@ impl WeightedSums {
 }
 
 /// [`WeightedSums`] in two passes over the studies (no allocation): the first for `S` and `mu`
-/// (the blocked moments of the module docs, the same arithmetic as [`weighted_core`]), the
-/// second for the nine sums around `mu`, each a plain sum in 4 lanes within blocks of 256
-/// studies, the block totals added with Neumaier's compensated sum. All nine sums have
-/// positive terms (for positive weights), so each has a relative error of at most
-/// `gamma_(66)` (about `7.3e-15`) plus `2 eps`.
+/// (the blocked kernel of [`weighted_core`], deviations from the heaviest study's y), the second
+/// (Neumaier-compensated, in index order) for the sums around `mu`, plus the sum of the weights
+/// other than the heaviest.
 #[inline(always)]
 pub(crate) fn weighted_sums(
     k: usize,
@@ -573,45 +625,74 @@ pub(crate) fn weighted_sums(
     v: impl Fn(usize) -> f64,
     w: impl Fn(usize) -> f64,
 ) -> WeightedSums {
+    // The study with the largest weight: 1 - its share comes from the sum of the other
+    // weights. The first pass is the blocked kernel of weighted_core (the same bits), whose
+    // deviations are taken from the heaviest study's y (exact when it dominates, squared with
+    // the largest weight in y'PPy, the ML/REML score); the second pass uses the same deviations.
+    let i_max = heaviest(k, &w);
     let src = Source::<_, _, _, false> {
         y: &y,
         x: &w,
         weight: move |w| w,
     };
-    let (sum_w, estimate) = match moments::<false, false, _>(k, &src) {
-        Ok(p) => (p.s, p.mean),
-        Err(_) => (f64::NAN, f64::NAN),
+    let part = match moments::<false, false, _>(k, &src) {
+        Ok(p) => p,
+        Err(_) => Part::NAN,
     };
+    let (sum_w, estimate, y0, offset) = (part.s, part.mean, part.y_ref, part.offset);
+    let mut except_max = NeumaierSum::default();
+    for i in 0..k {
+        if i != i_max {
+            except_max.add(w(i));
+        }
+    }
+    let inv_sum_w = 1.0 / sum_w;
+    let mut pairs = NeumaierSum::default();
+    let mut prefix = NeumaierSum::default();
+    // tr(PP) / (sum w)^2 = sum s_i^2 (1 - s_i)^2 + 2 sum_i s_i^2 sum_{j<i} s_j^2, s = w / sum w
+    let (mut pp_own, mut pp_pairs, mut prefix_sq) = (
+        NeumaierSum::default(),
+        NeumaierSum::default(),
+        NeumaierSum::default(),
+    );
+    // tr(PV) = sum v_i w_i (1 - s_i), positive terms
+    let mut pv = NeumaierSum::default();
     let mut acc = [NeumaierSum::default(); 9];
-    let mut start = 0;
-    while start < k {
-        let n = (k - start).min(BLOCK);
-        let mut lanes = [[0.0; LANES]; 9];
-        for j in 0..n {
-            let i = start + j;
-            let l = j % LANES;
-            let (wi, vi) = (w(i), v(i));
-            let d = y(i) - estimate;
-            let w2 = wi * wi;
-            let w3 = w2 * wi;
-            lanes[0][l] += wi * d * d;
-            lanes[1][l] += w2 * d * d;
-            lanes[2][l] += w2;
-            lanes[3][l] += w3;
-            lanes[4][l] += vi * wi;
-            lanes[5][l] += vi * w2;
-            lanes[6][l] += vi * w3;
-            lanes[7][l] += vi * vi * w2;
-            lanes[8][l] += vi * vi * w3;
-        }
-        for (a, l) in acc.iter_mut().zip(lanes) {
-            a.add(lane_total(l));
-        }
-        start += n;
+    for i in 0..k {
+        let (wi, vi) = (w(i), v(i));
+        let d = (y(i) - y0) - offset;
+        let share = wi * inv_sum_w;
+        pairs.add(share * prefix.value());
+        prefix.add(share);
+        let rest = if i == i_max {
+            except_max.value() * inv_sum_w
+        } else {
+            (sum_w - wi) * inv_sum_w
+        };
+        let own = share * rest;
+        pp_own.add(own * own);
+        pv.add(vi * wi * rest);
+        let sq = share * share;
+        pp_pairs.add(sq * prefix_sq.value());
+        prefix_sq.add(sq);
+        let w2 = wi * wi;
+        let w3 = w2 * wi;
+        acc[0].add(wi * d * d);
+        acc[1].add(w2 * d * d);
+        acc[2].add(w2);
+        acc[3].add(w3);
+        acc[4].add(vi * wi);
+        acc[5].add(vi * w2);
+        acc[6].add(vi * w3);
+        acc[7].add(vi * vi * w2);
+        acc[8].add(vi * vi * w3);
     }
     WeightedSums {
         k,
         sum_w,
+        share_complement: 2.0 * pairs.value(),
+        pp_scaled: pp_own.value() + 2.0 * pp_pairs.value(),
+        pv: pv.value(),
         estimate,
         rss: acc[0].value(),
         rss2: acc[1].value(),

@@ -102,7 +102,7 @@ impl GeneralizedQModel {
         let wald = self
             .test
             .wald(a_sums.estimate, 1.0 / var, rss_w, k, &self.level)?;
-        let pct = weights.iter().map(|a| 100.0 * a / a_sums.sum_w).collect();
+        let pct = weights.iter().map(|a| 100.0 * (a / a_sums.sum_w)).collect();
         let df = k - 1;
         let s2 = typical_variance(df, core.sum_w, core.share_complement);
         let mut pooled = assemble(

@@ -192,7 +192,8 @@ pub(crate) fn check_heterogeneity(h: &Heterogeneity) -> Result<()> {
 
 /// Weights in percent from raw weights.
 pub(crate) fn percent(weights: impl Iterator<Item = f64>, total: f64) -> Vec<f64> {
-    weights.map(|w| 100.0 * w / total).collect()
+    // share first: 100 w overflows for weights above 1.8e306 (variances below 5e-307)
+    weights.map(|w| 100.0 * (w / total)).collect()
 }
 
 pub(crate) fn assemble(

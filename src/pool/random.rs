@@ -5,9 +5,10 @@ use super::tau2::{
     self, moment, q_profile, HeterogeneityIntervals, Tau2Control, Tau2Fit, Tau2Stop,
 };
 use super::test::Test;
+use super::MantelHaenszel;
 use super::{assemble, fixed_core, percent, FixedCore, Model, Pooled};
-use crate::effect::{EffectSet, EffectSize};
-use crate::error::Result;
+use crate::effect::{EffectSet, EffectSize, LogOddsRatio};
+use crate::error::{Error, Result};
 use crate::heterogeneity::{typical_variance, Heterogeneity};
 use crate::inference::ConfidenceLevel;
 
@@ -290,9 +291,50 @@ impl RandomModel {
         )
     }
 
+    /// RevMan 5's "M-H, Random" analysis of odds ratios: the random model on the per-study log
+    /// odds ratios, with DerSimonian-Laird tau² estimated from the Q of the Mantel-Haenszel fit
+    /// (centred on the MH estimate) instead of the Q centred on the inverse-variance estimate:
+    /// ```text
+    /// Q_MH  = sum w_i (y_i - ln OR_MH)^2,  w_i = 1/v_i   (tables that are not all-zero / all-event)
+    /// tau^2 = max(0, (Q_MH - (k - 1)) / (sum w - sum w^2 / sum w))
+    /// w*_i  = 1/(v_i + tau^2),  mu = sum w*_i y_i / sum w*_i,  se = 1/sqrt(sum w*_i)
+    /// ```
+    /// The reported heterogeneity (Q, its p, I², H²) is the MH-centred one, as RevMan reports it.
+    /// Source: Deeks & Higgins (2010), Statistical algorithms in Review Manager 5 (random effects
+    /// "M-H, Random": "the estimate of tau² from the Mantel-Haenszel Q"); R `meta`'s
+    /// `Q.Cochrane = TRUE`. metafor's `rma(measure = "OR", method = "DL")` (what [`Self::pool`]
+    /// computes) centres Q on the inverse-variance estimate; the two differ in the last digits.
+    ///
+    /// Only DerSimonian-Laird has an MH-centred form: with another estimator this returns
+    /// [`crate::Error::Undefined`]. [`crate::ModelRule::select_tables`] uses this path.
+    ///
+    /// ```
+    /// use metapool::{LogOddsRatio, MantelHaenszel, RandomModel, TwoByTwo};
+    /// let tables = [(10.0, 50.0, 20.0, 50.0), (5.0, 40.0, 4.0, 40.0), (30.0, 100.0, 45.0, 100.0)]
+    ///     .map(|(a, n1, c, n2)| LogOddsRatio::new(TwoByTwo::new(a, n1, c, n2).unwrap()));
+    /// let fit = RandomModel::default().pool_mantel_haenszel_q(&tables)?;
+    /// let mh = MantelHaenszel::default().pool(&tables)?;
+    /// assert_eq!(fit.heterogeneity.q, mh.heterogeneity.q);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
+    pub fn pool_mantel_haenszel_q(&self, tables: &[LogOddsRatio]) -> Result<Pooled> {
+        if self.estimator != Tau2Estimator::DerSimonianLaird {
+            return Err(Error::Undefined {
+                what: "Mantel-Haenszel-centred tau²",
+                why: "only the DerSimonian-Laird estimator has a Mantel-Haenszel-centred form",
+            });
+        }
+        let mh = MantelHaenszel::new(self.level).pool(tables)?;
+        let set = EffectSet::from_studies(tables)?;
+        let e = set.effects();
+        let mut core = fixed_core(e.len(), |i| e[i].estimate(), |i| e[i].variance())?;
+        core.q = mh.heterogeneity.q;
+        self.pool_with_dl_core(&set, &core)
+    }
+
     /// RevMan's "M-H, Random" path: DerSimonian-Laird tau² from `core`, whose Q may be centred
     /// on another estimate (the Mantel-Haenszel one), then the usual random-effects pooling.
-    pub(crate) fn pool_with_dl_core(&self, set: &EffectSet, core: &FixedCore) -> Result<Pooled> {
+    fn pool_with_dl_core(&self, set: &EffectSet, core: &FixedCore) -> Result<Pooled> {
         let e = set.effects();
         let k = e.len();
         let fit = if k < 2 {

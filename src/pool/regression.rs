@@ -1,11 +1,11 @@
 //! Meta-regression on one moderator, `y_i = b0 + b1 x_i + u_i + e_i`, for the regression test
-//! and trim-and-fill's choice of side.
+//! and trim-and-fill's choice of side. tau² comes from the shared estimators over the design
+//! `X = [1, x]` ([`super::tau2::moderator::Moderator`]).
 
-use super::tau2::paule_mandel::mad;
-use super::tau2::zeroin::zeroin;
+use super::tau2::moderator::{constant_moderator, line, Moderator};
+use super::tau2::{fit_design, Tau2Fit};
 use super::{Pooler, Tau2Control, Tau2Estimator};
 use crate::error::{Error, Result};
-use crate::inference::chi_square_quantile;
 use crate::numeric::NeumaierSum;
 
 /// A weighted least-squares fit of `y` on `[1, x]` with weights `1 / (v_i + tau2)`.
@@ -23,7 +23,8 @@ pub(crate) struct RegressionFit {
     pub rss: f64,
 }
 
-/// Weighted least squares in centred form (stable when `x` is far from 0):
+/// Weighted least squares in centred form (stable when `x` is far from 0; see
+/// [`super::tau2::moderator::line`]):
 /// ```text
 /// xbar = sum w x / sum w,  ybar = sum w y / sum w,  Sxx = sum w (x - xbar)^2
 /// b1 = sum w (x - xbar)(y - ybar) / Sxx,   b0 = ybar - b1 xbar
@@ -37,40 +38,12 @@ pub(crate) fn weighted_least_squares(
 ) -> Result<RegressionFit> {
     let k = y.len();
     let w = |i: usize| 1.0 / (v[i] + tau2);
-    let (mut sw, mut swx, mut swy) = (
-        NeumaierSum::default(),
-        NeumaierSum::default(),
-        NeumaierSum::default(),
-    );
-    for i in 0..k {
-        sw.add(w(i));
-        swx.add(w(i) * (x[i] - x[0]));
-        swy.add(w(i) * (y[i] - y[0]));
+    let l = line(k, |i| y[i], |i| x[i], w);
+    if !l.identifiable() {
+        return Err(constant_moderator());
     }
-    let sum_w = sw.value();
-    let xbar = x[0] + swx.value() / sum_w;
-    let ybar = y[0] + swy.value() / sum_w;
-    let (mut sxx, mut sxy, mut swxx) = (
-        NeumaierSum::default(),
-        NeumaierSum::default(),
-        NeumaierSum::default(),
-    );
-    for i in 0..k {
-        let dx = x[i] - xbar;
-        sxx.add(w(i) * dx * dx);
-        sxy.add(w(i) * dx * (y[i] - ybar));
-        swxx.add(w(i) * x[i] * x[i]);
-    }
-    let sxx = sxx.value();
-    let identifiable = sxx > 1e-14 * swxx.value();
-    if !identifiable {
-        return Err(Error::Undefined {
-            what: "meta-regression of the regression test",
-            why: "the moderator is constant (all standard errors equal), so it is collinear with the intercept",
-        });
-    }
-    let b1 = sxy.value() / sxx;
-    let b0 = ybar - b1 * xbar;
+    let b1 = l.slope();
+    let b0 = l.ybar - b1 * l.xbar;
     let mut rss = NeumaierSum::default();
     for i in 0..k {
         let r = y[i] - b0 - b1 * x[i];
@@ -79,7 +52,10 @@ pub(crate) fn weighted_least_squares(
     let fit = RegressionFit {
         k,
         beta: [b0, b1],
-        se: [(1.0 / sum_w + xbar * xbar / sxx).sqrt(), (1.0 / sxx).sqrt()],
+        se: [
+            (1.0 / l.sum_w + l.xbar * l.xbar / l.sxx).sqrt(),
+            (1.0 / l.sxx).sqrt(),
+        ],
         tau2,
         rss: rss.value(),
     };
@@ -92,386 +68,38 @@ pub(crate) fn weighted_least_squares(
     }
 }
 
-/// The tau² estimators of metafor's `rma.uni` for a meta-regression (here on `[1, x]`, p = 2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RegressionTau2 {
-    DerSimonianLaird,
-    Hedges,
-    HunterSchmidt,
-    HunterSchmidtSmallSample,
-    SidikJonkman,
-    MaximumLikelihood,
-    RestrictedMaximumLikelihood,
-    EmpiricalBayes,
-    PauleMandel,
-    PauleMandelMedian,
-}
-
-/// Number of coefficients of the regression (intercept and slope).
-const P: usize = 2;
-
-/// The projection `P = W - W X (X'WX)^-1 X'W` of a weighted regression on `[1, x]`, through
-/// the quantities the estimators need.
-struct Projection {
-    /// weights
-    w: Vec<f64>,
-    /// `(Py)_i = w_i r_i`, r the weighted least-squares residuals
-    py: Vec<f64>,
-    /// leverages `h_i = w_i (1/sum w + (x_i - xbar)^2 / Sxx)`
-    h: Vec<f64>,
-    sum_w: f64,
-    xbar: f64,
-    sxx: f64,
-}
-
-impl Projection {
-    fn new(y: &[f64], x: &[f64], w: Vec<f64>) -> Result<Projection> {
-        let k = y.len();
-        let (mut sw, mut swx, mut swy) = (
-            NeumaierSum::default(),
-            NeumaierSum::default(),
-            NeumaierSum::default(),
-        );
-        for i in 0..k {
-            sw.add(w[i]);
-            swx.add(w[i] * (x[i] - x[0]));
-            swy.add(w[i] * (y[i] - y[0]));
-        }
-        let sum_w = sw.value();
-        let xbar = x[0] + swx.value() / sum_w;
-        let ybar = y[0] + swy.value() / sum_w;
-        let (mut sxx, mut sxy) = (NeumaierSum::default(), NeumaierSum::default());
-        for i in 0..k {
-            let dx = x[i] - xbar;
-            sxx.add(w[i] * dx * dx);
-            sxy.add(w[i] * dx * (y[i] - ybar));
-        }
-        let sxx = sxx.value();
-        if !(sxx.is_finite() && sxx > 0.0) {
-            return Err(Error::Undefined {
-                what: "meta-regression of the regression test",
-                why: "the moderator is constant (all standard errors equal), so it is collinear with the intercept",
-            });
-        }
-        let b1 = sxy.value() / sxx;
-        let py = (0..k)
-            .map(|i| w[i] * (y[i] - ybar - b1 * (x[i] - xbar)))
-            .collect();
-        let h = (0..k)
-            .map(|i| {
-                let dx = x[i] - xbar;
-                w[i] * (1.0 / sum_w + dx * dx / sxx)
-            })
-            .collect();
-        Ok(Projection {
-            w,
-            py,
-            h,
-            sum_w,
-            xbar,
-            sxx,
-        })
-    }
-
-    fn k(&self) -> usize {
-        self.w.len()
-    }
-
-    /// `y'Py = sum w_i r_i^2`
-    fn rss(&self) -> f64 {
-        let mut s = NeumaierSum::default();
-        for (py, w) in self.py.iter().zip(&self.w) {
-            s.add(py * py / w);
-        }
-        s.value()
-    }
-
-    /// `y'PPy`
-    fn rss2(&self) -> f64 {
-        let mut s = NeumaierSum::default();
-        for py in &self.py {
-            s.add(py * py);
-        }
-        s.value()
-    }
-
-    /// `tr(P D)` for a diagonal `D = diag(d)`: `sum w_i (1 - h_i) d_i`
-    fn tr_pd(&self, d: impl Fn(usize) -> f64) -> f64 {
-        let mut s = NeumaierSum::default();
-        for i in 0..self.k() {
-            s.add(self.w[i] * (1.0 - self.h[i]) * d(i));
-        }
-        s.value()
-    }
-
-    /// `tr(PP) = sum_ij P_ij^2`, `P_ij = w_i [i = j] - w_i w_j (1/sum w + dx_i dx_j / Sxx)`
-    fn tr_pp(&self, x: &[f64]) -> f64 {
-        let k = self.k();
-        let mut s = NeumaierSum::default();
-        for i in 0..k {
-            let dxi = x[i] - self.xbar;
-            for (j, (xj, wj)) in x.iter().zip(&self.w).enumerate() {
-                let dxj = xj - self.xbar;
-                let mut pij = -self.w[i] * wj * (1.0 / self.sum_w + dxi * dxj / self.sxx);
-                if i == j {
-                    pij += self.w[i];
-                }
-                s.add(pij * pij);
-            }
-        }
-        s.value()
-    }
-
-    /// `ln det(X'WX) = ln(sum w Sxx)`
-    fn log_det_xwx(&self) -> f64 {
-        (self.sum_w * self.sxx).ln()
-    }
-}
-
-fn weights(v: &[f64], tau2: f64) -> Vec<f64> {
-    v.iter().map(|vi| 1.0 / (vi + tau2)).collect()
-}
-
-/// Iteration settings for the iterative regression estimators, metafor's `control` of
-/// `rma.uni` (the regression test re-fits with the model's control, as metafor's `regtest` does).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct RegressionControl {
-    /// Fisher scoring stops when the change in tau² is at most this (metafor `threshold`).
-    pub threshold: f64,
-    /// Tolerance of the root search and of the log-likelihood check at 0 (metafor `tol`).
-    pub tolerance: f64,
-    /// Most Fisher-scoring steps / root-search evaluations (metafor `maxiter`).
-    pub max_iterations: usize,
-    /// Fisher-scoring step multiplier (metafor `stepadj`).
-    pub step_adjustment: f64,
-    /// Starting value of Fisher scoring and of Sidik-Jonkman (metafor `tau2.init`).
-    pub tau2_init: Option<f64>,
-    /// Upper end of the root search (metafor `tau2.max`, at least 10 mad(y)^2).
-    pub tau2_max: Option<f64>,
-}
-
-impl From<&Tau2Control> for RegressionControl {
-    fn from(c: &Tau2Control) -> Self {
-        RegressionControl {
-            threshold: c.threshold(),
-            tolerance: c.tolerance(),
-            max_iterations: c.max_iterations(),
-            step_adjustment: c.step_adjustment(),
-            tau2_init: c.tau2_init(),
-            tau2_max: c.tau2_max(),
-        }
-    }
-}
-
-impl Default for RegressionControl {
-    /// metafor 3.8's defaults: threshold 1e-5, tol eps^(1/4), 100 iterations, step 1.
-    fn default() -> Self {
-        RegressionControl {
-            threshold: 1e-5,
-            tolerance: f64::EPSILON.powf(0.25),
-            max_iterations: 100,
-            step_adjustment: 1.0,
-            tau2_init: None,
-            tau2_max: None,
-        }
-    }
-}
-
-/// tau² of a meta-regression of `y` on `[1, x]` (p = 2) as metafor's `rma.uni(mods = x)`
-/// estimates it, truncated at 0. With `W = diag(w)`, `P = W - W X (X'WX)^-1 X'W`:
+/// tau² of the meta-regression of `y` on `[1, x]` (`p = 2`, `df = k - 2`) as metafor 3.8
+/// `rma.uni(yi, vi, mods = ~ x, method)` estimates it: every estimator of the intercept-only
+/// model written once over a design (see the [`super::tau2`] module documentation), here with
+/// `P = W - W X (X'WX)^-1 X'W` of `X = [1, x]`:
 /// ```text
-/// DL   w = 1/v:           (y'Py - (k - p)) / tr P
-/// HE   w = 1 (OLS):       (y'Py - tr(P V)) / (k - p)
+/// DL   w = 1/v:           (QE - df) / tr P
+/// HE   w = 1 (OLS):       (y'Py - tr PV) / df
 /// HS   w = 1/v:           (y'Py - k) / sum w
-/// HSk  w = 1/v:           (k/(k - p) y'Py - k) / sum w
-/// SJ   t0 = sum (y - mean y)^2 / k, w = 1/(v + t0):   t0 y'Py / (k - p)
+/// HSk  w = 1/v:           (k/df y'Py - k) / sum w
+/// SJ   t0 = sum (y - mean y)^2 / k, w = 1/(v + t0):   t0 y'Py / df
 /// ML, REML, EB: Fisher scoring from max(0, HE), w = 1/(v + tau2):
 ///      ML   tau2 += (y'PPy - sum w) / sum w^2
 ///      REML tau2 += (y'PPy - tr P) / tr PP
-///      EB   tau2 += (k/(k - p) y'Py - k) / sum w
-///      step times stepadj, halved while tau2 < 0; stop when |change| <= threshold (1e-5),
-///      at most maxiter (100) steps; ML/REML: tau2 = 0 if the log-likelihood at 0 beats the
-///      estimate by more than tol (eps^(1/4)); a given tau2.init replaces the start (and SJ's t0)
+///      EB   tau2 += (k/df y'Py - k) / sum w
+///      ML/REML: tau2 = 0 if ll(0) - ll(tau2) > tol (ll0check)
+/// PM, PMM: the root of y'Py(tau2) = df (PM) or qchisq(0.5, df) (PMM) on
+///      [0, tau2_max], tau2_max = max(100, 10 mad(y)^2) unless given; 0 when y'Py(0) < target
+/// every estimate truncated at 0
 /// ```
-/// Source: metafor 3.8 `rma.uni` (Viechtbauer 2010; Raudenbush 2009).
+/// with the standard errors of [`Tau2Fit`] (metafor's `se.tau2`). DL2 and GENQ are typed
+/// errors (metafor 3.8 does not define them with moderators). Source: metafor 3.8 `rma.uni`
+/// (Viechtbauer 2005, 2010; Raudenbush 2009).
 pub(crate) fn regression_tau2(
-    method: RegressionTau2,
+    estimator: Tau2Estimator,
     y: &[f64],
     v: &[f64],
     x: &[f64],
-    control: &RegressionControl,
-) -> Result<f64> {
-    let k = y.len();
-    let kf = k as f64;
-    let df = (k - P) as f64;
-    let hedges = || -> Result<f64> {
-        let ols = Projection::new(y, x, vec![1.0; k])?;
-        Ok((ols.rss() - ols.tr_pd(|i| v[i])) / df)
-    };
-    let tau2 = match method {
-        RegressionTau2::DerSimonianLaird => {
-            let pr = Projection::new(y, x, weights(v, 0.0))?;
-            (pr.rss() - df) / pr.tr_pd(|_| 1.0)
-        }
-        RegressionTau2::Hedges => hedges()?,
-        RegressionTau2::HunterSchmidt => {
-            let pr = Projection::new(y, x, weights(v, 0.0))?;
-            (pr.rss() - kf) / pr.sum_w
-        }
-        RegressionTau2::HunterSchmidtSmallSample => {
-            let pr = Projection::new(y, x, weights(v, 0.0))?;
-            (kf / df * pr.rss() - kf) / pr.sum_w
-        }
-        RegressionTau2::SidikJonkman => {
-            let mean = y.iter().sum::<f64>() / kf;
-            let t0 = control
-                .tau2_init
-                .unwrap_or_else(|| y.iter().map(|yi| (yi - mean) * (yi - mean)).sum::<f64>() / kf);
-            let pr = Projection::new(y, x, weights(v, t0))?;
-            t0 * pr.rss() / df
-        }
-        RegressionTau2::MaximumLikelihood
-        | RegressionTau2::RestrictedMaximumLikelihood
-        | RegressionTau2::EmpiricalBayes => {
-            let start = match control.tau2_init {
-                Some(t) => t,
-                None => hedges()?.max(0.0),
-            };
-            fisher_scoring(method, y, v, x, start, control)?
-        }
-        RegressionTau2::PauleMandel | RegressionTau2::PauleMandelMedian => {
-            paule_mandel(method, y, v, x, control)?
-        }
-    };
-    if !tau2.is_finite() {
-        return Err(Error::NonFinite {
-            what: "tau2 of the meta-regression",
-        });
-    }
-    Ok(tau2.max(0.0))
-}
-
-/// Paule-Mandel for the regression: the root of `y'Py(tau2) = target` on `[0, tau2_max]` by
-/// Brent's method (metafor: `uniroot`), `target = k - p` (PM) or `qchisq(0.5, k - p)` (PMM),
-/// `tau2_max = max(tau2.max or 100, 10 mad(y)^2)`; 0 when `y'Py(0) < target`.
-fn paule_mandel(
-    method: RegressionTau2,
-    y: &[f64],
-    v: &[f64],
-    x: &[f64],
-    control: &RegressionControl,
-) -> Result<f64> {
-    let k = y.len();
-    let df = (k - P) as f64;
-    let target = if method == RegressionTau2::PauleMandelMedian {
-        chi_square_quantile(0.5, df)
-    } else {
-        df
-    };
-    let m = mad(k, |i| y[i]);
-    let tau2_max = control.tau2_max.unwrap_or(100.0).max(10.0 * m * m);
-    let f = |t: f64| Projection::new(y, x, weights(v, t)).map_or(f64::NAN, |p| p.rss()) - target;
-    let f0 = f(0.0);
-    if f0 < 0.0 {
-        return Ok(0.0);
-    }
-    let f_max = f(tau2_max);
-    if !(f0.is_finite() && f_max.is_finite()) {
-        return Err(Error::NonFinite {
-            what: "Q of the meta-regression",
-        });
-    }
-    if f_max > 0.0 {
-        return Err(Error::Undefined {
-            what: "Paule-Mandel tau2 of the meta-regression",
-            why: "Q(tau2_max) is still above its target: raise tau2_max",
-        });
-    }
-    let root = zeroin(
-        f,
-        0.0,
-        tau2_max,
-        f0,
-        f_max,
-        control.tolerance,
-        control.max_iterations,
-    );
-    if !root.converged {
-        return Err(Error::NotConverged {
-            method: "Paule-Mandel root search for the meta-regression",
-            iterations: root.iterations,
-            last_change: root.bracket,
-        });
-    }
-    Ok(root.x)
-}
-
-fn fisher_scoring(
-    method: RegressionTau2,
-    y: &[f64],
-    v: &[f64],
-    x: &[f64],
-    start: f64,
-    control: &RegressionControl,
-) -> Result<f64> {
-    let k = y.len();
-    let (kf, df) = (k as f64, (k - P) as f64);
-    let mut tau2 = start;
-    let mut change = f64::INFINITY;
-    let mut iterations = 0;
-    while change > control.threshold {
-        iterations += 1;
-        let pr = Projection::new(y, x, weights(v, tau2))?;
-        let mut adj = match method {
-            RegressionTau2::MaximumLikelihood => {
-                let sw2: f64 = pr.w.iter().map(|w| w * w).sum();
-                (pr.rss2() - pr.sum_w) / sw2
-            }
-            RegressionTau2::RestrictedMaximumLikelihood => {
-                (pr.rss2() - pr.tr_pd(|_| 1.0)) / pr.tr_pp(x)
-            }
-            _ => (pr.rss() * kf / df - kf) / pr.sum_w,
-        };
-        adj *= control.step_adjustment;
-        if adj.is_nan() {
-            adj = 0.0;
-        }
-        while tau2 + adj < 0.0 {
-            adj /= 2.0;
-        }
-        let old = tau2;
-        tau2 += adj;
-        change = (old - tau2).abs();
-        // metafor gives up after the 100th step, even if that step converged
-        if iterations > control.max_iterations {
-            return Err(Error::NotConverged {
-                method: "Fisher scoring for the meta-regression tau2",
-                iterations: control.max_iterations,
-                last_change: change,
-            });
-        }
-    }
-    if matches!(
-        method,
-        RegressionTau2::MaximumLikelihood | RegressionTau2::RestrictedMaximumLikelihood
-    ) {
-        let ll = |t: f64| -> Result<f64> {
-            let pr = Projection::new(y, x, weights(v, t))?;
-            let logv: f64 = v.iter().map(|vi| (vi + t).ln()).sum();
-            Ok(if method == RegressionTau2::MaximumLikelihood {
-                -0.5 * kf * (2.0 * std::f64::consts::PI).ln() - 0.5 * logv - 0.5 * pr.rss()
-            } else {
-                -0.5 * df * (2.0 * std::f64::consts::PI).ln()
-                    - 0.5 * logv
-                    - 0.5 * pr.log_det_xwx()
-                    - 0.5 * pr.rss()
-            })
-        };
-        if ll(0.0)? - ll(tau2)? > control.tolerance && tau2 > control.threshold {
-            tau2 = 0.0;
-        }
-    }
-    Ok(tau2)
+    control: &Tau2Control,
+) -> Result<Tau2Fit> {
+    control.validate()?;
+    let d = Moderator::new(y, v, x)?;
+    fit_design(estimator, &d, control, "tau2 of the meta-regression")
 }
 
 /// Fit `y` on `[1, x]` with the pooler's model: weights `1/v` for fixed effect; for random
@@ -485,38 +113,10 @@ pub(crate) fn fit_regression(
     match pooler {
         Pooler::Fixed(_) => weighted_least_squares(y, v, x, 0.0),
         Pooler::Random(m) => {
-            let method = match m.estimator {
-                Tau2Estimator::DerSimonianLaird => RegressionTau2::DerSimonianLaird,
-                Tau2Estimator::Hedges => RegressionTau2::Hedges,
-                Tau2Estimator::HunterSchmidt => RegressionTau2::HunterSchmidt,
-                Tau2Estimator::HunterSchmidtSmallSample => RegressionTau2::HunterSchmidtSmallSample,
-                Tau2Estimator::SidikJonkman => RegressionTau2::SidikJonkman,
-                Tau2Estimator::MaximumLikelihood => RegressionTau2::MaximumLikelihood,
-                Tau2Estimator::RestrictedMaximumLikelihood => {
-                    RegressionTau2::RestrictedMaximumLikelihood
-                }
-                Tau2Estimator::EmpiricalBayes => RegressionTau2::EmpiricalBayes,
-                Tau2Estimator::PauleMandel => RegressionTau2::PauleMandel,
-                Tau2Estimator::PauleMandelMedian => RegressionTau2::PauleMandelMedian,
-                Tau2Estimator::DerSimonianLairdTwoStep | Tau2Estimator::GeneralizedQ => {
-                    return Err(Error::Undefined {
-                        what: "meta-regression with the generalized-Q estimators (DL2, GENQ)",
-                        why: "metafor fits them with user weights fixed by the intercept-only model; not implemented for a regression",
-                    })
-                }
-                // estimators added later get a typed error until their regression form is here
-                #[allow(unreachable_patterns)]
-                _ => {
-                    return Err(Error::Undefined {
-                        what: "meta-regression with this tau2 estimator",
-                        why: "its meta-regression form is not implemented",
-                    })
-                }
-            };
             // the moderator must vary (checked with fixed-effect weights first, as metafor
             // checks the design with lm before fitting)
             weighted_least_squares(y, v, x, 0.0)?;
-            let tau2 = regression_tau2(method, y, v, x, &RegressionControl::from(&m.control))?;
+            let tau2 = regression_tau2(m.estimator, y, v, x, &m.control)?.tau2;
             weighted_least_squares(y, v, x, tau2)
         }
     }
@@ -554,20 +154,21 @@ mod tests {
             let x: Vec<f64> = v.iter().map(|v| v.sqrt()).collect();
             for r in d["regtest_by_method"].as_array().unwrap() {
                 let method = match r["method"].as_str().unwrap() {
-                    "DL" => RegressionTau2::DerSimonianLaird,
-                    "HE" => RegressionTau2::Hedges,
-                    "HS" => RegressionTau2::HunterSchmidt,
-                    "HSk" => RegressionTau2::HunterSchmidtSmallSample,
-                    "SJ" => RegressionTau2::SidikJonkman,
-                    "ML" => RegressionTau2::MaximumLikelihood,
-                    "REML" => RegressionTau2::RestrictedMaximumLikelihood,
-                    "EB" => RegressionTau2::EmpiricalBayes,
-                    "PM" => RegressionTau2::PauleMandel,
-                    "PMM" => RegressionTau2::PauleMandelMedian,
+                    "DL" => Tau2Estimator::DerSimonianLaird,
+                    "HE" => Tau2Estimator::Hedges,
+                    "HS" => Tau2Estimator::HunterSchmidt,
+                    "HSk" => Tau2Estimator::HunterSchmidtSmallSample,
+                    "SJ" => Tau2Estimator::SidikJonkman,
+                    "ML" => Tau2Estimator::MaximumLikelihood,
+                    "REML" => Tau2Estimator::RestrictedMaximumLikelihood,
+                    "EB" => Tau2Estimator::EmpiricalBayes,
+                    "PM" => Tau2Estimator::PauleMandel,
+                    "PMM" => Tau2Estimator::PauleMandelMedian,
                     _ => continue,
                 };
-                let tau2 =
-                    regression_tau2(method, &y, &v, &x, &RegressionControl::default()).unwrap();
+                let tau2 = regression_tau2(method, &y, &v, &x, &Tau2Control::default())
+                    .unwrap()
+                    .tau2;
                 let fit = weighted_least_squares(&y, &v, &x, tau2).unwrap();
                 let name = format!("{}/{}", d["name"], r["method"]);
                 for (what, got, want) in [
@@ -587,5 +188,131 @@ mod tests {
             }
         }
         assert_eq!(checked, 7 * 10 * 4);
+    }
+
+    fn estimator(name: &str) -> Tau2Estimator {
+        match name {
+            "DL" => Tau2Estimator::DerSimonianLaird,
+            "HE" => Tau2Estimator::Hedges,
+            "HS" => Tau2Estimator::HunterSchmidt,
+            "HSk" => Tau2Estimator::HunterSchmidtSmallSample,
+            "SJ" => Tau2Estimator::SidikJonkman,
+            "ML" => Tau2Estimator::MaximumLikelihood,
+            "REML" => Tau2Estimator::RestrictedMaximumLikelihood,
+            "EB" => Tau2Estimator::EmpiricalBayes,
+            "PM" => Tau2Estimator::PauleMandel,
+            "PMM" => Tau2Estimator::PauleMandelMedian,
+            other => panic!("unknown method {other}"),
+        }
+    }
+
+    /// The meta-regression on `sei` against metafor's `rma(yi, vi, mods = ~ sei, method = m)`
+    /// for every estimator (PM and PMM included): tau², its standard error, both coefficients
+    /// and their standard errors, and the residual Q. Closed forms at 1e-10 relative, the
+    /// iterative estimators (Fisher scoring, Brent root) at 1e-8 relative; reference zeros at
+    /// 1e-14 absolute.
+    #[test]
+    fn meta_regression_matches_metafor_rma_with_mods() {
+        use super::super::tau2::design::Design;
+        let fx = fixture();
+        let mut checked = 0;
+        let mut max_rel = std::collections::BTreeMap::<(&str, &str), f64>::new();
+        for d in fx["datasets"].as_array().unwrap() {
+            let (y, v) = (arr(&d["yi"]), arr(&d["vi"]));
+            let x: Vec<f64> = v.iter().map(|v| v.sqrt()).collect();
+            for r in d["meta_regression"].as_array().unwrap() {
+                let m = r["method"].as_str().unwrap();
+                let est = estimator(m);
+                let fit = regression_tau2(est, &y, &v, &x, &Tau2Control::default()).unwrap();
+                let wls = weighted_least_squares(&y, &v, &x, fit.tau2).unwrap();
+                let qe = Moderator::new(&y, &v, &x).unwrap().at(0.0).rss;
+                let iterative = matches!(
+                    est,
+                    Tau2Estimator::MaximumLikelihood
+                        | Tau2Estimator::RestrictedMaximumLikelihood
+                        | Tau2Estimator::EmpiricalBayes
+                        | Tau2Estimator::PauleMandel
+                        | Tau2Estimator::PauleMandelMedian
+                );
+                let tol = if iterative { 1e-8 } else { 1e-10 };
+                let name = format!("{}/{m}", d["name"]);
+                for (what, got, want) in [
+                    ("tau2", fit.tau2, r["tau2"].as_f64().unwrap()),
+                    ("se_tau2", fit.se.unwrap(), r["se_tau2"].as_f64().unwrap()),
+                    ("intercept", wls.beta[0], r["intercept"].as_f64().unwrap()),
+                    ("slope", wls.beta[1], r["slope"].as_f64().unwrap()),
+                    (
+                        "se_intercept",
+                        wls.se[0],
+                        r["se_intercept"].as_f64().unwrap(),
+                    ),
+                    ("se_slope", wls.se[1], r["se_slope"].as_f64().unwrap()),
+                    ("qe", qe, r["qe"].as_f64().unwrap()),
+                ] {
+                    let ok = if want == 0.0 {
+                        got.abs() <= 1e-14
+                    } else {
+                        let rel = ((got - want) / want).abs();
+                        let e = max_rel.entry((m, what)).or_insert(0.0);
+                        *e = e.max(rel);
+                        rel <= tol
+                    };
+                    assert!(ok, "{name} {what}: got {got:e}, metafor {want:e}");
+                    checked += 1;
+                }
+                if matches!(
+                    est,
+                    Tau2Estimator::PauleMandel | Tau2Estimator::PauleMandelMedian
+                ) {
+                    assert!(
+                        matches!(
+                            fit.stop,
+                            super::super::tau2::Tau2Stop::Root { .. }
+                                | super::super::tau2::Tau2Stop::AtLowerBound
+                        ),
+                        "{name}: {:?}",
+                        fit.stop
+                    );
+                }
+            }
+        }
+        eprintln!("max relative difference by (estimator, quantity): {max_rel:?}");
+        assert_eq!(checked, 7 * 10 * 7);
+    }
+
+    /// A user `tau2_max` bounds the Paule-Mandel search exactly as given, as metafor's
+    /// `control = list(tau2.max = ...)` does: a root inside gives metafor's tau² (1e-8
+    /// relative), a bound below the root the same failure as metafor's "tau2.max too low".
+    #[test]
+    fn user_tau2_max_bounds_the_paule_mandel_search_as_metafor() {
+        let fx = fixture();
+        let spec = &fx["meta_regression_tau2_max"];
+        let d = fx["datasets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == spec["dataset"])
+            .unwrap();
+        let (y, v) = (arr(&d["yi"]), arr(&d["vi"]));
+        let x: Vec<f64> = v.iter().map(|v| v.sqrt()).collect();
+        let mut checked = 0;
+        for f in spec["fits"].as_array().unwrap() {
+            let control = Tau2Control::default()
+                .with_tau2_max(f["tau2_max"].as_f64().unwrap())
+                .unwrap();
+            let got = regression_tau2(Tau2Estimator::PauleMandel, &y, &v, &x, &control);
+            match f["tau2"].as_f64() {
+                Some(want) => {
+                    let got = got.unwrap().tau2;
+                    assert!(((got - want) / want).abs() <= 1e-8, "{got:e} vs {want:e}");
+                }
+                None => {
+                    assert!(f["error"][0].as_str().unwrap().contains("tau2.max"));
+                    assert!(matches!(got, Err(Error::Undefined { .. })), "{got:?}");
+                }
+            }
+            checked += 1;
+        }
+        assert_eq!(checked, 2);
     }
 }

@@ -1,7 +1,7 @@
 //! The model-selection rule RevMan users apply: random effects when Cochran's Q test is
 //! significant at `alpha` (default 0.10), fixed effect otherwise.
 
-use super::{fixed_core, FixedModel, MantelHaenszel, Pooled, RandomModel, Tau2Estimator};
+use super::{FixedModel, MantelHaenszel, Pooled, RandomModel, Tau2Estimator};
 use crate::effect::{EffectSet, LogOddsRatio};
 use crate::error::{open_unit, Result};
 use crate::inference::ConfidenceLevel;
@@ -161,15 +161,11 @@ impl ModelRule {
     /// odds ratios as [`RandomModel::pool`] does (those estimators have no MH-centred form).
     pub fn select_tables(&self, tables: &[LogOddsRatio]) -> Result<Selection> {
         let fixed = MantelHaenszel::new(self.fixed.level).pool(tables)?;
-        let set = EffectSet::from_studies(tables)?;
-        let e = set.effects();
-        let mut core = fixed_core(e.len(), |i| e[i].estimate(), |i| e[i].variance())?;
-        core.q = fixed.heterogeneity.q;
         let random = if self.random.estimator == Tau2Estimator::DerSimonianLaird {
-            self.random.pool_with_dl_core(&set, &core)?
+            self.random.pool_mantel_haenszel_q(tables)?
         } else {
             // other estimators have no MH-centred form: fitted on the log odds ratios as usual
-            self.random.pool(&set)?
+            self.random.pool(&EffectSet::from_studies(tables)?)?
         };
         Ok(self.choose(fixed, random))
     }

@@ -78,9 +78,27 @@ pub fn core() -> Value {
 
 /// Compare one analysis (or fit object) with a metafor fit.
 pub fn compare_fit(ctx: &str, got: &Value, want: &Value) {
-    for key in [
-        "estimate", "se", "ci_lower", "ci_upper", "z", "p", "q", "i2", "h2", "tau2",
-    ] {
+    compare_keys(
+        ctx,
+        got,
+        want,
+        &[
+            "estimate", "se", "ci_lower", "ci_upper", "z", "p", "q", "i2", "h2", "tau2",
+        ],
+    );
+    let tau2 = num(&got["tau2"], "tau2");
+    close(&format!("{ctx} tau"), num(&got["tau"], "tau"), tau2.sqrt());
+    // Prediction intervals: only random-effects fits have one.
+    assert_eq!(
+        got["pi_lower"].is_null(),
+        got["model"] == "fixed" || got["tau2"].is_null(),
+        "{ctx} pi"
+    );
+}
+
+/// Compare `keys`, `q_df`, `k` and `q_p` of one analysis (or fit object) with a reference.
+pub fn compare_keys(ctx: &str, got: &Value, want: &Value, keys: &[&str]) {
+    for &key in keys {
         close(
             &format!("{ctx} {key}"),
             num(&got[key], key),
@@ -102,14 +120,6 @@ pub fn compare_fit(ctx: &str, got: &Value, want: &Value) {
             num(&want["q_p"], "q_p"),
         );
     }
-    let tau2 = num(&got["tau2"], "tau2");
-    close(&format!("{ctx} tau"), num(&got["tau"], "tau"), tau2.sqrt());
-    // Prediction intervals: only random-effects fits have one.
-    assert_eq!(
-        got["pi_lower"].is_null(),
-        got["model"] == "fixed" || got["tau2"].is_null(),
-        "{ctx} pi"
-    );
 }
 
 /// The per-study weights of an analysis (input order, null for excluded) against metafor's

@@ -2,9 +2,11 @@
 //! sums over the projection `P = W - W X (X'WX)^-1 X'W` the estimators need (metafor 3.8
 //! `rma.uni` writes every estimator in these terms, for any `X`).
 //!
-//! Two designs: the intercept-only model ([`Intercept`], `p = 1`) and the model with one mean
+//! Three designs: the intercept-only model ([`Intercept`], `p = 1`), the model with one mean
 //! per subgroup ([`super::grouped::Grouped`], `p` = number of subgroups), whose `P` is block
-//! diagonal. Each estimator is written once over [`Design`].
+//! diagonal, and the meta-regression on one moderator ([`super::moderator::Moderator`],
+//! `X = [1, x]`, `p = 2`), whose 2x2 `X'WX` has a closed-form inverse. Each estimator is written
+//! once over [`Design`] and dispatched once ([`super::fit_design`]).
 
 use super::paule_mandel::mad;
 use crate::error::Result;

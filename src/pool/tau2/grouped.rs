@@ -15,7 +15,6 @@
 //! [`Design`].
 
 use super::design::{Design, ProjectionSums};
-use super::{likelihood, moment, paule_mandel};
 use super::{Tau2Control, Tau2Fit, Tau2Stop};
 use crate::effect::Effect;
 use crate::error::{Error, Result};
@@ -168,33 +167,5 @@ pub(crate) fn common_tau2(
             stop: Tau2Stop::Saturated,
         });
     }
-    let fit = match estimator {
-        Tau2Estimator::DerSimonianLaird => moment::dersimonian_laird(&d)?,
-        Tau2Estimator::Hedges => moment::hedges(&d),
-        Tau2Estimator::HunterSchmidt => moment::hunter_schmidt(&d, false),
-        Tau2Estimator::HunterSchmidtSmallSample => moment::hunter_schmidt(&d, true),
-        Tau2Estimator::SidikJonkman => moment::sidik_jonkman(&d, control),
-        Tau2Estimator::MaximumLikelihood
-        | Tau2Estimator::RestrictedMaximumLikelihood
-        | Tau2Estimator::EmpiricalBayes => likelihood::fisher_scoring(estimator, &d, control)?,
-        Tau2Estimator::PauleMandel | Tau2Estimator::PauleMandelMedian => {
-            paule_mandel::paule_mandel(estimator, &d, control)?
-        }
-        Tau2Estimator::DerSimonianLairdTwoStep | Tau2Estimator::GeneralizedQ => {
-            return Err(Error::Undefined {
-                what: "common-tau² subgroup model",
-                why: "metafor 3.8 has no two-step DL with moderators, and the generalized Q estimator needs study weights",
-            })
-        }
-    };
-    if !fit.tau2.is_finite() {
-        return Err(Error::NonFinite {
-            what: "common tau2 of the subgroups",
-        });
-    }
-    Ok(Tau2Fit {
-        estimator,
-        se: fit.se.filter(|s| s.is_finite()),
-        ..fit
-    })
+    super::fit_design(estimator, &d, control, "common tau2 of the subgroups")
 }

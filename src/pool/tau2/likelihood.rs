@@ -46,6 +46,14 @@ pub(crate) fn fisher_scoring(
         if step.is_nan() {
             step = 0.0;
         }
+        if step.is_infinite() {
+            // halving an infinite step never ends: report instead of looping
+            return Err(Error::NotConverged {
+                method: "Fisher scoring",
+                iterations,
+                last_change: f64::INFINITY,
+            });
+        }
         while tau2 + step < 0.0 && step != 0.0 {
             step /= 2.0;
         }

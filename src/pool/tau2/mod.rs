@@ -26,16 +26,22 @@
 //! (`SubgroupModel::RandomCommon`, metafor `rma(yi, vi, mods = ~ factor(g))`) with `p`
 //! subgroup means: `k - 1` becomes `k - p`, and `P = diag(P_g)`, `P_g = W_g - w_g w_g' / S_g`,
 //! is block diagonal, so every sum above is a sum of per-subgroup sums (and the REML
-//! log-likelihood's `ln S` becomes `sum_g ln S_g`). Each estimator is written once over a
-//! design (`design::Design`: the intercept-only model or `grouped::Grouped`).
+//! log-likelihood's `ln S` becomes `sum_g ln S_g`). They also serve the meta-regression on one
+//! moderator (`rma(yi, vi, mods = ~ x)`, the regression test's model) with `p = 2`:
+//! `X = [1, x]`, `X'WX` is 2x2 with a closed-form inverse, and every sum over `P` is a weighted
+//! sum over the studies (`moderator::Moderator`). Each estimator is written once over a
+//! design (`design::Design`: the intercept-only model, `grouped::Grouped` or
+//! `moderator::Moderator`) and dispatched once (`fit_design`).
 //!
 //! Sources: metafor 3.8 `rma.uni` documentation and its `control` defaults; DerSimonian & Laird
 //! (1986); Hedges (1983); Hunter & Schmidt (1990); Sidik & Jonkman (2005); Viechtbauer (2005,
-//! 2021); Morris (1983); Paule & Mandel (1982); DerSimonian & Kacker (2007).
+//! 2021); Morris (1983); Paule & Mandel (1982); DerSimonian & Kacker (2007); Raudenbush (2009)
+//! for the models with moderators.
 
 pub(crate) mod design;
 pub(crate) mod grouped;
 pub(crate) mod likelihood;
+pub(crate) mod moderator;
 pub(crate) mod moment;
 pub(crate) mod paule_mandel;
 pub(crate) mod q_profile;
@@ -261,6 +267,48 @@ pub struct Tau2Fit {
     pub stop: Tau2Stop,
 }
 
+/// Every estimator written over a [`design::Design`] (all but DL2 and GENQ, which the
+/// intercept-only model handles itself and metafor 3.8 does not define with moderators), by
+/// the formulas of the module documentation with `k - 1` replaced by `df = k - p`. The
+/// estimate must be finite (`what` names it in the error); a non-finite standard error is
+/// reported as `None`.
+pub(crate) fn fit_design(
+    estimator: Tau2Estimator,
+    d: &impl design::Design,
+    control: &Tau2Control,
+    what: &'static str,
+) -> Result<Tau2Fit> {
+    let fit = match estimator {
+        Tau2Estimator::DerSimonianLaird => moment::dersimonian_laird(d)?,
+        Tau2Estimator::Hedges => moment::hedges(d),
+        Tau2Estimator::HunterSchmidt => moment::hunter_schmidt(d, false),
+        Tau2Estimator::HunterSchmidtSmallSample => moment::hunter_schmidt(d, true),
+        Tau2Estimator::SidikJonkman => moment::sidik_jonkman(d, control),
+        Tau2Estimator::MaximumLikelihood
+        | Tau2Estimator::RestrictedMaximumLikelihood
+        | Tau2Estimator::EmpiricalBayes => likelihood::fisher_scoring(estimator, d, control)?,
+        Tau2Estimator::PauleMandel | Tau2Estimator::PauleMandelMedian => {
+            paule_mandel::paule_mandel(estimator, d, control)?
+        }
+        Tau2Estimator::DerSimonianLairdTwoStep | Tau2Estimator::GeneralizedQ => {
+            return Err(Error::Undefined {
+                what: "tau2 of a model with moderators",
+                why: "metafor 3.8 has no two-step DL with moderators, and the generalized Q estimator needs study weights",
+            })
+        }
+    };
+    if !fit.tau2.is_finite() {
+        return Err(Error::NonFinite { what });
+    }
+    // The standard error of tau² is auxiliary: where its sums overflow or cancel (variances
+    // many orders of magnitude apart) it is reported as undefined rather than failing the fit.
+    Ok(Tau2Fit {
+        estimator,
+        se: fit.se.filter(|s| s.is_finite()),
+        ..fit
+    })
+}
+
 /// Estimate tau² from `k` studies given by index closures.
 pub(crate) fn estimate<Y, V>(
     estimator: Tau2Estimator,
@@ -286,29 +334,25 @@ where
             stop: Tau2Stop::SingleStudy,
         });
     }
-    let d = design::Intercept { k, y, v };
     let fit = match estimator {
-        Tau2Estimator::DerSimonianLaird => moment::dersimonian_laird(&d)?,
-        Tau2Estimator::Hedges => moment::hedges(&d),
-        Tau2Estimator::HunterSchmidt => moment::hunter_schmidt(&d, false),
-        Tau2Estimator::HunterSchmidtSmallSample => moment::hunter_schmidt(&d, true),
-        Tau2Estimator::SidikJonkman => moment::sidik_jonkman(&d, control),
         Tau2Estimator::DerSimonianLairdTwoStep => moment::dersimonian_laird_two_step(k, y, v)?,
-        Tau2Estimator::MaximumLikelihood
-        | Tau2Estimator::RestrictedMaximumLikelihood
-        | Tau2Estimator::EmpiricalBayes => likelihood::fisher_scoring(estimator, &d, control)?,
-        Tau2Estimator::PauleMandel | Tau2Estimator::PauleMandelMedian => {
-            paule_mandel::paule_mandel(estimator, &d, control)?
-        }
         Tau2Estimator::GeneralizedQ => {
             return Err(Error::Undefined {
                 what: "generalized Q estimator",
                 why: "it needs study weights: use GeneralizedQModel",
             })
         }
+        _ => fit_design(estimator, &design::Intercept { k, y, v }, control, "tau2")?,
     };
     if !fit.tau2.is_finite() {
         return Err(Error::NonFinite { what: "tau2" });
+    }
+    // a closed form whose untruncated value is NaN (its sums overflowed) must not pass as
+    // tau² = 0 through max(0, NaN) = 0
+    if let Tau2Stop::ClosedForm { raw } = fit.stop {
+        if raw.is_nan() {
+            return Err(Error::NonFinite { what: "tau2" });
+        }
     }
     // The standard error of tau² is auxiliary: where its sums overflow or cancel (variances
     // many orders of magnitude apart) it is reported as undefined rather than failing the fit.

@@ -1,6 +1,7 @@
 //! Closed-form (method-of-moments type) tau² estimators and their standard errors, as metafor
 //! 3.8 `rma.uni` computes them, for any [`Design`] with `p` coefficients (the intercept-only
-//! model, `P = W - w w' / sum w`, or the subgroup model); `V = diag(v)`, `df = k - p`.
+//! model, `P = W - w w' / sum w`, the subgroup model or the meta-regression on `[1, x]`);
+//! `V = diag(v)`, `df = k - p`.
 
 use super::design::{Design, Intercept, ProjectionSums};
 use super::{Tau2Control, Tau2Fit, Tau2Stop};

@@ -134,7 +134,8 @@ where
     } else {
         (solve(crit_u)?, ub)
     };
-    let i2_of = |t: f64| 100.0 * t / (s2 + t);
+    // t / (s2 + t) <= 1 before scaling: (100 t) / (s2 + t) can round above 100
+    let i2_of = |t: f64| 100.0 * (t / (s2 + t));
     let h2_of = |t: f64| t / s2 + 1.0;
     let out = HeterogeneityIntervals {
         tau2: Interval {
