@@ -205,16 +205,26 @@ fn block_part<const Q: bool, const PAIRS: bool>(y: &[f64], w: &[f64]) -> Part {
     // deviations are taken from the heaviest study's effect (the first, on ties): its own
     // deviation, squared with the largest weight, is then exact, and so are all deviations of
     // nearly identical studies
-    let mut w_max = [f64::NEG_INFINITY; LANES];
+    let (mut w_max, mut at) = ([f64::NEG_INFINITY; LANES], [0.0; LANES]);
+    let mut base = 0.0;
     for_chunks(y, w, |_, wc| {
         for l in 0..LANES {
-            w_max[l] = if wc[l] > w_max[l] { wc[l] } else { w_max[l] };
+            // each lane's first maximum and its position (as f64: one SIMD select for both)
+            let more = wc[l] > w_max[l];
+            w_max[l] = if more { wc[l] } else { w_max[l] };
+            at[l] = if more { base + l as f64 } else { at[l] };
         }
+        base += LANES as f64;
     });
-    let w_top = w_max
-        .into_iter()
-        .fold(f64::NEG_INFINITY, |a, b| if b > a { b } else { a });
-    let y_ref = y[w.iter().position(|&x| x == w_top).unwrap_or(0)];
+    // the largest of the lane maxima, the smallest position on ties: the first heaviest study
+    // (padding has weight 0 and never beats a study's positive weight)
+    let mut top = (w_max[0], at[0]);
+    for l in 1..LANES {
+        if w_max[l] > top.0 || (w_max[l] == top.0 && at[l] < top.1) {
+            top = (w_max[l], at[l]);
+        }
+    }
+    let y_ref = y.get(top.1 as usize).copied().unwrap_or(y[0]);
     let y0 = y[0];
     let (mut lo, mut hi) = ([y0; LANES], [y0; LANES]);
     let (mut s, mut t, mut p) = ([0.0; LANES], [0.0; LANES], [0.0; LANES]);
