@@ -197,3 +197,32 @@ fn overflowing_closed_form_is_an_error_not_zero() {
         }
     }
 }
+
+/// fuzz target `pool`, round 4 (crash-664d07a3fc5a): the Q-profile interval at level
+/// 0.9999999999999999 came out with lower 9.5e-5 > upper 0 on two identical studies: 1 - alpha/2
+/// rounds to 1, its chi-square quantile is NaN, every comparison with NaN is false, and the root
+/// search ran on a NaN target. Now NonFinite (a bound from an upper-tail quantile is future
+/// work); at ordinary levels the interval is unchanged.
+#[test]
+fn q_profile_at_level_next_to_one() {
+    use metapool::ConfidenceLevel;
+    let set = EffectSet::from_estimates(&[2.5625, 2.5625], &[2.5625, 2.5625]).unwrap();
+    let model = RandomModel::new(
+        metapool::Tau2Estimator::DerSimonianLaird,
+        ConfidenceLevel::new(0.9999999999999999).unwrap(),
+    );
+    let fit = model.pool(&set).unwrap();
+    match model.heterogeneity_intervals(&set, &fit) {
+        Ok(ci) => assert!(ci.tau2.lower <= ci.tau2.upper, "{ci:?}"),
+        Err(e) => assert_eq!(
+            e,
+            metapool::Error::NonFinite {
+                what: "Q-profile chi-square critical value"
+            }
+        ),
+    }
+    let ok = RandomModel::default();
+    let fit = ok.pool(&set).unwrap();
+    let ci = ok.heterogeneity_intervals(&set, &fit).unwrap();
+    assert!(ci.tau2.lower <= ci.tau2.upper);
+}

@@ -87,6 +87,13 @@ where
     let alpha = 1.0 - level.level();
     let crit_u = chi_square_quantile(1.0 - alpha / 2.0, df);
     let crit_l = chi_square_quantile(alpha / 2.0, df);
+    // 1 - alpha/2 rounds to 1 for levels within 1e-16 of 1, whose quantile is NaN: every
+    // comparison with it is false and the root search would return a bound from nothing
+    if !(crit_u.is_finite() && crit_l.is_finite()) {
+        return Err(Error::NonFinite {
+            what: "Q-profile chi-square critical value",
+        });
+    }
     let tau2_min = 0.0;
     let tau2_max = (10.0 * tau2).max(100.0);
     let max_iter = 1000;
