@@ -226,3 +226,45 @@ fn q_profile_at_level_next_to_one() {
     let ci = ok.heterogeneity_intervals(&set, &fit).unwrap();
     assert!(ci.tau2.lower <= ci.tau2.upper);
 }
+
+/// fuzz target `pool`, round 5 (crash-2264b7c9125c): with variances of 2e-16 (and one of 9e-217)
+/// tau² is about 2e-16, far below the Q-profile root search's absolute tolerance (eps^0.25 =
+/// 1.2e-4, metafor's): both "roots" were within tolerance of anything and the interval came out
+/// with lower 1.2e-4 > upper 7.3e-5. Crossing bounds are now Undefined, naming the remedy.
+#[test]
+fn q_profile_bounds_never_cross() {
+    use metapool::ConfidenceLevel;
+    let e = 2.220446049250313e-16;
+    let set = EffectSet::from_estimates(
+        &[
+            e,
+            4.8829999999999995e-8,
+            e,
+            e,
+            e,
+            e,
+            e,
+            4.8829999999999995e-8,
+        ],
+        &[e, e, e, e, e, 8.64562743173829e-217, e, e],
+    )
+    .unwrap();
+    let model = RandomModel::new(
+        metapool::Tau2Estimator::DerSimonianLaird,
+        ConfidenceLevel::new(0.321563720703125).unwrap(),
+    );
+    let fit = model.pool(&set).unwrap();
+    match model.heterogeneity_intervals(&set, &fit) {
+        Ok(ci) => assert!(ci.tau2.lower <= ci.tau2.upper, "{ci:?}"),
+        Err(err) => assert!(
+            matches!(
+                err,
+                metapool::Error::Undefined {
+                    what: "Q-profile confidence interval",
+                    ..
+                }
+            ),
+            "{err:?}"
+        ),
+    }
+}

@@ -141,6 +141,14 @@ where
     } else {
         (solve(crit_u)?, ub)
     };
+    if lb.0 > ub.0 {
+        // both roots were found only to the search's absolute tolerance, which is coarser than
+        // tau² itself when the variances are tiny (metafor's uniroot tol = eps^0.25 likewise)
+        return Err(Error::Undefined {
+            what: "Q-profile confidence interval",
+            why: "its bounds cross: tau² is below the root search's tolerance (lower it with Tau2Control::with_tolerance)",
+        });
+    }
     // t / (s2 + t) <= 1 before scaling: (100 t) / (s2 + t) can round above 100
     let i2_of = |t: f64| 100.0 * (t / (s2 + t));
     let h2_of = |t: f64| t / s2 + 1.0;
