@@ -268,3 +268,61 @@ fn q_profile_bounds_never_cross() {
         ),
     }
 }
+
+/// fuzz target `pool`, round 6 (crash-eae8edd59e1d): the Q-profile I² interval came out as
+/// [99.99999999999999, 99.99999999999997]: I² = 100 t / (s2 + t) increases with tau², but with
+/// s2 ~ 5e-25 below the ulp of t its rounding is not monotone. The bounds are now ordered.
+#[test]
+fn q_profile_i2_bounds_ordered() {
+    use metapool::{ConfidenceLevel, Tau2Control, Tau2Estimator, Test};
+    let e = 2.220446049250313e-16;
+    let set = EffectSet::from_estimates(
+        &[
+            e,
+            e,
+            e,
+            e,
+            e,
+            2.561347112925994e-214,
+            1.4375,
+            1.4375,
+            1.4375,
+            5.125,
+            1.4375,
+            1.4375,
+        ],
+        &[
+            e,
+            e,
+            e,
+            e,
+            1e12,
+            1e308,
+            1.4375,
+            1.4375,
+            5.1875,
+            4.881987492362475e-25,
+            1.4375,
+            5.1875,
+        ],
+    )
+    .unwrap();
+    let control = Tau2Control::default()
+        .with_threshold(10.8125)
+        .and_then(|c| c.with_max_iterations(174))
+        .and_then(|c| c.with_tau2_init(21158.0))
+        .unwrap();
+    let model = RandomModel::new(
+        Tau2Estimator::MaximumLikelihood,
+        ConfidenceLevel::new(0.321563720703125).unwrap(),
+    )
+    .with_test(Test::KnappHartung)
+    .with_control(control);
+    if let Ok(fit) = model.pool(&set) {
+        if let Ok(ci) = model.heterogeneity_intervals(&set, &fit) {
+            for i in [ci.tau2, ci.tau, ci.i2, ci.h2] {
+                assert!(i.lower <= i.upper, "{ci:?}");
+            }
+        }
+    }
+}

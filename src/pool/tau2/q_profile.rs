@@ -163,10 +163,12 @@ where
             lower: lb.0.sqrt(),
             upper: ub.0.sqrt(),
         },
+        // I² is increasing in tau², but t / (s2 + t) rounds non-monotonically by an ulp once
+        // s2 is below the ulp of t: keep the bounds ordered
         i2: Interval {
             estimate: i2,
-            lower: i2_of(lb.0),
-            upper: i2_of(ub.0),
+            lower: i2_of(lb.0).min(i2_of(ub.0)),
+            upper: i2_of(ub.0).max(i2_of(lb.0)),
         },
         h2: Interval {
             estimate: h2,
