@@ -12,6 +12,7 @@ mod analysis;
 mod args;
 mod forest;
 mod input;
+mod json;
 mod measure;
 mod output;
 

@@ -4,14 +4,15 @@
 
 use crate::analysis::{AnalysisError, Fit, Group, Outcome, Settings};
 use crate::input::Sink;
+use crate::json::{self, Obj};
 use crate::measure::Display;
 use metapool::pool::{PredictionKind, Test};
 use metapool::{ModelChoice, Pooled, Scale};
-use serde::Serialize;
 use std::io::{self, Write};
+use std::ops::Range;
 
 /// The pooled statistics of one fit, as the JSON contract names them. `None` is `null`.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct Stats {
     pub k: Option<usize>,
     pub estimate: Option<f64>,
@@ -34,26 +35,16 @@ pub struct Stats {
     pub pi_lower: Option<f64>,
     pub pi_upper: Option<f64>,
     /// Ratio measures only (absent otherwise): the estimate and bounds back-transformed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub exp_estimate: Option<Option<f64>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub exp_ci_lower: Option<Option<f64>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub exp_ci_upper: Option<Option<f64>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub exp_pi_lower: Option<Option<f64>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub exp_pi_upper: Option<Option<f64>>,
     /// Transformed proportions (PLO, PAS, PFT) only: the same back-transformed to proportions.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub proportion_estimate: Option<Option<f64>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub proportion_ci_lower: Option<Option<f64>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub proportion_ci_upper: Option<Option<f64>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub proportion_pi_lower: Option<Option<f64>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub proportion_pi_upper: Option<Option<f64>>,
 }
 
@@ -137,40 +128,29 @@ impl Stats {
     }
 }
 
-#[derive(Serialize)]
 struct FitJson {
     model: &'static str,
     method: &'static str,
-    #[serde(flatten)]
     stats: Stats,
     /// Per study in input order, percent; `null` for excluded studies.
     weights: Vec<Option<f64>>,
 }
 
-#[derive(Serialize)]
 struct StudyJson<'a> {
     study: &'a str,
     line: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
     subgroup: Option<&'a str>,
     estimate: Option<f64>,
     se: Option<f64>,
     ci_lower: Option<f64>,
     ci_upper: Option<f64>,
     weight: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     exp_estimate: Option<Option<f64>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     exp_ci_lower: Option<Option<f64>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     exp_ci_upper: Option<Option<f64>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     proportion_estimate: Option<Option<f64>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     proportion_ci_lower: Option<Option<f64>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     proportion_ci_upper: Option<Option<f64>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     excluded: Option<&'static str>,
 }
 
@@ -214,18 +194,15 @@ impl<'a> StudyJson<'a> {
     }
 }
 
-#[derive(Serialize)]
 struct SubgroupJson<'a> {
     subgroup: &'a str,
     model: &'static str,
     method: &'static str,
-    #[serde(flatten)]
     stats: Stats,
     /// Sum of its studies' weights in the overall fit, percent.
     weight: f64,
 }
 
-#[derive(Serialize)]
 struct SubgroupTestJson {
     q: f64,
     df: usize,
@@ -233,7 +210,6 @@ struct SubgroupTestJson {
     i2: f64,
 }
 
-#[derive(Serialize)]
 struct AnalysisJson<'a> {
     id: Option<String>,
     first_line: u64,
@@ -244,21 +220,207 @@ struct AnalysisJson<'a> {
     ci: &'static str,
     model: Option<&'static str>,
     method: Option<&'static str>,
-    #[serde(flatten)]
     stats: Stats,
-    #[serde(skip_serializing_if = "Option::is_none")]
     selected: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     fixed: Option<FitJson>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     random: Option<FitJson>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     subgroups: Option<Vec<SubgroupJson<'a>>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     subgroup_test: Option<SubgroupTestJson>,
     studies: Vec<StudyJson<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+}
+
+// The JSON text of the structs above, field by field in declaration order (what serde's derive
+// wrote before; `json` explains the format). Flattened `Stats` fields sit inline.
+
+impl Stats {
+    fn write_fields(&self, o: &mut Obj<'_>) {
+        o.opt_usize("k", self.k);
+        o.opt_f64("estimate", self.estimate);
+        o.opt_f64("se", self.se);
+        o.opt_f64("ci_lower", self.ci_lower);
+        o.opt_f64("ci_upper", self.ci_upper);
+        o.opt_f64("z", self.z);
+        o.opt_f64("p", self.p);
+        o.opt_usize("t_df", self.t_df);
+        o.opt_f64("tau2", self.tau2);
+        o.opt_f64("tau", self.tau);
+        o.opt_f64("i2", self.i2);
+        o.opt_f64("h2", self.h2);
+        o.opt_f64("q", self.q);
+        o.opt_usize("q_df", self.q_df);
+        o.opt_f64("q_p", self.q_p);
+        o.opt_f64("pi_lower", self.pi_lower);
+        o.opt_f64("pi_upper", self.pi_upper);
+        o.skip_f64("exp_estimate", self.exp_estimate);
+        o.skip_f64("exp_ci_lower", self.exp_ci_lower);
+        o.skip_f64("exp_ci_upper", self.exp_ci_upper);
+        o.skip_f64("exp_pi_lower", self.exp_pi_lower);
+        o.skip_f64("exp_pi_upper", self.exp_pi_upper);
+        o.skip_f64("proportion_estimate", self.proportion_estimate);
+        o.skip_f64("proportion_ci_lower", self.proportion_ci_lower);
+        o.skip_f64("proportion_ci_upper", self.proportion_ci_upper);
+        o.skip_f64("proportion_pi_lower", self.proportion_pi_lower);
+        o.skip_f64("proportion_pi_upper", self.proportion_pi_upper);
+    }
+}
+
+impl FitJson {
+    /// `stats_text`: the text of these stats' fields already written (the selected fit's stats
+    /// are the top-level ones). `weight_text`, when given, receives where each weight's text is.
+    fn write(
+        &self,
+        b: &mut Vec<u8>,
+        stats_text: Option<Range<usize>>,
+        mut weight_text: Option<&mut Vec<Range<usize>>>,
+    ) {
+        let mut o = Obj::open(b);
+        o.str("model", self.model);
+        o.str("method", self.method);
+        match stats_text {
+            Some(r) => o.copy(r),
+            None => self.stats.write_fields(&mut o),
+        }
+        let b = o.key("weights");
+        b.push(b'[');
+        for (i, w) in self.weights.iter().enumerate() {
+            if i > 0 {
+                b.push(b',');
+            }
+            let start = b.len();
+            match w {
+                Some(w) => json::f64_value(b, *w),
+                None => json::null(b),
+            }
+            if let Some(t) = weight_text.as_deref_mut() {
+                t.push(start..b.len());
+            }
+        }
+        b.push(b']');
+        o.close();
+    }
+}
+
+impl StudyJson<'_> {
+    /// `weight_text`: the text of this study's weight already written (in the selected fit).
+    fn write(&self, b: &mut Vec<u8>, weight_text: Option<Range<usize>>) {
+        let mut o = Obj::open(b);
+        o.str("study", self.study);
+        o.u64("line", self.line);
+        if let Some(s) = self.subgroup {
+            o.str("subgroup", s);
+        }
+        o.opt_f64("estimate", self.estimate);
+        o.opt_f64("se", self.se);
+        o.opt_f64("ci_lower", self.ci_lower);
+        o.opt_f64("ci_upper", self.ci_upper);
+        match weight_text {
+            Some(r) => {
+                o.key("weight");
+                o.copy(r);
+            }
+            None => o.opt_f64("weight", self.weight),
+        }
+        o.skip_f64("exp_estimate", self.exp_estimate);
+        o.skip_f64("exp_ci_lower", self.exp_ci_lower);
+        o.skip_f64("exp_ci_upper", self.exp_ci_upper);
+        o.skip_f64("proportion_estimate", self.proportion_estimate);
+        o.skip_f64("proportion_ci_lower", self.proportion_ci_lower);
+        o.skip_f64("proportion_ci_upper", self.proportion_ci_upper);
+        if let Some(e) = self.excluded {
+            o.str("excluded", e);
+        }
+        o.close();
+    }
+}
+
+impl SubgroupJson<'_> {
+    fn write(&self, b: &mut Vec<u8>) {
+        let mut o = Obj::open(b);
+        o.str("subgroup", self.subgroup);
+        o.str("model", self.model);
+        o.str("method", self.method);
+        self.stats.write_fields(&mut o);
+        o.f64("weight", self.weight);
+        o.close();
+    }
+}
+
+impl SubgroupTestJson {
+    fn write(&self, b: &mut Vec<u8>) {
+        let mut o = Obj::open(b);
+        o.f64("q", self.q);
+        o.u64("df", self.df as u64);
+        o.opt_f64("p", self.p);
+        o.f64("i2", self.i2);
+        o.close();
+    }
+}
+
+/// A JSON array of the items written by `write`.
+fn write_array<T>(b: &mut Vec<u8>, items: &[T], write: impl Fn(&T, &mut Vec<u8>)) {
+    b.push(b'[');
+    for (i, x) in items.iter().enumerate() {
+        if i > 0 {
+            b.push(b',');
+        }
+        write(x, b);
+    }
+    b.push(b']');
+}
+
+impl AnalysisJson<'_> {
+    /// `weight_text` is scratch space, reused between analyses.
+    fn write(&self, b: &mut Vec<u8>, weight_text: &mut Vec<Range<usize>>) {
+        let mut o = Obj::open(b);
+        o.opt_str("id", self.id.as_deref());
+        o.u64("first_line", self.first_line);
+        o.u64("last_line", self.last_line);
+        o.str("measure", self.measure);
+        o.str("scale", self.scale);
+        o.f64("level", self.level);
+        o.str("ci", self.ci);
+        o.opt_str("model", self.model);
+        o.opt_str("method", self.method);
+        let start = o.len();
+        self.stats.write_fields(&mut o);
+        let stats_text = start..o.len();
+        if let Some(s) = self.selected {
+            o.str("selected", s);
+        }
+        // With --model auto the top level is the selected fit (`Outcome::main` is its clone):
+        // its stats and weights are written once and copied.
+        weight_text.clear();
+        for (name, fit) in [("fixed", &self.fixed), ("random", &self.random)] {
+            if let Some(f) = fit {
+                let chosen = self.selected == Some(name);
+                f.write(
+                    o.key(name),
+                    chosen.then(|| stats_text.clone()),
+                    chosen.then_some(&mut *weight_text),
+                );
+            }
+        }
+        if let Some(s) = &self.subgroups {
+            write_array(o.key("subgroups"), s, SubgroupJson::write);
+        }
+        if let Some(t) = &self.subgroup_test {
+            t.write(o.key("subgroup_test"));
+        }
+        let b = o.key("studies");
+        b.push(b'[');
+        for (i, st) in self.studies.iter().enumerate() {
+            if i > 0 {
+                b.push(b',');
+            }
+            st.write(b, weight_text.get(i).cloned());
+        }
+        b.push(b']');
+        if let Some(e) = &self.error {
+            o.str("error", e);
+        }
+        o.close();
+    }
 }
 
 /// Why a study was excluded, in words.
@@ -455,6 +617,24 @@ pub struct JsonSink<'a, W: Write> {
     settings: &'a Settings,
     with_id: bool,
     count: u64,
+    /// The text of the analyses not yet handed to `out`, written in chunks of at least
+    /// `JSON_CHUNK` bytes (a write that large bypasses a `BufWriter`'s copy).
+    buf: Vec<u8>,
+    /// Scratch for `AnalysisJson::write`.
+    weight_text: Vec<Range<usize>>,
+}
+
+const JSON_CHUNK: usize = 1 << 16;
+
+impl<W: Write> Drop for JsonSink<'_, W> {
+    /// Hand the analyses still held to the writer, also when a run stops on an error (the
+    /// analyses streamed before the error stay in the output). Errors are reported by `finish`.
+    fn drop(&mut self) {
+        if !self.buf.is_empty() {
+            let _ = self.out.write_all(&self.buf);
+            self.buf.clear();
+        }
+    }
 }
 
 impl<'a, W: Write> JsonSink<'a, W> {
@@ -466,28 +646,37 @@ impl<'a, W: Write> JsonSink<'a, W> {
             settings,
             with_id,
             count: 0,
+            buf: Vec::with_capacity(2 * JSON_CHUNK),
+            weight_text: Vec::new(),
         })
     }
 
     pub fn finish(mut self) -> io::Result<()> {
         if self.count == 0 {
-            self.out.write_all(b"{\"analyses\": [")?;
+            self.buf.extend_from_slice(b"{\"analyses\": [");
         }
-        self.out.write_all(b"\n]}\n")?;
+        self.buf.extend_from_slice(b"\n]}\n");
+        self.out.write_all(&self.buf)?;
+        self.buf.clear();
         self.out.flush()
     }
 }
 
 impl<W: Write> Sink for JsonSink<'_, W> {
     fn analysis(&mut self, g: &Group, o: &Result<Outcome, AnalysisError>) -> io::Result<()> {
-        self.out.write_all(if self.count == 0 {
+        self.buf.extend_from_slice(if self.count == 0 {
             b"{\"analyses\": [\n"
         } else {
             b",\n"
-        })?;
+        });
         self.count += 1;
         let a = analysis_json(self.settings, self.with_id, g, o);
-        serde_json::to_writer(&mut self.out, &a).map_err(io::Error::from)
+        a.write(&mut self.buf, &mut self.weight_text);
+        if self.buf.len() >= JSON_CHUNK {
+            self.out.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
     }
 }
 

@@ -574,6 +574,38 @@ fn by_time_point_equals_the_subgroup_fits() {
 }
 
 #[test]
+fn json_keeps_the_analyses_streamed_before_a_fatal_error() {
+    // The JSON is written in chunks; a run that stops on bad input must still hand over the
+    // analyses completed before the error, unterminated so that they cannot pass for a
+    // complete output.
+    let path = fixture("cli/bad/by_reappears.csv");
+    let out = run(&[
+        "pool",
+        "--measure",
+        "MD",
+        "--by",
+        "outcome",
+        "--format",
+        "json",
+        &path,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert_eq!(lines[0], "{\"analyses\": [");
+    assert!(
+        lines[1].starts_with("{\"id\":\"x\",") && lines[1].ends_with("},"),
+        "{text}"
+    );
+    assert!(
+        lines[2].starts_with("{\"id\":\"y\",") && lines[2].ends_with('}'),
+        "{text}"
+    );
+    assert!(!text.ends_with("]}\n"), "{text}");
+}
+
+#[test]
 fn unsorted_by_values_fail_unless_asked_for() {
     let path = fixture("cli/bad/by_reappears.csv");
     let err = run_fail(&["pool", "--measure", "MD", "--by", "outcome", &path]);
