@@ -326,3 +326,26 @@ fn q_profile_i2_bounds_ordered() {
         }
     }
 }
+
+/// fuzz target `pool`, round 7 (crash-6dab47d5486b): at a confidence level of 2.6e-9 the t
+/// critical value of the prediction interval (upper tail 0.4999999987) came out a hair below 0,
+/// giving lower > upper. The half-width is now never negative.
+#[test]
+fn prediction_interval_at_a_tiny_level() {
+    use metapool::{ConfidenceLevel, PredictionKind, Tau2Estimator, Test};
+    let e = 2.220446049250313e-16;
+    let set = EffectSet::from_estimates(&[e; 7], &[e; 7]).unwrap();
+    let model = RandomModel::new(
+        Tau2Estimator::SidikJonkman,
+        ConfidenceLevel::new(2.5756159427459124e-9).unwrap(),
+    )
+    .with_test(Test::KnappHartungAdHoc);
+    let fit = model.pool(&set).unwrap();
+    for kind in [PredictionKind::Metafor, PredictionKind::HigginsT] {
+        let pi = fit.prediction_interval(kind).unwrap();
+        assert!(
+            pi.lower <= pi.estimate && pi.estimate <= pi.upper,
+            "{kind:?}: {pi:?}"
+        );
+    }
+}
