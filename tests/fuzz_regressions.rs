@@ -349,3 +349,30 @@ fn prediction_interval_at_a_tiny_level() {
         );
     }
 }
+
+/// Fuzz round 8 (pool target, artifact crash-5e1396da3664): the common-tau² subgroup model let a
+/// closed-form tau² whose untruncated value was NaN (its sums overflowed: variances 1e-300 and
+/// 1e308 side by side) pass as tau² = 0 in a subgroup's result. Every design now goes through
+/// the same final check: an error, or a fit whose raw value is a number. The artifact's groups
+/// are not printed by the target, so every assignment of the four studies to four groups is tried.
+#[test]
+fn common_tau2_closed_form_nan_is_not_reported_as_zero() {
+    use metapool::pool::Tau2Stop;
+    use metapool::{EffectSet, SubgroupAnalysis, SubgroupModel, Tau2Estimator};
+    let y = [225829781504.0, 225831059456.0, 1e154, 1e-300];
+    let v = [225852030976.0, 1e-300, 1e308, 1000000000000.0];
+    let set = EffectSet::from_estimates(&y, &v).unwrap();
+    let model = SubgroupAnalysis::new(SubgroupModel::RandomCommon(Tau2Estimator::DerSimonianLaird));
+    for code in 0..256u32 {
+        let groups: Vec<u32> = (0..4).map(|i| (code >> (2 * i)) & 3).collect();
+        if let Ok(res) = model.pool(&set, &groups) {
+            let text = format!("{res:?}");
+            assert!(!text.contains("NaN"), "groups {groups:?}: {text}");
+            for g in &res.groups {
+                if let Some(Tau2Stop::ClosedForm { raw }) = g.pooled.tau2_fit.map(|f| f.stop) {
+                    assert!(!raw.is_nan());
+                }
+            }
+        }
+    }
+}
