@@ -197,3 +197,182 @@ fn overflowing_closed_form_is_an_error_not_zero() {
         }
     }
 }
+
+/// fuzz target `pool`, round 4 (crash-664d07a3fc5a): the Q-profile interval at level
+/// 0.9999999999999999 came out with lower 9.5e-5 > upper 0 on two identical studies: 1 - alpha/2
+/// rounds to 1, its chi-square quantile is NaN, every comparison with NaN is false, and the root
+/// search ran on a NaN target. Now NonFinite (a bound from an upper-tail quantile is future
+/// work); at ordinary levels the interval is unchanged.
+#[test]
+fn q_profile_at_level_next_to_one() {
+    use metapool::ConfidenceLevel;
+    let set = EffectSet::from_estimates(&[2.5625, 2.5625], &[2.5625, 2.5625]).unwrap();
+    let model = RandomModel::new(
+        metapool::Tau2Estimator::DerSimonianLaird,
+        ConfidenceLevel::new(0.9999999999999999).unwrap(),
+    );
+    let fit = model.pool(&set).unwrap();
+    match model.heterogeneity_intervals(&set, &fit) {
+        Ok(ci) => assert!(ci.tau2.lower <= ci.tau2.upper, "{ci:?}"),
+        Err(e) => assert_eq!(
+            e,
+            metapool::Error::NonFinite {
+                what: "Q-profile chi-square critical value"
+            }
+        ),
+    }
+    let ok = RandomModel::default();
+    let fit = ok.pool(&set).unwrap();
+    let ci = ok.heterogeneity_intervals(&set, &fit).unwrap();
+    assert!(ci.tau2.lower <= ci.tau2.upper);
+}
+
+/// fuzz target `pool`, round 5 (crash-2264b7c9125c): with variances of 2e-16 (and one of 9e-217)
+/// tau² is about 2e-16, far below the Q-profile root search's absolute tolerance (eps^0.25 =
+/// 1.2e-4, metafor's): both "roots" were within tolerance of anything and the interval came out
+/// with lower 1.2e-4 > upper 7.3e-5. Crossing bounds are now Undefined, naming the remedy.
+#[test]
+fn q_profile_bounds_never_cross() {
+    use metapool::ConfidenceLevel;
+    let e = 2.220446049250313e-16;
+    let set = EffectSet::from_estimates(
+        &[
+            e,
+            4.8829999999999995e-8,
+            e,
+            e,
+            e,
+            e,
+            e,
+            4.8829999999999995e-8,
+        ],
+        &[e, e, e, e, e, 8.64562743173829e-217, e, e],
+    )
+    .unwrap();
+    let model = RandomModel::new(
+        metapool::Tau2Estimator::DerSimonianLaird,
+        ConfidenceLevel::new(0.321563720703125).unwrap(),
+    );
+    let fit = model.pool(&set).unwrap();
+    match model.heterogeneity_intervals(&set, &fit) {
+        Ok(ci) => assert!(ci.tau2.lower <= ci.tau2.upper, "{ci:?}"),
+        Err(err) => assert!(
+            matches!(
+                err,
+                metapool::Error::Undefined {
+                    what: "Q-profile confidence interval",
+                    ..
+                }
+            ),
+            "{err:?}"
+        ),
+    }
+}
+
+/// fuzz target `pool`, round 6 (crash-eae8edd59e1d): the Q-profile I² interval came out as
+/// [99.99999999999999, 99.99999999999997]: I² = 100 t / (s2 + t) increases with tau², but with
+/// s2 ~ 5e-25 below the ulp of t its rounding is not monotone. The bounds are now ordered.
+#[test]
+fn q_profile_i2_bounds_ordered() {
+    use metapool::{ConfidenceLevel, Tau2Control, Tau2Estimator, Test};
+    let e = 2.220446049250313e-16;
+    let set = EffectSet::from_estimates(
+        &[
+            e,
+            e,
+            e,
+            e,
+            e,
+            2.561347112925994e-214,
+            1.4375,
+            1.4375,
+            1.4375,
+            5.125,
+            1.4375,
+            1.4375,
+        ],
+        &[
+            e,
+            e,
+            e,
+            e,
+            1e12,
+            1e308,
+            1.4375,
+            1.4375,
+            5.1875,
+            4.881987492362475e-25,
+            1.4375,
+            5.1875,
+        ],
+    )
+    .unwrap();
+    let control = Tau2Control::default()
+        .with_threshold(10.8125)
+        .and_then(|c| c.with_max_iterations(174))
+        .and_then(|c| c.with_tau2_init(21158.0))
+        .unwrap();
+    let model = RandomModel::new(
+        Tau2Estimator::MaximumLikelihood,
+        ConfidenceLevel::new(0.321563720703125).unwrap(),
+    )
+    .with_test(Test::KnappHartung)
+    .with_control(control);
+    if let Ok(fit) = model.pool(&set) {
+        if let Ok(ci) = model.heterogeneity_intervals(&set, &fit) {
+            for i in [ci.tau2, ci.tau, ci.i2, ci.h2] {
+                assert!(i.lower <= i.upper, "{ci:?}");
+            }
+        }
+    }
+}
+
+/// fuzz target `pool`, round 7 (crash-6dab47d5486b): at a confidence level of 2.6e-9 the t
+/// critical value of the prediction interval (upper tail 0.4999999987) came out a hair below 0,
+/// giving lower > upper. The half-width is now never negative.
+#[test]
+fn prediction_interval_at_a_tiny_level() {
+    use metapool::{ConfidenceLevel, PredictionKind, Tau2Estimator, Test};
+    let e = 2.220446049250313e-16;
+    let set = EffectSet::from_estimates(&[e; 7], &[e; 7]).unwrap();
+    let model = RandomModel::new(
+        Tau2Estimator::SidikJonkman,
+        ConfidenceLevel::new(2.5756159427459124e-9).unwrap(),
+    )
+    .with_test(Test::KnappHartungAdHoc);
+    let fit = model.pool(&set).unwrap();
+    for kind in [PredictionKind::Metafor, PredictionKind::HigginsT] {
+        let pi = fit.prediction_interval(kind).unwrap();
+        assert!(
+            pi.lower <= pi.estimate && pi.estimate <= pi.upper,
+            "{kind:?}: {pi:?}"
+        );
+    }
+}
+
+/// Fuzz round 8 (pool target, artifact crash-5e1396da3664): the common-tau² subgroup model let a
+/// closed-form tau² whose untruncated value was NaN (its sums overflowed: variances 1e-300 and
+/// 1e308 side by side) pass as tau² = 0 in a subgroup's result. Every design now goes through
+/// the same final check: an error, or a fit whose raw value is a number. The artifact's groups
+/// are not printed by the target, so every assignment of the four studies to four groups is tried.
+#[test]
+fn common_tau2_closed_form_nan_is_not_reported_as_zero() {
+    use metapool::pool::Tau2Stop;
+    use metapool::{EffectSet, SubgroupAnalysis, SubgroupModel, Tau2Estimator};
+    let y = [225829781504.0, 225831059456.0, 1e154, 1e-300];
+    let v = [225852030976.0, 1e-300, 1e308, 1000000000000.0];
+    let set = EffectSet::from_estimates(&y, &v).unwrap();
+    let model = SubgroupAnalysis::new(SubgroupModel::RandomCommon(Tau2Estimator::DerSimonianLaird));
+    for code in 0..256u32 {
+        let groups: Vec<u32> = (0..4).map(|i| (code >> (2 * i)) & 3).collect();
+        if let Ok(res) = model.pool(&set, &groups) {
+            let text = format!("{res:?}");
+            assert!(!text.contains("NaN"), "groups {groups:?}: {text}");
+            for g in &res.groups {
+                if let Some(Tau2Stop::ClosedForm { raw }) = g.pooled.tau2_fit.map(|f| f.stop) {
+                    assert!(!raw.is_nan());
+                }
+            }
+        }
+    }
+}

@@ -143,7 +143,9 @@ impl Pooled {
                 t_upper_quantile(upper_tail, (self.k.saturating_sub(2)).max(1) as f64)
             }
         };
-        let half = crit * (self.se * self.se + self.heterogeneity.tau2).sqrt();
+        // a quantile near the median can come out a hair below 0 by rounding: never a negative
+        // half-width (lower above upper)
+        let half = crit.max(0.0) * (self.se * self.se + self.heterogeneity.tau2).sqrt();
         let out = Interval {
             estimate: self.estimate,
             lower: self.estimate - half,

@@ -297,11 +297,23 @@ pub(crate) fn fit_design(
             })
         }
     };
+    finish(estimator, fit, what)
+}
+
+/// The checks every tau² fit passes before it is reported: the estimate must be finite, and a
+/// closed form whose untruncated value is NaN (its sums overflowed or cancelled) must not pass
+/// as tau² = 0 through max(0, NaN) = 0; both are [`Error::NonFinite`] naming `what`. The
+/// standard error of tau² is auxiliary: where its sums overflow or cancel (variances many
+/// orders of magnitude apart) it is reported as `None` rather than failing the fit.
+fn finish(estimator: Tau2Estimator, fit: Tau2Fit, what: &'static str) -> Result<Tau2Fit> {
     if !fit.tau2.is_finite() {
         return Err(Error::NonFinite { what });
     }
-    // The standard error of tau² is auxiliary: where its sums overflow or cancel (variances
-    // many orders of magnitude apart) it is reported as undefined rather than failing the fit.
+    if let Tau2Stop::ClosedForm { raw } = fit.stop {
+        if raw.is_nan() {
+            return Err(Error::NonFinite { what });
+        }
+    }
     Ok(Tau2Fit {
         estimator,
         se: fit.se.filter(|s| s.is_finite()),
@@ -344,22 +356,5 @@ where
         }
         _ => fit_design(estimator, &design::Intercept { k, y, v }, control, "tau2")?,
     };
-    if !fit.tau2.is_finite() {
-        return Err(Error::NonFinite { what: "tau2" });
-    }
-    // a closed form whose untruncated value is NaN (its sums overflowed) must not pass as
-    // tau² = 0 through max(0, NaN) = 0
-    if let Tau2Stop::ClosedForm { raw } = fit.stop {
-        if raw.is_nan() {
-            return Err(Error::NonFinite { what: "tau2" });
-        }
-    }
-    // The standard error of tau² is auxiliary: where its sums overflow or cancel (variances
-    // many orders of magnitude apart) it is reported as undefined rather than failing the fit.
-    let se = fit.se.filter(|s| s.is_finite());
-    Ok(Tau2Fit {
-        estimator,
-        se,
-        ..fit
-    })
+    finish(estimator, fit, "tau2")
 }

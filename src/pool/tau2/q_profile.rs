@@ -87,6 +87,13 @@ where
     let alpha = 1.0 - level.level();
     let crit_u = chi_square_quantile(1.0 - alpha / 2.0, df);
     let crit_l = chi_square_quantile(alpha / 2.0, df);
+    // 1 - alpha/2 rounds to 1 for levels within 1e-16 of 1, whose quantile is NaN: every
+    // comparison with it is false and the root search would return a bound from nothing
+    if !(crit_u.is_finite() && crit_l.is_finite()) {
+        return Err(Error::NonFinite {
+            what: "Q-profile chi-square critical value",
+        });
+    }
     let tau2_min = 0.0;
     let tau2_max = (10.0 * tau2).max(100.0);
     let max_iter = 1000;
@@ -134,6 +141,14 @@ where
     } else {
         (solve(crit_u)?, ub)
     };
+    if lb.0 > ub.0 {
+        // both roots were found only to the search's absolute tolerance, which is coarser than
+        // tau² itself when the variances are tiny (metafor's uniroot tol = eps^0.25 likewise)
+        return Err(Error::Undefined {
+            what: "Q-profile confidence interval",
+            why: "its bounds cross: tau² is below the root search's tolerance (lower it with Tau2Control::with_tolerance)",
+        });
+    }
     // t / (s2 + t) <= 1 before scaling: (100 t) / (s2 + t) can round above 100
     let i2_of = |t: f64| 100.0 * (t / (s2 + t));
     let h2_of = |t: f64| t / s2 + 1.0;
@@ -148,10 +163,12 @@ where
             lower: lb.0.sqrt(),
             upper: ub.0.sqrt(),
         },
+        // I² is increasing in tau², but t / (s2 + t) rounds non-monotonically by an ulp once
+        // s2 is below the ulp of t: keep the bounds ordered
         i2: Interval {
             estimate: i2,
-            lower: i2_of(lb.0),
-            upper: i2_of(ub.0),
+            lower: i2_of(lb.0).min(i2_of(ub.0)),
+            upper: i2_of(ub.0).max(i2_of(lb.0)),
         },
         h2: Interval {
             estimate: h2,
