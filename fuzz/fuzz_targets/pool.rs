@@ -7,19 +7,7 @@ use libfuzzer_sys::fuzz_target;
 use metapool::*;
 use metapool_fuzz::{check_pooled, num, unitish};
 
-const ESTIMATORS: [Tau2Estimator; 11] = [
-    Tau2Estimator::DerSimonianLaird,
-    Tau2Estimator::Hedges,
-    Tau2Estimator::HunterSchmidt,
-    Tau2Estimator::HunterSchmidtSmallSample,
-    Tau2Estimator::SidikJonkman,
-    Tau2Estimator::MaximumLikelihood,
-    Tau2Estimator::RestrictedMaximumLikelihood,
-    Tau2Estimator::EmpiricalBayes,
-    Tau2Estimator::PauleMandel,
-    Tau2Estimator::PauleMandelMedian,
-    Tau2Estimator::DerSimonianLairdTwoStep,
-];
+const ESTIMATORS: [Tau2Estimator; 11] = Tau2Estimator::ALL;
 const TESTS: [Test; 4] = [Test::Z, Test::T, Test::KnappHartung, Test::KnappHartungAdHoc];
 
 fn run(u: &mut Unstructured) -> Result<()> {
