@@ -196,6 +196,18 @@ pub enum Error {
         /// What went wrong in it.
         source: Box<Error>,
     },
+    /// A row or header of a cohort file (see [`crate::gwas`]) is invalid.
+    #[error("{file}, line {line}{}: {problem}", if column.is_empty() { String::new() } else { format!(", column `{column}`") })]
+    InvalidRecord {
+        /// The file, as named by the caller.
+        file: String,
+        /// 1-based line number (1 for the header).
+        line: u64,
+        /// The column's header label (empty for a whole-row problem).
+        column: String,
+        /// What is wrong.
+        problem: crate::gwas::RecordProblem,
+    },
     /// The structure-of-arrays layout of a batch is inconsistent (column lengths differ, offsets
     /// do not start at 0, decrease, or do not end at the number of studies).
     #[error("invalid batch layout: {why} (at position {at})")]

@@ -46,6 +46,7 @@ pub mod bias;
 pub mod catalogue;
 pub mod effect;
 pub mod error;
+pub mod gwas;
 pub mod heterogeneity;
 pub mod inference;
 pub mod numeric;

@@ -20,6 +20,8 @@ pub enum Command {
     /// Exit status: 0 on success; 2 for a usage error or bad input (the message names the
     /// line, the column and the reason), also when --keep-going computed the other analyses.
     Pool(PoolArgs),
+    /// Genome-wide meta-analysis of per-cohort summary statistics (or a METAL script).
+    Gwas(crate::gwas::GwasArgs),
 }
 
 /// `metapool pool`.

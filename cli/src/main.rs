@@ -11,6 +11,7 @@
 mod analysis;
 mod args;
 mod forest;
+mod gwas;
 mod input;
 mod json;
 mod measure;
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Pool(a) => pool(&a),
+        Command::Gwas(a) => gwas::run(&a),
     }
 }
 

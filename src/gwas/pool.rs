@@ -1,0 +1,367 @@
+//! Pooling each variant's cohorts: the inverse-variance scheme through the batch path
+//! ([`BatchPooler`]: fixed effect and DL/REML random effects), the sample-size scheme
+//! (METAL's default), heterogeneity, and genomic control.
+
+use super::merge::Variant;
+use crate::batch::{Analyses, BatchPooler, BatchResults, OnFailure};
+use crate::error::Result;
+use crate::heterogeneity::Heterogeneity;
+use crate::inference::{chi_square_upper_tail, normal_two_sided_p, ConfidenceLevel};
+use crate::{EffectSet, RandomModel, Tau2Control, Tau2Estimator, Test};
+
+/// How cohorts are weighted (METAL's `SCHEME`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Scheme {
+    /// Inverse-variance weighting of the effects (METAL's `SCHEME STDERR`):
+    /// ```text
+    /// w_i = 1 / (se_i^2 lambda_i),  beta = sum w_i b_i / sum w_i,  se = 1 / sqrt(sum w_i)
+    /// z = beta / se,  p = 2 Phi(-|z|)
+    /// ```
+    InverseVariance,
+    /// Sample-size weighting of signed z-scores (METAL's default `SCHEME SAMPLESIZE`;
+    /// Willer, Li & Abecasis 2010, Bioinformatics 26:2190, table 1):
+    /// ```text
+    /// z_i = sign(b_i) Phi^-1(1 - p_i / 2) / sqrt(lambda_i),  w_i = sqrt(N_i)
+    /// Z = sum w_i z_i / sqrt(sum N_i),  p = 2 Phi(-|Z|)
+    /// ```
+    #[default]
+    SampleSize,
+}
+
+/// The test of the random-effects estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum RandomTest {
+    /// Wald z test (metafor's default; plink's and GWAMA's random effects).
+    #[default]
+    Wald,
+    /// Hartung-Knapp(-Sidik-Jonkman): se scaled by the weighted residual variance, t on k - 1
+    /// df (metafor `test = "knha"`).
+    HartungKnapp,
+}
+
+/// METAL's divisor of the median chi-square: the median of chi-square on 1 df.
+/// ```text
+/// lambda = median(z_i^2) / 0.4549364,  applied only when lambda > 1
+/// ```
+/// METAL takes the element at position `floor(n / 2)` of the sorted chi-squares (the upper
+/// median for even n), and so does [`genomic_control_lambda`].
+pub const MEDIAN_CHI2_1DF: f64 = 0.4549364;
+
+/// Genomic-control lambda of a set of 1-df chi-squares, as METAL computes it (see
+/// [`MEDIAN_CHI2_1DF`]); 1 when there are none or when the ratio is at most 1. `chi2` is
+/// reordered.
+///
+/// ```
+/// let mut chi2 = vec![0.1, 3.0, 0.9, 1.2];
+/// // sorted 0.1, 0.9, 1.2, 3.0: element 2 = 1.2
+/// let l = metapool::gwas::genomic_control_lambda(&mut chi2);
+/// assert!((l - 1.2 / 0.4549364).abs() < 1e-15);
+/// ```
+pub fn genomic_control_lambda(chi2: &mut [f64]) -> f64 {
+    if chi2.is_empty() {
+        return 1.0;
+    }
+    let mid = chi2.len() / 2;
+    let (_, m, _) = chi2.select_nth_unstable_by(mid, f64::total_cmp);
+    let lambda = *m / MEDIAN_CHI2_1DF;
+    if lambda > 1.0 {
+        lambda
+    } else {
+        1.0
+    }
+}
+
+/// One model's result for a variant.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Estimate {
+    /// Pooled effect (inverse variance) or NaN (sample size).
+    pub effect: f64,
+    /// Its standard error (NaN for sample size).
+    pub se: f64,
+    /// z (or t for Hartung-Knapp) statistic.
+    pub z: f64,
+    /// Two-sided p-value.
+    pub p: f64,
+}
+
+/// The meta-analysis of one variant, its effects referring to the canonical first allele
+/// ([`Variant::first`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct VariantResult {
+    /// Number of cohorts pooled.
+    pub k: usize,
+    /// Sum of the sample sizes.
+    pub weight: f64,
+    /// Fixed effect (inverse variance) or the sample-size Z.
+    pub fixed: Estimate,
+    /// Random effects (inverse-variance scheme with a tau² estimator), Wald test.
+    pub random: Option<Estimate>,
+    /// Random effects with the Hartung-Knapp test.
+    pub hartung_knapp: Option<Estimate>,
+    /// tau² (random effects only; NaN otherwise).
+    pub tau2: f64,
+    /// Cochran's Q (METAL's `HetChiSq`).
+    pub q: f64,
+    /// Its degrees of freedom, k - 1.
+    pub df: usize,
+    /// Its p-value (1 for k = 1, as METAL).
+    pub q_p: f64,
+    /// I² in percent from Q, `100 max(0, (Q - df) / Q)`.
+    pub i2: f64,
+    /// Weighted mean frequency of the first allele (weights as the scheme's), its standard
+    /// deviation across cohorts, minimum and maximum (NaN without frequencies).
+    pub frequency: [f64; 4],
+    /// One character per cohort: `+`, `-`, `0` or `?` (absent).
+    pub direction: String,
+}
+
+/// Pools variants (see the [module docs](self)).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GwasPooler {
+    /// Weighting scheme.
+    pub scheme: Scheme,
+    /// Random-effects tau² estimator (inverse-variance scheme only), or none.
+    pub random: Option<Tau2Estimator>,
+    /// Test of the random-effects estimate (with Hartung-Knapp both are reported).
+    pub random_test: RandomTest,
+    /// Confidence level.
+    pub level: ConfidenceLevel,
+}
+
+impl Default for GwasPooler {
+    fn default() -> Self {
+        GwasPooler {
+            scheme: Scheme::SampleSize,
+            random: None,
+            random_test: RandomTest::Wald,
+            level: ConfidenceLevel::default(),
+        }
+    }
+}
+
+/// Reused buffers of [`GwasPooler::pool`].
+#[derive(Debug, Default)]
+pub struct PoolBuffers {
+    y: Vec<f64>,
+    v: Vec<f64>,
+    offsets: Vec<usize>,
+    rows: Vec<usize>,
+    batch: BatchResults,
+}
+
+impl GwasPooler {
+    /// The iteration settings of the REML and other iterative estimators: step halving and up
+    /// to 1000 iterations, which converge where metafor's defaults stall (see
+    /// [`BatchPooler`]).
+    fn control() -> Tau2Control {
+        Tau2Control::default()
+            .with_step_adjustment(0.5)
+            .and_then(|c| c.with_max_iterations(1000))
+            .unwrap_or_default()
+    }
+
+    /// Pool `variants` (of `cohorts` cohorts, with genomic-control lambdas `lambda[c]`) into
+    /// `out` (cleared; one result per variant, `k = 0` for a variant without contributions).
+    pub fn pool(
+        &self,
+        variants: &[Variant],
+        cohorts: usize,
+        lambda: &[f64],
+        buf: &mut PoolBuffers,
+        out: &mut Vec<VariantResult>,
+    ) -> Result<()> {
+        out.clear();
+        for v in variants {
+            out.push(self.describe(v, cohorts, lambda));
+        }
+        match self.scheme {
+            Scheme::SampleSize => {
+                for (v, r) in variants.iter().zip(out.iter_mut()) {
+                    sample_size(v, lambda, r);
+                }
+                Ok(())
+            }
+            Scheme::InverseVariance => self.inverse_variance(variants, lambda, buf, out),
+        }
+    }
+
+    fn describe(&self, v: &Variant, cohorts: usize, lambda: &[f64]) -> VariantResult {
+        let mut direction = String::with_capacity(cohorts);
+        let mut next = 0;
+        let (mut sw, mut swf, mut swf2) = (0.0, 0.0, 0.0);
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        let mut weight = 0.0;
+        for s in &v.studies {
+            while next < s.cohort {
+                direction.push('?');
+                next += 1;
+            }
+            let x = if self.scheme == Scheme::SampleSize {
+                s.z
+            } else {
+                s.effect
+            };
+            direction.push(if x == 0.0 {
+                '0'
+            } else if x > 0.0 {
+                '+'
+            } else {
+                '-'
+            });
+            next += 1;
+            weight += s.weight;
+            let w = match self.scheme {
+                Scheme::SampleSize => s.weight,
+                Scheme::InverseVariance => 1.0 / (s.se * s.se * lambda[s.cohort]),
+            };
+            sw += w;
+            swf += w * s.frequency;
+            swf2 += w * s.frequency * s.frequency;
+            lo = lo.min(s.frequency);
+            hi = hi.max(s.frequency);
+        }
+        while next < cohorts {
+            direction.push('?');
+            next += 1;
+        }
+        let mean = swf / sw;
+        let var = swf2 / sw - mean * mean;
+        let sd = if var > 0.0 { var.sqrt() } else { 0.0 };
+        VariantResult {
+            k: v.studies.len(),
+            weight,
+            tau2: f64::NAN,
+            frequency: if mean.is_finite() {
+                [mean, sd, lo, hi]
+            } else {
+                [f64::NAN; 4]
+            },
+            direction,
+            ..VariantResult::default()
+        }
+    }
+
+    fn inverse_variance(
+        &self,
+        variants: &[Variant],
+        lambda: &[f64],
+        buf: &mut PoolBuffers,
+        out: &mut [VariantResult],
+    ) -> Result<()> {
+        buf.y.clear();
+        buf.v.clear();
+        buf.offsets.clear();
+        buf.rows.clear();
+        buf.offsets.push(0);
+        for (i, v) in variants.iter().enumerate() {
+            if v.studies.is_empty() {
+                continue;
+            }
+            for s in &v.studies {
+                buf.y.push(s.effect);
+                buf.v.push(s.se * s.se * lambda[s.cohort]);
+            }
+            buf.offsets.push(buf.y.len());
+            buf.rows.push(i);
+        }
+        let analyses = Analyses::with_offsets(&buf.y, &buf.v, &buf.offsets)?;
+        let pooler = BatchPooler::new(
+            self.random.unwrap_or(Tau2Estimator::DerSimonianLaird),
+            self.level,
+            OnFailure::Record,
+        )
+        .with_control(Self::control());
+        pooler.pool(&analyses, &mut buf.batch)?;
+        let b = &buf.batch;
+        for (a, &i) in buf.rows.iter().enumerate() {
+            let r = &mut out[i];
+            let h = &b.heterogeneity;
+            r.fixed = Estimate {
+                effect: b.fixed.estimate[a],
+                se: b.fixed.se[a],
+                z: b.fixed.z[a],
+                p: b.fixed.p[a],
+            };
+            r.df = r.k - 1;
+            r.q = h.q[a];
+            r.q_p = h.q_p[a].unwrap_or(1.0);
+            r.i2 = Heterogeneity::fixed(r.q, r.df).i2;
+            if self.random.is_some() {
+                r.random = Some(Estimate {
+                    effect: b.random.estimate[a],
+                    se: b.random.se[a],
+                    z: b.random.z[a],
+                    p: b.random.p[a],
+                });
+                r.tau2 = h.tau2[a];
+            }
+        }
+        if let (Some(estimator), RandomTest::HartungKnapp) = (self.random, self.random_test) {
+            let model = RandomModel::new(estimator, self.level)
+                .with_test(Test::KnappHartung)
+                .with_control(Self::control());
+            for (a, &i) in buf.rows.iter().enumerate() {
+                let (s, e) = (buf.offsets[a], buf.offsets[a + 1]);
+                let fit = EffectSet::from_estimates(&buf.y[s..e], &buf.v[s..e])
+                    .and_then(|set| model.pool(&set));
+                out[i].hartung_knapp = Some(match fit {
+                    Ok(f) => Estimate {
+                        effect: f.estimate,
+                        se: f.se,
+                        z: f.z,
+                        p: f.p,
+                    },
+                    Err(_) => Estimate {
+                        effect: f64::NAN,
+                        se: f64::NAN,
+                        z: f64::NAN,
+                        p: f64::NAN,
+                    },
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The sample-size scheme and METAL's heterogeneity on z-scores:
+/// ```text
+/// Q = sum_i (z_i - sqrt(N_i) Z_w),  Z_w = sum_j sqrt(N_j) z_j / sum_j N_j
+/// ```
+/// (`z_i` after genomic control; METAL's `ReProcessFile`).
+fn sample_size(v: &Variant, lambda: &[f64], r: &mut VariantResult) {
+    if v.studies.is_empty() {
+        return;
+    }
+    let (mut sz, mut sn) = (0.0, 0.0);
+    for s in &v.studies {
+        sz += s.weight.sqrt() * s.z / lambda[s.cohort].sqrt();
+        sn += s.weight;
+    }
+    let z = sz / sn.sqrt();
+    r.fixed = Estimate {
+        effect: f64::NAN,
+        se: f64::NAN,
+        z,
+        p: normal_two_sided_p(z),
+    };
+    let zw = sz / sn;
+    let q: f64 = v
+        .studies
+        .iter()
+        .map(|s| {
+            let d = s.z / lambda[s.cohort].sqrt() - s.weight.sqrt() * zw;
+            d * d
+        })
+        .sum();
+    r.q = q;
+    r.df = r.k - 1;
+    r.q_p = if q < 1e-7 || r.df == 0 {
+        1.0
+    } else {
+        chi_square_upper_tail(q, r.df as f64)
+    };
+    r.i2 = Heterogeneity::fixed(q, r.df).i2;
+}

@@ -1,0 +1,596 @@
+//! Reading one cohort's summary statistics, one validated [`Record`] per row, from any
+//! `BufRead` (the caller decompresses; the library has no compression dependency).
+
+use super::columns::{ColumnLabels, ColumnMap, Role};
+use super::Scheme;
+use crate::error::{Error, Problem, Result};
+use std::io::BufRead;
+
+/// How the fields of a line are separated (METAL's `SEPARATOR`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Separator {
+    /// Runs of spaces and tabs (METAL's default `WHITESPACE`).
+    #[default]
+    Whitespace,
+    /// One tab per field boundary; empty fields are kept.
+    Tab,
+    /// One comma per field boundary; empty fields are kept.
+    Comma,
+    /// Runs of spaces, tabs and commas (METAL's `BOTH`).
+    Any,
+}
+
+impl Separator {
+    /// The separator a header line suggests: tab if it has a tab, comma if it has a comma,
+    /// whitespace otherwise.
+    pub fn detect(header: &str) -> Self {
+        if header.contains('\t') {
+            Separator::Tab
+        } else if header.contains(',') {
+            Separator::Comma
+        } else {
+            Separator::Whitespace
+        }
+    }
+
+    /// Byte spans of the fields of `line` (no trailing newline).
+    fn split(self, line: &str, spans: &mut Vec<(usize, usize)>) {
+        spans.clear();
+        let bytes = line.as_bytes();
+        match self {
+            Separator::Tab | Separator::Comma => {
+                let sep = if self == Separator::Tab { b'\t' } else { b',' };
+                let mut start = 0;
+                for (i, &b) in bytes.iter().enumerate() {
+                    if b == sep {
+                        spans.push((start, i));
+                        start = i + 1;
+                    }
+                }
+                spans.push((start, bytes.len()));
+            }
+            Separator::Whitespace | Separator::Any => {
+                let is_sep =
+                    |b: u8| b == b' ' || b == b'\t' || (self == Separator::Any && b == b',');
+                let mut i = 0;
+                while i < bytes.len() {
+                    while i < bytes.len() && is_sep(bytes[i]) {
+                        i += 1;
+                    }
+                    let start = i;
+                    while i < bytes.len() && !is_sep(bytes[i]) {
+                        i += 1;
+                    }
+                    if i > start {
+                        spans.push((start, i));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What is wrong with one field or row of a cohort file.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub enum RecordProblem {
+    /// The header has no column for a role the scheme needs.
+    MissingColumn,
+    /// The field is not a number.
+    NotNumeric(String),
+    /// The number is out of its range.
+    Value(Problem),
+    /// The row has a different number of fields than the header.
+    FieldCount {
+        /// Fields in the header.
+        expected: usize,
+        /// Fields in the row.
+        found: usize,
+    },
+    /// The marker already appeared in this cohort.
+    Duplicate,
+    /// The file is not sorted by chromosome and position (the sorted merge needs it).
+    NotSorted,
+    /// The file has no header line.
+    NoHeader,
+    /// The file could not be read or written.
+    Io(String),
+}
+
+impl std::fmt::Display for RecordProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RecordProblem::MissingColumn => write!(f, "no such column in the header"),
+            RecordProblem::NotNumeric(t) => write!(f, "not a number: {t:?}"),
+            RecordProblem::Value(p) => write!(f, "{p}"),
+            RecordProblem::FieldCount { expected, found } => {
+                write!(f, "{found} fields where the header has {expected}")
+            }
+            RecordProblem::Duplicate => write!(f, "marker duplicated within the cohort"),
+            RecordProblem::NotSorted => write!(
+                f,
+                "not sorted by chromosome and position (sort it, or use the hash join)"
+            ),
+            RecordProblem::NoHeader => write!(f, "no header line"),
+            RecordProblem::Io(e) => write!(f, "I/O error: {e}"),
+        }
+    }
+}
+
+/// Why a row of a cohort did not enter the meta-analysis (counted per cohort).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Reason {
+    /// A field of this role is invalid (not a number, out of range).
+    Invalid(Role),
+    /// The row has the wrong number of fields.
+    FieldCount,
+    /// The marker already appeared in this cohort (the first row is used).
+    Duplicate,
+    /// Its alleles are not the variant's alleles, on either strand.
+    AlleleMismatch,
+    /// A palindromic variant, dropped by [`Palindromic::Drop`](super::Palindromic::Drop).
+    Palindromic,
+    /// A palindromic variant whose strand the frequency cannot tell
+    /// ([`Palindromic::Frequency`](super::Palindromic::Frequency)).
+    AmbiguousPalindromic,
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reason::Invalid(r) => write!(f, "invalid {}", r.name()),
+            Reason::FieldCount => write!(f, "wrong number of fields"),
+            Reason::Duplicate => write!(f, "duplicated marker"),
+            Reason::AlleleMismatch => write!(f, "allele mismatch"),
+            Reason::Palindromic => write!(f, "palindromic (dropped)"),
+            Reason::AmbiguousPalindromic => write!(f, "palindromic, ambiguous frequency"),
+        }
+    }
+}
+
+/// One row of a cohort file, validated for the scheme. Absent optional fields are NaN (numbers)
+/// or empty (text).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Record {
+    /// 1-based line number in the file.
+    pub line: u64,
+    /// Marker name.
+    pub marker: String,
+    /// Chromosome as written (empty when absent).
+    pub chromosome: String,
+    /// Position (0 when absent).
+    pub position: u64,
+    /// Effect allele as written (empty when absent).
+    pub effect_allele: String,
+    /// Other allele as written (empty when absent).
+    pub other_allele: String,
+    /// Effect on the analysis scale (log for odds ratios); NaN when not read.
+    pub effect: f64,
+    /// Whether the effect is negative (the sign of the sample-size z; METAL takes it from a
+    /// leading `-` of the text, or an odds ratio below 1).
+    pub negative: bool,
+    /// Standard error; NaN when not read.
+    pub se: f64,
+    /// p-value; NaN when not read.
+    pub p: f64,
+    /// Sample size (the default weight when the file has no such column).
+    pub weight: f64,
+    /// Effect-allele frequency; NaN when not read.
+    pub frequency: f64,
+}
+
+/// What to read from each cohort.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadSpec {
+    /// The scheme decides the required columns: effect and standard error for inverse
+    /// variance; p-value for sample size (the effect, for its sign, when present).
+    pub scheme: Scheme,
+    /// Column labels.
+    pub labels: ColumnLabels,
+    /// Field separator; `None` detects it from the header ([`Separator::detect`]).
+    pub separator: Option<Separator>,
+    /// Weight of rows when the file has no sample-size column (METAL's `DEFAULTWEIGHT`).
+    pub default_weight: f64,
+    /// Whether the frequency column is required.
+    pub need_frequency: bool,
+    /// Whether the chromosome and position columns are required.
+    pub need_position: bool,
+    /// Whether a row with another number of fields than the header is invalid (METAL's
+    /// `COLUMNCOUNTING STRICT`); otherwise only rows too short for the needed columns are.
+    pub strict_columns: bool,
+}
+
+impl ReadSpec {
+    /// Common column names, separator detected, default weight 1, strict field counts.
+    pub fn new(scheme: Scheme) -> Self {
+        ReadSpec {
+            scheme,
+            labels: ColumnLabels::common(),
+            separator: None,
+            default_weight: 1.0,
+            need_frequency: false,
+            need_position: false,
+            strict_columns: true,
+        }
+    }
+}
+
+/// An invalid row: its line, the column (header label) and what is wrong.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowError {
+    /// 1-based line number.
+    pub line: u64,
+    /// The role of the offending column (`None` for a whole-row problem).
+    pub role: Option<Role>,
+    /// The header label of the column (empty for a whole-row problem).
+    pub column: String,
+    /// What is wrong.
+    pub problem: RecordProblem,
+}
+
+impl RowError {
+    /// The reason to count when the row is skipped.
+    pub fn reason(&self) -> Reason {
+        match (&self.problem, self.role) {
+            (RecordProblem::Duplicate, _) => Reason::Duplicate,
+            (_, Some(role)) => Reason::Invalid(role),
+            _ => Reason::FieldCount,
+        }
+    }
+
+    /// The crate error naming `file`.
+    pub fn into_error(self, file: &str) -> Error {
+        Error::InvalidRecord {
+            file: file.to_string(),
+            line: self.line,
+            column: self.column,
+            problem: self.problem,
+        }
+    }
+}
+
+/// Reads one cohort file's rows as [`Record`]s.
+///
+/// ```
+/// use metapool::gwas::{CohortReader, ReadSpec, Scheme};
+/// let text = "SNP A1 A2 BETA SE P\nrs1 A G 0.1 0.05 0.04\nrs2 C T -0.2 0.1 0.05\n";
+/// let mut r = CohortReader::new(text.as_bytes(), "c1.txt", &ReadSpec::new(Scheme::InverseVariance))?;
+/// let mut rec = Default::default();
+/// assert_eq!(r.next_record(&mut rec), Some(Ok(())));
+/// assert_eq!((rec.marker.as_str(), rec.effect, rec.se), ("rs1", 0.1, 0.05));
+/// assert_eq!(r.next_record(&mut rec), Some(Ok(())));
+/// assert!(rec.negative);
+/// assert!(r.next_record(&mut rec).is_none());
+/// # Ok::<(), metapool::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct CohortReader<R> {
+    input: R,
+    name: String,
+    separator: Separator,
+    map: ColumnMap,
+    header: Vec<String>,
+    line: u64,
+    buf: String,
+    spans: Vec<(usize, usize)>,
+    min_fields: usize,
+    spec: ReadSpec,
+    read_weight: bool,
+    read_effect: bool,
+    read_se: bool,
+    read_p: bool,
+}
+
+impl<R> CohortReader<R> {
+    /// The file's name, as given.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The columns found.
+    pub fn columns(&self) -> &ColumnMap {
+        &self.map
+    }
+
+    /// The header labels.
+    pub fn header(&self) -> &[String] {
+        &self.header
+    }
+}
+
+impl<R: BufRead> CohortReader<R> {
+    /// Read the header of `input` (named `name` in errors) and find the columns; a missing
+    /// required column is an [`Error::InvalidRecord`] on line 1.
+    pub fn new(mut input: R, name: &str, spec: &ReadSpec) -> Result<Self> {
+        let mut buf = String::new();
+        let io = |e: std::io::Error| Error::InvalidRecord {
+            file: name.to_string(),
+            line: 1,
+            column: String::new(),
+            problem: RecordProblem::Io(e.to_string()),
+        };
+        if input.read_line(&mut buf).map_err(io)? == 0 {
+            return Err(Error::InvalidRecord {
+                file: name.to_string(),
+                line: 1,
+                column: String::new(),
+                problem: RecordProblem::NoHeader,
+            });
+        }
+        let header_line = buf.trim_end_matches(['\n', '\r']).to_string();
+        let separator = spec
+            .separator
+            .unwrap_or_else(|| Separator::detect(&header_line));
+        let mut spans = Vec::new();
+        let line_for_split = if matches!(separator, Separator::Whitespace | Separator::Any) {
+            header_line.trim()
+        } else {
+            header_line.as_str()
+        };
+        separator.split(line_for_split, &mut spans);
+        let header: Vec<String> = spans
+            .iter()
+            .map(|&(a, b)| line_for_split[a..b].to_string())
+            .collect();
+        let refs: Vec<&str> = header.iter().map(String::as_str).collect();
+        let map = ColumnMap::find(&refs, &spec.labels);
+        let mut required = vec![Role::Marker];
+        match spec.scheme {
+            Scheme::InverseVariance => required.extend([Role::Effect, Role::StdErr]),
+            Scheme::SampleSize => required.push(Role::PValue),
+        }
+        if spec.need_frequency {
+            required.push(Role::Frequency);
+        }
+        if spec.need_position {
+            required.extend([Role::Chromosome, Role::Position]);
+        }
+        if let Some(&missing) = required.iter().find(|r| map.index(**r).is_none()) {
+            let label = spec
+                .labels
+                .given(missing)
+                .map(str::to_string)
+                .unwrap_or_else(|| missing.common_names().join("/"));
+            return Err(Error::InvalidRecord {
+                file: name.to_string(),
+                line: 1,
+                column: label,
+                problem: RecordProblem::MissingColumn,
+            });
+        }
+        let read_effect = map.index(Role::Effect).is_some();
+        let read_se = spec.scheme == Scheme::InverseVariance;
+        let read_p = spec.scheme == Scheme::SampleSize;
+        let read_weight = map.index(Role::Weight).is_some();
+        let mut used = required.clone();
+        used.extend([Role::EffectAllele, Role::OtherAllele]);
+        if read_effect {
+            used.push(Role::Effect);
+        }
+        if read_weight {
+            used.push(Role::Weight);
+        }
+        let min_fields = map.min_fields(&used);
+        Ok(CohortReader {
+            input,
+            name: name.to_string(),
+            separator,
+            map,
+            header,
+            line: 1,
+            buf,
+            spans,
+            min_fields,
+            spec: spec.clone(),
+            read_weight,
+            read_effect,
+            read_se,
+            read_p,
+        })
+    }
+
+    /// Read the next data row into `rec`: `None` at the end of the file, `Some(Err(_))` for an
+    /// invalid row (the caller stops or counts it and reads on), `Some(Ok(()))` for a valid
+    /// one. Blank lines and lines starting with `#` are skipped. An I/O error ends the file
+    /// with an error on its line.
+    pub fn next_record(&mut self, rec: &mut Record) -> Option<std::result::Result<(), RowError>> {
+        loop {
+            self.buf.clear();
+            self.line += 1;
+            match self.input.read_line(&mut self.buf) {
+                Ok(0) => return None,
+                Ok(_) => {}
+                Err(e) => {
+                    return Some(Err(RowError {
+                        line: self.line,
+                        role: None,
+                        column: String::new(),
+                        problem: RecordProblem::Io(e.to_string()),
+                    }))
+                }
+            }
+            let line = self.buf.trim_end_matches(['\n', '\r']);
+            let line = if matches!(self.separator, Separator::Whitespace | Separator::Any) {
+                line.trim()
+            } else {
+                line
+            };
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            self.separator.split(line, &mut self.spans);
+            return Some(self.parse(rec));
+        }
+    }
+
+    fn parse(&self, rec: &mut Record) -> std::result::Result<(), RowError> {
+        let line_text = {
+            let l = self.buf.trim_end_matches(['\n', '\r']);
+            if matches!(self.separator, Separator::Whitespace | Separator::Any) {
+                l.trim()
+            } else {
+                l
+            }
+        };
+        rec.line = self.line;
+        let n = self.spans.len();
+        if (self.spec.strict_columns && n != self.map.width()) || n < self.min_fields {
+            return Err(RowError {
+                line: self.line,
+                role: None,
+                column: String::new(),
+                problem: RecordProblem::FieldCount {
+                    expected: self.map.width(),
+                    found: n,
+                },
+            });
+        }
+        let field = |role: Role| -> Option<&str> {
+            self.map.index(role).map(|i| {
+                let (a, b) = self.spans[i];
+                &line_text[a..b]
+            })
+        };
+        let bad = |role: Role, problem: RecordProblem| RowError {
+            line: self.line,
+            role: Some(role),
+            column: self
+                .map
+                .index(role)
+                .map_or(String::new(), |i| self.header[i].clone()),
+            problem,
+        };
+        let number = |role: Role| -> std::result::Result<f64, RowError> {
+            let text = field(role).unwrap_or("");
+            match text.parse::<f64>() {
+                Ok(x) if x.is_finite() => Ok(x),
+                Ok(x) => Err(bad(role, RecordProblem::Value(Problem::NotFinite(x)))),
+                Err(_) => Err(bad(role, RecordProblem::NotNumeric(text.to_string()))),
+            }
+        };
+        set(&mut rec.marker, field(Role::Marker).unwrap_or(""));
+        set(
+            &mut rec.effect_allele,
+            field(Role::EffectAllele).unwrap_or(""),
+        );
+        set(
+            &mut rec.other_allele,
+            field(Role::OtherAllele).unwrap_or(""),
+        );
+        set(&mut rec.chromosome, field(Role::Chromosome).unwrap_or(""));
+        rec.position = 0;
+        if let Some(p) = field(Role::Position) {
+            match p.parse::<u64>() {
+                Ok(x) => rec.position = x,
+                Err(_) if self.spec.need_position => {
+                    return Err(bad(
+                        Role::Position,
+                        RecordProblem::NotNumeric(p.to_string()),
+                    ))
+                }
+                Err(_) => {}
+            }
+        }
+        rec.effect = f64::NAN;
+        rec.negative = false;
+        if self.read_effect {
+            let text = field(Role::Effect).unwrap_or("");
+            if self.read_se {
+                let x = number(Role::Effect)?;
+                rec.effect = if self.map.log_effect() {
+                    if x <= 0.0 {
+                        return Err(bad(
+                            Role::Effect,
+                            RecordProblem::Value(Problem::RatioNotPositive(x)),
+                        ));
+                    }
+                    x.ln()
+                } else {
+                    x
+                };
+                rec.negative = rec.effect < 0.0;
+            } else if self.map.log_effect() {
+                let x = number(Role::Effect)?;
+                if x <= 0.0 {
+                    return Err(bad(
+                        Role::Effect,
+                        RecordProblem::Value(Problem::RatioNotPositive(x)),
+                    ));
+                }
+                rec.effect = x.ln();
+                rec.negative = x < 1.0;
+            } else {
+                // the sample-size scheme needs only the sign (METAL: a leading '-')
+                rec.negative = text.starts_with('-');
+                rec.effect = text.parse::<f64>().unwrap_or(f64::NAN);
+            }
+        }
+        rec.se = f64::NAN;
+        if self.read_se {
+            let se = number(Role::StdErr)?;
+            if se <= 0.0 {
+                return Err(bad(
+                    Role::StdErr,
+                    RecordProblem::Value(Problem::NotPositive(se)),
+                ));
+            }
+            rec.se = se;
+        }
+        rec.p = f64::NAN;
+        if self.read_p {
+            let p = number(Role::PValue)?;
+            if !(p > 0.0 && p <= 1.0) {
+                return Err(bad(
+                    Role::PValue,
+                    RecordProblem::Value(Problem::OutOfRange {
+                        lo: 0.0,
+                        hi: 1.0,
+                        got: p,
+                    }),
+                ));
+            }
+            rec.p = p;
+        }
+        rec.weight = self.spec.default_weight;
+        if self.read_weight {
+            let w = number(Role::Weight)?;
+            if w <= 0.0 {
+                return Err(bad(
+                    Role::Weight,
+                    RecordProblem::Value(Problem::NotPositive(w)),
+                ));
+            }
+            rec.weight = w;
+        }
+        rec.frequency = f64::NAN;
+        if self.spec.need_frequency {
+            let f = number(Role::Frequency)?;
+            if !(0.0..=1.0).contains(&f) {
+                return Err(bad(
+                    Role::Frequency,
+                    RecordProblem::Value(Problem::OutOfRange {
+                        lo: 0.0,
+                        hi: 1.0,
+                        got: f,
+                    }),
+                ));
+            }
+            rec.frequency = f;
+        } else if let Some(t) = field(Role::Frequency) {
+            rec.frequency = t
+                .parse::<f64>()
+                .ok()
+                .filter(|f| (0.0..=1.0).contains(f))
+                .unwrap_or(f64::NAN);
+        }
+        Ok(())
+    }
+}
+
+fn set(s: &mut String, v: &str) {
+    s.clear();
+    s.push_str(v);
+}
