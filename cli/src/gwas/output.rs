@@ -1,5 +1,5 @@
 //! The modern output table: tab-separated, one row per variant, every number in full
-//! (shortest round-trip) precision; effects refer to the effect allele of the variant's first
+//! (shortest round-trip, by ryu) precision, `NA` when not available; effects refer to the effect allele of the variant's first
 //! cohort (`EA`).
 
 use metapool::gwas::{
@@ -15,6 +15,27 @@ pub struct Writer<W> {
     hk: bool,
     het: bool,
     cohorts: usize,
+    line: String,
+    float: ryu::Buffer,
+    int: String,
+}
+
+/// A tab and `x` (shortest round-trip digits), or `NA` when not finite.
+fn push_float(line: &mut String, buf: &mut ryu::Buffer, x: f64) {
+    line.push('\t');
+    if x.is_finite() {
+        line.push_str(buf.format_finite(x));
+    } else {
+        line.push_str("NA");
+    }
+}
+
+/// `x` in decimal, written into `buf`.
+fn itoa(buf: &mut String, x: u64) -> &str {
+    use std::fmt::Write as _;
+    buf.clear();
+    let _ = write!(buf, "{x}");
+    buf
 }
 
 impl<W: Write> Writer<W> {
@@ -27,6 +48,9 @@ impl<W: Write> Writer<W> {
                 && pooler.random_test == metapool::gwas::RandomTest::HartungKnapp,
             het,
             cohorts,
+            line: String::new(),
+            float: ryu::Buffer::new(),
+            int: String::new(),
         }
     }
 
@@ -61,69 +85,88 @@ impl<W: Write> Writer<W> {
         let s = if v.first_row_swapped { -1.0 } else { 1.0 };
         let (a, b) = v.metal_alleles();
         let (ea, oa) = if v.first_row_swapped { (b, a) } else { (a, b) };
-        let w = &mut self.w;
-        write!(
-            w,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}",
-            v.chromosome,
-            v.position,
-            v.marker,
-            ea.to_ascii_uppercase(),
-            oa.to_ascii_uppercase(),
-            r.k,
-            r.weight
-        )?;
+        let line = &mut self.line;
+        line.clear();
+        line.push_str(&v.chromosome);
+        line.push('\t');
+        line.push_str(itoa(&mut self.int, v.position));
+        line.push('\t');
+        line.push_str(&v.marker);
+        line.push('\t');
+        line.push_str(&ea.to_ascii_uppercase());
+        line.push('\t');
+        line.push_str(&oa.to_ascii_uppercase());
+        line.push('\t');
+        line.push_str(itoa(&mut self.int, r.k as u64));
         let f = r.frequency;
-        if f[0].is_finite() {
-            let (m, lo, hi) = if s < 0.0 {
-                (1.0 - f[0], 1.0 - f[3], 1.0 - f[2])
-            } else {
-                (f[0], f[2], f[3])
-            };
-            write!(w, "\t{m}\t{}\t{lo}\t{hi}", f[1])?;
+        let (m, lo, hi) = if s < 0.0 {
+            (1.0 - f[0], 1.0 - f[3], 1.0 - f[2])
         } else {
-            write!(w, "\tNA\tNA\tNA\tNA")?;
-        }
+            (f[0], f[2], f[3])
+        };
         let e = &r.fixed;
+        let mut nums: [f64; 24] = [0.0; 24];
+        let mut n = 0;
+        let mut push = |x: f64| {
+            nums[n] = x;
+            n += 1;
+        };
+        push(r.weight);
+        push(m);
+        push(f[1]);
+        push(lo);
+        push(hi);
         match self.scheme {
             Scheme::InverseVariance => {
-                write!(w, "\t{}\t{}\t{}\t{}", s * e.effect, e.se, s * e.z, e.p)?
+                push(s * e.effect);
+                push(e.se);
+                push(s * e.z);
+                push(e.p);
             }
-            Scheme::SampleSize => write!(w, "\t{}\t{}", s * e.z, e.p)?,
+            Scheme::SampleSize => {
+                push(s * e.z);
+                push(e.p);
+            }
         }
         if self.random {
             let e = r.random.unwrap_or_default();
-            write!(
-                w,
-                "\t{}\t{}\t{}\t{}\t{}",
-                s * e.effect,
-                e.se,
-                s * e.z,
-                e.p,
-                r.tau2
-            )?;
+            push(s * e.effect);
+            push(e.se);
+            push(s * e.z);
+            push(e.p);
+            push(r.tau2);
         }
         if self.hk {
             let e = r.hartung_knapp.unwrap_or_default();
-            write!(w, "\t{}\t{}\t{}", e.se, s * e.z, e.p)?;
+            push(e.se);
+            push(s * e.z);
+            push(e.p);
         }
         if self.het {
-            write!(w, "\t{}\t{}\t{}\t{}", r.q, r.df, r.q_p, r.i2)?;
+            push(r.q);
         }
-        let dir: String = if s < 0.0 {
-            r.direction
-                .chars()
-                .map(|c| match c {
-                    '+' => '-',
-                    '-' => '+',
-                    c => c,
-                })
-                .collect()
+        for &x in &nums[..n] {
+            push_float(line, &mut self.float, x);
+        }
+        if self.het {
+            line.push('\t');
+            line.push_str(itoa(&mut self.int, r.df as u64));
+            push_float(line, &mut self.float, r.q_p);
+            push_float(line, &mut self.float, r.i2);
+        }
+        line.push('\t');
+        if s < 0.0 {
+            line.extend(r.direction.chars().map(|c| match c {
+                '+' => '-',
+                '-' => '+',
+                c => c,
+            }));
         } else {
-            r.direction.clone()
-        };
-        debug_assert_eq!(dir.len(), self.cohorts);
-        writeln!(w, "\t{dir}")
+            line.push_str(&r.direction);
+        }
+        debug_assert_eq!(r.direction.len(), self.cohorts);
+        line.push('\n');
+        self.w.write_all(line.as_bytes())
     }
 
     pub fn flush(&mut self) -> io::Result<()> {
