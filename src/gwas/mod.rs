@@ -35,21 +35,23 @@
 //! # Ok::<(), metapool::Error>(())
 //! ```
 
+mod align;
 mod alleles;
 mod columns;
 mod merge;
 pub mod metal;
 mod pool;
+mod problem;
 mod reader;
+mod sorted;
 
+pub use align::{Aligner, Study, Variant};
 pub use alleles::{Oriented, Palindromic};
 pub use columns::{ColumnLabels, ColumnMap, Role};
-pub use merge::{
-    chromosome_rank, Aligner, CohortReport, OnInvalidRow, Region, SortedMerge, Study, Variant,
-    VariantTable,
-};
+pub use merge::{chromosome_rank, CohortReport, OnInvalidRow, Region, VariantTable};
 pub use pool::{
     genomic_control_lambda, Estimate, GwasPooler, PoolBuffers, RandomTest, Scheme, VariantResult,
     MEDIAN_CHI2_1DF,
 };
 pub use reader::{CohortReader, ReadSpec, Reason, Record, RecordProblem, RowError, Separator};
+pub use sorted::SortedMerge;

@@ -2,7 +2,7 @@
 //! ([`BatchPooler`]: fixed effect and DL/REML random effects), the sample-size scheme
 //! (METAL's default), heterogeneity, and genomic control.
 
-use super::merge::Variant;
+use super::align::Variant;
 use crate::batch::{Analyses, BatchPooler, BatchResults, OnFailure};
 use crate::error::Result;
 use crate::heterogeneity::Heterogeneity;
