@@ -66,7 +66,7 @@ fn meta(estimator: Tau2Estimator) -> (Vec<Variant>, Vec<VariantResult>) {
 }
 
 /// Whitespace- or tab-separated table keyed by `key`.
-fn table(name: &str, key: &str) -> HashMap<String, HashMap<String, String>> {
+fn table_of(name: &str, key: &str) -> HashMap<String, HashMap<String, String>> {
     let text = std::fs::read_to_string(fixture(name)).unwrap();
     let mut lines = text.lines();
     let header: Vec<String> = lines
@@ -117,7 +117,7 @@ fn close(what: &str, marker: &str, got: f64, want: f64, tol: f64, worst: &mut f6
 #[test]
 fn agrees_with_plink_at_its_printed_precision() {
     let (variants, results) = meta(Tau2Estimator::DerSimonianLaird);
-    let plink = table("plink.meta", "SNP");
+    let plink = table_of("plink.meta", "SNP");
     let (mut compared, mut strand, mut worst) = (0, 0, [0.0f64; 6]);
     for (v, r) in variants.iter().zip(&results) {
         let p = &plink[&v.marker];
@@ -191,8 +191,8 @@ fn agrees_with_plink_at_its_printed_precision() {
 #[test]
 fn agrees_with_gwama_fixed_and_random_at_its_printed_precision() {
     let (variants, results) = meta(Tau2Estimator::DerSimonianLaird);
-    let fixed = table("gwama_fixed.out", "rs_number");
-    let random = table("gwama_random.out", "rs_number");
+    let fixed = table_of("gwama_fixed.out", "rs_number");
+    let random = table_of("gwama_random.out", "rs_number");
     let mut worst = [0.0f64; 10];
     let mut compared = 0;
     for (v, r) in variants.iter().zip(&results) {
@@ -319,4 +319,76 @@ fn equals_the_library_single_analysis_fits_exactly() {
             );
         }
     }
+}
+
+/// The sample-size scheme (METAL's default) against plink 1.9's `weighted-z` (which computes
+/// METAL's weighted Z), on the variants where plink pools the same cohorts (it drops
+/// strand-flipped rows). plink prints WEIGHTED_Z and P(WZ) with 4 significant digits; its P(WZ)
+/// comes from a less accurate normal tail (4.978e-06 for z = -4.565942, where R's
+/// `2 * pnorm(-4.565942)` is 4.972574e-06, as metapool), so P(WZ) is checked at 5e-3 relative
+/// (plus 1e-13 absolute: plink forms small p with cancellation, about 1e-14 absolute error).
+#[test]
+fn sample_size_scheme_agrees_with_plink_weighted_z() {
+    let spec = ReadSpec::new(Scheme::SampleSize);
+    let mut table = VariantTable::new();
+    let mut aligner = Aligner::new(Scheme::SampleSize, Palindromic::Keep);
+    for (c, name) in COHORTS.iter().enumerate() {
+        let mut r = CohortReader::new(open(name), name, &spec).unwrap();
+        table
+            .read_cohort(&mut r, c, &mut aligner, OnInvalidRow::Stop, None)
+            .unwrap();
+    }
+    let pooler = GwasPooler {
+        scheme: Scheme::SampleSize,
+        ..GwasPooler::default()
+    };
+    let mut out = Vec::new();
+    pooler
+        .pool(
+            table.variants(),
+            3,
+            &[1.0; 3],
+            &mut PoolBuffers::default(),
+            &mut out,
+        )
+        .unwrap();
+    let plink = table_of("plink_weighted_z.meta", "SNP");
+    let (mut compared, mut nan, mut worst) = (0, 0, [0.0f64; 2]);
+    for (v, r) in table.variants().iter().zip(&out) {
+        let p = &plink[&v.marker];
+        if p["N"].parse::<usize>().unwrap() != r.k || r.k < 2 {
+            continue;
+        }
+        if v.studies.iter().any(|s| s.z.abs() > 6.0) {
+            // plink takes each cohort's z as the normal quantile of 1 - p/2, which loses its
+            // digits for p below about 1e-9 (and is nan below 1e-16); metapool uses Phi^-1(p/2)
+            nan += 1;
+            continue;
+        }
+        compared += 1;
+        let s = sign_for(v, &p["A1"]);
+        let z = s * r.fixed.z;
+        let rel = |x: f64, y: f64| (x - y).abs() / x.abs();
+        close(
+            "WEIGHTED_Z (relative)",
+            &v.marker,
+            0.0,
+            rel(z, num(p, "WEIGHTED_Z")),
+            5e-4,
+            &mut worst[0],
+        );
+        // plink forms small p with cancellation (it prints 6.661e-16 = 3 eps, then 0)
+        let (ours, theirs) = (r.fixed.p, num(p, "P(WZ)"));
+        let tol = 5e-3 * ours + 1e-13;
+        assert!(
+            (ours - theirs).abs() <= tol,
+            "{} P(WZ): ours {ours}, plink {theirs}",
+            v.marker
+        );
+        if ours > 1e-8 {
+            worst[1] = worst[1].max(rel(ours, theirs));
+        }
+    }
+    eprintln!("plink weighted-z: {compared} variants ({nan} skipped: a cohort p < 2e-9); max relative |d| {worst:?}");
+    assert!(compared > 800, "{compared}");
 }
