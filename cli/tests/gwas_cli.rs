@@ -102,3 +102,71 @@ fn bad_input_names_file_line_and_column_or_is_counted() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `--gc` of the modern command applies METAL's per-cohort genomic control: on the fixtures
+/// (no rows excluded, so both take every row's chi-square) its sample-size Z and heterogeneity
+/// equal those of the METAL script with `GENOMICCONTROL ON`, at METAL's printed precision.
+#[test]
+fn modern_gc_equals_metal_genomic_control() {
+    let dir = std::env::temp_dir().join(format!("metapool-gwas-gc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = format!(
+        "GENOMICCONTROL ON\nOUTFILE {out}/GC .TBL\nMARKER SNP\nALLELE A1 A2\nEFFECT BETA\nPVAL P\nWEIGHT NMISS\nPROCESS {c1}\n\
+         SEPARATOR TAB\nMARKER MarkerName\nALLELE EA NEA\nEFFECT Effect\nWEIGHT N\nPROCESS {c2}\n\
+         SEPARATOR COMMA\nMARKER rsid\nALLELE allele1 allele2\nEFFECT beta\nPVAL pval\nWEIGHT n\nPROCESS {c3}\n\
+         ANALYZE HETEROGENEITY\n",
+        out = dir.display(),
+        c1 = fixture("cohort1.txt"),
+        c2 = fixture("cohort2.tsv"),
+        c3 = fixture("cohort3.csv.gz"),
+    );
+    let path = dir.join("gc.metal");
+    std::fs::write(&path, script).unwrap();
+    let (ok, log, err) = gwas(&["--metal", &path.display().to_string()]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        log.matches("Genomic control parameter is").count(),
+        3,
+        "{log}"
+    );
+    let metal = std::fs::read_to_string(dir.join("GC1.TBL")).unwrap();
+    let mut args = vec!["--scheme", "samplesize", "--gc", "--het"];
+    let c = cohorts();
+    args.extend(c.iter().map(String::as_str));
+    let (ok, modern, err) = gwas(&args);
+    assert!(ok, "{err}");
+    let col = |h: &str, name: &str| h.split('\t').position(|x| x == name).unwrap();
+    let mut lines = modern.lines();
+    let h = lines.next().unwrap();
+    let (m, z, q) = (col(h, "MARKER"), col(h, "Z"), col(h, "Q"));
+    let ea = col(h, "EA");
+    let ours: std::collections::HashMap<&str, (f64, f64, &str)> = lines
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[m], (f[z].parse().unwrap(), f[q].parse().unwrap(), f[ea]))
+        })
+        .collect();
+    let mut rows = metal.lines();
+    let h = rows.next().unwrap();
+    let (mm, mz, mq, ma) = (
+        col(h, "MarkerName"),
+        col(h, "Zscore"),
+        col(h, "HetChiSq"),
+        col(h, "Allele1"),
+    );
+    let mut n = 0;
+    for l in rows {
+        let f: Vec<&str> = l.split('\t').collect();
+        let (oz, oq, oa) = ours[f[mm]];
+        let s = if oa.eq_ignore_ascii_case(f[ma]) {
+            1.0
+        } else {
+            -1.0
+        };
+        assert_eq!(format!("{:.3}", s * oz), f[mz], "{}", f[mm]);
+        assert_eq!(format!("{oq:.3}"), f[mq], "{}", f[mm]);
+        n += 1;
+    }
+    assert_eq!(n, 1200);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
