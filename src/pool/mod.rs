@@ -14,7 +14,8 @@ mod test;
 
 #[allow(unused_imports)]
 pub(crate) use self::core::{
-    check_study, fixed_core, fixed_core_of, weighted_core, weighted_core_of, FixedCore, Slice,
+    check_study, fixed_core, fixed_core_of, weighted_core, weighted_core_of, weighted_sums,
+    FixedCore, Slice,
 };
 pub use fixed::{FixedModel, MantelHaenszel, Peto};
 
