@@ -21,11 +21,13 @@ pub use fixed::{FixedModel, MantelHaenszel, Peto};
 
 pub use generalized::GeneralizedQModel;
 pub use pooler::Pooler;
-pub use random::{RandomModel, Tau2Estimator};
+pub use random::RandomModel;
 pub(crate) use regression::weighted_least_squares;
 pub use rule::{ModelChoice, ModelRule, Selection};
 pub use subgroup::{Subgroup, SubgroupAnalysis, SubgroupModel, Subgroups};
-pub use tau2::{BoundStatus, HeterogeneityIntervals, Tau2Control, Tau2Fit, Tau2Stop};
+pub use tau2::{
+    BoundStatus, HeterogeneityIntervals, Tau2Control, Tau2Estimator, Tau2Fit, Tau2Stop,
+};
 pub use test::{PredictionKind, Test};
 
 use crate::effect::{Effect, EffectSet, Exclusion, Scale};
