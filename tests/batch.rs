@@ -58,7 +58,7 @@ fn check_row(out: &BatchResults, i: usize, fixed: &Pooled, random: &Pooled) {
         same(cols.se[i], fit.se, name, i);
         same(cols.ci_lower[i], fit.ci_lower, name, i);
         same(cols.ci_upper[i], fit.ci_upper, name, i);
-        same(cols.z[i], fit.z, name, i);
+        same(cols.z[i], fit.statistic, name, i);
         same(cols.p[i], fit.p, name, i);
     }
     let (h, rh, fh) = (
@@ -282,7 +282,7 @@ fn merged_accumulators_agree_with_single_analysis() {
             left.q(),
             fixed.heterogeneity.q
         );
-        let het = left.heterogeneity();
+        let het = left.heterogeneity().unwrap();
         // tau2 = (Q - df) / C cancels when Q is near df: compared on the scale Q / C.
         let w: Vec<f64> = v[s..e].iter().map(|x| 1.0 / x).collect();
         let sw: f64 = w.iter().sum();

@@ -23,7 +23,7 @@ use crate::measure::{Display, Measure};
 use crate::output::{
     ci_text, heterogeneity_text, model_text, num_text, overall_text, p_text, study_rows,
 };
-use metapool::plot::axis::{linear_ticks, ratio_label, round_ratios, trimmed_label, Steps};
+use metapool::plot::axis::{linear_ticks, log_ticks, ratio_label, trimmed_label, LogSpan, Steps};
 use metapool::plot::svg::{escape, Document};
 use metapool::Pooled;
 use std::fmt::Write as _;
@@ -120,26 +120,11 @@ impl Axis {
                 }
             }
             true => {
-                // Ticks at 1, 2, 5 x 10^k on the ratio scale; with more than 9, powers of ten
-                // only, every n-th so that at most 7 remain (always keeping 1).
-                let within = |l: f64| l >= lo - 1e-9 && l <= hi + 1e-9;
-                let inside: Vec<f64> = round_ratios(-12, 12, &[1.0, 2.0, 5.0])
+                // the library's one log-axis rule (1, 2, 5 x 10^k; powers of ten when many)
+                let ticks = log_ticks(lo.exp(), hi.exp(), LogSpan::Inside)
                     .into_iter()
                     .map(f64::ln)
-                    .filter(|&l| within(l))
                     .collect();
-                let ticks = if inside.len() > 9 {
-                    let decades: Vec<i32> =
-                        (-12..=12).filter(|&k| within(10f64.powi(k).ln())).collect();
-                    let every = decades.len().div_ceil(7).max(1) as i32;
-                    decades
-                        .into_iter()
-                        .filter(|k| k.rem_euclid(every) == 0)
-                        .map(|k| 10f64.powi(k).ln())
-                        .collect()
-                } else {
-                    inside
-                };
                 Axis { lo, hi, ticks, log }
             }
         }

@@ -304,16 +304,17 @@ impl GwasPooler {
                 .with_control(Self::control());
             for (a, &i) in buf.rows.iter().enumerate() {
                 let (s, e) = (buf.offsets[a], buf.offsets[a + 1]);
+                // Hartung-Knapp needs k >= 2 (t on k - 1 df): NaN for one cohort
                 let fit = EffectSet::from_estimates(&buf.y[s..e], &buf.v[s..e])
                     .and_then(|set| model.pool(&set));
                 out[i].hartung_knapp = Some(match fit {
-                    Ok(f) => Estimate {
+                    Ok(f) if e - s >= 2 => Estimate {
                         effect: f.estimate,
                         se: f.se,
-                        z: f.z,
+                        z: f.statistic,
                         p: f.p,
                     },
-                    Err(_) => Estimate {
+                    _ => Estimate {
                         effect: f64::NAN,
                         se: f64::NAN,
                         z: f64::NAN,

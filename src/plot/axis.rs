@@ -110,6 +110,93 @@ pub fn round_ratios(e0: i32, e1: i32, mantissas: &[f64]) -> Vec<f64> {
     all
 }
 
+/// Which ticks of a log axis [`log_ticks`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LogSpan {
+    /// The ticks inside the range (a forest plot, whose range is set by its data).
+    Inside,
+    /// The ticks from the last at or below the range's low end to the first at or above its
+    /// high end (a funnel plot, whose axis widens to round ends).
+    Cover,
+}
+
+/// The one tick rule of a ratio (log) axis over the ratios `lo < hi` (both > 0):
+/// ```text
+/// candidates: 1, 2, 5 x 10^e
+/// more than 9 of them in the span: powers of ten 10^e only, and with more than 7 of those
+/// every n-th exponent (e a multiple of n = ceil(count / 7), so 1 = 10^0 is always a tick)
+/// ```
+/// "Inside" admits ticks within `1e-9` (on the log scale) of the ends.
+///
+/// ```
+/// use metapool::plot::axis::{log_ticks, LogSpan};
+/// assert_eq!(log_ticks(0.3, 4.0, LogSpan::Inside), vec![0.5, 1.0, 2.0]);
+/// assert_eq!(log_ticks(0.3, 4.0, LogSpan::Cover), vec![0.2, 0.5, 1.0, 2.0, 5.0]);
+/// assert_eq!(log_ticks(1e-3, 1e3, LogSpan::Inside), vec![1e-3, 1e-2, 0.1, 1.0, 10.0, 100.0, 1e3]);
+/// ```
+pub fn log_ticks(lo: f64, hi: f64, span: LogSpan) -> Vec<f64> {
+    if !(lo > 0.0 && hi > lo && hi.is_finite()) {
+        return Vec::new();
+    }
+    let e0 = lo.log10().floor() as i32 - 1;
+    let e1 = hi.log10().ceil() as i32 + 1;
+    let (llo, lhi) = (lo.ln(), hi.ln());
+    let pick = |all: Vec<f64>| -> Vec<f64> {
+        match span {
+            LogSpan::Inside => all
+                .into_iter()
+                .filter(|r| {
+                    let l = r.ln();
+                    l >= llo - 1e-9 && l <= lhi + 1e-9
+                })
+                .collect(),
+            LogSpan::Cover => {
+                let start = all.iter().rposition(|&r| r <= lo).unwrap_or(0);
+                let end = all.iter().position(|&r| r >= hi).unwrap_or(all.len() - 1);
+                all[start..=end].to_vec()
+            }
+        }
+    };
+    let ticks = pick(round_ratios(e0, e1, &[1.0, 2.0, 5.0]));
+    if ticks.len() <= 9 {
+        return ticks;
+    }
+    let decades = pick(round_ratios(e0, e1, &[1.0]));
+    let every = decades.len().div_ceil(7).max(1) as i32;
+    if every == 1 {
+        return decades;
+    }
+    let exponent = |r: f64| r.log10().round() as i32;
+    let (first, last) = match (decades.first(), decades.last()) {
+        (Some(&a), Some(&b)) => (exponent(a), exponent(b)),
+        _ => return decades,
+    };
+    let (k0, k1) = match span {
+        LogSpan::Inside => (
+            first.div_euclid(every) * every
+                + if first.rem_euclid(every) == 0 {
+                    0
+                } else {
+                    every
+                },
+            last.div_euclid(every) * every,
+        ),
+        LogSpan::Cover => (
+            first.div_euclid(every) * every,
+            last.div_euclid(every) * every
+                + if last.rem_euclid(every) == 0 {
+                    0
+                } else {
+                    every
+                },
+        ),
+    };
+    (k0..=k1)
+        .step_by(every as usize)
+        .map(|k| 10f64.powi(k))
+        .collect()
+}
+
 /// A tick label with no trailing zeros (at most 6 decimals; `-0` prints as `0`).
 ///
 /// ```
