@@ -34,10 +34,11 @@ fn open(name: &str) -> Box<dyn BufRead> {
 
 const COHORTS: [&str; 3] = ["cohort1.txt", "cohort2.tsv", "cohort3.csv.gz"];
 
-fn meta(estimator: Tau2Estimator) -> (Vec<Variant>, Vec<VariantResult>) {
-    let spec = ReadSpec::new(Scheme::InverseVariance);
+/// The fixtures' cohorts merged (hash join, genomic order) and pooled by `pooler`.
+fn pooled(pooler: GwasPooler) -> (Vec<Variant>, Vec<VariantResult>) {
+    let spec = ReadSpec::new(pooler.scheme);
     let mut table = VariantTable::new();
-    let mut aligner = Aligner::new(Scheme::InverseVariance, Palindromic::Keep);
+    let mut aligner = Aligner::new(pooler.scheme, Palindromic::Keep);
     for (c, name) in COHORTS.iter().enumerate() {
         let mut r = CohortReader::new(open(name), name, &spec).unwrap();
         let rep = table
@@ -46,23 +47,21 @@ fn meta(estimator: Tau2Estimator) -> (Vec<Variant>, Vec<VariantResult>) {
         assert!(rep.excluded.is_empty(), "{name}: {:?}", rep.excluded);
     }
     table.sort_genomic();
-    let pooler = GwasPooler {
+    let mut out = Vec::new();
+    let mut buf = PoolBuffers::default();
+    pooler
+        .pool(table.variants(), 3, &[1.0; 3], &mut buf, &mut out)
+        .unwrap();
+    (table.into_variants(), out)
+}
+
+fn meta(estimator: Tau2Estimator) -> (Vec<Variant>, Vec<VariantResult>) {
+    pooled(GwasPooler {
         scheme: Scheme::InverseVariance,
         random: Some(estimator),
         random_test: RandomTest::HartungKnapp,
         ..GwasPooler::default()
-    };
-    let mut out = Vec::new();
-    pooler
-        .pool(
-            table.variants(),
-            3,
-            &[1.0; 3],
-            &mut PoolBuffers::default(),
-            &mut out,
-        )
-        .unwrap();
-    (table.into_variants(), out)
+    })
 }
 
 /// Whitespace- or tab-separated table keyed by `key`.
@@ -329,32 +328,13 @@ fn equals_the_library_single_analysis_fits_exactly() {
 /// (plus 1e-13 absolute: plink forms small p with cancellation, about 1e-14 absolute error).
 #[test]
 fn sample_size_scheme_agrees_with_plink_weighted_z() {
-    let spec = ReadSpec::new(Scheme::SampleSize);
-    let mut table = VariantTable::new();
-    let mut aligner = Aligner::new(Scheme::SampleSize, Palindromic::Keep);
-    for (c, name) in COHORTS.iter().enumerate() {
-        let mut r = CohortReader::new(open(name), name, &spec).unwrap();
-        table
-            .read_cohort(&mut r, c, &mut aligner, OnInvalidRow::Stop, None)
-            .unwrap();
-    }
-    let pooler = GwasPooler {
+    let (variants, out) = pooled(GwasPooler {
         scheme: Scheme::SampleSize,
         ..GwasPooler::default()
-    };
-    let mut out = Vec::new();
-    pooler
-        .pool(
-            table.variants(),
-            3,
-            &[1.0; 3],
-            &mut PoolBuffers::default(),
-            &mut out,
-        )
-        .unwrap();
+    });
     let plink = table_of("plink_weighted_z.meta", "SNP");
     let (mut compared, mut nan, mut worst) = (0, 0, [0.0f64; 2]);
-    for (v, r) in table.variants().iter().zip(&out) {
+    for (v, r) in variants.iter().zip(&out) {
         let p = &plink[&v.marker];
         if p["N"].parse::<usize>().unwrap() != r.k || r.k < 2 {
             continue;
