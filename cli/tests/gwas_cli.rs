@@ -170,3 +170,38 @@ fn modern_gc_equals_metal_genomic_control() {
     assert_eq!(n, 1200);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `--gc-result`: lambda is METAL's rule on the meta-analysis chi-squares (the element at
+/// floor(n/2) of the sorted Z², over 0.4549364, only when above 1), and every Z is divided by
+/// its square root.
+#[test]
+fn genomic_control_of_the_result() {
+    let c = cohorts();
+    let mut args = vec!["--scheme", "samplesize"];
+    args.extend(c.iter().map(String::as_str));
+    let (ok, plain, err) = gwas(&args);
+    assert!(ok, "{err}");
+    args.push("--gc-result");
+    let (ok, adjusted, err) = gwas(&args);
+    assert!(ok, "{err}");
+    let z_of = |text: &str| -> Vec<f64> {
+        let mut lines = text.lines();
+        let h = lines.next().unwrap();
+        let zc = h.split('\t').position(|x| x == "Z").unwrap();
+        lines
+            .map(|l| l.split('\t').nth(zc).unwrap().parse().unwrap())
+            .collect()
+    };
+    let (z0, z1) = (z_of(&plain), z_of(&adjusted));
+    let mut chi2: Vec<f64> = z0.iter().map(|z| z * z).collect();
+    chi2.sort_by(f64::total_cmp);
+    let lambda = chi2[chi2.len() / 2] / 0.4549364;
+    assert!(lambda > 1.0, "{lambda}");
+    assert!(err.contains(&format!("lambda {lambda:.4}")), "{err}");
+    for (a, b) in z0.iter().zip(&z1) {
+        assert!(
+            (a / lambda.sqrt() - b).abs() <= 1e-12 * a.abs().max(1.0),
+            "{a} {b}"
+        );
+    }
+}
