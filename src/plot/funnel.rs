@@ -1,7 +1,7 @@
 //! The funnel plot: each study's effect against its standard error, with the pseudo-confidence
 //! region around the pooled estimate, as metafor's `funnel()` draws it.
 
-use super::axis::{linear_ticks, ratio_label, round_ratios, Steps};
+use super::axis::{linear_ticks, log_ticks, ratio_label, Steps};
 use super::svg::{escape, Document};
 use crate::bias::TrimFill;
 use crate::effect::{EffectSet, Scale};
@@ -325,28 +325,15 @@ impl Funnel {
     }
 }
 
-/// Ticks at round ratios (1, 2, 5 times powers of ten, or powers of ten alone when there are
-/// many) from the last one at or below `exp(lo)` to the first at or above `exp(hi)`; `None` when
-/// fewer than two fall strictly inside the range.
+/// The round-ratio ticks of [`log_ticks`] with their labels; `None` when fewer than two fall
+/// strictly inside the range (the axis would be mostly empty).
 fn log_ratio_ticks(lo: f64, hi: f64) -> Option<Vec<(f64, String)>> {
+    let t = log_ticks(lo, hi);
     let (rlo, rhi) = (lo.exp(), hi.exp());
-    let e0 = rlo.log10().floor() as i32 - 1;
-    let e1 = rhi.log10().ceil() as i32 + 1;
-    for mantissas in [&[1.0, 2.0, 5.0][..], &[1.0][..]] {
-        let all = round_ratios(e0, e1, mantissas);
-        let start = all.iter().rposition(|&r| r <= rlo)?;
-        let end = all.iter().position(|&r| r >= rhi)?;
-        let t = &all[start..=end];
-        if t.len() > 9 && mantissas.len() > 1 {
-            continue;
-        }
-        // at least two round ratios inside the data range, else the axis would be mostly empty
-        if t.iter().filter(|&&r| r > rlo && r < rhi).count() < 2 {
-            return None;
-        }
-        return Some(t.iter().map(|&r| (r.ln(), ratio_label(r))).collect());
+    if t.iter().filter(|&&r| r > rlo && r < rhi).count() < 2 {
+        return None;
     }
-    None
+    Some(t.iter().map(|&r| (r.ln(), ratio_label(r))).collect())
 }
 
 fn point(s: &mut String, x: f64, y: f64, p: &FunnelPoint, filled: bool) {
