@@ -51,6 +51,7 @@ pub mod inference;
 pub mod numeric;
 pub mod plot;
 pub mod pool;
+pub mod print;
 pub mod report;
 pub mod sensitivity;
 mod tails;
