@@ -43,11 +43,11 @@ pub use sensitivity::{CumulativeTable, LeaveOneOutTable};
 pub use style::{PValueStyle, Style, MAX_DIGITS};
 
 #[allow(unused_imports)]
-pub(crate) use number::{estimate_ci, fixed, p_phrase};
+pub(crate) use number::{estimate_ci, fixed, level_percent, p_phrase, percent};
 #[allow(unused_imports)]
 pub(crate) use pooled::{
     ci_header, heterogeneity_line, measure_name, method_short, overall_line, study_rows,
-    StudyRow,
+    Detail, StudyRow,
 };
 #[allow(unused_imports)]
 pub(crate) use table::truncate;

@@ -93,47 +93,60 @@ pub(crate) fn method_short(p: &Pooled) -> String {
     }
 }
 
+/// How much a heterogeneity or overall-effect line shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Detail {
+    /// RevMan's forest-plot lines: Tau², Chi², df, P, I²; |Z|.
+    RevMan,
+    /// Also the SE of tau² and H²; the signed statistic (metafor).
+    Full,
+}
+
 /// "Heterogeneity: Tau² = 0.3088 (SE = 0.2299); Chi² = 152.2330, df = 12 (P < .0001);
-/// I² = 92.12%; H² = 12.69" (Tau² for random effects only).
-pub(crate) fn heterogeneity_line(p: &Pooled, style: &Style) -> String {
+/// I² = 92.12%; H² = 12.69" (Tau² for random effects only; SE and H² with [`Detail::Full`]).
+pub(crate) fn heterogeneity_line(p: &Pooled, style: &Style, detail: Detail) -> String {
     let h = &p.heterogeneity;
     let d = style.digits();
     let mut s = String::from("Heterogeneity: ");
     if p.is_random() {
         s.push_str(&format!("Tau² = {}", fixed(h.tau2, d)));
-        if let Some(se) = p.tau2_fit.as_ref().and_then(|t| t.se) {
+        if let (Detail::Full, Some(se)) = (detail, p.tau2_fit.as_ref().and_then(|t| t.se)) {
             s.push_str(&format!(" (SE = {})", fixed(se, d)));
         }
         s.push_str("; ");
     }
     match h.q_p {
-        Some(qp) => s.push_str(&format!(
-            "Chi² = {}, df = {} ({}); I² = {}; H² = {}",
-            fixed(h.q, d),
-            h.df,
-            p_phrase(qp, style),
-            percent(h.i2, style),
-            fixed(h.h2, d.min(2))
-        )),
+        Some(qp) => {
+            s.push_str(&format!(
+                "Chi² = {}, df = {} ({}); I² = {}",
+                fixed(h.q, d),
+                h.df,
+                p_phrase(qp, style),
+                percent(h.i2, style),
+            ));
+            if detail == Detail::Full {
+                s.push_str(&format!("; H² = {}", fixed(h.h2, d.min(2))));
+            }
+        }
         None => s.push_str("not applicable (one study)"),
     }
     s
 }
 
-/// "Test for overall effect: Z = -3.9952 (P < .0001)" or "... t = -3.9522, df = 12 (P = ...)".
-pub(crate) fn overall_line(p: &Pooled, style: &Style) -> String {
+/// "Test for overall effect: Z = -3.9952 (P < .0001)" or "... t = -3.9522, df = 12 (P = ...)"
+/// (the absolute value with [`Detail::RevMan`]).
+pub(crate) fn overall_line(p: &Pooled, style: &Style, detail: Detail) -> String {
     let d = style.digits();
+    let stat = match detail {
+        Detail::RevMan => fixed(p.z.abs(), d),
+        Detail::Full => fixed(p.z, d),
+    };
     match p.df {
         Some(df) => format!(
-            "Test for overall effect: t = {}, df = {df} ({})",
-            fixed(p.z, d),
+            "Test for overall effect: t = {stat}, df = {df} ({})",
             p_phrase(p.p, style)
         ),
-        None => format!(
-            "Test for overall effect: Z = {} ({})",
-            fixed(p.z, d),
-            p_phrase(p.p, style)
-        ),
+        None => format!("Test for overall effect: Z = {stat} ({})", p_phrase(p.p, style)),
     }
 }
 
@@ -224,8 +237,8 @@ impl Summarize for Pooled {
             )?;
         }
         writeln!(out)?;
-        writeln!(out, "{}", heterogeneity_line(self, style))?;
-        writeln!(out, "{}", overall_line(self, style))?;
+        writeln!(out, "{}", heterogeneity_line(self, style, Detail::Full))?;
+        writeln!(out, "{}", overall_line(self, style, Detail::Full))?;
         writeln!(out, "{}", analysis_scale_line(self, style))
     }
 }

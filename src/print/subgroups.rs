@@ -3,7 +3,9 @@
 //! differences.
 
 use super::number::{fixed, p_phrase, percent};
-use super::pooled::{ci_header, heterogeneity_line, overall_line, study_rows, study_table};
+use super::pooled::{
+    ci_header, heterogeneity_line, overall_line, study_rows, study_table, Detail,
+};
 use super::style::Style;
 use super::Summarize;
 use crate::pool::{SubgroupModel, Subgroups};
@@ -62,8 +64,8 @@ impl<G: Display> Summarize for Subgroups<G> {
             };
             let label = format!("Subtotal ({})", ci_header(&g.pooled));
             study_table(&g.pooled, &rows, (&label, share), style).write(out)?;
-            writeln!(out, "{}", heterogeneity_line(&g.pooled, style))?;
-            writeln!(out, "{}", overall_line(&g.pooled, style))?;
+            writeln!(out, "{}", heterogeneity_line(&g.pooled, style, Detail::Full))?;
+            writeln!(out, "{}", overall_line(&g.pooled, style, Detail::Full))?;
         }
         for g in &self.not_estimable {
             writeln!(out)?;
@@ -72,8 +74,8 @@ impl<G: Display> Summarize for Subgroups<G> {
         writeln!(out)?;
         let label = format!("Total ({})", ci_header(&self.overall));
         study_table(&self.overall, &[], (&label, 100.0), style).write(out)?;
-        writeln!(out, "{}", heterogeneity_line(&self.overall, style))?;
-        writeln!(out, "{}", overall_line(&self.overall, style))?;
+        writeln!(out, "{}", heterogeneity_line(&self.overall, style, Detail::Full))?;
+        writeln!(out, "{}", overall_line(&self.overall, style, Detail::Full))?;
         let b = &self.between;
         match b.q_p {
             Some(p) => writeln!(
