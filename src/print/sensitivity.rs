@@ -39,7 +39,7 @@ fn fit_table<'a>(
             fixed(h.q, d),
             h.q_p.map_or_else(|| "-".to_string(), |p| p_value(p, style)),
             fixed(h.tau2, d),
-            format!("{}%", fixed(h.i2, d.min(2))),
+            format!("{}%", fixed(h.i2, d)),
         ]);
     }
     t
