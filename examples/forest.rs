@@ -27,7 +27,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for line in csv.lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
         let num = |i: usize| f[i].trim().parse::<f64>();
-        let (a, b) = (Arm::new(num(2)?, num(3)?, num(4)?)?, Arm::new(num(5)?, num(6)?, num(7)?)?);
+        let (a, b) = (
+            Arm::new(num(2)?, num(3)?, num(4)?)?,
+            Arm::new(num(5)?, num(6)?, num(7)?)?,
+        );
         names.push(f[0].to_string());
         times.push(f[1].to_string());
         arms.push((a, b));

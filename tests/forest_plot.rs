@@ -118,7 +118,10 @@ fn ratio_axis_is_symmetric_about_one_in_log_space() {
             for (a, b) in ratios.iter().zip(ratios.iter().rev()) {
                 assert!((a.ln() + b.ln()).abs() < 1e-9, "{labels:?}");
             }
-            let (l, r) = (attr_of(&svg, "axis", "x1")[0], attr_of(&svg, "axis", "x2")[0]);
+            let (l, r) = (
+                attr_of(&svg, "axis", "x1")[0],
+                attr_of(&svg, "axis", "x2")[0],
+            );
             let null = attr_of(&svg, "null", "x1")[0];
             assert!((null - (l + r) / 2.0).abs() < 0.1, "{l} {null} {r}");
         }

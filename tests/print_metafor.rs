@@ -4,13 +4,13 @@
 //! checked must appear, with the same digits (4 decimals, metafor's default), in our text.
 
 use metapool::bias::{rank_test, regression_test, trim_and_fill, EggerModel, TrimFillOptions};
+use metapool::pool::Test;
 use metapool::print::LeaveOneOutTable;
 use metapool::sensitivity::{influence, leave_one_out};
 use metapool::{
-    ConfidenceLevel, Effect, EffectSet, Scale, FixedModel, LogRiskRatio, MantelHaenszel, Pooler, RandomModel,
-    SubgroupAnalysis, SubgroupModel, Tau2Estimator, TwoByTwo,
+    ConfidenceLevel, Effect, EffectSet, FixedModel, LogRiskRatio, MantelHaenszel, Pooler,
+    RandomModel, Scale, SubgroupAnalysis, SubgroupModel, Tau2Estimator, TwoByTwo,
 };
-use metapool::pool::Test;
 
 fn read(name: &str) -> String {
     std::fs::read_to_string(format!(
@@ -29,7 +29,8 @@ struct Bcg {
 
 fn bcg() -> Bcg {
     let text = read("bcg_inputs.tsv");
-    let (mut labels, mut alloc, mut tables, mut y, mut v) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut labels, mut alloc, mut tables, mut y, mut v) =
+        (vec![], vec![], vec![], vec![], vec![]);
     for line in text.lines().skip(1) {
         let f: Vec<&str> = line.split('\t').collect();
         let n = |i: usize| f[i].parse::<f64>().unwrap();
@@ -40,7 +41,11 @@ fn bcg() -> Bcg {
         y.push(n(6));
         v.push(n(7));
     }
-    let effects = y.iter().zip(&v).map(|(&y, &v)| Effect::new(y, v).unwrap()).collect();
+    let effects = y
+        .iter()
+        .zip(&v)
+        .map(|(&y, &v)| Effect::new(y, v).unwrap())
+        .collect();
     let set = EffectSet::from_effects(effects, Scale::Log).unwrap();
     Bcg {
         labels,
@@ -78,7 +83,10 @@ fn assert_shows(what: &str, ours: &str, want: &[String]) {
     let have = numbers(ours);
     assert!(!want.is_empty(), "{what}: nothing to compare");
     for w in want {
-        assert!(have.contains(w), "{what}: metafor's {w} not in our text:\n{ours}");
+        assert!(
+            have.contains(w),
+            "{what}: metafor's {w} not in our text:\n{ours}"
+        );
     }
 }
 
@@ -100,7 +108,11 @@ fn fit_text_matches(file: &str, ours: &str) {
         assert_shows(&format!("{file} {prefix}"), ours, &want);
     }
     if read(file).contains("tau^2 (estimated") {
-        assert_shows(&format!("{file} tau²"), ours, &metafor_line(file, "tau^2 (", false)[1..]);
+        assert_shows(
+            &format!("{file} tau²"),
+            ours,
+            &metafor_line(file, "tau^2 (", false)[1..],
+        );
     }
 }
 
@@ -185,16 +197,36 @@ fn bias_tests_show_metafor_numbers() {
     let reg = regression_test(&b.set, EggerModel::MetaRegression(dl)).unwrap();
     let text = reg.to_string();
     let file = "bcg_rr_dl_regtest.txt";
-    assert_shows("regtest", &text, &metafor_line(file, "Test for Funnel", false));
-    assert_shows("regtest limit", &text, &metafor_line(file, "Limit Estimate", false)[1..]);
+    assert_shows(
+        "regtest",
+        &text,
+        &metafor_line(file, "Test for Funnel", false),
+    );
+    assert_shows(
+        "regtest limit",
+        &text,
+        &metafor_line(file, "Limit Estimate", false)[1..],
+    );
     assert!(text.contains("mixed-effects meta-regression model"));
     let lm = EggerModel::Classical(ConfidenceLevel::default());
     let text = regression_test(&b.set, lm).unwrap().to_string();
     let file = "bcg_rr_dl_regtest_lm.txt";
-    assert_shows("regtest lm", &text, &metafor_line(file, "Test for Funnel", false));
-    assert_shows("regtest lm limit", &text, &metafor_line(file, "Limit Estimate", false)[1..]);
+    assert_shows(
+        "regtest lm",
+        &text,
+        &metafor_line(file, "Test for Funnel", false),
+    );
+    assert_shows(
+        "regtest lm limit",
+        &text,
+        &metafor_line(file, "Limit Estimate", false)[1..],
+    );
     let text = rank_test(&b.set).unwrap().to_string();
-    assert_shows("ranktest", &text, &metafor_line("bcg_rr_dl_ranktest.txt", "Kendall", false));
+    assert_shows(
+        "ranktest",
+        &text,
+        &metafor_line("bcg_rr_dl_ranktest.txt", "Kendall", false),
+    );
     for (file, pooler) in [
         ("bcg_rr_dl_trimfill.txt", dl),
         ("bcg_rr_fe_trimfill.txt", FixedModel::default().into()),
@@ -220,7 +252,10 @@ fn subgroup_summary_shows_metafor_numbers() {
     let mut qe = metafor_line("bcg_rr_fe_subgroups_test.txt", "QE(df", false);
     qe.remove(0);
     assert_shows("QE", &text, &qe);
-    assert!(text.contains("Chi² = 19.8654, df = 2 (P < .0001)"), "{text}");
+    assert!(
+        text.contains("Chi² = 19.8654, df = 2 (P < .0001)"),
+        "{text}"
+    );
     for g in ["alternate", "random", "systematic"] {
         let file = format!("bcg_rr_fe_subgroup_{g}.txt");
         let section = text.split(&format!("\n{g}\n")).nth(1).unwrap();

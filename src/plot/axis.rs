@@ -136,7 +136,10 @@ pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     let e1 = (dhi.ceil() as i32).clamp(-300, 300);
     let (rlo, rhi) = (10f64.powf(dlo.max(-300.0)), 10f64.powf(dhi.min(300.0)));
     let span = |all: &[f64]| -> Vec<f64> {
-        let start = all.iter().rposition(|&r| r <= rlo * (1.0 + 1e-12)).unwrap_or(0);
+        let start = all
+            .iter()
+            .rposition(|&r| r <= rlo * (1.0 + 1e-12))
+            .unwrap_or(0);
         let end = all
             .iter()
             .position(|&r| r >= rhi * (1.0 - 1e-12))
@@ -231,7 +234,10 @@ mod tests {
     #[test]
     fn log_ticks_rule() {
         let ln = f64::ln;
-        assert_eq!(log_ticks(ln(0.2) + 0.01, ln(2.7)), vec![0.2, 0.5, 1.0, 2.0, 5.0]);
+        assert_eq!(
+            log_ticks(ln(0.2) + 0.01, ln(2.7)),
+            vec![0.2, 0.5, 1.0, 2.0, 5.0]
+        );
         // symmetric ranges give ticks symmetric about 1
         for m in [0.3, 1.0, 2.5, 4.0, 9.0, 20.0, 60.0] {
             let t = log_ticks(-m, m);

@@ -4,7 +4,9 @@
 use super::number::{fixed, p_phrase};
 use super::style::Style;
 use super::Summarize;
-use crate::bias::{EggerModel, MissingEstimator, RankPValue, RankTest, RegressionTest, Side, TrimFill};
+use crate::bias::{
+    EggerModel, MissingEstimator, RankPValue, RankTest, RegressionTest, Side, TrimFill,
+};
 use crate::pool::Pooler;
 use std::fmt::{self, Write};
 
@@ -18,13 +20,15 @@ impl Summarize for RegressionTest {
     fn write_summary(&self, out: &mut dyn Write, style: &Style) -> fmt::Result {
         let d = style.digits();
         let model = match self.model {
-            EggerModel::MetaRegression(p) if matches!(p, Pooler::Random(_)) => {
-                "mixed-effects meta-regression model"
-            }
+            EggerModel::MetaRegression(Pooler::Random(_)) => "mixed-effects meta-regression model",
             EggerModel::MetaRegression(_) => "fixed-effects meta-regression model",
             EggerModel::Classical(_) => "weighted regression with multiplicative dispersion",
         };
-        writeln!(out, "Regression test for funnel plot asymmetry (k = {})", self.k)?;
+        writeln!(
+            out,
+            "Regression test for funnel plot asymmetry (k = {})",
+            self.k
+        )?;
         writeln!(out, "Model: {model}; predictor: standard error")?;
         let stat = match self.df {
             Some(df) => format!("t = {}, df = {df}", fixed(self.statistic, d)),

@@ -46,8 +46,8 @@ pub use style::{PValueStyle, Style, MAX_DIGITS};
 pub(crate) use number::{estimate_ci, fixed, level_percent, p_phrase, percent};
 #[allow(unused_imports)]
 pub(crate) use pooled::{
-    ci_header, heterogeneity_line, measure_name, method_short, overall_line, study_rows,
-    Detail, StudyRow,
+    ci_header, heterogeneity_line, measure_name, method_short, overall_line, study_rows, Detail,
+    StudyRow,
 };
 #[allow(unused_imports)]
 pub(crate) use table::truncate;

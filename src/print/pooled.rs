@@ -146,7 +146,10 @@ pub(crate) fn overall_line(p: &Pooled, style: &Style, detail: Detail) -> String 
             "Test for overall effect: t = {stat}, df = {df} ({})",
             p_phrase(p.p, style)
         ),
-        None => format!("Test for overall effect: Z = {stat} ({})", p_phrase(p.p, style)),
+        None => format!(
+            "Test for overall effect: Z = {stat} ({})",
+            p_phrase(p.p, style)
+        ),
     }
 }
 

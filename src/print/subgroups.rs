@@ -3,9 +3,7 @@
 //! differences.
 
 use super::number::{fixed, p_phrase, percent};
-use super::pooled::{
-    ci_header, heterogeneity_line, overall_line, study_rows, study_table, Detail,
-};
+use super::pooled::{ci_header, heterogeneity_line, overall_line, study_rows, study_table, Detail};
 use super::style::Style;
 use super::Summarize;
 use crate::pool::{SubgroupModel, Subgroups};
@@ -16,10 +14,16 @@ fn model_text(m: SubgroupModel) -> String {
     match m {
         SubgroupModel::Fixed => "fixed effect within subgroups".to_string(),
         SubgroupModel::RandomSeparate(e) => {
-            format!("random effects, tau² ({}) separate per subgroup", e.metafor_name())
+            format!(
+                "random effects, tau² ({}) separate per subgroup",
+                e.metafor_name()
+            )
         }
         SubgroupModel::RandomCommon(e) => {
-            format!("random effects, tau² ({}) common to all subgroups", e.metafor_name())
+            format!(
+                "random effects, tau² ({}) common to all subgroups",
+                e.metafor_name()
+            )
         }
     }
 }
@@ -64,7 +68,11 @@ impl<G: Display> Summarize for Subgroups<G> {
             };
             let label = format!("Subtotal ({})", ci_header(&g.pooled));
             study_table(&g.pooled, &rows, (&label, share), style).write(out)?;
-            writeln!(out, "{}", heterogeneity_line(&g.pooled, style, Detail::Full))?;
+            writeln!(
+                out,
+                "{}",
+                heterogeneity_line(&g.pooled, style, Detail::Full)
+            )?;
             writeln!(out, "{}", overall_line(&g.pooled, style, Detail::Full))?;
         }
         for g in &self.not_estimable {
@@ -74,7 +82,11 @@ impl<G: Display> Summarize for Subgroups<G> {
         writeln!(out)?;
         let label = format!("Total ({})", ci_header(&self.overall));
         study_table(&self.overall, &[], (&label, 100.0), style).write(out)?;
-        writeln!(out, "{}", heterogeneity_line(&self.overall, style, Detail::Full))?;
+        writeln!(
+            out,
+            "{}",
+            heterogeneity_line(&self.overall, style, Detail::Full)
+        )?;
         writeln!(out, "{}", overall_line(&self.overall, style, Detail::Full))?;
         let b = &self.between;
         match b.q_p {
@@ -86,7 +98,10 @@ impl<G: Display> Summarize for Subgroups<G> {
                 p_phrase(p, style),
                 percent(b.i2, style)
             )?,
-            None => writeln!(out, "Test for subgroup differences: not applicable (one subgroup)")?,
+            None => writeln!(
+                out,
+                "Test for subgroup differences: not applicable (one subgroup)"
+            )?,
         }
         let w = &self.within;
         if let Some(p) = w.q_p {

@@ -61,10 +61,10 @@ impl Table {
                 let pad = width[c].saturating_sub(cell.chars().count());
                 if c == 0 {
                     line.push_str(cell);
-                    line.extend(std::iter::repeat_n(' ', pad));
+                    line.push_str(&" ".repeat(pad));
                 } else {
                     line.push_str("  ");
-                    line.extend(std::iter::repeat_n(' ', pad));
+                    line.push_str(&" ".repeat(pad));
                     line.push_str(cell);
                 }
             }
@@ -86,7 +86,10 @@ mod tests {
         let mut s = String::new();
         t.write(&mut s).unwrap();
         let lines: Vec<&str> = s.lines().collect();
-        assert_eq!(lines[1], format!("A{}    5.0%", " ".repeat(LABEL_CHARS - 1)));
+        assert_eq!(
+            lines[1],
+            format!("A{}    5.0%", " ".repeat(LABEL_CHARS - 1))
+        );
         assert!(lines[2].starts_with(&format!("{}…", "x".repeat(LABEL_CHARS - 1))));
         assert_eq!(truncate("Frimodt-Moller et al 1973", 10), "Frimodt-M…");
     }

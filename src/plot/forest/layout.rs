@@ -141,8 +141,14 @@ mod tests {
             pooled: &pooled,
             studies: &studies,
         };
-        let a = EffectAxis::new(&e, Some(0.0), true, AxisRange::SymmetricAboutNull, (0.0, 100.0))
-            .unwrap();
+        let a = EffectAxis::new(
+            &e,
+            Some(0.0),
+            true,
+            AxisRange::SymmetricAboutNull,
+            (0.0, 100.0),
+        )
+        .unwrap();
         assert!((a.lo + a.hi).abs() < 1e-12, "{a:?}");
         for (t, u) in a.ticks.iter().zip(a.ticks.iter().rev()) {
             assert!((t + u).abs() < 1e-9);

@@ -25,7 +25,7 @@ mod render;
 use crate::effect::{Arm, EffectSet, Scale, TwoByTwo};
 use crate::error::{Error, Problem, Result};
 use crate::heterogeneity::Heterogeneity;
-use crate::pool::{PredictionKind, Pooled, Subgroups};
+use crate::pool::{Pooled, PredictionKind, Subgroups};
 use crate::print::Style;
 use std::fmt::Display;
 

@@ -184,7 +184,12 @@ impl Forest {
             .studies
             .iter()
             .map(|s| truncate(&s.label, chars).chars().count())
-            .chain(self.sections.iter().filter_map(|s| s.title.as_ref()).map(|t| t.chars().count()))
+            .chain(
+                self.sections
+                    .iter()
+                    .filter_map(|s| s.title.as_ref())
+                    .map(|t| t.chars().count()),
+            )
             .max()
             .unwrap_or(0)
             .max("Study or Subgroup".len());
@@ -237,14 +242,10 @@ pub(super) fn render(f: &Forest) -> Result<String> {
     let style = &f.options.style;
     let level = level_percent(f.total.level);
     let z = crate::inference::ConfidenceLevel::new(f.total.level)?.z();
-    let measure = f
-        .options
-        .measure
-        .clone()
-        .unwrap_or_else(|| match f.scale {
-            Scale::Identity => "Mean Difference".to_string(),
-            s => measure_name(s).to_string(),
-        });
+    let measure = f.options.measure.clone().unwrap_or_else(|| match f.scale {
+        Scale::Identity => "Mean Difference".to_string(),
+        s => measure_name(s).to_string(),
+    });
     let method = format!("{}, {level} CI", method_text(f));
     let w_max = f
         .studies
@@ -257,7 +258,14 @@ pub(super) fn render(f: &Forest) -> Result<String> {
     // header
     let mut y = 18.0;
     if let Some(t) = &f.options.title {
-        text(&mut body, cols.study, y, "start", r#" font-weight="bold" font-size="14""#, t);
+        text(
+            &mut body,
+            cols.study,
+            y,
+            "start",
+            r#" font-weight="bold" font-size="14""#,
+            t,
+        );
         y += ROW + 4.0;
     }
     let (plot_mid, ci_mid) = (
@@ -269,7 +277,10 @@ pub(super) fn render(f: &Forest) -> Result<String> {
         let first = cols.data[0] - DATA_COL;
         let arms = [&f.options.arms.0, &f.options.arms.1];
         for (a, arm) in arms.iter().enumerate() {
-            let (l, r) = (first + (a * half) as f64 * DATA_COL, first + ((a + 1) * half) as f64 * DATA_COL);
+            let (l, r) = (
+                first + (a * half) as f64 * DATA_COL,
+                first + ((a + 1) * half) as f64 * DATA_COL,
+            );
             text(&mut body, (l + r) / 2.0 + 6.0, y, "middle", BOLD, arm);
         }
     }
@@ -304,7 +315,14 @@ pub(super) fn render(f: &Forest) -> Result<String> {
     let subgrouped = f.sections.iter().any(|s| s.title.is_some());
     for section in &f.sections {
         if let Some(t) = &section.title {
-            text(&mut body, cols.study, y, "start", BOLD, &truncate(t, f.options.label_chars * 2));
+            text(
+                &mut body,
+                cols.study,
+                y,
+                "start",
+                BOLD,
+                &truncate(t, f.options.label_chars * 2),
+            );
             y += ROW;
         }
         for &i in &section.members {
@@ -312,18 +330,63 @@ pub(super) fn render(f: &Forest) -> Result<String> {
             y += ROW;
         }
         if let Some(sub) = &section.subtotal {
-            let w: f64 = section.members.iter().filter_map(|&i| f.studies[i].weight).sum();
-            y = pooled_rows(&mut body, f, &cols, &axis, section, sub, (&format!("Subtotal ({level} CI)"), w), y, false);
-            text(&mut body, cols.study, y, "start", SMALL, &heterogeneity_line(sub, style, Detail::RevMan));
+            let w: f64 = section
+                .members
+                .iter()
+                .filter_map(|&i| f.studies[i].weight)
+                .sum();
+            y = pooled_rows(
+                &mut body,
+                f,
+                &cols,
+                &axis,
+                section,
+                sub,
+                (&format!("Subtotal ({level} CI)"), w),
+                y,
+                false,
+            );
+            text(
+                &mut body,
+                cols.study,
+                y,
+                "start",
+                SMALL,
+                &heterogeneity_line(sub, style, Detail::RevMan),
+            );
             y += ROW - 5.0;
-            text(&mut body, cols.study, y, "start", SMALL, &overall_line(sub, style, Detail::RevMan));
+            text(
+                &mut body,
+                cols.study,
+                y,
+                "start",
+                SMALL,
+                &overall_line(sub, style, Detail::RevMan),
+            );
             y += ROW + 6.0;
         } else if subgrouped {
-            text(&mut body, cols.study, y, "start", SMALL, "Subtotal: not estimable");
+            text(
+                &mut body,
+                cols.study,
+                y,
+                "start",
+                SMALL,
+                "Subtotal: not estimable",
+            );
             y += ROW + 6.0;
         }
     }
-    y = pooled_rows(&mut body, f, &cols, &axis, &total_section, &f.total, (&format!("Total ({level} CI)"), 100.0), y, true);
+    y = pooled_rows(
+        &mut body,
+        f,
+        &cols,
+        &axis,
+        &total_section,
+        &f.total,
+        (&format!("Total ({level} CI)"), 100.0),
+        y,
+        true,
+    );
     if let Some((a, b)) = f.prediction_bounds() {
         text(&mut body, cols.study, y, "start", "", "Prediction interval");
         let (xa, xb) = (axis.x_clamped(f.to_plot(a)), axis.x_clamped(f.to_plot(b)));
@@ -335,7 +398,14 @@ pub(super) fn render(f: &Forest) -> Result<String> {
         );
         let d = style.digits();
         let v = |x: f64| crate::print::fixed(f.scale.to_display(x), d);
-        text(&mut body, cols.ci, y, "end", "", &format!("[{}, {}]", v(a), v(b)));
+        text(
+            &mut body,
+            cols.ci,
+            y,
+            "end",
+            "",
+            &format!("[{}, {}]", v(a), v(b)),
+        );
         y += ROW;
     }
 
@@ -391,7 +461,14 @@ fn study_row(
     w_max: f64,
 ) {
     let s = &f.studies[i];
-    text(body, cols.study, y, "start", "", &truncate(&s.label, f.options.label_chars));
+    text(
+        body,
+        cols.study,
+        y,
+        "start",
+        "",
+        &truncate(&s.label, f.options.label_chars),
+    );
     if let Some(d) = &f.data {
         for (c, &x) in data_cells(d, i).iter().zip(&cols.data) {
             text(body, x, y, "end", "", c);
@@ -501,7 +578,10 @@ fn axis_block(body: &mut String, f: &Forest, axis: &EffectAxis, y: f64) -> f64 {
     }
     let mut bottom = y + 17.0;
     if let Favours::Labels { left, right } = &f.options.favours {
-        let xn = axis.null.filter(|&n| axis.shows(n)).map_or((l + r) / 2.0, |n| axis.x(n));
+        let xn = axis
+            .null
+            .filter(|&n| axis.shows(n))
+            .map_or((l + r) / 2.0, |n| axis.x(n));
         bottom += 16.0;
         text(body, xn - 8.0, bottom, "end", SMALL, left);
         text(body, xn + 8.0, bottom, "start", SMALL, right);
