@@ -153,17 +153,22 @@ pub(crate) fn overall_line(p: &Pooled, style: &Style, detail: Detail) -> String 
     }
 }
 
-/// "Log scale: estimate -0.7141, SE = 0.1787, 95% CI [-1.0644, -0.3638]" (on the analysis
-/// scale, for every scale).
+/// "Log scale: estimate -0.7141, SE = 0.1787, 95% CI [-1.0644, -0.3638]" (the analysis
+/// scale's figures; "Estimate -0.7141, SE = ..." when that is the display scale).
 pub(crate) fn analysis_scale_line(p: &Pooled, style: &Style) -> String {
     let d = style.digits();
-    let name = scale_name(p.scale);
-    let mut name = name.to_string();
-    if let Some(c) = name.get_mut(0..1) {
-        c.make_ascii_uppercase();
-    }
+    let head = match p.scale {
+        Scale::Identity => "Estimate".to_string(),
+        s => {
+            let mut name = scale_name(s).to_string();
+            if let Some(c) = name.get_mut(0..1) {
+                c.make_ascii_uppercase();
+            }
+            format!("{name} scale: estimate")
+        }
+    };
     format!(
-        "{name} scale: estimate {}, SE = {}, {} CI [{}, {}]",
+        "{head} {}, SE = {}, {} CI [{}, {}]",
         fixed(p.estimate, d),
         fixed(p.se, d),
         level_percent(p.level),

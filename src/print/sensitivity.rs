@@ -75,11 +75,7 @@ impl Summarize for LeaveOneOutTable<'_> {
         let Some(first) = self.fits.first() else {
             return writeln!(out, "Leave-one-out analysis: no studies");
         };
-        writeln!(
-            out,
-            "Leave-one-out analysis: {} each",
-            model_line(&first.fit).replacen(&format!("k = {}", first.fit.k), "k - 1", 1)
-        )?;
+        writeln!(out, "Leave-one-out analysis: {}", model_line(&first.fit))?;
         writeln!(out)?;
         let rows = self.fits.iter().map(|l| {
             let others = self.fits.iter().map(|o| &o.fit);
@@ -119,11 +115,7 @@ impl Summarize for CumulativeTable<'_> {
         let Some(last) = self.steps.last() else {
             return writeln!(out, "Cumulative meta-analysis: no studies");
         };
-        writeln!(
-            out,
-            "Cumulative meta-analysis: {}",
-            model_line(&last.fit).replacen(&format!("k = {}", last.fit.k), "k = 1, 2, ...", 1)
-        )?;
+        writeln!(out, "Cumulative meta-analysis: {}", model_line(&last.fit))?;
         writeln!(out)?;
         let rows = self.steps.iter().map(|s| {
             (
