@@ -34,7 +34,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{sub}\n");
     println!("{}\n", LeaveOneOutTable::new(&leave_one_out(&dl, &set)?));
     println!("{}\n", influence(&dl, &set)?);
-    println!("{}\n", regression_test(&set, EggerModel::MetaRegression(dl))?);
+    println!(
+        "{}\n",
+        regression_test(&set, EggerModel::MetaRegression(dl))?
+    );
     println!("{}\n", rank_test(&set)?);
     println!("{}", trim_and_fill(&dl, &set, TrimFillOptions::default())?);
     Ok(())

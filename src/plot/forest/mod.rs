@@ -89,6 +89,9 @@ pub enum AxisRange {
     /// The range of the data (point estimates and pooled intervals, study intervals up to
     /// twice that width; longer ones end in an arrow).
     Data,
+    /// Proportions: the data range within [0, 1], no line of no effect (the automatic choice
+    /// for logit, arcsine and Freeman-Tukey scales; use it for raw proportions).
+    Proportion,
 }
 
 /// Whether the prediction interval of a random-effects total is drawn (a grey bar below it).
@@ -194,7 +197,7 @@ impl Forest {
             members: (0..set.input_len()).collect(),
             subtotal: None,
         }];
-        Forest::from_parts(set.scale(), studies, sections, fit.clone(), None)
+        Forest::from_parts(set.scale(), studies, sections, fit.clone())
     }
 
     /// A subgroup analysis: one section per subgroup (its studies, subtotal, heterogeneity and
@@ -210,31 +213,71 @@ impl Forest {
         if groups.len() != set.input_len() {
             return Err(length_error("groups", set.input_len(), groups.len()));
         }
-        let studies = studies_of(set, &result.overall);
         let members = |label: &G| -> Vec<usize> {
             (0..groups.len()).filter(|&i| &groups[i] == label).collect()
         };
-        let mut sections: Vec<Section> = result
-            .groups
-            .iter()
-            .map(|g| Section {
-                title: Some(g.label.to_string()),
-                members: members(&g.label),
-                subtotal: Some(g.pooled.clone()),
-            })
-            .collect();
-        sections.extend(result.not_estimable.iter().map(|g| Section {
-            title: Some(g.to_string()),
-            members: members(g),
-            subtotal: None,
-        }));
-        Ok(Forest::from_parts(
-            set.scale(),
-            studies,
-            sections,
-            result.overall.clone(),
-            Some(result.between),
-        ))
+        let mut f = Forest::new(set, &result.overall);
+        for g in &result.groups {
+            f = f.subgroup(&g.label.to_string(), &members(&g.label), Some(&g.pooled))?;
+        }
+        for g in &result.not_estimable {
+            f = f.subgroup(&g.to_string(), &members(g), None)?;
+        }
+        Ok(f.subgroup_test(result.between))
+    }
+
+    /// Add a subgroup section: its title, its studies (input positions, shown in this order)
+    /// and its subtotal (`None`: not estimable). The first call replaces the single section of
+    /// all studies; use it to draw subgroups pooled some other way than
+    /// [`SubgroupAnalysis`](crate::pool::SubgroupAnalysis) (e.g. Mantel-Haenszel within each
+    /// subgroup, as RevMan does), then [`Forest::subgroup_test`]. Errors when a position is
+    /// not an input study's.
+    ///
+    /// ```
+    /// use metapool::{EffectSet, FixedModel, plot::Forest};
+    /// let set = EffectSet::from_estimates(&[0.1, 0.3, 0.8], &[0.01, 0.02, 0.02])?;
+    /// let m = FixedModel::default();
+    /// let a = m.pool(&EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?)?;
+    /// let b = m.pool(&EffectSet::from_estimates(&[0.8], &[0.02])?)?;
+    /// let svg = Forest::new(&set, &m.pool(&set)?)
+    ///     .subgroup("Early", &[0, 1], Some(&a))?
+    ///     .subgroup("Late", &[2], Some(&b))?
+    ///     .to_svg()?;
+    /// assert_eq!(svg.matches("class=\"diamond\"").count(), 3);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
+    pub fn subgroup(
+        mut self,
+        title: &str,
+        members: &[usize],
+        subtotal: Option<&Pooled>,
+    ) -> Result<Forest> {
+        if let Some(&bad) = members.iter().find(|&&i| i >= self.studies.len()) {
+            return Err(Error::InvalidParameter {
+                name: "members",
+                problem: Problem::OutOfRange {
+                    lo: -1.0,
+                    hi: self.studies.len() as f64,
+                    got: bad as f64,
+                },
+            });
+        }
+        if self.sections.iter().all(|s| s.title.is_none()) {
+            self.sections.clear();
+        }
+        self.sections.push(Section {
+            title: Some(title.to_string()),
+            members: members.to_vec(),
+            subtotal: subtotal.cloned(),
+        });
+        Ok(self)
+    }
+
+    /// The test for subgroup differences, printed under the total ("Test for subgroup
+    /// differences: Chi² = .., df = .. (P = ..), I² = ..%").
+    pub fn subgroup_test(mut self, test: Heterogeneity) -> Forest {
+        self.subgroup_test = Some(test);
+        self
     }
 
     fn from_parts(
@@ -242,14 +285,13 @@ impl Forest {
         studies: Vec<Study>,
         sections: Vec<Section>,
         total: Pooled,
-        subgroup_test: Option<Heterogeneity>,
     ) -> Forest {
         Forest {
             scale,
             studies,
             sections,
             total,
-            subgroup_test,
+            subgroup_test: None,
             data: None,
             options: Options {
                 title: None,

@@ -1,7 +1,7 @@
 //! Writing the forest plot's SVG: columns, rows, squares and diamonds, the axis.
 
 use super::layout::{EffectAxis, Extent};
-use super::{ArmData, Favours, Forest, PredictionBar, Section};
+use super::{ArmData, AxisRange, Favours, Forest, PredictionBar, Section};
 use crate::effect::Scale;
 use crate::error::Result;
 use crate::plot::axis::trimmed_label;
@@ -119,8 +119,9 @@ impl Forest {
     }
 
     fn null_value(&self) -> Option<f64> {
-        match self.scale {
-            Scale::Log | Scale::Identity | Scale::FisherZ => Some(0.0),
+        match (self.options.axis_range, self.scale) {
+            (AxisRange::Proportion, _) => None,
+            (_, Scale::Log | Scale::Identity | Scale::FisherZ) => Some(0.0),
             _ => None,
         }
     }
