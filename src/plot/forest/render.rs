@@ -428,14 +428,21 @@ pub(super) fn render(f: &Forest) -> Result<String> {
             None => "Test for subgroup differences: not applicable".to_string(),
         });
     }
-    let mut ty = y + 4.0;
-    let mut widest: f64 = 0.0;
+    let widest = lines
+        .iter()
+        .map(|l| cols.study + l.chars().count() as f64 * SMALL_CHAR)
+        .fold(0.0, f64::max);
+    let axis_bottom = axis_block(&mut body, f, &axis, axis_y);
+    // beside the axis when they fit left of it, else below it
+    let mut ty = if widest < cols.plot.0 - 8.0 {
+        y + 4.0
+    } else {
+        axis_bottom + 20.0
+    };
     for l in &lines {
         text(&mut body, cols.study, ty, "start", SMALL, l);
-        widest = widest.max(cols.study + l.chars().count() as f64 * SMALL_CHAR);
         ty += ROW - 5.0;
     }
-    let axis_bottom = axis_block(&mut body, f, &axis, axis_y);
 
     // the line of no effect, from the header to the axis
     if let Some(n) = axis.null.filter(|&n| axis.shows(n)) {
@@ -578,11 +585,10 @@ fn axis_block(body: &mut String, f: &Forest, axis: &EffectAxis, y: f64) -> f64 {
         text(body, x, y + 17.0, "middle", SMALL, &axis.label(t));
     }
     let mut bottom = y + 17.0;
-    if let Favours::Labels { left, right } = &f.options.favours {
-        let xn = axis
-            .null
-            .filter(|&n| axis.shows(n))
-            .map_or((l + r) / 2.0, |n| axis.x(n));
+    // without a line of no effect (proportions) there is no side to favour
+    let null = axis.null.filter(|&n| axis.shows(n));
+    if let (Favours::Labels { left, right }, Some(n)) = (&f.options.favours, null) {
+        let xn = axis.x(n);
         bottom += 16.0;
         text(body, xn - 8.0, bottom, "end", SMALL, left);
         text(body, xn + 8.0, bottom, "start", SMALL, right);
