@@ -11,8 +11,8 @@
 use metapool::plot::forest::{ArmData, Favours, Forest};
 use metapool::pool::PredictionKind;
 use metapool::{
-    Arm, EffectSet, LogOddsRatio, MantelHaenszel, MeanDifference, ModelRule, SubgroupAnalysis,
-    SubgroupModel, Tau2Estimator, TwoByTwo,
+    Arm, EffectSet, FixedMethod, FixedModel, LogOddsRatio, MeanDifference, RandomModel,
+    SubgroupAnalysis, SubgroupModel, Tau2Estimator, TwoByTwo,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -36,11 +36,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         arms.push((a, b));
         studies.push(MeanDifference::new(a, b)?);
     }
-    let set = EffectSet::from_studies(&studies)?;
+    let set = EffectSet::from_studies(&studies)?.with_labels(names)?;
     let model = SubgroupModel::RandomSeparate(Tau2Estimator::DerSimonianLaird);
     let result = SubgroupAnalysis::new(model).pool(&set, &times)?;
     let svg = Forest::subgroups(&set, &times, &result)?
-        .labels(&names)?
         .data(ArmData::Continuous(arms))?
         .arms("Treatment", "Control")
         .measure("Mean Difference")
@@ -65,29 +64,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ),
         ("Small trial with one zero cell", [0.0, 25.0, 3.0, 24.0]),
     ];
-    let tables = rows
+    let ors = rows
         .iter()
-        .map(|(_, [a, n1, c, n2])| TwoByTwo::new(*a, *n1, *c, *n2))
-        .collect::<Result<Vec<_>, _>>()?;
-    let ors: Vec<LogOddsRatio> = tables.iter().map(|&t| LogOddsRatio::new(t)).collect();
-    let labels: Vec<&str> = rows.iter().map(|r| r.0).collect();
-    let set = EffectSet::from_studies(&ors)?;
-    let mh = MantelHaenszel::default().pool(&ors)?;
+        .map(|(_, [a, n1, c, n2])| Ok(LogOddsRatio::new(TwoByTwo::new(*a, *n1, *c, *n2)?)))
+        .collect::<Result<Vec<_>, metapool::Error>>()?;
+    // the set carries the labels and the 2x2 tables (the forest's data columns)
+    let set = EffectSet::from_studies(&ors)?.with_labels(rows.iter().map(|r| r.0))?;
+    let mh = FixedModel::mantel_haenszel().pool(&set)?;
     println!("{mh}");
     let svg = Forest::new(&set, &mh)
-        .labels(&labels)?
-        .data(ArmData::Dichotomous(tables.clone()))?
         .arms("Aspirin", "Placebo")
         .measure("Odds Ratio")
         .favours(Favours::sides("aspirin", "placebo"))
         .to_svg()?;
     std::fs::write(out.join("forest_or_mh.svg"), svg)?;
 
-    // the same with RevMan's random-effects model on the tables and its prediction interval
-    let sel = ModelRule::default().select_tables(&ors)?;
-    let svg = Forest::new(&set, &sel.random)
-        .labels(&labels)?
-        .data(ArmData::Dichotomous(tables))?
+    // the same with RevMan's random-effects model on the tables (tau² from the Q about the
+    // Mantel-Haenszel estimate) and its prediction interval
+    let random = RandomModel::default().with_q_from(FixedMethod::MantelHaenszel);
+    let svg = Forest::new(&set, &random.pool(&set)?)
         .arms("Aspirin", "Placebo")
         .measure("Odds Ratio")
         .method("M-H, Random")

@@ -18,13 +18,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         env!("CARGO_MANIFEST_DIR"),
         "/fixtures/metafor/print/bcg_inputs.tsv"
     ))?;
-    let (mut alloc, mut effects) = (vec![], vec![]);
+    let (mut labels, mut alloc, mut effects) = (vec![], vec![], vec![]);
     for line in text.lines().skip(1) {
         let f: Vec<&str> = line.split('\t').collect();
+        labels.push(f[0].to_string());
         alloc.push(f[1].to_string());
         effects.push(Effect::new(f[6].parse()?, f[7].parse()?)?);
     }
-    let set = EffectSet::from_effects(effects, Scale::Log)?;
+    let set = EffectSet::from_effects(effects, Scale::Log)?.with_labels(labels)?;
     let dl: Pooler = RandomModel::default().into();
     let fit = RandomModel::default().pool(&set)?;
     println!("{fit}\n");

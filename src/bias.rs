@@ -690,7 +690,12 @@ pub fn trim_and_fill(
     let fit = if k0 == 0 {
         pooler.pool(set)?
     } else {
-        pooler.with_test(Test::Z).pool(&set.extended(&filled))?
+        // the filled-in studies have no 2x2 tables: Mantel-Haenszel and Peto fits are
+        // re-fitted by inverse variance
+        pooler
+            .on_effects()
+            .with_test(Test::Z)
+            .pool(&set.extended(&filled))?
     };
     Ok(TrimFill {
         side,

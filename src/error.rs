@@ -60,6 +60,15 @@ pub enum Problem {
     /// The computed sampling variance is zero or negative (for example a pre/post correlation of 1
     /// with equal SDs).
     DegenerateVariance(f64),
+    /// A list does not have one entry per study (or per whatever it must match).
+    LengthMismatch {
+        /// The length required.
+        expected: usize,
+        /// The length given.
+        got: usize,
+    },
+    /// An input position is listed more than once.
+    Duplicate(usize),
 }
 
 impl std::fmt::Display for Problem {
@@ -88,6 +97,10 @@ impl std::fmt::Display for Problem {
                 "interval ({lower}, {upper}) does not contain the estimate {estimate}"
             ),
             Problem::RatioNotPositive(x) => write!(f, "a ratio must be > 0, got {x}"),
+            Problem::LengthMismatch { expected, got } => {
+                write!(f, "must have {expected} entries (one per study), got {got}")
+            }
+            Problem::Duplicate(i) => write!(f, "lists input position {i} more than once"),
             Problem::DegenerateVariance(x) => {
                 write!(
                     f,
@@ -186,6 +199,15 @@ pub enum Error {
         iterations: usize,
         /// The last change in the iterate.
         last_change: f64,
+    },
+    /// The method pools 2x2 tables, and the effect set carries none (or not of the measure
+    /// the method needs).
+    #[error("{method} pools 2x2 tables, and this effect set carries {why}")]
+    MissingTables {
+        /// The method.
+        method: &'static str,
+        /// What the set lacks.
+        why: &'static str,
     },
     /// One analysis of a batch failed (see [`crate::batch`]); `source` says why, naming the
     /// study by its position within that analysis.

@@ -51,6 +51,7 @@ pub mod inference;
 pub mod numeric;
 pub mod plot;
 pub mod pool;
+pub mod prelude;
 pub mod print;
 pub mod report;
 pub mod sensitivity;
@@ -67,8 +68,8 @@ pub use error::{Error, Problem, Result};
 pub use heterogeneity::Heterogeneity;
 pub use inference::ConfidenceLevel;
 pub use pool::{
-    FixedMethod, FixedModel, Interval, MantelHaenszel, Model, ModelChoice, ModelRule, Peto, Pooled,
-    Pooler, RandomModel, Selection, Subgroup, SubgroupAnalysis, SubgroupModel, Subgroups,
-    Tau2Estimator,
+    ExcludedStudy, FixedMethod, FixedModel, Interval, MantelHaenszel, Model, ModelChoice,
+    ModelRule, Note, Peto, Pooled, PooledStudy, Pooler, RandomModel, Selection, Subgroup,
+    SubgroupAnalysis, SubgroupModel, Subgroups, Tau2Estimator,
 };
 pub use pool::{HeterogeneityIntervals, PredictionKind, Tau2Control, Tau2Fit, Tau2Stop, Test};

@@ -61,7 +61,7 @@ pub fn leave_one_out(pooler: &Pooler, set: &EffectSet) -> Result<Vec<LeaveOneOut
             let rest: Vec<usize> = (0..k).filter(|&j| j != i).collect();
             Ok(LeaveOneOut {
                 omitted: set.included()[i],
-                fit: pooler.pool_subset(&set.select(&rest))?,
+                fit: pooler.pool(&set.select(&rest))?,
             })
         })
         .collect()
@@ -163,7 +163,7 @@ fn cumulative_in(pooler: &Pooler, set: &EffectSet, order: &[usize]) -> Result<Ve
         .map(|j| {
             Ok(CumulativeStep {
                 added: set.included()[order[j - 1]],
-                fit: pooler.pool_subset(&set.select(&order[..j]))?,
+                fit: pooler.pool(&set.select(&order[..j]))?,
             })
         })
         .collect()
@@ -284,7 +284,7 @@ pub fn influence(pooler: &Pooler, set: &EffectSet) -> Result<Influence> {
     let mut studies = Vec::with_capacity(k);
     for i in 0..k {
         let rest: Vec<usize> = (0..k).filter(|&j| j != i).collect();
-        let del = pooler.pool_subset(&set.select(&rest))?;
+        let del = pooler.pool(&set.select(&rest))?;
         let (y, v) = (e[i].estimate(), e[i].variance());
         let tau2_del = del.heterogeneity.tau2;
         let var_del = del.se * del.se;

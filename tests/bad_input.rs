@@ -185,10 +185,9 @@ fn r12_lengths_differ() {
         EffectSet::from_estimates(&[0.1, 0.2, 0.3], &[0.1, 0.1]),
         param(
             "variances",
-            Problem::OutOfRange {
-                lo: 3.0,
-                hi: 3.0,
-                got: 2.0,
+            Problem::LengthMismatch {
+                expected: 3,
+                got: 2,
             },
         ),
     );
@@ -411,7 +410,8 @@ fn r33_all_double_zero_tables() {
         Error::AllExcluded { excluded: 2 },
     );
     expect_err(
-        ModelRule::default().select_tables(&t),
+        EffectSet::from_studies(&t)
+            .and_then(|set| ModelRule::default().mantel_haenszel().select(&set)),
         Error::AllExcluded { excluded: 2 },
     );
 }
@@ -676,17 +676,19 @@ mod merged_api {
 
     #[test]
     fn r57_one_study_with_knapp_hartung() {
+        // issue 10: as metafor ("Setting argument test=\"z\" since k=1"), a t-based test on
+        // one study falls back to z and says so
         let one = EffectSet::from_estimates(&[0.3], &[0.01]).unwrap();
-        let too_few = Error::TooFewStudies {
-            method: "a t-based test (k - 1 df)",
-            needed: 2,
-            got: 1,
-        };
+        let z = RandomModel::default().pool(&one).unwrap();
         for test in [Test::KnappHartung, Test::KnappHartungAdHoc, Test::T] {
-            expect_err(
-                RandomModel::default().with_test(test).pool(&one),
-                too_few.clone(),
+            let fit = RandomModel::default().with_test(test).pool(&one).unwrap();
+            assert_eq!(fit.test, Test::Z);
+            assert_eq!(fit.df, None);
+            assert_eq!(
+                fit.notes,
+                vec![metapool::Note::ZTestForOneStudy { requested: test }]
             );
+            assert_eq!((fit.estimate, fit.se, fit.p), (z.estimate, z.se, z.p));
         }
     }
 
@@ -825,10 +827,9 @@ mod merged_api {
                 .map(|_| ()),
             param(
                 "groups",
-                Problem::OutOfRange {
-                    lo: 4.0,
-                    hi: 6.0,
-                    got: 2.0,
+                Problem::LengthMismatch {
+                    expected: 5,
+                    got: 2,
                 },
             ),
         );

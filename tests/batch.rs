@@ -58,7 +58,7 @@ fn check_row(out: &BatchResults, i: usize, fixed: &Pooled, random: &Pooled) {
         same(cols.se[i], fit.se, name, i);
         same(cols.ci_lower[i], fit.ci_lower, name, i);
         same(cols.ci_upper[i], fit.ci_upper, name, i);
-        same(cols.z[i], fit.z, name, i);
+        same(cols.z[i], fit.statistic, name, i);
         same(cols.p[i], fit.p, name, i);
     }
     let (h, rh, fh) = (

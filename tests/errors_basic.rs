@@ -137,7 +137,7 @@ fn excluded_tables_are_reported() {
         MantelHaenszel::default().pool(&tables).unwrap(),
     ] {
         assert_eq!(fit.k, 2);
-        assert_eq!(fit.included, vec![0, 2]);
+        assert_eq!(fit.included(), vec![0, 2]);
         assert_eq!(fit.excluded, vec![(1, Exclusion::NoEventsInEitherArm)]);
     }
 }

@@ -177,7 +177,7 @@ fn subgroups_have_subtotals_and_the_difference_test() {
     }
     assert!(!svg.contains("Favours"));
     // subtotal weights are the subgroup's share of the total
-    let w: f64 = res.overall.weights[..2].iter().sum();
+    let w: f64 = res.overall.weights()[..2].iter().sum();
     assert!(svg.contains(&format!(">{w:.1}%<")));
     // linear axis symmetric about 0
     let xs = attr_of(&svg, "tick", "x1");

@@ -144,8 +144,8 @@ fn tiny_variance_weights_do_not_overflow() {
         FixedModel::default().pool(&set).unwrap(),
         RandomModel::default().pool(&set).unwrap(),
     ] {
-        assert_eq!(fit.weights[0], 100.0);
-        assert!(fit.weights[1] >= 0.0 && fit.weights[1] < 1e-300);
+        assert_eq!(fit.weights()[0], 100.0);
+        assert!(fit.weights()[1] >= 0.0 && fit.weights()[1] < 1e-300);
     }
 }
 

@@ -84,7 +84,7 @@ fn check(name: &str, fit: &Pooled, want: &Value) {
                 "se" => fit.se,
                 "ci_lower" => fit.ci_lower,
                 "ci_upper" => fit.ci_upper,
-                _ => fit.z,
+                _ => fit.statistic,
             },
             f(want, k),
         );

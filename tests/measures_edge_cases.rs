@@ -220,7 +220,7 @@ fn subgroups_validate_labels_and_handle_one_group_and_unestimable_groups() {
     let res = analysis.pool(&set, &["x", "y", "x"]).unwrap();
     assert_eq!(res.not_estimable, vec!["y"]);
     assert_eq!(res.groups.len(), 1);
-    assert_eq!(res.groups[0].pooled.included, vec![0, 2]);
+    assert_eq!(res.groups[0].pooled.included(), vec![0, 2]);
 }
 
 mod single_table {

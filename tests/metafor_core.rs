@@ -171,7 +171,7 @@ fn compare_fit(t: &mut Tracker, ctx: &str, ours: &Pooled, fit: &Value) {
         f("ci_upper"),
         loc_floor,
     );
-    t.check(&format!("{ctx} z"), ours.z, f("z"), 1e-8);
+    t.check(&format!("{ctx} z"), ours.statistic, f("z"), 1e-8);
     t.check(&format!("{ctx} p"), ours.p, f("p"), 0.0);
     let h = &ours.heterogeneity;
     t.check(&format!("{ctx} q"), h.q, f("q"), 1e-10);
@@ -196,8 +196,8 @@ fn compare_fit(t: &mut Tracker, ctx: &str, ours: &Pooled, fit: &Value) {
             .iter()
             .map(|x| x.as_f64().unwrap())
             .collect();
-        assert_eq!(w.len(), ours.weights.len(), "{ctx}: weights length");
-        for (i, (a, b)) in ours.weights.iter().zip(&w).enumerate() {
+        assert_eq!(w.len(), ours.weights().len(), "{ctx}: weights length");
+        for (i, (a, b)) in ours.weights().iter().zip(&w).enumerate() {
             t.check(&format!("{ctx} weight {i}"), *a, *b, 1e-10);
         }
     }

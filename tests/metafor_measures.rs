@@ -98,7 +98,7 @@ fn fit(c: &mut Cmp, what: &str, got: &Pooled, want: &Value) {
     c.val(&format!("{what} se"), got.se, &want["se"]);
     c.val(&format!("{what} ci_lower"), got.ci_lower, &want["ci_lower"]);
     c.val(&format!("{what} ci_upper"), got.ci_upper, &want["ci_upper"]);
-    c.val(&format!("{what} z"), got.z, &want["z"]);
+    c.val(&format!("{what} z"), got.statistic, &want["z"]);
     c.val(&format!("{what} p"), got.p, &want["p"]);
     heterogeneity(c, what, &got.heterogeneity, want);
 }
@@ -174,10 +174,10 @@ fn iv_fits<E: EffectSize>(c: &mut Cmp, what: &str, studies: &[E], fits: &Value, 
             .iter()
             .map(|&x| x as usize)
             .collect();
-        assert_eq!(got.included, inc, "{name} included");
+        assert_eq!(got.included(), inc, "{name} included");
         assert_eq!(got.k, want["k"].as_f64().unwrap() as usize);
         fit(c, &name, &got, want);
-        weights(c, &name, &got.weights, &want["weights_percent"]);
+        weights(c, &name, &got.weights(), &want["weights_percent"]);
     }
 }
 
@@ -186,13 +186,13 @@ fn iv_fits<E: EffectSize>(c: &mut Cmp, what: &str, studies: &[E], fits: &Value, 
 fn table_fit(c: &mut Cmp, what: &str, got: &Pooled, want: &Value) {
     fit(c, what, got, want);
     let all = nums(&want["weights_percent_all"]);
-    for (j, &i) in got.included.iter().enumerate() {
-        c.num(&format!("{what} weight {i}"), got.weights[j], all[i]);
+    for (j, &i) in got.included().iter().enumerate() {
+        c.num(&format!("{what} weight {i}"), got.weights()[j], all[i]);
     }
-    for &(i, _) in &got.excluded {
+    for i in got.excluded.iter().map(|e| e.position) {
         assert_eq!(all[i], 0.0, "{what}: excluded table {i} has metafor weight");
     }
-    assert_eq!(got.included.len() + got.excluded.len(), all.len());
+    assert_eq!(got.included().len() + got.excluded.len(), all.len());
 }
 
 #[test]
@@ -303,7 +303,7 @@ fn proportions_in_four_transforms_with_back_transformation() {
             ]) {
                 let what = format!("{name} {}", f["method"].as_str().unwrap());
                 fit(&mut c, &what, &got, f);
-                weights(&mut c, &what, &got.weights, &f["weights_percent"]);
+                weights(&mut c, &what, &got.weights(), &f["weights_percent"]);
                 let d = got.display();
                 c.val(
                     &format!("{what} display estimate"),
@@ -344,7 +344,7 @@ fn fisher_z_correlations() {
         ]) {
             let what = format!("{name} {}", f["method"].as_str().unwrap());
             fit(&mut c, &what, &got, f);
-            weights(&mut c, &what, &got.weights, &f["weights_percent"]);
+            weights(&mut c, &what, &got.weights(), &f["weights_percent"]);
             let d = got.display();
             c.val(&format!("{what} r"), d.estimate, &f["display"]["estimate"]);
             c.val(&format!("{what} r lower"), d.lower, &f["display"]["lower"]);
@@ -394,7 +394,7 @@ fn subgroup_analyses() {
                 let what = format!("{name} group {}", g.label);
                 assert_eq!(g.pooled.k, w["k"].as_f64().unwrap() as usize);
                 fit(&mut c, &what, &g.pooled, w);
-                weights(&mut c, &what, &g.pooled.weights, &w["weights_percent"]);
+                weights(&mut c, &what, &g.pooled.weights(), &w["weights_percent"]);
                 if let Some(coef) = w.get("moderator_coef") {
                     // the same subgroup means from the moderator model without intercept
                     c.val(&format!("{what} moderator coef"), g.pooled.estimate, coef);
@@ -432,7 +432,7 @@ fn subgroup_analyses() {
             weights(
                 &mut c,
                 &format!("{name} overall"),
-                &got.overall.weights,
+                &got.overall.weights(),
                 &o["weights_percent"],
             );
         }

@@ -107,7 +107,7 @@ fn check_fit(c: &mut Checker, what: &str, fit: &Pooled, want: &Value) {
         fit.ci_upper,
         num(&want["ci_upper"]),
     );
-    c.close(&format!("{what}.z"), fit.z, num(&want["z"]));
+    c.close(&format!("{what}.z"), fit.statistic, num(&want["z"]));
     c.close(&format!("{what}.p"), fit.p, num(&want["p"]));
     let h = &fit.heterogeneity;
     c.close(&format!("{what}.q"), h.q, num(&want["q"]));
@@ -131,7 +131,11 @@ fn check_list(c: &mut Checker, what: &str, fits: &[&Pooled], want: &Value) {
         &arr(&want["estimate"]),
     );
     c.all(&format!("{what}.se"), &col(&|p| p.se), &arr(&want["se"]));
-    c.all(&format!("{what}.z"), &col(&|p| p.z), &arr(&want["z"]));
+    c.all(
+        &format!("{what}.z"),
+        &col(&|p| p.statistic),
+        &arr(&want["z"]),
+    );
     c.all(&format!("{what}.p"), &col(&|p| p.p), &arr(&want["p"]));
     c.all(
         &format!("{what}.ci_lower"),

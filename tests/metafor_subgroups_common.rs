@@ -133,7 +133,7 @@ fn common_tau2_subgroups_match_metafor_for_every_estimator() {
                 let x = format!("group {}", g.label);
                 check(&format!("{x} estimate"), p.estimate, &w["estimate"]);
                 check(&format!("{x} se"), p.se, &w["se"]);
-                check(&format!("{x} z"), p.z, &w["z"]);
+                check(&format!("{x} z"), p.statistic, &w["z"]);
                 check(&format!("{x} p"), p.p, &w["p"]);
                 check(&format!("{x} ci_lower"), p.ci_lower, &w["ci_lower"]);
                 check(&format!("{x} ci_upper"), p.ci_upper, &w["ci_upper"]);

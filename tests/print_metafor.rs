@@ -46,7 +46,10 @@ fn bcg() -> Bcg {
         .zip(&v)
         .map(|(&y, &v)| Effect::new(y, v).unwrap())
         .collect();
-    let set = EffectSet::from_effects(effects, Scale::Log).unwrap();
+    let set = EffectSet::from_effects(effects, Scale::Log)
+        .unwrap()
+        .with_labels(labels.clone())
+        .unwrap();
     Bcg {
         labels,
         alloc,
@@ -160,6 +163,9 @@ fn sensitivity_tables_show_metafor_numbers() {
     let loo = leave_one_out(&dl, &b.set).unwrap();
     let ours = LeaveOneOutTable::new(&loo).to_string();
     let ours_rows: Vec<&str> = ours.lines().skip(3).collect();
+    for (o, l) in ours_rows.iter().zip(&b.labels) {
+        assert!(o.starts_with(&format!("Omitting {l}")), "{o}");
+    }
     let theirs = read("bcg_rr_dl_leave1out.txt");
     let theirs_rows: Vec<&str> = theirs.lines().skip(2).take(13).collect();
     assert_eq!(ours_rows.len(), 13);
@@ -186,6 +192,7 @@ fn sensitivity_tables_show_metafor_numbers() {
     for (i, (o, t)) in ours_rows.iter().zip(&theirs_rows).enumerate() {
         let want = numbers(t.trim_start_matches(b.labels[i].as_str()));
         assert_eq!(want.len(), 9);
+        assert!(o.starts_with(b.labels[i].as_str()), "{o}");
         assert_shows(&format!("influence row {i}"), o, &want);
     }
 }
@@ -259,12 +266,50 @@ fn subgroup_summary_shows_metafor_numbers() {
     for g in ["alternate", "random", "systematic"] {
         let file = format!("bcg_rr_fe_subgroup_{g}.txt");
         let section = text.split(&format!("\n{g}\n")).nth(1).unwrap();
-        let section: String = section.lines().take(6).collect::<Vec<_>>().join("\n");
+        let end = section.find("Test for overall effect").unwrap();
+        let section = &section[..end + section[end..].find('\n').unwrap()];
+        // every study of the subgroup is listed by name
+        for (i, a) in b.alloc.iter().enumerate() {
+            assert_eq!(
+                section.contains(b.labels[i].as_str()),
+                a == g,
+                "{g}: {}",
+                b.labels[i]
+            );
+        }
         let mut want = metafor_line(&file, "Q(df", false);
         want.remove(0);
         // the estimate row: z and p; the CI is shown back-transformed, so check its exp
         let row = metafor_line(&file, "estimate", true);
         want.push(row[2].clone());
-        assert_shows(&file, &section, &want);
+        assert_shows(&file, section, &want);
     }
+}
+
+#[test]
+fn study_rows_show_metafor_numbers() {
+    // metafor: summary(escalc(...), transf = exp) and weights(rma(..., method = "DL"))
+    let b = bcg();
+    let dl = RandomModel::default().pool(&b.set).unwrap();
+    let ours = dl.to_string();
+    let theirs = read("bcg_rr_dl_studies.tsv");
+    for (line, label) in theirs.lines().zip(&b.labels) {
+        let f: Vec<&str> = line.split('\t').collect();
+        assert_eq!(f[0], label);
+        let row = ours
+            .lines()
+            .find(|l| l.starts_with(label.as_str()))
+            .unwrap_or_else(|| panic!("no row for {label}:\n{ours}"));
+        let want = format!("{} [{}, {}]", f[1], f[2], f[3]);
+        assert!(row.contains(&want), "{row} / {want}");
+        assert!(row.ends_with(&format!("{}%", f[4])), "{row} / {}", f[4]);
+    }
+    let total = ours
+        .lines()
+        .find(|l| l.starts_with("Total (95% CI)"))
+        .unwrap();
+    assert!(
+        total.contains(" 0.4896 [0.3449, 0.6950] ") && total.ends_with(" 100.00%"),
+        "{total}"
+    );
 }

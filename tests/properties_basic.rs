@@ -62,7 +62,7 @@ proptest! {
             prop_assert!(h.h2 >= 1.0 - 1e-12 || fit.model == Model::Fixed(FixedMethod::InverseVariance));
             if let Some(p) = h.q_p { prop_assert!((0.0..=1.0).contains(&p)); }
             prop_assert!((0.0..=1.0).contains(&fit.p));
-            let total: f64 = fit.weights.iter().sum();
+            let total: f64 = fit.weights().iter().sum();
             prop_assert!((total - 100.0).abs() < 1e-9);
         }
     }

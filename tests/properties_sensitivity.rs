@@ -35,7 +35,7 @@ proptest! {
             let want = (swy - y / v) / (sw - 1.0 / v);
             prop_assert!(close(l.fit.estimate, want, 1e-6), "{} vs {}", l.fit.estimate, want);
             prop_assert_eq!(l.fit.k, s.len() - 1);
-            prop_assert!(!l.fit.included.contains(&i));
+            prop_assert!(!l.fit.included().contains(&i));
         }
     }
 

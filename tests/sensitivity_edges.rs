@@ -150,7 +150,7 @@ fn excluded_studies_keep_the_input_numbering() {
     let loo = leave_one_out(&p, &s).unwrap();
     let omitted: Vec<usize> = loo.iter().map(|l| l.omitted).collect();
     assert_eq!(omitted, vec![0, 2, 3]);
-    assert_eq!(loo[0].fit.included, vec![2, 3]);
+    assert_eq!(loo[0].fit.included(), vec![2, 3]);
     let inf = influence(&p, &s).unwrap();
     let studies: Vec<usize> = inf.studies.iter().map(|x| x.study).collect();
     assert_eq!(studies, vec![0, 2, 3]);

@@ -55,19 +55,15 @@ fn one_study_gives_tau2_zero_and_no_t_test() {
         assert_eq!(t.stop, Tau2Stop::SingleStudy);
         assert!((fit.se - 0.2).abs() < 1e-15);
         for test in [Test::T, Test::KnappHartung, Test::KnappHartungAdHoc] {
-            let err = RandomModel::default()
+            // issue 10: no t test on k - 1 = 0 df; metafor sets test = "z" since k = 1
+            let z = RandomModel::default()
                 .with_estimator(e)
                 .with_test(test)
                 .pool(&set)
-                .unwrap_err();
-            assert!(matches!(
-                err,
-                Error::TooFewStudies {
-                    needed: 2,
-                    got: 1,
-                    ..
-                }
-            ));
+                .unwrap();
+            assert_eq!((z.test, z.df), (Test::Z, None));
+            assert!((z.se - 0.2).abs() < 1e-15);
+            assert_eq!(z.notes.len(), 1);
         }
     }
     let model = RandomModel::default();

@@ -319,11 +319,13 @@ fn fit_fixed(s: &Settings, studies: &Studies, set: &EffectSet) -> metapool::Resu
 /// per-study effects as metafor's `rma` does (`--fixed-method IV` gives metafor's fit for OR).
 fn fit_random(s: &Settings, studies: &Studies, set: &EffectSet) -> metapool::Result<Pooled> {
     match studies.odds_ratio_tables() {
-        Some(tables)
+        Some(_)
             if s.fixed == FixedMethod::Mh
                 && s.random.estimator == Tau2Estimator::DerSimonianLaird =>
         {
-            s.random.pool_mantel_haenszel_q(tables)
+            s.random
+                .with_q_from(metapool::FixedMethod::MantelHaenszel)
+                .pool(set)
         }
         _ => s.random.pool(set),
     }
@@ -409,12 +411,12 @@ fn run_subgroups(s: &Settings, g: &Group, choice: ModelChoice) -> Result<Subgrou
         let fit = fit_one(s, choice, &studies, &set).map_err(lib)?;
         // Positions in the subgroup map back to positions in the analysis.
         let mut pooled = fit.pooled;
-        pooled.included = pooled.included.iter().map(|&i| members[i]).collect();
-        pooled.excluded = pooled
-            .excluded
-            .iter()
-            .map(|&(i, why)| (members[i], why))
-            .collect();
+        for row in &mut pooled.studies {
+            row.position = members[row.position];
+        }
+        for row in &mut pooled.excluded {
+            row.position = members[row.position];
+        }
         fits.push(SubgroupFit {
             index,
             members,

@@ -102,7 +102,7 @@ impl Stats {
             se: Some(p.se),
             ci_lower: Some(p.ci_lower),
             ci_upper: Some(p.ci_upper),
-            z: Some(p.z),
+            z: Some(p.statistic),
             p: Some(p.p),
             t_df: p.df,
             tau2: Some(h.tau2),
@@ -445,7 +445,7 @@ pub struct StudyRow {
 /// Weights of a fit per input position.
 pub fn weights_by_position(p: &Pooled, n: usize) -> Vec<Option<f64>> {
     let mut w = vec![None; n];
-    for (&i, &x) in p.included.iter().zip(&p.weights) {
+    for (&i, &x) in p.included().iter().zip(&p.weights()) {
         if i < n {
             w[i] = Some(x);
         }
@@ -930,12 +930,12 @@ pub fn overall_text(p: &Pooled) -> String {
     match p.df {
         Some(df) => format!(
             "Test for overall effect: t = {:.2}, df = {df} ({})",
-            p.z.abs(),
+            p.statistic.abs(),
             p_text(p.p)
         ),
         None => format!(
             "Test for overall effect: Z = {:.2} ({})",
-            p.z.abs(),
+            p.statistic.abs(),
             p_text(p.p)
         ),
     }

@@ -413,7 +413,7 @@ fn json_matches_the_library_bit_for_bit() {
             ("se", p.se),
             ("ci_lower", p.ci_lower),
             ("ci_upper", p.ci_upper),
-            ("z", p.z),
+            ("z", p.statistic),
             ("p", p.p),
             ("q", h.q),
             ("i2", h.i2),
@@ -425,7 +425,7 @@ fn json_matches_the_library_bit_for_bit() {
         }
         assert_eq!(a["q_p"].as_f64(), h.q_p, "{ctx} q_p");
         let w: Vec<f64> = study_weights(a).into_iter().flatten().collect();
-        assert_eq!(w, p.weights, "{ctx} weights");
+        assert_eq!(w, p.weights(), "{ctx} weights");
     };
 
     // MD, random effects.
@@ -499,7 +499,7 @@ fn json_matches_the_library_bit_for_bit() {
         .filter(|(_, s)| s["excluded"].is_string())
         .map(|(i, _)| i)
         .collect();
-    let lib_excluded: Vec<usize> = lib.excluded.iter().map(|e| e.0).collect();
+    let lib_excluded: Vec<usize> = lib.excluded.iter().map(|e| e.position).collect();
     assert_eq!(excluded, lib_excluded);
 }
 

@@ -90,7 +90,7 @@ pub fn check_pooled(p: &Pooled, bounds: Option<(f64, f64)>) {
         ("se", p.se),
         ("ci_lower", p.ci_lower),
         ("ci_upper", p.ci_upper),
-        ("z", p.z),
+        ("z", p.statistic),
         ("p", p.p),
         ("q", h.q),
         ("i2", h.i2),
@@ -110,9 +110,9 @@ pub fn check_pooled(p: &Pooled, bounds: Option<(f64, f64)>) {
     assert!(h.tau2 >= 0.0, "tau2 {p:?}");
     assert!(h.h2 >= 0.0, "H2 {p:?}");
     assert!(p.ci_lower <= p.estimate && p.estimate <= p.ci_upper, "CI {p:?}");
-    assert_eq!(p.weights.len(), p.k, "weights {p:?}");
-    assert!(p.weights.iter().all(|w| w.is_finite() && *w >= 0.0), "weights {p:?}");
-    let total: f64 = p.weights.iter().sum();
+    assert_eq!(p.weights().len(), p.k, "weights {p:?}");
+    assert!(p.weights().iter().all(|w| w.is_finite() && *w >= 0.0), "weights {p:?}");
+    let total: f64 = p.weights().iter().sum();
     assert!((total - 100.0).abs() < 1e-6 * p.k as f64, "weights sum {total} {p:?}");
     if let Some((lo, hi)) = bounds {
         assert!(lo <= p.estimate && p.estimate <= hi, "estimate outside [{lo}, {hi}]: {p:?}");

@@ -145,7 +145,7 @@ impl<'a> WaldMut<'a> {
         self.se[i] = w.se;
         self.ci_lower[i] = w.ci_lower;
         self.ci_upper[i] = w.ci_upper;
-        self.z[i] = w.z;
+        self.z[i] = w.statistic;
         self.p[i] = w.p;
     }
 
@@ -214,7 +214,7 @@ impl ColumnsMut<'_> {
             se: f64::NAN,
             ci_lower: f64::NAN,
             ci_upper: f64::NAN,
-            z: f64::NAN,
+            statistic: f64::NAN,
             p: f64::NAN,
         };
         self.k[i] = 0;

@@ -41,6 +41,28 @@ impl TwoByTwo {
         Ok(t)
     }
 
+    /// A validated table from its four cells in the textbook layout: `a` events and `b`
+    /// non-events in arm 1, `c` events and `d` non-events in arm 2 (metafor's `ai, bi, ci, di`).
+    /// Any primitive number is accepted (integer counts as they are).
+    ///
+    /// ```
+    /// use metapool::TwoByTwo;
+    /// let t = TwoByTwo::from_cells(3, 17, 7, 14)?;
+    /// assert_eq!(t, TwoByTwo::new(3.0, 20.0, 7.0, 21.0)?);
+    /// assert_eq!(t.cells(), [3.0, 17.0, 7.0, 14.0]);
+    /// assert!(TwoByTwo::from_cells(-1, 2, 3, 4).is_err());
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
+    pub fn from_cells<T: num_traits::ToPrimitive>(a: T, b: T, c: T, d: T) -> Result<Self> {
+        let cell = |name: &'static str, x: T| {
+            x.to_f64()
+                .ok_or_else(|| field_err(name, Problem::NotFinite(f64::NAN)))
+                .and_then(|x| count(name, x))
+        };
+        let (a, b, c, d) = (cell("a", a)?, cell("b", b)?, cell("c", c)?, cell("d", d)?);
+        TwoByTwo::new(a, a + b, c, c + d)
+    }
+
     pub(crate) fn check(&self) -> Result<()> {
         count("events1", self.events1)?;
         count("total1", self.total1)?;
@@ -323,6 +345,12 @@ pub struct LogRiskRatio {
 }
 
 impl EffectSize for LogRiskRatio {
+    fn two_by_two(&self) -> Option<TwoByTwo> {
+        Some(self.table)
+    }
+    fn binary_measure(&self) -> Option<BinaryMeasure> {
+        Some(Self::MEASURE)
+    }
     fn scale(&self) -> Scale {
         Scale::Log
     }
@@ -381,6 +409,12 @@ pub struct RiskDifference {
 }
 
 impl EffectSize for RiskDifference {
+    fn two_by_two(&self) -> Option<TwoByTwo> {
+        Some(self.table)
+    }
+    fn binary_measure(&self) -> Option<BinaryMeasure> {
+        Some(Self::MEASURE)
+    }
     fn scale(&self) -> Scale {
         Scale::Identity
     }
@@ -444,6 +478,9 @@ pub(crate) fn peto_o_e_v([a, b, c, d]: [f64; 4]) -> (f64, f64) {
 }
 
 impl EffectSize for PetoOddsRatio {
+    fn two_by_two(&self) -> Option<TwoByTwo> {
+        Some(self.table)
+    }
     fn scale(&self) -> Scale {
         Scale::Log
     }
@@ -458,6 +495,12 @@ impl EffectSize for PetoOddsRatio {
 }
 
 impl EffectSize for LogOddsRatio {
+    fn two_by_two(&self) -> Option<TwoByTwo> {
+        Some(self.table)
+    }
+    fn binary_measure(&self) -> Option<BinaryMeasure> {
+        Some(Self::MEASURE)
+    }
     fn scale(&self) -> Scale {
         Scale::Log
     }

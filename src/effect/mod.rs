@@ -12,6 +12,7 @@ mod continuous;
 mod correlation;
 mod generic;
 mod proportion;
+mod set;
 
 pub use binary::{
     BinaryEffect, BinaryMeasure, ContinuityCorrection, CorrectionRule, LogOddsRatio, LogRiskRatio,
@@ -23,8 +24,10 @@ pub use continuous::{
 pub use correlation::{Correlation, FisherZ};
 pub use generic::Generic;
 pub use proportion::{Proportion, ProportionEffect, ProportionTransform};
+pub(crate) use set::length_mismatch;
+pub use set::EffectSet;
 
-use crate::error::{field_err, Error, Problem, Result};
+use crate::error::{field_err, Problem, Result};
 use crate::numeric::NeumaierSum;
 
 /// The scale an effect is analysed on, which decides how it is shown.
@@ -141,7 +144,7 @@ impl Scale {
 
     /// The scale of a pooled set from its studies' scales: the first study's, except that the
     /// Freeman-Tukey sample sizes are replaced by their harmonic mean.
-    fn pooled<'a>(mut scales: impl Iterator<Item = &'a Scale>) -> Option<Scale> {
+    pub(crate) fn pooled<'a>(mut scales: impl Iterator<Item = &'a Scale>) -> Option<Scale> {
         let first = *scales.next()?;
         match first {
             Scale::FreemanTukey { harmonic_n } => {
@@ -306,6 +309,17 @@ pub trait EffectSize {
     fn scale(&self) -> Scale;
     /// The study's effect, or why it is excluded.
     fn effect(&self) -> Result<StudyEffect>;
+    /// The 2x2 table the effect is computed from, for effect sizes of dichotomous outcomes
+    /// (`None` for the others). [`EffectSet::from_studies`] keeps the tables of a set whose
+    /// studies all have one, for the Mantel-Haenszel and Peto methods.
+    fn two_by_two(&self) -> Option<TwoByTwo> {
+        None
+    }
+    /// The comparison a 2x2-table effect makes, for the Mantel-Haenszel measures (`None` for
+    /// the others, including Peto's odds ratio).
+    fn binary_measure(&self) -> Option<BinaryMeasure> {
+        None
+    }
 }
 
 impl EffectSize for Effect {
@@ -315,198 +329,5 @@ impl EffectSize for Effect {
     fn effect(&self) -> Result<StudyEffect> {
         self.check()?;
         Ok(StudyEffect::Included(*self))
-    }
-}
-
-/// The effects of a set of studies, ready to pool: the included effects, which input positions
-/// they came from, the excluded studies with their reasons, and the analysis scale.
-///
-/// ```
-/// use metapool::{EffectSet, Effect};
-/// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?;
-/// assert_eq!(set.len(), 2);
-/// # Ok::<(), metapool::Error>(())
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct EffectSet {
-    effects: Vec<Effect>,
-    included: Vec<usize>,
-    excluded: Vec<(usize, Exclusion)>,
-    scale: Scale,
-}
-
-impl EffectSet {
-    /// Compute every study's effect. The set's scale is the included studies' scale; for
-    /// [`Scale::FreemanTukey`] its `harmonic_n` is the harmonic mean of the included studies'
-    /// sizes. Errors name the first invalid study by its position.
-    /// Errors with [`Error::Empty`] for no studies and [`Error::AllExcluded`] when no study is
-    /// estimable.
-    pub fn from_studies<E: EffectSize>(studies: &[E]) -> Result<Self> {
-        if studies.is_empty() {
-            return Err(Error::Empty);
-        }
-        let mut effects = Vec::with_capacity(studies.len());
-        let mut included = Vec::with_capacity(studies.len());
-        let mut excluded = Vec::new();
-        for (i, s) in studies.iter().enumerate() {
-            match s.effect().map_err(|e| e.in_study(i))? {
-                StudyEffect::Included(e) => {
-                    effects.push(e);
-                    included.push(i);
-                }
-                StudyEffect::Excluded(why) => excluded.push((i, why)),
-            }
-        }
-        if effects.is_empty() {
-            return Err(Error::AllExcluded {
-                excluded: excluded.len(),
-            });
-        }
-        let scales: Vec<Scale> = included.iter().map(|&i| studies[i].scale()).collect();
-        let scale = Scale::pooled(scales.iter()).unwrap_or_default();
-        Ok(EffectSet {
-            effects,
-            included,
-            excluded,
-            scale,
-        })
-    }
-
-    /// Effects given directly as estimates and sampling variances on the identity scale.
-    pub fn from_estimates(estimates: &[f64], variances: &[f64]) -> Result<Self> {
-        if estimates.len() != variances.len() {
-            return Err(Error::InvalidParameter {
-                name: "variances",
-                problem: Problem::OutOfRange {
-                    lo: estimates.len() as f64,
-                    hi: estimates.len() as f64,
-                    got: variances.len() as f64,
-                },
-            });
-        }
-        let effects = estimates
-            .iter()
-            .zip(variances)
-            .enumerate()
-            .map(|(i, (&y, &v))| Effect::new(y, v).map_err(|e| e.in_study(i)))
-            .collect::<Result<Vec<_>>>()?;
-        Self::from_effects(effects, Scale::Identity)
-    }
-
-    /// Effects already computed, on the given scale.
-    pub fn from_effects(effects: Vec<Effect>, scale: Scale) -> Result<Self> {
-        if effects.is_empty() {
-            return Err(Error::Empty);
-        }
-        for (i, e) in effects.iter().enumerate() {
-            e.check().map_err(|err| err.in_study(i))?;
-        }
-        let included = (0..effects.len()).collect();
-        Ok(EffectSet {
-            effects,
-            included,
-            excluded: Vec::new(),
-            scale,
-        })
-    }
-
-    /// The number of studies in the original input: included plus excluded.
-    pub fn input_len(&self) -> usize {
-        self.effects.len() + self.excluded.len()
-    }
-
-    /// The subset of included effects at positions `idx` (indices into [`EffectSet::effects`],
-    /// in the order given), keeping their input positions, the excluded list and the scale.
-    /// `idx` must be non-empty and in range (checked by the callers inside the crate).
-    pub(crate) fn select(&self, idx: &[usize]) -> EffectSet {
-        EffectSet {
-            effects: idx.iter().map(|&i| self.effects[i]).collect(),
-            included: idx.iter().map(|&i| self.included[i]).collect(),
-            excluded: self.excluded.clone(),
-            scale: self.scale,
-        }
-    }
-
-    /// These effects followed by `extra` effects, which get input positions after the
-    /// original input (`input_len()`, `input_len() + 1`, ...): used for trim-and-fill.
-    pub(crate) fn extended(&self, extra: &[Effect]) -> EffectSet {
-        let n = self.input_len();
-        let mut effects = self.effects.clone();
-        effects.extend_from_slice(extra);
-        let mut included = self.included.clone();
-        included.extend(n..n + extra.len());
-        EffectSet {
-            effects,
-            included,
-            excluded: self.excluded.clone(),
-            scale: self.scale,
-        }
-    }
-
-    /// The included effects, in input order.
-    pub fn effects(&self) -> &[Effect] {
-        &self.effects
-    }
-
-    /// For each included effect, its position in the original input.
-    pub fn included(&self) -> &[usize] {
-        &self.included
-    }
-
-    /// Studies left out, with their positions and reasons.
-    pub fn excluded(&self) -> &[(usize, Exclusion)] {
-        &self.excluded
-    }
-
-    /// The analysis scale.
-    pub fn scale(&self) -> Scale {
-        self.scale
-    }
-
-    /// Number of included effects.
-    pub fn len(&self) -> usize {
-        self.effects.len()
-    }
-
-    /// The studies at the input positions for which `keep` is true, as a set of their own
-    /// (positions stay those of the original input; the scale is the parent's). Errors with
-    /// [`Error::Empty`] when no position is kept and [`Error::AllExcluded`] when every kept study
-    /// is excluded.
-    pub(crate) fn subset_where(&self, keep: impl Fn(usize) -> bool) -> Result<EffectSet> {
-        let mut effects = Vec::new();
-        let mut included = Vec::new();
-        for (e, &i) in self.effects.iter().zip(&self.included) {
-            if keep(i) {
-                effects.push(*e);
-                included.push(i);
-            }
-        }
-        let excluded: Vec<(usize, Exclusion)> = self
-            .excluded
-            .iter()
-            .copied()
-            .filter(|&(i, _)| keep(i))
-            .collect();
-        if effects.is_empty() {
-            return Err(if excluded.is_empty() {
-                Error::Empty
-            } else {
-                Error::AllExcluded {
-                    excluded: excluded.len(),
-                }
-            });
-        }
-        Ok(EffectSet {
-            effects,
-            included,
-            excluded,
-            scale: self.scale,
-        })
-    }
-
-    /// Whether no effect is included (never true for a constructed set).
-    pub fn is_empty(&self) -> bool {
-        self.effects.is_empty()
     }
 }

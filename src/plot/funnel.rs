@@ -104,7 +104,7 @@ impl Funnel {
         Ok(Funnel {
             points,
             center: fit.estimate,
-            level: ConfidenceLevel::new(fit.level)?,
+            level: fit.level,
             scale: set.scale(),
         })
     }

@@ -3,11 +3,13 @@
 
 use super::test::Test;
 use super::{
-    assemble, assemble_parts, fixed_core, percent, FixedMethod, Model, Pooled, Studies, Wald,
+    fixed_core, percent, test_for, ExcludedStudy, FixedMethod, Model, Parts, Pooled, PooledStudy,
+    Wald,
 };
 use crate::effect::binary::peto_o_e_v;
 use crate::effect::{
-    BinaryEffect, BinaryMeasure, EffectSet, EffectSize, Exclusion, Scale, StudyEffect, TwoByTwo,
+    BinaryEffect, BinaryMeasure, ContinuityCorrection, CorrectionRule, Effect, EffectSet,
+    EffectSize, Exclusion, PetoOddsRatio, Scale, TwoByTwo,
 };
 use crate::error::{Error, Result};
 use crate::heterogeneity::Heterogeneity;
@@ -31,7 +33,23 @@ use crate::numeric::NeumaierSum;
 /// let fit = FixedModel::default().pool(&set)?;
 /// assert!((fit.estimate - 0.3).abs() < 1e-15);
 /// assert!((fit.se - 0.02f64.sqrt()).abs() < 1e-15);
-/// assert_eq!(fit.weights, vec![50.0, 50.0]);
+/// assert_eq!(fit.weights(), vec![50.0, 50.0]);
+/// # Ok::<(), metapool::Error>(())
+/// ```
+///
+/// The same type fits the Mantel-Haenszel and Peto methods to an [`EffectSet`] that carries
+/// its 2x2 tables (see [`FixedMethod`]; a set without tables is an
+/// [`Error::MissingTables`]):
+///
+/// ```
+/// use metapool::prelude::*;
+/// let tables = [TwoByTwo::from_cells(4, 16, 8, 12)?, TwoByTwo::from_cells(1, 29, 5, 25)?];
+/// let set = EffectSet::from_studies(&tables.map(LogOddsRatio::new))?;
+/// let mh = FixedModel::mantel_haenszel().pool(&set)?;
+/// let peto = FixedModel::peto().pool(&set)?;
+/// assert!(mh.display().estimate < 1.0 && peto.display().estimate < 1.0);
+/// let plain = EffectSet::from_estimates(&[0.1, 0.2], &[0.01, 0.02])?;
+/// assert!(matches!(FixedModel::peto().pool(&plain), Err(Error::MissingTables { .. })));
 /// # Ok::<(), metapool::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -40,10 +58,14 @@ pub struct FixedModel {
     /// Confidence level of the interval.
     pub level: ConfidenceLevel,
     /// How the estimate is tested (z by default). metafor allows the Knapp-Hartung tests for
-    /// fixed-effect models (with a warning that they are not meant for them); the scale factor
-    /// is then `Q / (k - 1)`.
+    /// inverse-variance fixed-effect models (with a warning that they are not meant for them);
+    /// the scale factor is then `Q / (k - 1)`. Mantel-Haenszel and Peto fits are tested with z
+    /// only (a t-based test is an [`Error::Undefined`]).
     #[cfg_attr(feature = "serde", serde(default))]
     pub test: Test,
+    /// The method: inverse variance (default), Mantel-Haenszel or Peto.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub method: FixedMethod,
 }
 
 impl FixedModel {
@@ -52,7 +74,19 @@ impl FixedModel {
         FixedModel {
             level,
             test: Test::Z,
+            method: FixedMethod::InverseVariance,
         }
+    }
+
+    /// The Mantel-Haenszel model (95% CI, z test): odds ratio, risk ratio or risk difference
+    /// as the set's tables were analysed ([`EffectSet::measure`]); see [`MantelHaenszel`].
+    pub fn mantel_haenszel() -> Self {
+        FixedModel::default().with_method(FixedMethod::MantelHaenszel)
+    }
+
+    /// Peto's odds ratio model (95% CI, z test); see [`Peto`].
+    pub fn peto() -> Self {
+        FixedModel::default().with_method(FixedMethod::Peto)
     }
 
     /// The same model with another test.
@@ -61,26 +95,55 @@ impl FixedModel {
         self
     }
 
-    /// Pool a set of effects.
+    /// The same model with another confidence level.
+    pub fn with_level(mut self, level: ConfidenceLevel) -> Self {
+        self.level = level;
+        self
+    }
+
+    /// The same model with another method.
+    pub fn with_method(mut self, method: FixedMethod) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// Pool a set of effects. Mantel-Haenszel and Peto pool the set's 2x2 tables
+    /// ([`Error::MissingTables`] for a set without them).
     pub fn pool(&self, set: &EffectSet) -> Result<Pooled> {
+        match self.method {
+            FixedMethod::InverseVariance => self.pool_inverse_variance(set),
+            FixedMethod::MantelHaenszel | FixedMethod::Peto if self.test.is_t() => {
+                Err(Error::Undefined {
+                    what: "a t-based test of a Mantel-Haenszel or Peto fit",
+                    why: "these methods are tested with z (RevMan, metafor rma.mh and rma.peto)",
+                })
+            }
+            FixedMethod::MantelHaenszel => mantel_haenszel(set, &self.level),
+            FixedMethod::Peto => peto(set, &self.level),
+        }
+    }
+
+    fn pool_inverse_variance(&self, set: &EffectSet) -> Result<Pooled> {
         let e = set.effects();
         let core = fixed_core(e.len(), |i| e[i].estimate(), |i| e[i].variance())?;
-        let wald = match self.test {
+        let (test, notes) = test_for(self.test, core.k);
+        let wald = match test {
             Test::Z => Wald::new(core.estimate, (1.0 / core.sum_w).sqrt(), &self.level),
             test => test.wald(core.estimate, core.sum_w, core.q, core.k, &self.level)?,
         };
-        let weights = percent(e.iter().map(|x| 1.0 / x.variance()), core.sum_w);
-        let mut pooled = assemble(
+        let mut parts = Parts::of_set(
             Model::Fixed(FixedMethod::InverseVariance),
             set,
             wald,
             &self.level,
-            weights,
+            e.iter().map(|x| 1.0 / x.variance()),
+            core.sum_w,
             Heterogeneity::fixed(core.q, core.k - 1),
-        )?;
-        pooled.test = self.test;
-        pooled.df = self.test.is_t().then_some(core.k - 1);
-        Ok(pooled)
+        );
+        parts.test = test;
+        parts.df = test.is_t().then_some(core.k - 1);
+        parts.notes = notes;
+        parts.build()
     }
 
     /// Compute each study's effect and pool them.
@@ -158,64 +221,100 @@ impl MantelHaenszel {
     /// variance is undefined (odds and risk ratios: `sum R` or `sum S` is zero; risk difference:
     /// a zero variance).
     pub fn pool<E: BinaryEffect>(&self, tables: &[E]) -> Result<Pooled> {
-        if tables.is_empty() {
-            return Err(Error::Empty);
-        }
-        let measure = E::MEASURE;
-        let mut q_effects = Vec::with_capacity(tables.len());
-        let mut included = Vec::with_capacity(tables.len());
-        let mut excluded = Vec::new();
-        for (i, t) in tables.iter().enumerate() {
-            let effect = t.effect().map_err(|e| e.in_study(i))?;
-            let table = t.as_ref();
-            if let (None, StudyEffect::Included(e)) = (table.exclusion(), effect) {
-                q_effects.push(e);
-            }
-            match mh_exclusion(measure, table) {
-                Some(why) => excluded.push((i, why)),
-                None => included.push(i),
-            }
-        }
-        if included.is_empty() {
-            return Err(Error::AllExcluded {
-                excluded: excluded.len(),
-            });
-        }
-        let cells = || included.iter().map(|&i| tables[i].as_ref().cells());
-        let (estimate, var, raw_weights) = match measure {
-            BinaryMeasure::OddsRatio => mh_odds_ratio(cells())?,
-            BinaryMeasure::RiskRatio => mh_risk_ratio(cells())?,
-            BinaryMeasure::RiskDifference => mh_risk_difference(cells())?,
-        };
-        let wald = Wald::new(estimate, var.sqrt(), &self.level);
-        let mut q = NeumaierSum::default();
-        for e in &q_effects {
-            let d = e.estimate() - estimate;
-            q.add(d * d / e.variance());
-        }
-        let total: f64 = {
-            let mut s = NeumaierSum::default();
-            raw_weights.iter().for_each(|&w| s.add(w));
-            s.value()
-        };
-        let weights = percent(raw_weights.into_iter(), total);
-        let scale = match measure {
-            BinaryMeasure::RiskDifference => Scale::Identity,
-            BinaryMeasure::OddsRatio | BinaryMeasure::RiskRatio => Scale::Log,
-        };
-        assemble_parts(
-            Model::Fixed(FixedMethod::MantelHaenszel),
-            Studies {
-                scale,
-                included,
-                excluded,
-            },
-            wald,
-            &self.level,
-            weights,
-            Heterogeneity::fixed(q.value(), q_effects.len().saturating_sub(1)),
-        )
+        let set = EffectSet::from_studies(tables)?;
+        mantel_haenszel(&set, &self.level)
     }
+}
+
+/// The set's tables, or the error naming `method`.
+fn tables_of<'a>(set: &'a EffectSet, method: &'static str) -> Result<&'a [TwoByTwo]> {
+    set.tables().ok_or(Error::MissingTables {
+        method,
+        why: "none (build it from 2x2-table effect sizes such as LogOddsRatio)",
+    })
+}
+
+/// The Mantel-Haenszel fit of the tables of `set` (see [`MantelHaenszel`]).
+pub(crate) fn mantel_haenszel(set: &EffectSet, level: &ConfidenceLevel) -> Result<Pooled> {
+    const METHOD: &str = "the Mantel-Haenszel method";
+    let tables = tables_of(set, METHOD)?;
+    let measure = set.measure().ok_or(Error::MissingTables {
+        method: METHOD,
+        why: "no odds ratio, risk ratio or risk difference (Peto's odds ratio is pooled by Peto's method)",
+    })?;
+    // each included study's own effect, by input position
+    let mut own: Vec<Option<Effect>> = vec![None; tables.len()];
+    for (e, &i) in set.effects().iter().zip(set.included()) {
+        own[i] = Some(*e);
+    }
+    let positions = set.positions();
+    let mut q_effects = Vec::with_capacity(positions.len());
+    let mut included = Vec::with_capacity(positions.len());
+    let mut excluded = Vec::new();
+    for &i in &positions {
+        let table = &tables[i];
+        if let (None, Some(e)) = (table.exclusion(), own[i]) {
+            q_effects.push(e);
+        }
+        match mh_exclusion(measure, table) {
+            Some(why) => excluded.push(ExcludedStudy {
+                position: i,
+                label: set.label(i).map(str::to_owned),
+                why,
+            }),
+            None => included.push(i),
+        }
+    }
+    if included.is_empty() {
+        return Err(Error::AllExcluded {
+            excluded: excluded.len(),
+        });
+    }
+    let cells = || included.iter().map(|&i| tables[i].cells());
+    let (estimate, var, raw_weights) = match measure {
+        BinaryMeasure::OddsRatio => mh_odds_ratio(cells())?,
+        BinaryMeasure::RiskRatio => mh_risk_ratio(cells())?,
+        BinaryMeasure::RiskDifference => mh_risk_difference(cells())?,
+    };
+    let wald = Wald::new(estimate, var.sqrt(), level);
+    let mut q = NeumaierSum::default();
+    for e in &q_effects {
+        let d = e.estimate() - estimate;
+        q.add(d * d / e.variance());
+    }
+    let total: f64 = {
+        let mut s = NeumaierSum::default();
+        raw_weights.iter().for_each(|&w| s.add(w));
+        s.value()
+    };
+    let studies = included
+        .iter()
+        .zip(percent(raw_weights.into_iter(), total))
+        .map(|(&i, weight)| PooledStudy {
+            position: i,
+            label: set.label(i).map(str::to_owned),
+            effect: own[i],
+            weight,
+        })
+        .collect();
+    let scale = match measure {
+        BinaryMeasure::RiskDifference => Scale::Identity,
+        BinaryMeasure::OddsRatio | BinaryMeasure::RiskRatio => Scale::Log,
+    };
+    Parts {
+        model: Model::Fixed(FixedMethod::MantelHaenszel),
+        wald,
+        test: Test::Z,
+        df: None,
+        level: *level,
+        scale,
+        studies,
+        excluded,
+        heterogeneity: Heterogeneity::fixed(q.value(), q_effects.len().saturating_sub(1)),
+        tau2_fit: None,
+        notes: Vec::new(),
+    }
+    .build()
 }
 
 /// Why a table takes no part in a Mantel-Haenszel analysis of `measure`, if it does not.
@@ -362,53 +461,81 @@ impl Peto {
     /// Pool 2x2 tables (a [`TwoByTwo`] or any effect size built on one). Errors for an empty
     /// input, an invalid table (naming it), or when every table is excluded.
     pub fn pool<T: AsRef<TwoByTwo>>(&self, tables: &[T]) -> Result<Pooled> {
-        if tables.is_empty() {
-            return Err(Error::Empty);
-        }
-        let mut included = Vec::with_capacity(tables.len());
-        let mut excluded = Vec::new();
-        let mut o_e_v = Vec::with_capacity(tables.len());
-        for (i, t) in tables.iter().enumerate() {
-            let t = t.as_ref();
-            t.check().map_err(|e| e.in_study(i))?;
-            match t.exclusion() {
-                Some(why) => excluded.push((i, why)),
-                None => {
-                    included.push(i);
-                    o_e_v.push(peto_o_e_v(t.cells()));
-                }
+        // the raw cells, as the pooled Peto method uses them
+        let raw = ContinuityCorrection {
+            value: 0.5,
+            rule: CorrectionRule::Never,
+        };
+        let studies: Vec<PetoOddsRatio> = tables
+            .iter()
+            .map(|t| PetoOddsRatio::new(*t.as_ref()).with_correction(raw))
+            .collect();
+        peto(&EffectSet::from_studies(&studies)?, &self.level)
+    }
+}
+
+/// Peto's fit of the tables of `set` (see [`Peto`]).
+pub(crate) fn peto(set: &EffectSet, level: &ConfidenceLevel) -> Result<Pooled> {
+    let tables = tables_of(set, "Peto's method")?;
+    let positions = set.positions();
+    let mut included = Vec::with_capacity(positions.len());
+    let mut excluded = Vec::new();
+    let mut o_e_v = Vec::with_capacity(positions.len());
+    for &i in &positions {
+        let t = &tables[i];
+        match t.exclusion() {
+            Some(why) => excluded.push(ExcludedStudy {
+                position: i,
+                label: set.label(i).map(str::to_owned),
+                why,
+            }),
+            None => {
+                included.push(i);
+                o_e_v.push(peto_o_e_v(t.cells()));
             }
         }
-        if included.is_empty() {
-            return Err(Error::AllExcluded {
-                excluded: excluded.len(),
-            });
-        }
-        let (mut so, mut sv) = (NeumaierSum::default(), NeumaierSum::default());
-        for &(o, v) in &o_e_v {
-            so.add(o);
-            sv.add(v);
-        }
-        let sum_v = sv.value();
-        let estimate = so.value() / sum_v;
-        let wald = Wald::new(estimate, (1.0 / sum_v).sqrt(), &self.level);
-        let mut q = NeumaierSum::default();
-        for &(o, v) in &o_e_v {
-            let d = o / v - estimate;
-            q.add(v * d * d);
-        }
-        let weights = percent(o_e_v.iter().map(|&(_, v)| v), sum_v);
-        assemble_parts(
-            Model::Fixed(FixedMethod::Peto),
-            Studies {
-                scale: Scale::Log,
-                included,
-                excluded,
-            },
-            wald,
-            &self.level,
-            weights,
-            Heterogeneity::fixed(q.value(), o_e_v.len() - 1),
-        )
     }
+    if included.is_empty() {
+        return Err(Error::AllExcluded {
+            excluded: excluded.len(),
+        });
+    }
+    let (mut so, mut sv) = (NeumaierSum::default(), NeumaierSum::default());
+    for &(o, v) in &o_e_v {
+        so.add(o);
+        sv.add(v);
+    }
+    let sum_v = sv.value();
+    let estimate = so.value() / sum_v;
+    let wald = Wald::new(estimate, (1.0 / sum_v).sqrt(), level);
+    let mut q = NeumaierSum::default();
+    for &(o, v) in &o_e_v {
+        let d = o / v - estimate;
+        q.add(v * d * d);
+    }
+    let studies = included
+        .iter()
+        .zip(&o_e_v)
+        .zip(percent(o_e_v.iter().map(|&(_, v)| v), sum_v))
+        .map(|((&i, &(o, v)), weight)| PooledStudy {
+            position: i,
+            label: set.label(i).map(str::to_owned),
+            effect: Effect::new(o / v, 1.0 / v).ok(),
+            weight,
+        })
+        .collect();
+    Parts {
+        model: Model::Fixed(FixedMethod::Peto),
+        wald,
+        test: Test::Z,
+        df: None,
+        level: *level,
+        scale: Scale::Log,
+        studies,
+        excluded,
+        heterogeneity: Heterogeneity::fixed(q.value(), o_e_v.len() - 1),
+        tau2_fit: None,
+        notes: Vec::new(),
+    }
+    .build()
 }

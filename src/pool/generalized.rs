@@ -4,7 +4,7 @@
 use super::core::weighted_sums;
 use super::tau2::{moment, Tau2Fit, Tau2Stop};
 use super::test::Test;
-use super::{assemble, fixed_core, Model, Pooled, Tau2Estimator};
+use super::{fixed_core, test_for, Model, Parts, Pooled, Tau2Estimator};
 use crate::effect::EffectSet;
 use crate::error::{Error, Problem, Result};
 use crate::heterogeneity::{typical_variance, Heterogeneity};
@@ -32,7 +32,7 @@ use crate::inference::ConfidenceLevel;
 /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
 /// let fit = GeneralizedQModel::default().pool(&set, &[120.0, 80.0, 100.0])?;
 /// assert!(fit.heterogeneity.tau2 > 0.0);
-/// assert!((fit.weights[0] - 40.0).abs() < 1e-12);
+/// assert!((fit.weights()[0] - 40.0).abs() < 1e-12);
 /// # Ok::<(), metapool::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -94,28 +94,28 @@ impl GeneralizedQModel {
         let tau2 = fit.tau2;
         let a_sums = weighted_sums(k, y, v, |i| weights[i]);
         let var = (a_sums.sum_vw2 + tau2 * a_sums.sum_w2) / (a_sums.sum_w * a_sums.sum_w);
-        let rss_w = if self.test.is_t() && k >= 2 {
+        let (test, notes) = test_for(self.test, k);
+        let rss_w = if test.is_t() && k >= 2 {
             weighted_sums(k, y, v, |i| 1.0 / (v(i) + tau2)).rss
         } else {
             0.0
         };
-        let wald = self
-            .test
-            .wald(a_sums.estimate, 1.0 / var, rss_w, k, &self.level)?;
-        let pct = weights.iter().map(|a| 100.0 * (a / a_sums.sum_w)).collect();
+        let wald = test.wald(a_sums.estimate, 1.0 / var, rss_w, k, &self.level)?;
         let df = k - 1;
         let s2 = typical_variance(df, core.sum_w, core.share_complement);
-        let mut pooled = assemble(
+        let mut parts = Parts::of_set(
             Model::Random(Tau2Estimator::GeneralizedQ),
             set,
             wald,
             &self.level,
-            pct,
+            weights.iter().copied(),
+            a_sums.sum_w,
             Heterogeneity::random(core.q, df, tau2, s2),
-        )?;
-        pooled.test = self.test;
-        pooled.df = self.test.is_t().then_some(df);
-        pooled.tau2_fit = Some(fit);
-        Ok(pooled)
+        );
+        parts.test = test;
+        parts.df = test.is_t().then_some(df);
+        parts.tau2_fit = Some(fit);
+        parts.notes = notes;
+        parts.build()
     }
 }

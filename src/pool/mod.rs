@@ -17,6 +17,7 @@ pub(crate) use self::core::{
     check_study, fixed_core, fixed_core_of, weighted_core, weighted_core_of, FixedCore, Slice,
 };
 pub use fixed::{FixedModel, MantelHaenszel, Peto};
+
 pub use generalized::GeneralizedQModel;
 pub use pooler::Pooler;
 pub use random::{RandomModel, Tau2Estimator};
@@ -26,7 +27,7 @@ pub use subgroup::{Subgroup, SubgroupAnalysis, SubgroupModel, Subgroups};
 pub use tau2::{BoundStatus, HeterogeneityIntervals, Tau2Control, Tau2Fit, Tau2Stop};
 pub use test::{PredictionKind, Test};
 
-use crate::effect::{EffectSet, Exclusion, Scale};
+use crate::effect::{Effect, EffectSet, Exclusion, Scale};
 use crate::error::{Error, Result};
 use crate::heterogeneity::Heterogeneity;
 use crate::inference::{normal_two_sided_p, ConfidenceLevel};
@@ -46,6 +47,43 @@ pub enum FixedMethod {
     Peto,
 }
 
+impl FixedMethod {
+    /// metafor's name for the method (`"IV"` for inverse variance, as `rma(method = "FE")`
+    /// uses it, `"MH"`, `"PETO"`).
+    pub fn metafor_name(self) -> &'static str {
+        match self {
+            FixedMethod::InverseVariance => "IV",
+            FixedMethod::MantelHaenszel => "MH",
+            FixedMethod::Peto => "PETO",
+        }
+    }
+}
+
+impl std::str::FromStr for FixedMethod {
+    type Err = Error;
+    /// A method by name, case-insensitively: `"IV"` (or `"FE"`, `"EE"`, `"CE"`, metafor's
+    /// names of the inverse-variance fixed-effect model), `"MH"`, `"PETO"`.
+    ///
+    /// ```
+    /// use metapool::prelude::*;
+    /// assert_eq!("MH".parse::<FixedMethod>()?, FixedMethod::MantelHaenszel);
+    /// assert_eq!("fe".parse::<FixedMethod>()?, FixedMethod::InverseVariance);
+    /// assert_eq!("Peto".parse::<FixedMethod>()?, FixedMethod::Peto);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_uppercase().as_str() {
+            "IV" | "FE" | "EE" | "CE" => Ok(FixedMethod::InverseVariance),
+            "MH" => Ok(FixedMethod::MantelHaenszel),
+            "PETO" => Ok(FixedMethod::Peto),
+            _ => Err(Error::Unparsable {
+                what: "a fixed-effect method (IV, MH, PETO)",
+                text: s.to_owned(),
+            }),
+        }
+    }
+}
+
 /// The model behind a pooled result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -56,11 +94,26 @@ pub enum Model {
     Random(Tau2Estimator),
 }
 
-/// A pooled result: the figures RevMan and metafor print for one analysis.
+/// A pooled result: the figures RevMan and metafor print for one analysis, with one row per
+/// study that took part (its label, its own estimate and variance, and its weight) so that a
+/// summary can be printed from the result alone.
 ///
 /// All numbers are on the analysis scale (log scale for ratios); [`Pooled::display`] gives the
 /// back-transformed estimate and CI. Every number is finite: a computation that would produce a
 /// NaN or an infinity returns [`Error::NonFinite`] instead.
+///
+/// ```
+/// use metapool::prelude::*;
+/// let set = EffectSet::from_estimates(&[0.2, 0.4], &[0.04, 0.04])?.with_labels(["A", "B"])?;
+/// let fit = FixedModel::default().pool(&set)?;
+/// assert_eq!(fit.test, Test::Z);
+/// assert_eq!(fit.level.level(), 0.95);
+/// let row = &fit.studies[1];
+/// assert_eq!((row.position, row.label.as_deref(), row.weight), (1, Some("B"), 50.0));
+/// assert_eq!(row.effect.map(|e| e.estimate()), Some(0.4));
+/// assert_eq!(fit.weights(), vec![50.0, 50.0]);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Pooled {
@@ -76,31 +129,91 @@ pub struct Pooled {
     pub ci_lower: f64,
     /// Upper confidence bound.
     pub ci_upper: f64,
-    /// Wald statistic `estimate / se`.
-    pub z: f64,
-    /// Two-sided p-value of `z`.
+    /// The test statistic `estimate / se`: a z statistic under [`Test::Z`], a t statistic on
+    /// `df` degrees of freedom under the t-based tests (see `test`).
+    pub statistic: f64,
+    /// Two-sided p-value of `statistic`.
     pub p: f64,
-    /// The confidence level of the interval.
-    pub level: f64,
-    /// The analysis scale.
-    pub scale: Scale,
-    /// Per-study weights in percent (summing to 100), in the order of `included`.
-    pub weights: Vec<f64>,
-    /// Heterogeneity statistics.
-    pub heterogeneity: Heterogeneity,
-    /// Input positions of the studies used.
-    pub included: Vec<usize>,
-    /// Input positions of studies left out, with the reason.
-    pub excluded: Vec<(usize, Exclusion)>,
-    /// The test behind `z`, `p` and the CI (for t-based tests `z` holds the t statistic).
-    #[cfg_attr(feature = "serde", serde(default))]
+    /// The test behind `statistic`, `p` and the CI (the one used: see `notes`).
     pub test: Test,
     /// Degrees of freedom of the t distribution for t-based tests (`k - 1`), else `None`.
-    #[cfg_attr(feature = "serde", serde(default))]
     pub df: Option<usize>,
+    /// The confidence level of the interval.
+    pub level: ConfidenceLevel,
+    /// The analysis scale.
+    pub scale: Scale,
+    /// The studies used, in the order they were pooled, each with its weight in percent (the
+    /// weights sum to 100).
+    pub studies: Vec<PooledStudy>,
+    /// The studies left out, with the reason.
+    pub excluded: Vec<ExcludedStudy>,
+    /// Heterogeneity statistics.
+    pub heterogeneity: Heterogeneity,
     /// The tau² estimate with its standard error and convergence report (random effects).
-    #[cfg_attr(feature = "serde", serde(default))]
     pub tau2_fit: Option<Tau2Fit>,
+    /// What the fit did differently from what was asked (e.g. a z test for one study).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub notes: Vec<Note>,
+}
+
+/// One study that took part in a pooled result.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct PooledStudy {
+    /// Its 0-based position in the input.
+    pub position: usize,
+    /// Its label, if the effect set has labels.
+    pub label: Option<String>,
+    /// Its own estimate and sampling variance on the analysis scale, as the method shows it
+    /// (Peto: `(O - E) / V` and `1 / V`); `None` for a table the Mantel-Haenszel sums use
+    /// whose own effect is not estimable (a risk ratio with all events in both arms).
+    pub effect: Option<Effect>,
+    /// Its weight in percent.
+    pub weight: f64,
+}
+
+/// One study left out of a pooled result.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ExcludedStudy {
+    /// Its 0-based position in the input.
+    pub position: usize,
+    /// Its label, if the effect set has labels.
+    pub label: Option<String>,
+    /// Why it was left out.
+    pub why: Exclusion,
+}
+
+impl PartialEq<(usize, Exclusion)> for ExcludedStudy {
+    /// Compares the position and the reason (as [`EffectSet::excluded`] lists them).
+    fn eq(&self, other: &(usize, Exclusion)) -> bool {
+        (self.position, self.why) == *other
+    }
+}
+
+/// Something a fit did differently from what its model asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum Note {
+    /// With one study a t-based test (on `k - 1 = 0` df) is undefined; the fit was tested with
+    /// z instead, as metafor does ("Setting argument test=\"z\" since k=1").
+    ZTestForOneStudy {
+        /// The test the model asked for.
+        requested: Test,
+    },
+}
+
+impl std::fmt::Display for Note {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Note::ZTestForOneStudy { requested } => write!(
+                f,
+                "tested with z instead of {} since k = 1",
+                requested.metafor_name()
+            ),
+        }
+    }
 }
 
 /// A point estimate with its confidence interval, on one scale.
@@ -130,6 +243,16 @@ impl Pooled {
     pub fn is_random(&self) -> bool {
         matches!(self.model, Model::Random(_))
     }
+
+    /// The studies' weights in percent, in the order of [`Pooled::studies`].
+    pub fn weights(&self) -> Vec<f64> {
+        self.studies.iter().map(|s| s.weight).collect()
+    }
+
+    /// The input positions of the studies used, in the order of [`Pooled::studies`].
+    pub fn included(&self) -> Vec<usize> {
+        self.studies.iter().map(|s| s.position).collect()
+    }
 }
 
 /// The Wald part of a result: `z = mu / se`, `p = 2 (1 - Phi(|z|))`, `CI = mu -/+ z_crit se`.
@@ -139,7 +262,7 @@ pub(crate) struct Wald {
     pub se: f64,
     pub ci_lower: f64,
     pub ci_upper: f64,
-    pub z: f64,
+    pub statistic: f64,
     pub p: f64,
 }
 
@@ -153,7 +276,7 @@ impl Wald {
             se,
             ci_lower: estimate - half,
             ci_upper: estimate + half,
-            z,
+            statistic: z,
             p: normal_two_sided_p(z),
         }
     }
@@ -164,7 +287,7 @@ impl Wald {
             ("standard error", self.se),
             ("confidence interval", self.ci_lower),
             ("confidence interval", self.ci_upper),
-            ("z statistic", self.z),
+            ("z statistic", self.statistic),
             ("p-value", self.p),
         ] {
             if !x.is_finite() {
@@ -196,66 +319,115 @@ pub(crate) fn percent(weights: impl Iterator<Item = f64>, total: f64) -> Vec<f64
     weights.map(|w| 100.0 * (w / total)).collect()
 }
 
-pub(crate) fn assemble(
-    model: Model,
-    set: &EffectSet,
-    wald: Wald,
-    level: &ConfidenceLevel,
-    weights: Vec<f64>,
-    heterogeneity: Heterogeneity,
-) -> Result<Pooled> {
-    assemble_parts(
-        model,
-        Studies {
-            scale: set.scale(),
-            included: set.included().to_vec(),
-            excluded: set.excluded().to_vec(),
-        },
-        wald,
-        level,
-        weights,
-        heterogeneity,
-    )
-}
-
-/// Which studies a result used, for models that do not pool an [`EffectSet`] (Mantel-Haenszel,
-/// Peto).
-pub(crate) struct Studies {
+/// Everything a [`Pooled`] is made of, put together by a model.
+pub(crate) struct Parts {
+    pub model: Model,
+    pub wald: Wald,
+    pub test: Test,
+    pub df: Option<usize>,
+    pub level: ConfidenceLevel,
     pub scale: Scale,
-    pub included: Vec<usize>,
-    pub excluded: Vec<(usize, Exclusion)>,
+    pub studies: Vec<PooledStudy>,
+    pub excluded: Vec<ExcludedStudy>,
+    pub heterogeneity: Heterogeneity,
+    pub tau2_fit: Option<Tau2Fit>,
+    pub notes: Vec<Note>,
 }
 
-pub(crate) fn assemble_parts(
-    model: Model,
-    studies: Studies,
-    wald: Wald,
-    level: &ConfidenceLevel,
-    weights: Vec<f64>,
-    heterogeneity: Heterogeneity,
-) -> Result<Pooled> {
-    wald.check_finite()?;
-    check_heterogeneity(&heterogeneity)?;
-    if weights.iter().any(|w| !w.is_finite()) {
-        return Err(Error::NonFinite { what: "weights" });
+impl Parts {
+    /// The parts of an inverse-variance-weighted fit of `set` (raw weights `w_i`, summing to
+    /// `total`), tested with z, without a tau² fit.
+    pub(crate) fn of_set(
+        model: Model,
+        set: &EffectSet,
+        wald: Wald,
+        level: &ConfidenceLevel,
+        raw_weights: impl Iterator<Item = f64>,
+        total: f64,
+        heterogeneity: Heterogeneity,
+    ) -> Parts {
+        Parts {
+            model,
+            wald,
+            test: Test::Z,
+            df: None,
+            level: *level,
+            scale: set.scale(),
+            studies: set_rows(set, raw_weights, total),
+            excluded: excluded_rows(set),
+            heterogeneity,
+            tau2_fit: None,
+            notes: Vec::new(),
+        }
     }
-    Ok(Pooled {
-        model,
-        k: studies.included.len(),
-        estimate: wald.estimate,
-        se: wald.se,
-        ci_lower: wald.ci_lower,
-        ci_upper: wald.ci_upper,
-        z: wald.z,
-        p: wald.p,
-        level: level.level(),
-        scale: studies.scale,
-        weights,
-        heterogeneity,
-        included: studies.included,
-        excluded: studies.excluded,
-        test: Test::Z,
-        df: None,
-        tau2_fit: None,
-    })
+
+    /// The complete, checked result.
+    pub(crate) fn build(self) -> Result<Pooled> {
+        self.wald.check_finite()?;
+        check_heterogeneity(&self.heterogeneity)?;
+        if self.studies.iter().any(|s| !s.weight.is_finite()) {
+            return Err(Error::NonFinite { what: "weights" });
+        }
+        Ok(Pooled {
+            model: self.model,
+            k: self.studies.len(),
+            estimate: self.wald.estimate,
+            se: self.wald.se,
+            ci_lower: self.wald.ci_lower,
+            ci_upper: self.wald.ci_upper,
+            statistic: self.wald.statistic,
+            p: self.wald.p,
+            test: self.test,
+            df: self.df,
+            level: self.level,
+            scale: self.scale,
+            studies: self.studies,
+            excluded: self.excluded,
+            heterogeneity: self.heterogeneity,
+            tau2_fit: self.tau2_fit,
+            notes: self.notes,
+        })
+    }
+}
+
+/// The rows of the included studies of `set`, with weights `100 w_i / total`.
+pub(crate) fn set_rows(
+    set: &EffectSet,
+    raw_weights: impl Iterator<Item = f64>,
+    total: f64,
+) -> Vec<PooledStudy> {
+    set.effects()
+        .iter()
+        .zip(set.included())
+        .zip(raw_weights)
+        .map(|((e, &position), w)| PooledStudy {
+            position,
+            label: set.label(position).map(str::to_owned),
+            effect: Some(*e),
+            // share first: 100 w overflows for weights above 1.8e306 (variances below 5e-307)
+            weight: 100.0 * (w / total),
+        })
+        .collect()
+}
+
+/// The rows of the studies `set` excludes.
+pub(crate) fn excluded_rows(set: &EffectSet) -> Vec<ExcludedStudy> {
+    set.excluded()
+        .iter()
+        .map(|&(position, why)| ExcludedStudy {
+            position,
+            label: set.label(position).map(str::to_owned),
+            why,
+        })
+        .collect()
+}
+
+/// The test a model with `requested` uses on `k` studies: z for one study under a t-based test
+/// (metafor: `Setting argument test="z" since k=1`), with the note saying so.
+pub(crate) fn test_for(requested: Test, k: usize) -> (Test, Vec<Note>) {
+    if k == 1 && requested.is_t() {
+        (Test::Z, vec![Note::ZTestForOneStudy { requested }])
+    } else {
+        (requested, Vec::new())
+    }
 }

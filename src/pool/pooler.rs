@@ -2,17 +2,23 @@
 //! meta-regression on it), as the sensitivity and small-study analyses need.
 
 use super::regression::{fit_regression, RegressionFit};
-use super::{FixedModel, Pooled, RandomModel, Test};
+use super::{FixedMethod, FixedModel, Pooled, RandomModel, Test};
 use crate::effect::EffectSet;
 use crate::error::Result;
 use crate::inference::ConfidenceLevel;
 
-/// A pooling model for inverse-variance-weighted effects: fixed effect or random effects with
-/// any [`crate::Tau2Estimator`] and any [`Test`]. (Mantel-Haenszel and Peto pool 2x2 tables,
-/// not effects, and are not poolers.) Leave-one-out, cumulative, influence, regression-test and
-/// trim-and-fill analyses take one and re-fit the same model to subsets of the studies, as
-/// metafor re-fits `rma(method = ...)` (so new tau² estimators slot in through
-/// [`RandomModel::estimator`]).
+/// Any pooling model: fixed effect by inverse variance, Mantel-Haenszel (odds ratio, risk
+/// ratio, risk difference) or Peto ([`FixedModel::method`]), or random effects with any
+/// [`crate::Tau2Estimator`], any [`Test`], and tau² from the inverse-variance or the
+/// Mantel-Haenszel Q ([`RandomModel::q_from`], RevMan's "M-H, Random"). The methods that pool
+/// 2x2 tables need an [`EffectSet`] that carries them (built from 2x2-table effect sizes);
+/// given a set without them they return [`crate::Error::MissingTables`].
+///
+/// Leave-one-out, cumulative, influence, regression-test and trim-and-fill analyses take one
+/// and re-fit the same model to subsets of the studies, as metafor re-fits `rma(method = ...)`.
+/// The regression tests regress the per-study effects with inverse-variance weights (for
+/// Mantel-Haenszel and Peto fits too), and trim-and-fill pools the filled-in studies, which
+/// have no tables, by inverse variance.
 ///
 /// ```
 /// use metapool::{EffectSet, FixedModel, Pooler, RandomModel};
@@ -75,14 +81,22 @@ impl Pooler {
         }
     }
 
-    /// Pool a subset as metafor's `leave1out`, `cumul` and `influence` re-fit it: a single
-    /// study is tested with z even under a t-based test (metafor falls back to the normal
-    /// distribution when `k = 1`, where t on `k - 1` df is undefined).
-    pub(crate) fn pool_subset(&self, set: &EffectSet) -> Result<Pooled> {
-        if set.len() == 1 && self.test().is_t() {
-            self.with_test(Test::Z).pool(set)
-        } else {
-            self.pool(set)
+    /// The same model with another confidence level.
+    pub fn with_level(self, level: ConfidenceLevel) -> Pooler {
+        match self {
+            Pooler::Fixed(m) => Pooler::Fixed(m.with_level(level)),
+            Pooler::Random(m) => Pooler::Random(m.with_level(level)),
+        }
+    }
+
+    /// The inverse-variance analogue of this model, for analyses of effects that have no 2x2
+    /// tables (the studies trim-and-fill adds): Mantel-Haenszel and Peto fixed effect become
+    /// inverse-variance fixed effect, and a random model takes tau² from the
+    /// inverse-variance Q.
+    pub(crate) fn on_effects(self) -> Pooler {
+        match self {
+            Pooler::Fixed(m) => Pooler::Fixed(m.with_method(FixedMethod::InverseVariance)),
+            Pooler::Random(m) => Pooler::Random(m.with_q_from(FixedMethod::InverseVariance)),
         }
     }
 

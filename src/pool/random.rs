@@ -1,12 +1,12 @@
 //! Random-effects pooling.
 
 use super::core::weighted_sums;
+use super::fixed::mantel_haenszel;
 use super::tau2::{
     self, moment, q_profile, HeterogeneityIntervals, Tau2Control, Tau2Fit, Tau2Stop,
 };
 use super::test::Test;
-use super::MantelHaenszel;
-use super::{assemble, fixed_core, percent, FixedCore, Model, Pooled};
+use super::{fixed_core, test_for, FixedCore, FixedMethod, Model, Parts, Pooled};
 use crate::effect::{EffectSet, EffectSize, LogOddsRatio};
 use crate::error::{Error, Result};
 use crate::heterogeneity::{typical_variance, Heterogeneity};
@@ -160,6 +160,30 @@ impl Tau2Estimator {
     }
 }
 
+impl std::str::FromStr for Tau2Estimator {
+    type Err = Error;
+    /// An estimator by metafor's name (`"DL"`, `"REML"`, ..., as
+    /// [`Tau2Estimator::metafor_name`] gives it), case-insensitively.
+    ///
+    /// ```
+    /// use metapool::prelude::*;
+    /// assert_eq!("REML".parse::<Tau2Estimator>()?, Tau2Estimator::RestrictedMaximumLikelihood);
+    /// assert_eq!("pm".parse::<Tau2Estimator>()?, Tau2Estimator::PauleMandel);
+    /// assert!("XYZ".parse::<Tau2Estimator>().is_err());
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
+    fn from_str(s: &str) -> Result<Self> {
+        Tau2Estimator::ALL
+            .into_iter()
+            .chain([Tau2Estimator::GeneralizedQ])
+            .find(|e| e.metafor_name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| Error::Unparsable {
+                what: "a tau² estimator (DL, HE, HS, HSk, SJ, ML, REML, EB, PM, PMM, DL2, GENQ)",
+                text: s.to_owned(),
+            })
+    }
+}
+
 /// DerSimonian-Laird from a [`FixedCore`] (the allocation-free form for batch paths).
 #[inline(always)]
 pub(crate) fn dersimonian_laird(core: &FixedCore) -> f64 {
@@ -212,6 +236,11 @@ pub struct RandomModel {
     /// Iteration settings of the tau² estimators (metafor's defaults).
     #[cfg_attr(feature = "serde", serde(default))]
     pub control: Tau2Control,
+    /// The fixed-effect fit whose Q the DerSimonian-Laird tau² is computed from: inverse
+    /// variance (the default; metafor `rma(method = "DL")`) or Mantel-Haenszel (RevMan 5's
+    /// "M-H, Random", which needs the set's 2x2 tables; see [`RandomModel::with_q_from`]).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub q_from: FixedMethod,
 }
 
 impl RandomModel {
@@ -236,6 +265,48 @@ impl RandomModel {
         self
     }
 
+    /// The same model with another confidence level.
+    pub fn with_level(mut self, level: ConfidenceLevel) -> Self {
+        self.level = level;
+        self
+    }
+
+    /// The same model with tau² from the Q of another fixed-effect fit (see
+    /// [`RandomModel::q_from`]). With [`FixedMethod::MantelHaenszel`] this is RevMan 5's
+    /// "M-H, Random" analysis: the random model on the per-study effects (log odds ratios, log
+    /// risk ratios or risk differences), with DerSimonian-Laird tau² estimated from the Q of the
+    /// Mantel-Haenszel fit (centred on the MH estimate) instead of the Q centred on the
+    /// inverse-variance estimate:
+    /// ```text
+    /// Q_MH  = sum w_i (y_i - theta_MH)^2,  w_i = 1/v_i   (tables that are not all-zero / all-event)
+    /// tau^2 = max(0, (Q_MH - (k - 1)) / (sum w - sum w^2 / sum w))
+    /// w*_i  = 1/(v_i + tau^2),  mu = sum w*_i y_i / sum w*_i,  se = 1/sqrt(sum w*_i)
+    /// ```
+    /// The reported heterogeneity (Q, its p, I², H²) is the MH-centred one, as RevMan reports
+    /// it. Source: Deeks & Higgins (2010), Statistical algorithms in Review Manager 5 (random
+    /// effects "M-H, Random": "the estimate of tau² from the Mantel-Haenszel Q"); R `meta`'s
+    /// `Q.Cochrane = TRUE`. metafor's `rma(measure = "OR", method = "DL")` centres Q on the
+    /// inverse-variance estimate; the two differ in the last digits.
+    ///
+    /// Only DerSimonian-Laird has an MH-centred form: with another estimator, or with
+    /// [`FixedMethod::Peto`], [`RandomModel::pool`] returns [`crate::Error::Undefined`]; a set
+    /// without tables is an [`crate::Error::MissingTables`].
+    ///
+    /// ```
+    /// use metapool::prelude::*;
+    /// let tables = [(10, 40, 20, 30), (5, 35, 4, 36), (30, 70, 45, 55)]
+    ///     .map(|(a, b, c, d)| LogOddsRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// let set = EffectSet::from_studies(&tables)?;
+    /// let fit = RandomModel::default().with_q_from(FixedMethod::MantelHaenszel).pool(&set)?;
+    /// let mh = FixedModel::mantel_haenszel().pool(&set)?;
+    /// assert_eq!(fit.heterogeneity.q, mh.heterogeneity.q);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
+    pub fn with_q_from(mut self, fixed: FixedMethod) -> Self {
+        self.q_from = fixed;
+        self
+    }
+
     /// The same model with other iteration settings.
     pub fn with_control(mut self, control: Tau2Control) -> Self {
         self.control = control;
@@ -245,7 +316,20 @@ impl RandomModel {
     /// Pool a set of effects.
     pub fn pool(&self, set: &EffectSet) -> Result<Pooled> {
         let e = set.effects();
-        let core = fixed_core(e.len(), |i| e[i].estimate(), |i| e[i].variance())?;
+        let mut core = fixed_core(e.len(), |i| e[i].estimate(), |i| e[i].variance())?;
+        match self.q_from {
+            FixedMethod::InverseVariance => {}
+            FixedMethod::MantelHaenszel if self.estimator == Tau2Estimator::DerSimonianLaird => {
+                core.q = mantel_haenszel(set, &self.level)?.heterogeneity.q;
+                return self.pool_with_dl_core(set, &core);
+            }
+            _ => {
+                return Err(Error::Undefined {
+                    what: "tau² from a Mantel-Haenszel or Peto Q",
+                    why: "only the DerSimonian-Laird estimator has a Mantel-Haenszel-centred form",
+                })
+            }
+        }
         let fit = tau2::estimate(
             self.estimator,
             e.len(),
@@ -291,32 +375,10 @@ impl RandomModel {
         )
     }
 
-    /// RevMan 5's "M-H, Random" analysis of odds ratios: the random model on the per-study log
-    /// odds ratios, with DerSimonian-Laird tau² estimated from the Q of the Mantel-Haenszel fit
-    /// (centred on the MH estimate) instead of the Q centred on the inverse-variance estimate:
-    /// ```text
-    /// Q_MH  = sum w_i (y_i - ln OR_MH)^2,  w_i = 1/v_i   (tables that are not all-zero / all-event)
-    /// tau^2 = max(0, (Q_MH - (k - 1)) / (sum w - sum w^2 / sum w))
-    /// w*_i  = 1/(v_i + tau^2),  mu = sum w*_i y_i / sum w*_i,  se = 1/sqrt(sum w*_i)
-    /// ```
-    /// The reported heterogeneity (Q, its p, I², H²) is the MH-centred one, as RevMan reports it.
-    /// Source: Deeks & Higgins (2010), Statistical algorithms in Review Manager 5 (random effects
-    /// "M-H, Random": "the estimate of tau² from the Mantel-Haenszel Q"); R `meta`'s
-    /// `Q.Cochrane = TRUE`. metafor's `rma(measure = "OR", method = "DL")` (what [`Self::pool`]
-    /// computes) centres Q on the inverse-variance estimate; the two differ in the last digits.
-    ///
-    /// Only DerSimonian-Laird has an MH-centred form: with another estimator this returns
-    /// [`crate::Error::Undefined`]. [`crate::ModelRule::select_tables`] uses this path.
-    ///
-    /// ```
-    /// use metapool::{LogOddsRatio, MantelHaenszel, RandomModel, TwoByTwo};
-    /// let tables = [(10.0, 50.0, 20.0, 50.0), (5.0, 40.0, 4.0, 40.0), (30.0, 100.0, 45.0, 100.0)]
-    ///     .map(|(a, n1, c, n2)| LogOddsRatio::new(TwoByTwo::new(a, n1, c, n2).unwrap()));
-    /// let fit = RandomModel::default().pool_mantel_haenszel_q(&tables)?;
-    /// let mh = MantelHaenszel::default().pool(&tables)?;
-    /// assert_eq!(fit.heterogeneity.q, mh.heterogeneity.q);
-    /// # Ok::<(), metapool::Error>(())
-    /// ```
+    /// RevMan 5's "M-H, Random" analysis of odds ratios: this model with
+    /// [`RandomModel::with_q_from`]`(FixedMethod::MantelHaenszel)` on the tables' effect set.
+    /// Errors with [`crate::Error::Undefined`] for another estimator than DerSimonian-Laird.
+    #[deprecated(note = "use `with_q_from(FixedMethod::MantelHaenszel).pool(&set)`")]
     pub fn pool_mantel_haenszel_q(&self, tables: &[LogOddsRatio]) -> Result<Pooled> {
         if self.estimator != Tau2Estimator::DerSimonianLaird {
             return Err(Error::Undefined {
@@ -324,12 +386,8 @@ impl RandomModel {
                 why: "only the DerSimonian-Laird estimator has a Mantel-Haenszel-centred form",
             });
         }
-        let mh = MantelHaenszel::new(self.level).pool(tables)?;
-        let set = EffectSet::from_studies(tables)?;
-        let e = set.effects();
-        let mut core = fixed_core(e.len(), |i| e[i].estimate(), |i| e[i].variance())?;
-        core.q = mh.heterogeneity.q;
-        self.pool_with_dl_core(&set, &core)
+        self.with_q_from(FixedMethod::MantelHaenszel)
+            .pool(&EffectSet::from_studies(tables)?)
     }
 
     /// RevMan's "M-H, Random" path: DerSimonian-Laird tau² from `core`, whose Q may be centred
@@ -373,23 +431,23 @@ impl RandomModel {
             |i| e[i].variance(),
             |i| 1.0 / (e[i].variance() + tau2),
         );
-        let wald = self
-            .test
-            .wald(sums.estimate, sums.sum_w, sums.rss, k, &self.level)?;
-        let weights = percent(e.iter().map(|x| 1.0 / (x.variance() + tau2)), sums.sum_w);
+        let (test, notes) = test_for(self.test, k);
+        let wald = test.wald(sums.estimate, sums.sum_w, sums.rss, k, &self.level)?;
         let df = core.k - 1;
         let s2 = typical_variance(df, core.sum_w, core.share_complement);
-        let mut pooled = assemble(
+        let mut parts = Parts::of_set(
             Model::Random(self.estimator),
             set,
             wald,
             &self.level,
-            weights,
+            e.iter().map(|x| 1.0 / (x.variance() + tau2)),
+            sums.sum_w,
             Heterogeneity::random(core.q, df, tau2, s2),
-        )?;
-        pooled.test = self.test;
-        pooled.df = self.test.is_t().then_some(df);
-        pooled.tau2_fit = Some(fit);
-        Ok(pooled)
+        );
+        parts.test = test;
+        parts.df = test.is_t().then_some(df);
+        parts.tau2_fit = Some(fit);
+        parts.notes = notes;
+        parts.build()
     }
 }

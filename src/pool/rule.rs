@@ -1,7 +1,7 @@
 //! The model-selection rule RevMan users apply: random effects when Cochran's Q test is
 //! significant at `alpha` (default 0.10), fixed effect otherwise.
 
-use super::{FixedModel, MantelHaenszel, Pooled, RandomModel, Tau2Estimator};
+use super::{FixedMethod, FixedModel, Pooled, RandomModel, Tau2Estimator};
 use crate::effect::{EffectSet, LogOddsRatio};
 use crate::error::{open_unit, Result};
 use crate::inference::ConfidenceLevel;
@@ -138,36 +138,60 @@ impl ModelRule {
         }
     }
 
-    /// Fit both models to a set of effects (inverse variance and the random model) and choose.
+    /// The same rule with another fixed-effect model (e.g. [`FixedModel::mantel_haenszel`]).
+    pub fn with_fixed(mut self, fixed: FixedModel) -> Self {
+        self.fixed = fixed;
+        self
+    }
+
+    /// The same rule with another random-effects model.
+    pub fn with_random(mut self, random: RandomModel) -> Self {
+        self.random = random;
+        self
+    }
+
+    /// RevMan 5's rule for 2x2 tables ("M-H, Fixed" against "M-H, Random"): the
+    /// Mantel-Haenszel fixed effect, whose Q (centred on the MH estimate) decides, and the
+    /// random model with DerSimonian-Laird tau² from that same Q
+    /// ([`RandomModel::with_q_from`]); with another tau² estimator than DerSimonian-Laird the
+    /// random model is fitted to the per-study effects as [`RandomModel::pool`] does (those
+    /// estimators have no MH-centred form). Levels, tests and the estimator are this rule's.
+    ///
+    /// ```
+    /// use metapool::prelude::*;
+    /// let tables = [(10, 40, 20, 30), (5, 35, 4, 36), (30, 70, 45, 55)]
+    ///     .map(|(a, b, c, d)| LogOddsRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// let set = EffectSet::from_studies(&tables)?;
+    /// let sel = ModelRule::default().mantel_haenszel().select(&set)?;
+    /// assert_eq!(sel.fixed.model, Model::Fixed(FixedMethod::MantelHaenszel));
+    /// assert_eq!(sel.random.heterogeneity.q, sel.fixed.heterogeneity.q);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
+    pub fn mantel_haenszel(mut self) -> Self {
+        self.fixed.method = FixedMethod::MantelHaenszel;
+        if self.random.estimator == Tau2Estimator::DerSimonianLaird {
+            self.random.q_from = FixedMethod::MantelHaenszel;
+        }
+        self
+    }
+
+    /// Fit both models to a set of effects and choose. Either model may be any method
+    /// (inverse variance, Mantel-Haenszel or Peto fixed effect; any tau² estimator and test);
+    /// a method that pools 2x2 tables needs a set that carries them
+    /// ([`crate::Error::MissingTables`]).
     pub fn select(&self, set: &EffectSet) -> Result<Selection> {
         let fixed = self.fixed.pool(set)?;
         let random = self.random.pool(set)?;
         Ok(self.choose(fixed, random))
     }
 
-    /// Fit both models to 2x2 tables the way RevMan 5 does for odds ratios ("M-H, Fixed" and
-    /// "M-H, Random"): the Mantel-Haenszel fixed effect, whose Q (centred on the MH estimate)
-    /// decides; and the random model on the per-study log odds ratios with tau² estimated from
-    /// that same MH-centred Q:
-    /// ```text
-    /// Q_MH  = sum w_i (y_i - ln OR_MH)^2,  w_i = 1/v_i
-    /// tau^2 = max(0, (Q_MH - (k - 1)) / (sum w - sum w^2 / sum w))     (DerSimonian-Laird)
-    /// ```
-    /// Source: Deeks & Higgins (2010), Statistical algorithms in Review Manager 5; R `meta`'s
-    /// `Q.Cochrane = TRUE`; Stata `metan` ("the estimate of heterogeneity being taken from the
-    /// Mantel-Haenszel model"). metafor's `rma(method = "DL")` on the same log odds ratios
-    /// centres Q on the inverse-variance estimate instead; the two differ in the last digits.
-    /// With another tau² estimator than DerSimonian-Laird the random model is fitted to the log
-    /// odds ratios as [`RandomModel::pool`] does (those estimators have no MH-centred form).
+    /// RevMan 5's rule on tables of odds ratios: [`ModelRule::mantel_haenszel`] then
+    /// [`ModelRule::select`] (the fixed model's test is then z).
+    #[deprecated(note = "use `rule.mantel_haenszel().select(&EffectSet::from_studies(tables)?)`")]
     pub fn select_tables(&self, tables: &[LogOddsRatio]) -> Result<Selection> {
-        let fixed = MantelHaenszel::new(self.fixed.level).pool(tables)?;
-        let random = if self.random.estimator == Tau2Estimator::DerSimonianLaird {
-            self.random.pool_mantel_haenszel_q(tables)?
-        } else {
-            // other estimators have no MH-centred form: fitted on the log odds ratios as usual
-            self.random.pool(&EffectSet::from_studies(tables)?)?
-        };
-        Ok(self.choose(fixed, random))
+        let mut rule = self.mantel_haenszel();
+        rule.fixed.test = super::Test::Z;
+        rule.select(&EffectSet::from_studies(tables)?)
     }
 
     /// Choose between two fits already made, by the fixed fit's Q-test p.

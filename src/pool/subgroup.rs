@@ -2,11 +2,11 @@
 
 use super::tau2::grouped::common_tau2;
 use super::{
-    assemble, fixed_core, percent, weighted_core, FixedModel, Model, Pooled, RandomModel,
+    fixed_core, weighted_core, FixedMethod, FixedModel, Model, Parts, Pooled, RandomModel,
     Tau2Control, Tau2Estimator, Tau2Fit, Wald,
 };
-use crate::effect::EffectSet;
-use crate::error::{Error, Problem, Result};
+use crate::effect::{length_mismatch, EffectSet};
+use crate::error::{Error, Result};
 use crate::heterogeneity::{typical_variance, Heterogeneity};
 use crate::inference::ConfidenceLevel;
 use crate::numeric::NeumaierSum;
@@ -139,6 +139,13 @@ pub struct SubgroupAnalysis {
     /// models (within subgroups, common, and overall).
     #[cfg_attr(feature = "serde", serde(default))]
     pub control: Tau2Control,
+    /// The fixed-effect method of [`SubgroupModel::Fixed`] (inverse variance by default;
+    /// Mantel-Haenszel or Peto within each subgroup and overall, as RevMan does for
+    /// dichotomous data, for a set that carries its 2x2 tables). With
+    /// [`SubgroupModel::RandomSeparate`] and DerSimonian-Laird, Mantel-Haenszel also gives
+    /// RevMan's "M-H, Random" within each subgroup ([`RandomModel::with_q_from`]).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub method: FixedMethod,
 }
 
 impl SubgroupAnalysis {
@@ -148,7 +155,26 @@ impl SubgroupAnalysis {
             model,
             level: ConfidenceLevel::default(),
             control: Tau2Control::default(),
+            method: FixedMethod::InverseVariance,
         }
+    }
+
+    /// The same with another fixed-effect method (see [`SubgroupAnalysis::method`]).
+    ///
+    /// ```
+    /// use metapool::prelude::*;
+    /// let tables = [(4, 16, 8, 12), (1, 29, 5, 25), (10, 40, 9, 41), (3, 27, 6, 24)]
+    ///     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// let set = EffectSet::from_studies(&tables)?;
+    /// let res = SubgroupAnalysis::new(SubgroupModel::Fixed)
+    ///     .with_method(FixedMethod::MantelHaenszel)
+    ///     .pool(&set, &["a", "a", "b", "b"])?;
+    /// assert_eq!(res.overall.model, Model::Fixed(FixedMethod::MantelHaenszel));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
+    pub fn with_method(mut self, method: FixedMethod) -> Self {
+        self.method = method;
+        self
     }
 
     /// The same with other iteration settings for the tau² estimators.
@@ -179,14 +205,7 @@ impl SubgroupAnalysis {
         groups: &[G],
     ) -> Result<Subgroups<G>> {
         if groups.len() != set.input_len() {
-            return Err(Error::InvalidParameter {
-                name: "groups",
-                problem: Problem::OutOfRange {
-                    lo: set.input_len() as f64 - 1.0,
-                    hi: set.input_len() as f64 + 1.0,
-                    got: groups.len() as f64,
-                },
-            });
+            return Err(length_mismatch("groups", set.input_len(), groups.len()));
         }
         let mut labels: Vec<G> = Vec::new();
         for g in groups {
@@ -206,11 +225,16 @@ impl SubgroupAnalysis {
         let random_model = |estimator| {
             let mut m = RandomModel::new(estimator, self.level);
             m.control = self.control;
+            if self.method == FixedMethod::MantelHaenszel
+                && estimator == Tau2Estimator::DerSimonianLaird
+            {
+                m.q_from = FixedMethod::MantelHaenszel;
+            }
             m
         };
         let (pooled, overall, tau2_fit) = match self.model {
             SubgroupModel::Fixed => {
-                let fixed = FixedModel::new(self.level);
+                let fixed = FixedModel::new(self.level).with_method(self.method);
                 let pooled = subsets
                     .iter()
                     .map(|(_, s)| fixed.pool(s))
@@ -309,17 +333,17 @@ fn pool_with_tau2(set: &EffectSet, fit: Tau2Fit, level: &ConfidenceLevel) -> Res
     let core = fixed_core(e.len(), |i| e[i].estimate(), |i| e[i].variance())?;
     let (sum_w, estimate) = weighted_core(e.len(), |i| e[i].estimate(), |i| e[i].variance(), tau2);
     let wald = Wald::new(estimate, (1.0 / sum_w).sqrt(), level);
-    let weights = percent(e.iter().map(|x| 1.0 / (x.variance() + tau2)), sum_w);
     let df = core.k - 1;
     let s2 = typical_variance(df, core.sum_w, core.share_complement);
-    let mut pooled = assemble(
+    let mut parts = Parts::of_set(
         Model::Random(fit.estimator),
         set,
         wald,
         level,
-        weights,
+        e.iter().map(|x| 1.0 / (x.variance() + tau2)),
+        sum_w,
         Heterogeneity::random(core.q, df, tau2, s2),
-    )?;
-    pooled.tau2_fit = Some(fit);
-    Ok(pooled)
+    );
+    parts.tau2_fit = Some(fit);
+    parts.build()
 }

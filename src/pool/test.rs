@@ -36,6 +36,24 @@ pub enum Test {
 }
 
 impl Test {
+    /// Every test, in metafor's order.
+    pub const ALL: [Test; 4] = [
+        Test::Z,
+        Test::T,
+        Test::KnappHartung,
+        Test::KnappHartungAdHoc,
+    ];
+
+    /// metafor's name for the test (`"z"`, `"t"`, `"knha"`, `"adhoc"`).
+    pub fn metafor_name(self) -> &'static str {
+        match self {
+            Test::Z => "z",
+            Test::T => "t",
+            Test::KnappHartung => "knha",
+            Test::KnappHartungAdHoc => "adhoc",
+        }
+    }
+
     /// Whether the test uses the t distribution on k - 1 df.
     pub fn is_t(self) -> bool {
         !matches!(self, Test::Z)
@@ -83,7 +101,7 @@ impl Test {
             se,
             ci_lower: estimate - half,
             ci_upper: estimate + half,
-            z: t,
+            statistic: t,
             p: t_two_sided_p(t, df),
         })
     }
@@ -129,8 +147,8 @@ impl Pooled {
                 why: "the model has no between-study variance (fixed effect)",
             });
         }
-        let level = ConfidenceLevel::new(self.level)?;
-        let upper_tail = (1.0 - self.level) / 2.0;
+        let level = self.level;
+        let upper_tail = (1.0 - level.level()) / 2.0;
         let crit = match kind {
             PredictionKind::Metafor => {
                 if self.test.is_t() && self.k >= 2 {
@@ -157,5 +175,32 @@ impl Pooled {
             });
         }
         Ok(out)
+    }
+}
+
+impl std::str::FromStr for Test {
+    type Err = Error;
+    /// A test by metafor's name (`"z"`, `"t"`, `"knha"` or its alias `"hksj"`, `"adhoc"`),
+    /// case-insensitively.
+    ///
+    /// ```
+    /// use metapool::prelude::*;
+    /// assert_eq!("knha".parse::<Test>()?, Test::KnappHartung);
+    /// assert_eq!("Z".parse::<Test>()?, Test::Z);
+    /// assert!("wald".parse::<Test>().is_err());
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
+    fn from_str(s: &str) -> Result<Self> {
+        let lower = s.to_ascii_lowercase();
+        if lower == "hksj" {
+            return Ok(Test::KnappHartung);
+        }
+        Test::ALL
+            .into_iter()
+            .find(|t| t.metafor_name() == lower)
+            .ok_or_else(|| Error::Unparsable {
+                what: "a test (z, t, knha, adhoc)",
+                text: s.to_owned(),
+            })
     }
 }

@@ -86,6 +86,14 @@ pub(crate) fn percent(x: f64, style: &Style) -> String {
     }
 }
 
+/// A study's weight in percent: two decimals (metafor) or one (RevMan): `"5.04%"`, `"5.0%"`.
+pub(crate) fn weight(w: f64, style: &Style) -> String {
+    match style.p_values() {
+        PValueStyle::Metafor => format!("{}%", fixed(w, style.digits().min(2))),
+        PValueStyle::RevMan => format!("{}%", fixed(w, 1)),
+    }
+}
+
 /// A confidence level as a percentage: `0.95` -> `"95%"`, `0.999` -> `"99.9%"`.
 pub(crate) fn level_percent(level: f64) -> String {
     let s = fixed(level * 100.0, 4);

@@ -2,29 +2,40 @@
 //! row, heterogeneity and the test for the overall effect, as RevMan 5 lays them out, with
 //! metafor's model line and figures.
 
-use super::number::{estimate_ci, fixed, level_percent, p_phrase, percent};
+use super::number::{estimate_ci, fixed, level_percent, p_phrase, percent, weight};
 use super::style::Style;
 use super::table::Table;
 use super::Summarize;
-use crate::effect::Scale;
-use crate::inference::ConfidenceLevel;
+use crate::effect::{Exclusion, Scale};
 use crate::pool::{FixedMethod, Model, Pooled, Test};
 use std::fmt::{self, Write};
 
 /// One study of a pooled result as printed: its input position, label, estimate and variance
-/// on the analysis scale, and weight in percent.
+/// on the analysis scale (`None`: not estimable on its own), and weight in percent.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct StudyRow {
     pub position: usize,
     pub label: String,
-    pub estimate: f64,
-    pub variance: f64,
+    pub effect: Option<(f64, f64)>,
     pub weight: f64,
 }
 
-/// The studies of a fit, in the order of its `included` list.
-pub(crate) fn study_rows(_p: &Pooled) -> Vec<StudyRow> {
-    Vec::new()
+/// The label of the study at input `position`: its own, or "Study position+1".
+pub(crate) fn label_or_number(label: Option<&str>, position: usize) -> String {
+    label.map_or_else(|| format!("Study {}", position + 1), str::to_string)
+}
+
+/// The studies of a fit, in the order they were pooled.
+pub(crate) fn study_rows(p: &Pooled) -> Vec<StudyRow> {
+    p.studies
+        .iter()
+        .map(|s| StudyRow {
+            position: s.position,
+            label: label_or_number(s.label.as_deref(), s.position),
+            effect: s.effect.map(|e| (e.estimate(), e.variance())),
+            weight: s.weight,
+        })
+        .collect()
 }
 
 /// The name of what the estimate column holds, from the scale: "Ratio", "Proportion", ...
@@ -34,6 +45,14 @@ pub(crate) fn measure_name(scale: Scale) -> &'static str {
         Scale::Logit | Scale::Arcsine | Scale::FreemanTukey { .. } => "Proportion",
         Scale::FisherZ => "Correlation",
         _ => "Estimate",
+    }
+}
+
+/// Why a study was left out, in words.
+pub(crate) fn exclusion_text(why: Exclusion) -> &'static str {
+    match why {
+        Exclusion::NoEventsInEitherArm => "no events in either arm",
+        Exclusion::AllEventsInBothArms => "all events in both arms",
     }
 }
 
@@ -138,8 +157,8 @@ pub(crate) fn heterogeneity_line(p: &Pooled, style: &Style, detail: Detail) -> S
 pub(crate) fn overall_line(p: &Pooled, style: &Style, detail: Detail) -> String {
     let d = style.digits();
     let stat = match detail {
-        Detail::RevMan => fixed(p.z.abs(), d),
-        Detail::Full => fixed(p.z, d),
+        Detail::RevMan => fixed(p.statistic.abs(), d),
+        Detail::Full => fixed(p.statistic, d),
     };
     match p.df {
         Some(df) => format!(
@@ -171,7 +190,7 @@ pub(crate) fn analysis_scale_line(p: &Pooled, style: &Style) -> String {
         "{head} {}, SE = {}, {} CI [{}, {}]",
         fixed(p.estimate, d),
         fixed(p.se, d),
-        level_percent(p.level),
+        level_percent(p.level.level()),
         fixed(p.ci_lower, d),
         fixed(p.ci_upper, d)
     )
@@ -179,8 +198,7 @@ pub(crate) fn analysis_scale_line(p: &Pooled, style: &Style) -> String {
 
 /// The confidence level as the `level` field holds it, for headers ("95% CI").
 pub(crate) fn ci_header(p: &Pooled) -> String {
-    let level = ConfidenceLevel::new(p.level).map_or(p.level, |l| l.level());
-    format!("{} CI", level_percent(level))
+    format!("{} CI", level_percent(p.level.level()))
 }
 
 /// The per-study rows and the pooled row of `p` as a table: Study, estimate [CI], weight.
@@ -195,25 +213,18 @@ pub(crate) fn study_table(
     let d = style.digits();
     let header = format!("{} [{}]", measure_name(p.scale), ci_header(p));
     let mut t = Table::new(&["Study", header.as_str(), "Weight"]);
-    let z = ConfidenceLevel::new(p.level).map_or(1.959963984540054, |l| l.z());
+    let z = p.level.z();
     for r in rows {
-        let se = r.variance.sqrt();
-        t.row(vec![
-            r.label.clone(),
-            estimate_ci(
-                p.scale,
-                r.estimate,
-                r.estimate - z * se,
-                r.estimate + z * se,
-                d,
-            ),
-            format!("{}%", fixed(r.weight, d.min(2))),
-        ]);
+        let ci = match r.effect {
+            Some((y, v)) => estimate_ci(p.scale, y, y - z * v.sqrt(), y + z * v.sqrt(), d),
+            None => "Not estimable".to_string(),
+        };
+        t.row(vec![r.label.clone(), ci, weight(r.weight, style)]);
     }
     t.row(vec![
         total.0.to_string(),
         estimate_ci(p.scale, p.estimate, p.ci_lower, p.ci_upper, d),
-        format!("{}%", fixed(total.1, d.min(2))),
+        weight(total.1, style),
     ]);
     t
 }
@@ -237,12 +248,16 @@ impl Summarize for Pooled {
         let rows = study_rows(self);
         let total = format!("Total ({})", ci_header(self));
         study_table(self, &rows, (&total, 100.0), style).write(out)?;
-        if !self.excluded.is_empty() {
+        for e in &self.excluded {
             writeln!(
                 out,
-                "Not estimable (excluded from pooling): {}",
-                self.excluded.len()
+                "Not estimable: {} ({})",
+                label_or_number(e.label.as_deref(), e.position),
+                exclusion_text(e.why)
             )?;
+        }
+        for n in &self.notes {
+            writeln!(out, "Note: {n}")?;
         }
         writeln!(out)?;
         writeln!(out, "{}", heterogeneity_line(self, style, Detail::Full))?;

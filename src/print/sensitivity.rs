@@ -34,7 +34,7 @@ fn fit_table<'a>(
         t.row(vec![
             label,
             estimate_ci(f.scale, f.estimate, f.ci_lower, f.ci_upper, d),
-            fixed(f.z, d),
+            fixed(f.statistic, d),
             p_value(f.p, style),
             fixed(h.q, d),
             h.q_p.map_or_else(|| "-".to_string(), |p| p_value(p, style)),

@@ -176,20 +176,17 @@ pub const MAX_LABEL_CHARS: usize = 120;
 /// The fewest characters a study label may be cut to.
 pub const MIN_LABEL_CHARS: usize = 8;
 
-fn length_error(name: &'static str, want: usize, got: usize) -> Error {
+fn length_error(name: &'static str, expected: usize, got: usize) -> Error {
     Error::InvalidParameter {
         name,
-        problem: Problem::OutOfRange {
-            lo: want as f64 - 1.0,
-            hi: want as f64 + 1.0,
-            got: got as f64,
-        },
+        problem: Problem::LengthMismatch { expected, got },
     }
 }
 
 impl Forest {
-    /// The studies of `set` (labelled "Study 1", "Study 2", ... until [`Forest::labels`]) with
-    /// their weights in `fit`, and `fit` as the total.
+    /// The studies of `set` with their labels ("Study 1", "Study 2", ... when the set has none)
+    /// and their weights in `fit`, and `fit` as the total; the set's 2x2 tables, if it carries
+    /// them, as the data columns.
     pub fn new(set: &EffectSet, fit: &Pooled) -> Forest {
         let studies = studies_of(set, fit);
         let sections = vec![Section {
@@ -197,7 +194,9 @@ impl Forest {
             members: (0..set.input_len()).collect(),
             subtotal: None,
         }];
-        Forest::from_parts(set.scale(), studies, sections, fit.clone())
+        let mut f = Forest::from_parts(set.scale(), studies, sections, fit.clone());
+        f.data = set.tables().map(|t| ArmData::Dichotomous(t.to_vec()));
+        f
     }
 
     /// A subgroup analysis: one section per subgroup (its studies, subtotal, heterogeneity and
@@ -409,11 +408,14 @@ impl Forest {
     }
 }
 
-/// Every input study of `set` with its effect and its weight in `fit` (by input position).
+/// Every input study of `set` with its label, its effect (as `fit` shows it, else the set's)
+/// and its weight in `fit` (by input position).
 fn studies_of(set: &EffectSet, fit: &Pooled) -> Vec<Study> {
     let mut studies: Vec<Study> = (0..set.input_len())
         .map(|i| Study {
-            label: format!("Study {}", i + 1),
+            label: set
+                .label(i)
+                .map_or_else(|| format!("Study {}", i + 1), str::to_string),
             effect: None,
             weight: None,
         })
@@ -423,9 +425,12 @@ fn studies_of(set: &EffectSet, fit: &Pooled) -> Vec<Study> {
             s.effect = Some((e.estimate(), e.variance()));
         }
     }
-    for (&w, &i) in fit.weights.iter().zip(&fit.included) {
-        if let Some(s) = studies.get_mut(i) {
-            s.weight = Some(w);
+    for p in &fit.studies {
+        if let Some(s) = studies.get_mut(p.position) {
+            s.weight = Some(p.weight);
+            if let Some(e) = p.effect {
+                s.effect = Some((e.estimate(), e.variance()));
+            }
         }
     }
     studies

@@ -145,7 +145,7 @@ impl Forest {
     }
 
     fn axis(&self, plot: (f64, f64)) -> Result<EffectAxis> {
-        let z = crate::inference::ConfidenceLevel::new(self.total.level)?.z();
+        let z = self.total.level.z();
         let mut points = Vec::new();
         let mut studies = Vec::new();
         for (y, v) in self.studies.iter().filter_map(|s| s.effect) {
@@ -204,7 +204,7 @@ impl Forest {
             }
         }
         let weight = x + WEIGHT_COL;
-        let level = level_percent(self.total.level);
+        let level = level_percent(self.total.level.level());
         let header = format!("{}, {level} CI", method_text(self));
         let ci_chars = self
             .pooled_fits()
@@ -241,8 +241,8 @@ pub(super) fn render(f: &Forest) -> Result<String> {
     let cols = f.columns();
     let axis = f.axis(cols.plot)?;
     let style = &f.options.style;
-    let level = level_percent(f.total.level);
-    let z = crate::inference::ConfidenceLevel::new(f.total.level)?.z();
+    let level = level_percent(f.total.level.level());
+    let z = f.total.level.z();
     let measure = f.options.measure.clone().unwrap_or_else(|| match f.scale {
         Scale::Identity => "Mean Difference".to_string(),
         s => measure_name(s).to_string(),
