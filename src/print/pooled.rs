@@ -229,6 +229,23 @@ pub(crate) fn study_table(
     t
 }
 
+/// "Not estimable: <label> (<reason>)" for every study left out, and "Note: ..." for every
+/// note of the fit.
+pub(crate) fn write_excluded_and_notes(out: &mut dyn Write, p: &Pooled) -> fmt::Result {
+    for e in &p.excluded {
+        writeln!(
+            out,
+            "Not estimable: {} ({})",
+            label_or_number(e.label.as_deref(), e.position),
+            exclusion_text(e.why)
+        )?;
+    }
+    for n in &p.notes {
+        writeln!(out, "Note: {n}")?;
+    }
+    Ok(())
+}
+
 impl Summarize for Pooled {
     /// ```text
     /// Random-effects model (k = 13; tau² estimator: DL)
@@ -248,17 +265,7 @@ impl Summarize for Pooled {
         let rows = study_rows(self);
         let total = format!("Total ({})", ci_header(self));
         study_table(self, &rows, (&total, 100.0), style).write(out)?;
-        for e in &self.excluded {
-            writeln!(
-                out,
-                "Not estimable: {} ({})",
-                label_or_number(e.label.as_deref(), e.position),
-                exclusion_text(e.why)
-            )?;
-        }
-        for n in &self.notes {
-            writeln!(out, "Note: {n}")?;
-        }
+        write_excluded_and_notes(out, self)?;
         writeln!(out)?;
         writeln!(out, "{}", heterogeneity_line(self, style, Detail::Full))?;
         writeln!(out, "{}", overall_line(self, style, Detail::Full))?;

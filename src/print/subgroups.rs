@@ -3,7 +3,10 @@
 //! differences.
 
 use super::number::{fixed, p_phrase, percent};
-use super::pooled::{ci_header, heterogeneity_line, overall_line, study_rows, study_table, Detail};
+use super::pooled::{
+    ci_header, heterogeneity_line, overall_line, study_rows, study_table, write_excluded_and_notes,
+    Detail,
+};
 use super::style::Style;
 use super::Summarize;
 use crate::pool::{SubgroupModel, Subgroups};
@@ -68,6 +71,7 @@ impl<G: Display> Summarize for Subgroups<G> {
             };
             let label = format!("Subtotal ({})", ci_header(&g.pooled));
             study_table(&g.pooled, &rows, (&label, share), style).write(out)?;
+            write_excluded_and_notes(out, &g.pooled)?;
             writeln!(
                 out,
                 "{}",

@@ -20,6 +20,7 @@
 //! for ratios, with the ticks of [`crate::plot::axis::log_ticks`]).
 
 mod layout;
+mod marks;
 mod render;
 
 use crate::effect::{Arm, EffectSet, Scale, TwoByTwo};

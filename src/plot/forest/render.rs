@@ -1,10 +1,10 @@
 //! Writing the forest plot's SVG: columns, rows, squares and diamonds, the axis.
 
 use super::layout::{EffectAxis, Extent};
-use super::{ArmData, AxisRange, Favours, Forest, PredictionBar, Section};
+use super::marks::{axis_block, data_headers, pooled_rows, study_row};
+use super::{AxisRange, Forest, PredictionBar, Section};
 use crate::effect::Scale;
 use crate::error::Result;
-use crate::plot::axis::trimmed_label;
 use crate::plot::svg::{escape, Document};
 use crate::pool::{Model, Pooled, Tau2Estimator};
 use crate::print::{
@@ -13,86 +13,37 @@ use crate::print::{
 };
 use std::fmt::Write;
 
-const ROW: f64 = 20.0;
+pub(super) const ROW: f64 = 20.0;
 /// Average glyph width of the 12 px sans-serif text, in pixels (to size the columns).
 const CHAR: f64 = 6.4;
 /// The same for the 11 px text of the statistics lines.
 const SMALL_CHAR: f64 = 5.9;
-const DATA_COL: f64 = 50.0;
+pub(super) const DATA_COL: f64 = 50.0;
 const WEIGHT_COL: f64 = 56.0;
 const PLOT_WIDTH: f64 = 320.0;
 const GAP: f64 = 24.0;
-const MAX_SQUARE: f64 = 15.0;
-const BLUE: &str = "#2b5797";
-const BOLD: &str = r#" font-weight="bold""#;
-const SMALL: &str = r#" font-size="11""#;
+pub(super) const MAX_SQUARE: f64 = 15.0;
+pub(super) const BLUE: &str = "#2b5797";
+pub(super) const BOLD: &str = r#" font-weight="bold""#;
+pub(super) const SMALL: &str = r#" font-size="11""#;
 
 /// The x positions of the columns (right edges for right-aligned texts).
-struct Columns {
-    study: f64,
+pub(super) struct Columns {
+    pub study: f64,
     /// Right edges of the data cells; the arm headers centre over each half.
-    data: Vec<f64>,
-    weight: f64,
-    ci: f64,
-    plot: (f64, f64),
-    width: f64,
+    pub data: Vec<f64>,
+    pub weight: f64,
+    pub ci: f64,
+    pub plot: (f64, f64),
+    pub width: f64,
 }
 
-fn text(out: &mut String, x: f64, y: f64, anchor: &str, extra: &str, t: &str) {
+pub(super) fn text(out: &mut String, x: f64, y: f64, anchor: &str, extra: &str, t: &str) {
     let _ = writeln!(
         out,
         r#"<text x="{x:.1}" y="{y:.1}" text-anchor="{anchor}"{extra}>{}</text>"#,
         escape(t)
     );
-}
-
-/// The cells of the data columns of one study, or of a totals row (sums of `members`).
-fn data_cells(data: &ArmData, i: usize) -> Vec<String> {
-    let n = trimmed_label;
-    match data {
-        ArmData::Dichotomous(t) => {
-            let t = &t[i];
-            vec![n(t.events1), n(t.total1), n(t.events2), n(t.total2)]
-        }
-        ArmData::Continuous(a) => {
-            let (e, c) = &a[i];
-            vec![n(e.mean), n(e.sd), n(e.n), n(c.mean), n(c.sd), n(c.n)]
-        }
-    }
-}
-
-/// Totals of `members`: (cells of the totals row, cells of the "Total events" row).
-fn total_cells(data: &ArmData, members: &[usize]) -> (Vec<String>, Option<Vec<String>>) {
-    let sum = |f: &dyn Fn(usize) -> f64| trimmed_label(members.iter().map(|&i| f(i)).sum());
-    match data {
-        ArmData::Dichotomous(t) => (
-            vec![
-                String::new(),
-                sum(&|i| t[i].total1),
-                String::new(),
-                sum(&|i| t[i].total2),
-            ],
-            Some(vec![
-                sum(&|i| t[i].events1),
-                String::new(),
-                sum(&|i| t[i].events2),
-                String::new(),
-            ]),
-        ),
-        ArmData::Continuous(a) => {
-            let mut cells = vec![String::new(); 6];
-            cells[2] = sum(&|i| a[i].0.n);
-            cells[5] = sum(&|i| a[i].1.n);
-            (cells, None)
-        }
-    }
-}
-
-fn data_headers(data: &ArmData) -> &'static [&'static str] {
-    match data {
-        ArmData::Dichotomous(_) => &["Events", "Total", "Events", "Total"],
-        ArmData::Continuous(_) => &["Mean", "SD", "Total", "Mean", "SD", "Total"],
-    }
 }
 
 /// "M-H, Random" etc., with the tau² estimator when it is not DerSimonian-Laird.
@@ -111,7 +62,7 @@ fn method_text(f: &Forest) -> String {
 
 impl Forest {
     /// Plot units: the analysis value for ratios (a log axis), the display value otherwise.
-    fn to_plot(&self, x: f64) -> f64 {
+    pub(super) fn to_plot(&self, x: f64) -> f64 {
         match self.scale {
             Scale::Log => x,
             s => s.to_display(x),
@@ -225,7 +176,7 @@ impl Forest {
         }
     }
 
-    fn ci_text(&self, p: &Pooled) -> String {
+    pub(super) fn ci_text(&self, p: &Pooled) -> String {
         estimate_ci(
             p.scale,
             p.estimate,
@@ -455,147 +406,4 @@ pub(super) fn render(f: &Forest) -> Result<String> {
     let height = (ty.max(axis_bottom) + 10.0).round();
     let width = cols.width.max(widest + 10.0).round();
     Ok(Document::new(width, height, 12.0).render(f.options.title.as_deref(), &body))
-}
-
-#[allow(clippy::too_many_arguments)]
-fn study_row(
-    body: &mut String,
-    f: &Forest,
-    cols: &Columns,
-    axis: &EffectAxis,
-    i: usize,
-    y: f64,
-    z: f64,
-    w_max: f64,
-) {
-    let s = &f.studies[i];
-    text(
-        body,
-        cols.study,
-        y,
-        "start",
-        "",
-        &truncate(&s.label, f.options.label_chars),
-    );
-    if let Some(d) = &f.data {
-        for (c, &x) in data_cells(d, i).iter().zip(&cols.data) {
-            text(body, x, y, "end", "", c);
-        }
-    }
-    let Some((e, v)) = s.effect else {
-        text(body, cols.ci, y, "end", "", "Not estimable");
-        return;
-    };
-    let h = z * v.sqrt();
-    let (pe, pa, pb) = (f.to_plot(e), f.to_plot(e - h), f.to_plot(e + h));
-    let cy = y - 4.0;
-    let (xa, xb) = (axis.x_clamped(pa), axis.x_clamped(pb));
-    let _ = writeln!(
-        body,
-        r#"<line class="ci" x1="{xa:.1}" y1="{cy:.1}" x2="{xb:.1}" y2="{cy:.1}" stroke="black" stroke-width="1.1"/>"#
-    );
-    for (beyond, x, dir) in [(pa < axis.lo, xa, 1.0), (pb > axis.hi, xb, -1.0)] {
-        if beyond {
-            let _ = writeln!(
-                body,
-                r#"<path class="arrow" d="M{x:.1},{cy:.1} l{:.1},-3.5 v7 z" fill="black"/>"#,
-                6.0 * dir
-            );
-        }
-    }
-    if axis.shows(pe) {
-        let side = (MAX_SQUARE * (s.weight.unwrap_or(0.0) / w_max).sqrt()).max(3.0);
-        let _ = writeln!(
-            body,
-            r#"<rect class="study" x="{:.1}" y="{:.1}" width="{side:.1}" height="{side:.1}" fill="{BLUE}"/>"#,
-            axis.x(pe) - side / 2.0,
-            cy - side / 2.0
-        );
-    }
-    if let Some(w) = s.weight {
-        text(body, cols.weight, y, "end", "", &format!("{w:.1}%"));
-    }
-    let ci = estimate_ci(f.scale, e, e - h, e + h, f.options.style.digits());
-    text(body, cols.ci, y, "end", "", &ci);
-}
-
-/// The pooled row (label, arm totals, weight, estimate [CI], diamond) and the "Total events"
-/// row; returns the next baseline.
-#[allow(clippy::too_many_arguments)]
-fn pooled_rows(
-    body: &mut String,
-    f: &Forest,
-    cols: &Columns,
-    axis: &EffectAxis,
-    section: &Section,
-    p: &Pooled,
-    (label, weight): (&str, f64),
-    mut y: f64,
-    bold: bool,
-) -> f64 {
-    let extra = if bold { BOLD } else { "" };
-    text(body, cols.study, y, "start", extra, label);
-    let events = f.data.as_ref().and_then(|d| {
-        let (cells, events) = total_cells(d, &section.members);
-        for (c, &x) in cells.iter().zip(&cols.data) {
-            text(body, x, y, "end", extra, c);
-        }
-        events
-    });
-    text(body, cols.weight, y, "end", extra, &format!("{weight:.1}%"));
-    text(body, cols.ci, y, "end", extra, &f.ci_text(p));
-    let cy = y - 4.0;
-    let (xa, xe, xb) = (
-        axis.x_clamped(f.to_plot(p.ci_lower)),
-        axis.x_clamped(f.to_plot(p.estimate)),
-        axis.x_clamped(f.to_plot(p.ci_upper)),
-    );
-    let _ = writeln!(
-        body,
-        r#"<polygon points="{xa:.1},{cy:.1} {xe:.1},{:.1} {xb:.1},{cy:.1} {xe:.1},{:.1}" class="diamond" fill="black"/>"#,
-        cy - 6.0,
-        cy + 6.0
-    );
-    y += ROW;
-    if let Some(ev) = events {
-        text(body, cols.study, y, "start", "", "Total events");
-        for (c, &x) in ev.iter().zip(&cols.data) {
-            text(body, x, y, "end", "", c);
-        }
-        y += ROW;
-    }
-    y
-}
-
-/// The axis line, ticks, tick labels, the "Favours" labels and the caption; returns the
-/// lowest baseline used.
-fn axis_block(body: &mut String, f: &Forest, axis: &EffectAxis, y: f64) -> f64 {
-    let (l, r) = (axis.left, axis.right);
-    let _ = writeln!(
-        body,
-        r#"<line class="axis" x1="{l:.1}" y1="{y:.1}" x2="{r:.1}" y2="{y:.1}" stroke="black"/>"#
-    );
-    for &t in &axis.ticks {
-        let x = axis.x(t);
-        let _ = writeln!(
-            body,
-            r#"<line class="tick" x1="{x:.1}" y1="{y:.1}" x2="{x:.1}" y2="{:.1}" stroke="black"/>"#,
-            y + 5.0
-        );
-        text(body, x, y + 17.0, "middle", SMALL, &axis.label(t));
-    }
-    let mut bottom = y + 17.0;
-    // without a line of no effect (proportions) there is no side to favour
-    let null = axis.null.filter(|&n| axis.shows(n));
-    if let (Favours::Labels { left, right }, Some(n)) = (&f.options.favours, null) {
-        let xn = axis.x(n);
-        bottom += 16.0;
-        text(body, xn - 8.0, bottom, "end", SMALL, left);
-        text(body, xn + 8.0, bottom, "start", SMALL, right);
-    }
-    if let Some(t) = &f.options.axis_title {
-        bottom += 16.0;
-        text(body, (l + r) / 2.0, bottom, "middle", "", t);
-    }
-    bottom
 }
