@@ -19,7 +19,7 @@ fn label_of<'a>(fits: impl IntoIterator<Item = &'a Pooled>, pos: usize) -> Strin
         .map_or_else(|| format!("Study {}", pos + 1), |r| r.label)
 }
 
-/// The header and one row per fit: label, estimate [CI], test statistic, P, Q, P(Q), Tau², I².
+/// The header and one row per fit: label, estimate \[CI\], test statistic, P, Q, P(Q), Tau², I².
 fn fit_table<'a>(
     first: &'a Pooled,
     rows: impl Iterator<Item = (String, &'a Pooled)>,
@@ -46,7 +46,7 @@ fn fit_table<'a>(
 }
 
 /// A leave-one-out analysis ready to print: one row per omitted study with the re-fitted
-/// estimate [CI], test, heterogeneity and tau² (metafor `print(leave1out(fit))`, which shows
+/// estimate \[CI\], test, heterogeneity and tau² (metafor `print(leave1out(fit))`, which shows
 /// the same figures with back-transformed estimates under `transf = exp`).
 ///
 /// ```
@@ -85,7 +85,7 @@ impl Summarize for LeaveOneOutTable<'_> {
     }
 }
 
-/// A cumulative meta-analysis ready to print: one row per step with the estimate [CI], test,
+/// A cumulative meta-analysis ready to print: one row per step with the estimate \[CI\], test,
 /// heterogeneity and tau² of the studies so far (metafor `print(cumul(fit))`).
 ///
 /// ```

@@ -52,7 +52,7 @@ impl ArmData {
 /// The labels under the axis, either side of the line of no effect.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Favours {
-    /// Left and right labels (RevMan: "Favours [experimental]", "Favours [control]").
+    /// Left and right labels (RevMan: "Favours \[experimental\]", "Favours \[control\]").
     Labels {
         /// Under the left half of the axis.
         left: String,
@@ -74,7 +74,7 @@ impl Favours {
 }
 
 impl Default for Favours {
-    /// RevMan's "Favours [experimental]" / "Favours [control]".
+    /// RevMan's "Favours \[experimental\]" / "Favours \[control\]".
     fn default() -> Self {
         Favours::sides("[experimental]", "[control]")
     }
