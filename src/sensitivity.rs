@@ -9,7 +9,7 @@
 use crate::effect::EffectSet;
 use crate::error::{Error, Problem, Result};
 use crate::numeric::NeumaierSum;
-use crate::pool::{Pooled, Pooler, Test};
+use crate::pool::{weighted_sums, Pooled, Pooler, Test};
 
 fn at_least(method: &'static str, needed: usize, set: &EffectSet) -> Result<()> {
     if set.len() < needed {
@@ -284,7 +284,8 @@ pub fn influence(pooler: &Pooler, set: &EffectSet) -> Result<Influence> {
     let mut studies = Vec::with_capacity(k);
     for i in 0..k {
         let rest: Vec<usize> = (0..k).filter(|&j| j != i).collect();
-        let del = pooler.pool(&set.select(&rest))?;
+        let sub = set.select(&rest);
+        let del = pooler.pool(&sub)?;
         let (y, v) = (e[i].estimate(), e[i].variance());
         let tau2_del = del.heterogeneity.tau2;
         let var_del = del.se * del.se;
@@ -292,16 +293,20 @@ pub fn influence(pooler: &Pooler, set: &EffectSet) -> Result<Influence> {
         for x in e {
             sw_del.add(1.0 / (x.variance() + tau2_del));
         }
-        // the Knapp-Hartung factor of the fit without study i (1 for the z and t tests):
-        // var_(-i) = s2w_(-i) / sum_(j != i) w_j
+        // the Knapp-Hartung factor of the fit without study i (1 for the z and t tests), from
+        // the weighted residual sum of squares of that fit on k - 2 df
         let s2w = match del.test {
             Test::Z | Test::T => 1.0,
-            _ => {
-                let sw: f64 = (0..k)
-                    .filter(|&j| j != i)
-                    .map(|j| 1.0 / (e[j].variance() + tau2_del))
-                    .sum();
-                var_del * sw
+            test => {
+                let d = sub.effects();
+                let rss = weighted_sums(
+                    d.len(),
+                    |j| d[j].estimate(),
+                    |j| d[j].variance(),
+                    |j| 1.0 / (d[j].variance() + tau2_del),
+                )
+                .rss;
+                test.scale(rss, d.len() - 1)
             }
         };
         let hat = (1.0 / (v + tau2)) / sum_w;

@@ -282,7 +282,7 @@ fn merged_accumulators_agree_with_single_analysis() {
             left.q(),
             fixed.heterogeneity.q
         );
-        let het = left.heterogeneity();
+        let het = left.heterogeneity().unwrap();
         // tau2 = (Q - df) / C cancels when Q is near df: compared on the scale Q / C.
         let w: Vec<f64> = v[s..e].iter().map(|x| 1.0 / x).collect();
         let sw: f64 = w.iter().sum();

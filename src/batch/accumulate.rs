@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::heterogeneity::{typical_variance, Heterogeneity};
 use crate::numeric::NeumaierSum;
 use crate::pool::check_study;
+use crate::pool::tau2::moment::dersimonian_laird_raw;
 
 /// One-pass, mergeable inverse-variance sums over a set of studies, with weights
 /// `w_i = 1 / (v_i + tau2)` for a `tau2` fixed at construction (0 for the fixed-effect model).
@@ -44,7 +45,7 @@ use crate::pool::check_study;
 /// assert!((left.estimate()? - fit.estimate).abs() < 1e-15);
 /// assert!((left.q() - fit.heterogeneity.q).abs() < 1e-13);
 /// // the random-effects pass
-/// let tau2 = left.dersimonian_laird_tau2();
+/// let tau2 = left.dersimonian_laird_tau2()?;
 /// let mut re = InverseVarianceSums::with_tau2(tau2)?;
 /// for i in 0..4 { re.push(y[i], v[i])?; }
 /// let rfit = metapool::RandomModel::default().pool(&set)?;
@@ -171,39 +172,35 @@ impl InverseVarianceSums {
     }
 
     /// The DerSimonian-Laird tau² from fixed-effect sums (0 for fewer than two studies):
-    /// `max(0, (Q - (k - 1)) / (sum w - sum w^2 / sum w))`.
-    pub fn dersimonian_laird_tau2(&self) -> f64 {
+    /// `max(0, (Q - (k - 1)) / (sum w - sum w^2 / sum w))`, by the crate's one DerSimonian-Laird
+    /// kernel; [`Error::NonFinite`] when `sum w - sum w^2 / sum w` is 0 (as on every path).
+    pub fn dersimonian_laird_tau2(&self) -> Result<f64> {
         if self.k < 2 {
-            return 0.0;
+            return Ok(0.0);
         }
         let df = (self.k - 1) as f64;
         let w = self.sum_w.value();
         // sum w - sum w^2 / sum w = 2 sum_{i<j} w_i w_j / sum w, without its cancellation
         let c = 2.0 * self.cross.value() / w;
-        let q = self.q();
-        if q > df && c > 0.0 {
-            (q - df) / c
-        } else {
-            0.0
-        }
+        Ok(dersimonian_laird_raw(self.q(), df, c)?.max(0.0))
     }
 
     /// Heterogeneity with the DerSimonian-Laird tau², from fixed-effect sums, as
     /// [`RandomModel`](crate::RandomModel) reports it.
-    pub fn heterogeneity(&self) -> Heterogeneity {
+    pub fn heterogeneity(&self) -> Result<Heterogeneity> {
         if self.k < 2 {
-            return Heterogeneity::none();
+            return Ok(Heterogeneity::none());
         }
         let df = self.k - 1;
         let w = self.sum_w.value();
         // 1 - sum (w_i / W)^2 = 2 sum_{i<j} w_i w_j / W^2
         let share_complement = 2.0 * self.cross.value() / w / w;
-        Heterogeneity::random(
+        Ok(Heterogeneity::random(
             self.q(),
             df,
-            self.dersimonian_laird_tau2(),
+            self.dersimonian_laird_tau2()?,
             typical_variance(df, w, share_complement),
-        )
+        ))
     }
 }
 

@@ -50,8 +50,8 @@ use crate::heterogeneity::{typical_variance, Heterogeneity};
 use crate::inference::ConfidenceLevel;
 use crate::pool::tau2;
 use crate::pool::{
-    check_heterogeneity, fixed_core_of, weighted_core_of, FixedCore, Slice, Tau2Control,
-    Tau2Estimator, Wald,
+    check_heterogeneity, fixed_core_of, weighted_core_of, FixedCore, FixedMethod, RandomModel,
+    Slice, Tau2Control, Tau2Estimator, Test, Wald,
 };
 use columns::ColumnsMut;
 
@@ -249,12 +249,10 @@ pub enum OnFailure {
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct BatchPooler {
-    /// tau² estimator of the random-effects fits.
-    pub estimator: Tau2Estimator,
-    /// Confidence level of both intervals.
-    pub level: ConfidenceLevel,
-    /// Iteration settings of the iterative tau² estimators (REML, ML, EB, PM, ...).
-    pub control: Tau2Control,
+    /// The random-effects model of every analysis: its tau² estimator, confidence level (also
+    /// that of the fixed-effect fits) and iteration settings. The batch tests with z on the
+    /// inverse-variance Q: a model with another test or `q_from` is an [`Error::Undefined`].
+    pub model: RandomModel,
     /// What to do with an analysis that cannot be pooled.
     pub on_failure: OnFailure,
 }
@@ -272,23 +270,44 @@ impl BatchPooler {
     /// A batch pooler.
     pub fn new(estimator: Tau2Estimator, level: ConfidenceLevel, on_failure: OnFailure) -> Self {
         BatchPooler {
-            estimator,
-            level,
-            control: Tau2Control::default(),
+            model: RandomModel::new(estimator, level),
             on_failure,
         }
     }
 
+    /// The same pooler with another random-effects model (z test, inverse-variance Q).
+    pub fn with_model(mut self, model: RandomModel) -> Self {
+        self.model = model;
+        self
+    }
+
     /// The same pooler with another tau² estimator.
     pub fn with_estimator(mut self, estimator: Tau2Estimator) -> Self {
-        self.estimator = estimator;
+        self.model.estimator = estimator;
+        self
+    }
+
+    /// The same pooler with another confidence level.
+    pub fn with_level(mut self, level: ConfidenceLevel) -> Self {
+        self.model.level = level;
         self
     }
 
     /// The same pooler with other iteration settings for the iterative tau² estimators.
     pub fn with_control(mut self, control: Tau2Control) -> Self {
-        self.control = control;
+        self.model.control = control;
         self
+    }
+
+    /// The model must be one the batch computes: z test, inverse-variance Q.
+    fn check_model(&self) -> Result<()> {
+        if self.model.test != Test::Z || self.model.q_from != FixedMethod::InverseVariance {
+            return Err(Error::Undefined {
+                what: "a batch with a t-based test or a Mantel-Haenszel Q",
+                why: "the batch path pools effects with the z test (use RandomModel one analysis at a time)",
+            });
+        }
+        Ok(())
     }
 
     /// The same pooler with another failure policy.
@@ -303,6 +322,7 @@ impl BatchPooler {
     /// With [`OnFailure::Stop`] an analysis that cannot be pooled ends the batch with
     /// [`Error::InAnalysis`]; rows before it are filled, the rest are unspecified.
     pub fn pool(&self, analyses: &Analyses<'_>, out: &mut BatchResults) -> Result<()> {
+        self.check_model()?;
         out.reset(analyses.len());
         let mut failures = std::mem::take(&mut out.failures);
         let done = self.fill(analyses, 0, &mut out.columns_mut(), &mut failures);
@@ -314,6 +334,7 @@ impl BatchPooler {
     /// results are identical to the serial ones (each analysis is computed the same way).
     #[cfg(feature = "rayon")]
     pub fn par_pool(&self, analyses: &Analyses<'_>, out: &mut BatchResults) -> Result<()> {
+        self.check_model()?;
         out.reset(analyses.len());
         let cols = out.columns_mut();
         let failures = self.par_fill(analyses, 0, cols)?;
@@ -381,10 +402,11 @@ impl BatchPooler {
         let k = y.len();
         let v = &v[..k];
         let core = fixed_core_of(k, Slice(y), Slice(v))?;
-        let fixed = Wald::new(core.estimate, (1.0 / core.sum_w).sqrt(), &self.level);
-        let tau2 = match self.estimator {
+        let m = &self.model;
+        let fixed = Wald::new(core.estimate, (1.0 / core.sum_w).sqrt(), &m.level);
+        let tau2 = match m.estimator {
             Tau2Estimator::DerSimonianLaird => dersimonian_laird(&core)?,
-            estimator => tau2::estimate(estimator, k, |i| y[i], |i| v[i], &self.control)?.tau2,
+            estimator => tau2::estimate(estimator, k, |i| y[i], |i| v[i], &m.control)?.tau2,
         };
         // weighted_core forms sum w* and mu* exactly as the single API's weighted_sums does;
         // at tau2 = 0 its weights 1 / (v + 0) are the fixed-effect ones and it repeats
@@ -394,7 +416,7 @@ impl BatchPooler {
         } else {
             weighted_core_of(k, Slice(y), Slice(v), tau2)
         };
-        let random = Wald::new(estimate, (1.0 / sum_w).sqrt(), &self.level);
+        let random = Wald::new(estimate, (1.0 / sum_w).sqrt(), &m.level);
         let df = k - 1;
         let s2 = typical_variance(df, core.sum_w, core.share_complement);
         let heterogeneity = Heterogeneity::random(core.q, df, tau2, s2);
@@ -410,10 +432,9 @@ impl BatchPooler {
     }
 }
 
-/// The DerSimonian-Laird tau² of the single-analysis API (`tau2::moment::dersimonian_laird`,
-/// which recomputes the fixed-effect core and, for its standard error, nine more sums) from the
-/// batch's own fixed-effect core: the same kernel on the same studies, so the same bits (the
-/// batch tests check them against `RandomModel::pool`):
+/// The DerSimonian-Laird tau² from the batch's own fixed-effect core, through the one kernel
+/// (`tau2::moment::dersimonian_laird_raw`) on the same core as the single-analysis API, so the
+/// same bits (the batch tests check them against `RandomModel::pool`):
 /// ```text
 /// tau2 = max(0, (Q - (k - 1)) / tr P),  tr P = sum w - sum w^2 / sum w = sum w * share_complement
 /// ```
@@ -423,9 +444,5 @@ fn dersimonian_laird(core: &FixedCore) -> Result<f64> {
         return Ok(0.0);
     }
     let trp = core.sum_w * core.share_complement;
-    let raw = (core.q - (core.k - 1) as f64) / trp;
-    if !(raw.is_finite() && trp.is_finite() && trp != 0.0) {
-        return Err(Error::NonFinite { what: "tau2" });
-    }
-    Ok(raw.max(0.0))
+    Ok(tau2::moment::dersimonian_laird_raw(core.q, (core.k - 1) as f64, trp)?.max(0.0))
 }

@@ -14,17 +14,20 @@ mod test;
 
 #[allow(unused_imports)]
 pub(crate) use self::core::{
-    check_study, fixed_core, fixed_core_of, weighted_core, weighted_core_of, FixedCore, Slice,
+    check_study, fixed_core, fixed_core_of, weighted_core, weighted_core_of, weighted_sums,
+    FixedCore, Slice,
 };
 pub use fixed::{FixedModel, MantelHaenszel, Peto};
 
 pub use generalized::GeneralizedQModel;
 pub use pooler::Pooler;
-pub use random::{RandomModel, Tau2Estimator};
+pub use random::RandomModel;
 pub(crate) use regression::weighted_least_squares;
 pub use rule::{ModelChoice, ModelRule, Selection};
 pub use subgroup::{Subgroup, SubgroupAnalysis, SubgroupModel, Subgroups};
-pub use tau2::{BoundStatus, HeterogeneityIntervals, Tau2Control, Tau2Fit, Tau2Stop};
+pub use tau2::{
+    BoundStatus, HeterogeneityIntervals, Tau2Control, Tau2Estimator, Tau2Fit, Tau2Stop,
+};
 pub use test::{PredictionKind, Test};
 
 use crate::effect::{Effect, EffectSet, Exclusion, Scale};

@@ -1,9 +1,9 @@
 //! Random-effects pooling.
 
-use super::core::weighted_sums;
+use super::core::{weighted_sums, WeightedSums};
 use super::fixed::mantel_haenszel;
 use super::tau2::{
-    self, moment, q_profile, HeterogeneityIntervals, Tau2Control, Tau2Fit, Tau2Stop,
+    self, moment, q_profile, HeterogeneityIntervals, Tau2Control, Tau2Estimator, Tau2Fit, Tau2Stop,
 };
 use super::test::Test;
 use super::{fixed_core, test_for, FixedCore, FixedMethod, Model, Parts, Pooled};
@@ -11,193 +11,6 @@ use crate::effect::{EffectSet, EffectSize, LogOddsRatio};
 use crate::error::{Error, Result};
 use crate::heterogeneity::{typical_variance, Heterogeneity};
 use crate::inference::ConfidenceLevel;
-
-/// How the between-study variance tau² is estimated: every estimator of metafor's `rma.uni`
-/// for the intercept-only model, plus the DerSimonian-Kacker two-step estimator. Estimates are
-/// truncated at 0 as metafor does. See [`crate::pool::tau2`] for the algorithms and
-/// [`Tau2Control`] for the iteration settings (metafor's defaults).
-///
-/// With `w = 1/v`, `P = W - w w'/sum w`, `Q = y'Py` (Cochran's Q), `V = diag(v)`:
-/// ```text
-/// DL   (Q - (k-1)) / tr P                                   DerSimonian & Laird (1986)
-/// HE   (sum (y - mean y)^2 - (k-1)/k sum v) / (k-1)         Hedges (1983)
-/// HS   (Q - k) / sum w                                      Hunter & Schmidt (1990)
-/// HSk  (k/(k-1) Q - k) / sum w                              Hunter & Schmidt, small-sample
-/// SJ   tau0 Q(tau0) / (k-1), tau0 = sum (y - mean y)^2 / k  Sidik & Jonkman (2005)
-/// ML, REML, EB   Fisher scoring (see tau2::likelihood)      Hardy & Thompson (1996); Viechtbauer (2005); Morris (1983)
-/// PM   Q(tau2) = k - 1                                      Paule & Mandel (1982)
-/// PMM  Q(tau2) = qchisq(0.5, k - 1)                         Viechtbauer (2021)
-/// DL2  generalized Q with weights 1/(v + tau2_DL)           DerSimonian & Kacker (2007)
-/// GENQ (Q_a - tr P_a V) / tr P_a with user weights a       DerSimonian & Kacker (2007)
-/// ```
-/// The enum is `#[non_exhaustive]`: adding estimators is not a breaking change. The default
-/// is DerSimonian-Laird (RevMan's; metafor's default is REML).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[non_exhaustive]
-pub enum Tau2Estimator {
-    /// DerSimonian & Laird (1986) method of moments, RevMan's (metafor `"DL"`):
-    /// ```text
-    /// tau^2 = max(0, (Q - (k - 1)) / (sum w - sum w^2 / sum w)),  w = 1/v
-    /// ```
-    #[default]
-    DerSimonianLaird,
-    /// Hedges (1983) unweighted method of moments / Cochran's ANOVA estimator (metafor `"HE"`).
-    Hedges,
-    /// Hunter & Schmidt (1990), general form of Viechtbauer (2005) (metafor `"HS"`).
-    HunterSchmidt,
-    /// Hunter-Schmidt with the small-sample correction `k/(k-1)` (metafor `"HSk"`).
-    HunterSchmidtSmallSample,
-    /// Sidik & Jonkman (2005) model-error variance estimator (metafor `"SJ"`).
-    SidikJonkman,
-    /// Maximum likelihood by Fisher scoring (metafor `"ML"`).
-    MaximumLikelihood,
-    /// Restricted maximum likelihood by Fisher scoring (metafor `"REML"`, its default).
-    RestrictedMaximumLikelihood,
-    /// Empirical Bayes (Morris 1983) by Fisher scoring (metafor `"EB"`).
-    EmpiricalBayes,
-    /// Paule & Mandel (1982), generalized Q equal to k - 1, by Brent's method (metafor `"PM"`).
-    PauleMandel,
-    /// Median-unbiased Paule-Mandel, generalized Q equal to the chi-square median
-    /// (Viechtbauer 2021; metafor `"PMM"`).
-    PauleMandelMedian,
-    /// DerSimonian & Kacker (2007) two-step estimator: the generalized-Q (GENQ) estimator with
-    /// weights `1 / (v + tau2_DL)` (metafor `method = "GENQ", weights = 1/(vi + tau2_DL)`).
-    DerSimonianLairdTwoStep,
-    /// The generalized Q-statistic estimator with user weights (DerSimonian & Kacker 2007;
-    /// metafor `"GENQ"`). It needs one weight per study, so it is fitted with
-    /// [`crate::pool::GeneralizedQModel`]; [`RandomModel`] and [`Tau2Estimator::fit`] return
-    /// [`crate::Error::Undefined`] for it.
-    GeneralizedQ,
-}
-
-impl Tau2Estimator {
-    /// Every estimator that needs nothing but the effects (all but [`Tau2Estimator::GeneralizedQ`]),
-    /// in metafor's order of documentation.
-    pub const ALL: [Tau2Estimator; 11] = [
-        Tau2Estimator::DerSimonianLaird,
-        Tau2Estimator::Hedges,
-        Tau2Estimator::HunterSchmidt,
-        Tau2Estimator::HunterSchmidtSmallSample,
-        Tau2Estimator::SidikJonkman,
-        Tau2Estimator::MaximumLikelihood,
-        Tau2Estimator::RestrictedMaximumLikelihood,
-        Tau2Estimator::EmpiricalBayes,
-        Tau2Estimator::PauleMandel,
-        Tau2Estimator::PauleMandelMedian,
-        Tau2Estimator::DerSimonianLairdTwoStep,
-    ];
-
-    /// metafor's name for the method (`"DL2"` for the two-step estimator, which metafor fits as
-    /// `"GENQ"` with weights `1/(vi + tau2_DL)`).
-    pub fn metafor_name(self) -> &'static str {
-        match self {
-            Tau2Estimator::DerSimonianLaird => "DL",
-            Tau2Estimator::Hedges => "HE",
-            Tau2Estimator::HunterSchmidt => "HS",
-            Tau2Estimator::HunterSchmidtSmallSample => "HSk",
-            Tau2Estimator::SidikJonkman => "SJ",
-            Tau2Estimator::MaximumLikelihood => "ML",
-            Tau2Estimator::RestrictedMaximumLikelihood => "REML",
-            Tau2Estimator::EmpiricalBayes => "EB",
-            Tau2Estimator::PauleMandel => "PM",
-            Tau2Estimator::PauleMandelMedian => "PMM",
-            Tau2Estimator::DerSimonianLairdTwoStep => "DL2",
-            Tau2Estimator::GeneralizedQ => "GENQ",
-        }
-    }
-
-    /// The estimator with metafor's name (`"DL"`, `"REML"`, ..., `"DL2"`, `"GENQ"`), as
-    /// [`Tau2Estimator::metafor_name`] gives it.
-    ///
-    /// ```
-    /// use metapool::Tau2Estimator;
-    /// assert_eq!(Tau2Estimator::from_metafor_name("REML"), Some(Tau2Estimator::RestrictedMaximumLikelihood));
-    /// assert_eq!(Tau2Estimator::from_metafor_name("XYZ"), None);
-    /// ```
-    pub fn from_metafor_name(name: &str) -> Option<Tau2Estimator> {
-        Tau2Estimator::ALL
-            .into_iter()
-            .chain([Tau2Estimator::GeneralizedQ])
-            .find(|e| e.metafor_name() == name)
-    }
-
-    /// Whether the estimator is iterative (Fisher scoring or root finding).
-    pub fn is_iterative(self) -> bool {
-        matches!(
-            self,
-            Tau2Estimator::MaximumLikelihood
-                | Tau2Estimator::RestrictedMaximumLikelihood
-                | Tau2Estimator::EmpiricalBayes
-                | Tau2Estimator::PauleMandel
-                | Tau2Estimator::PauleMandelMedian
-        )
-    }
-
-    /// Estimate tau² with metafor's default [`Tau2Control`].
-    ///
-    /// ```
-    /// use metapool::{EffectSet, Tau2Estimator};
-    /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
-    /// let fit = Tau2Estimator::RestrictedMaximumLikelihood.fit(&set)?;
-    /// assert!(fit.tau2 > 0.0 && fit.iterations > 0);
-    /// # Ok::<(), metapool::Error>(())
-    /// ```
-    pub fn fit(self, set: &EffectSet) -> Result<Tau2Fit> {
-        self.fit_with(set, &Tau2Control::default())
-    }
-
-    /// Estimate tau² with the given iteration settings.
-    pub fn fit_with(self, set: &EffectSet, control: &Tau2Control) -> Result<Tau2Fit> {
-        let e = set.effects();
-        tau2::estimate(
-            self,
-            e.len(),
-            |i| e[i].estimate(),
-            |i| e[i].variance(),
-            control,
-        )
-    }
-}
-
-impl std::str::FromStr for Tau2Estimator {
-    type Err = Error;
-    /// An estimator by metafor's name (`"DL"`, `"REML"`, ..., as
-    /// [`Tau2Estimator::metafor_name`] gives it), case-insensitively.
-    ///
-    /// ```
-    /// use metapool::prelude::*;
-    /// assert_eq!("REML".parse::<Tau2Estimator>()?, Tau2Estimator::RestrictedMaximumLikelihood);
-    /// assert_eq!("pm".parse::<Tau2Estimator>()?, Tau2Estimator::PauleMandel);
-    /// assert!("XYZ".parse::<Tau2Estimator>().is_err());
-    /// # Ok::<(), metapool::Error>(())
-    /// ```
-    fn from_str(s: &str) -> Result<Self> {
-        Tau2Estimator::ALL
-            .into_iter()
-            .chain([Tau2Estimator::GeneralizedQ])
-            .find(|e| e.metafor_name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| Error::Unparsable {
-                what: "a tau² estimator (DL, HE, HS, HSk, SJ, ML, REML, EB, PM, PMM, DL2, GENQ)",
-                text: s.to_owned(),
-            })
-    }
-}
-
-/// DerSimonian-Laird from a [`FixedCore`] (the allocation-free form for batch paths).
-#[inline(always)]
-pub(crate) fn dersimonian_laird(core: &FixedCore) -> f64 {
-    if core.k < 2 {
-        return 0.0;
-    }
-    let df = (core.k - 1) as f64;
-    let c = core.sum_w * core.share_complement;
-    if core.q > df && c > 0.0 {
-        (core.q - df) / c
-    } else {
-        0.0
-    }
-}
 
 /// Random-effects model: inverse-variance pooling with weights `1 / (v_i + tau^2)`.
 ///
@@ -318,6 +131,10 @@ impl RandomModel {
         let e = set.effects();
         let mut core = fixed_core(e.len(), |i| e[i].estimate(), |i| e[i].variance())?;
         match self.q_from {
+            FixedMethod::InverseVariance if self.estimator == Tau2Estimator::DerSimonianLaird => {
+                self.control.validate()?;
+                return self.pool_with_dl_core(set, &core);
+            }
             FixedMethod::InverseVariance => {}
             FixedMethod::MantelHaenszel if self.estimator == Tau2Estimator::DerSimonianLaird => {
                 core.q = mantel_haenszel(set, &self.level)?.heterogeneity.q;
@@ -337,7 +154,7 @@ impl RandomModel {
             |i| e[i].variance(),
             &self.control,
         )?;
-        self.pool_with_tau2(set, &core, fit)
+        self.pool_with_tau2(set, &core, fit, None)
     }
 
     /// Compute each study's effect and pool them.
@@ -392,45 +209,52 @@ impl RandomModel {
 
     /// RevMan's "M-H, Random" path: DerSimonian-Laird tau² from `core`, whose Q may be centred
     /// on another estimate (the Mantel-Haenszel one), then the usual random-effects pooling.
+    /// DerSimonian-Laird tau² from `core`, whose Q may be centred on another estimate (the
+    /// Mantel-Haenszel one), then the random-effects pooling. One fixed-effect core and one set
+    /// of fixed-effect weighted sums serve the estimate, its standard error and, when tau² is
+    /// 0, the random-effects sums (weights `1 / (v + 0)` are the fixed-effect ones, bit for
+    /// bit).
     fn pool_with_dl_core(&self, set: &EffectSet, core: &FixedCore) -> Result<Pooled> {
         let e = set.effects();
         let k = e.len();
-        let fit = if k < 2 {
-            Tau2Fit {
+        if k < 2 {
+            let fit = Tau2Fit {
                 estimator: Tau2Estimator::DerSimonianLaird,
                 tau2: 0.0,
                 se: None,
                 iterations: 0,
                 stop: Tau2Stop::SingleStudy,
-            }
-        } else {
-            let df = (k - 1) as f64;
-            let s = moment::fixed_sums(k, |i| e[i].estimate(), |i| e[i].variance());
-            let trp = core.sum_w * core.share_complement;
-            let t = dersimonian_laird(core);
-            Tau2Fit {
-                estimator: Tau2Estimator::DerSimonianLaird,
-                tau2: t,
-                se: Some((2.0 * df + 4.0 * t * trp + 2.0 * t * t * s.tr_pp()).sqrt() / trp),
-                iterations: 0,
-                stop: Tau2Stop::ClosedForm {
-                    raw: (core.q - df) / trp,
-                },
-            }
-        };
-        self.pool_with_tau2(set, core, fit)
+            };
+            return self.pool_with_tau2(set, core, fit, None);
+        }
+        let s = moment::fixed_sums(k, |i| e[i].estimate(), |i| e[i].variance());
+        let trp = core.sum_w * core.share_complement;
+        let mut fit = moment::dersimonian_laird_fit(core.q, (k - 1) as f64, trp, s.tr_pp())?;
+        fit.se = fit.se.filter(|x| x.is_finite());
+        let reuse = (fit.tau2 == 0.0).then_some(s);
+        self.pool_with_tau2(set, core, fit, reuse)
     }
 
-    fn pool_with_tau2(&self, set: &EffectSet, core: &FixedCore, fit: Tau2Fit) -> Result<Pooled> {
+    /// Pool with weights `1 / (v + tau2)`; `sums`, when given, are the weighted sums at those
+    /// weights already formed.
+    fn pool_with_tau2(
+        &self,
+        set: &EffectSet,
+        core: &FixedCore,
+        fit: Tau2Fit,
+        sums: Option<WeightedSums>,
+    ) -> Result<Pooled> {
         let e = set.effects();
         let k = e.len();
         let tau2 = fit.tau2;
-        let sums = weighted_sums(
-            k,
-            |i| e[i].estimate(),
-            |i| e[i].variance(),
-            |i| 1.0 / (e[i].variance() + tau2),
-        );
+        let sums = sums.unwrap_or_else(|| {
+            weighted_sums(
+                k,
+                |i| e[i].estimate(),
+                |i| e[i].variance(),
+                |i| 1.0 / (e[i].variance() + tau2),
+            )
+        });
         let (test, notes) = test_for(self.test, k);
         let wald = test.wald(sums.estimate, sums.sum_w, sums.rss, k, &self.level)?;
         let df = core.k - 1;

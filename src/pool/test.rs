@@ -59,12 +59,18 @@ impl Test {
         !matches!(self, Test::Z)
     }
 
-    /// The variance scale factor `s2w` from `RSS = sum w (y - mu)^2` on k studies (1 for Z, T).
-    pub(crate) fn scale(self, rss: f64, k: usize) -> f64 {
+    /// The Knapp-Hartung variance scale factor from the weighted residual sum of squares
+    /// `RSS = sum w (y - X b)^2` on `df` residual degrees of freedom (`k - 1` for the pooled
+    /// estimate, `k - 2` for a regression on one moderator); 1 for the z and t tests:
+    /// ```text
+    /// s2w = RSS / df   (0 when RSS <= machine epsilon, as metafor)
+    /// KnappHartungAdHoc: max(1, s2w)
+    /// ```
+    pub(crate) fn scale(self, rss: f64, df: usize) -> f64 {
         let s2w = if rss <= f64::EPSILON {
             0.0
         } else {
-            rss / (k - 1) as f64
+            rss / df as f64
         };
         match self {
             Test::Z | Test::T => 1.0,
@@ -92,7 +98,7 @@ impl Test {
                 got: k,
             });
         }
-        let se = (self.scale(rss, k) / sum_w).sqrt();
+        let se = (self.scale(rss, k - 1) / sum_w).sqrt();
         let df = (k - 1) as f64;
         let half = t_upper_quantile((1.0 - level.level()) / 2.0, df) * se;
         let t = estimate / se;

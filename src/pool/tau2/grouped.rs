@@ -15,12 +15,12 @@
 //! [`Design`].
 
 use super::design::{Design, ProjectionSums};
+use super::Tau2Estimator;
 use super::{Tau2Control, Tau2Fit, Tau2Stop};
 use crate::effect::Effect;
 use crate::error::{Error, Result};
 use crate::numeric::NeumaierSum;
 use crate::pool::core::{fixed_core, weighted_sums};
-use crate::pool::random::Tau2Estimator;
 
 /// The model with one mean per subgroup over non-empty subgroups of studies.
 pub(crate) struct Grouped<'a> {

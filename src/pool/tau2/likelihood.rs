@@ -4,9 +4,9 @@
 
 use super::design::Design;
 use super::moment::hedges_raw;
+use super::Tau2Estimator;
 use super::{Tau2Control, Tau2Fit, Tau2Stop};
 use crate::error::{Error, Result};
-use crate::pool::random::Tau2Estimator;
 
 /// Fisher scoring for ML, REML or EB. With `w = 1 / (v + tau2)`, the projection `P` of the
 /// design at the current tau2 (see [`super::design::ProjectionSums`]) and `df = k - p`:

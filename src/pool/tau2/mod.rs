@@ -39,6 +39,7 @@
 //! for the models with moderators.
 
 pub(crate) mod design;
+mod estimator;
 pub(crate) mod grouped;
 pub(crate) mod likelihood;
 pub(crate) mod moderator;
@@ -47,9 +48,9 @@ pub(crate) mod paule_mandel;
 pub(crate) mod q_profile;
 pub(crate) mod zeroin;
 
+pub use estimator::Tau2Estimator;
 pub use q_profile::{BoundStatus, HeterogeneityIntervals};
 
-use super::random::Tau2Estimator;
 use crate::error::{Error, Problem, Result};
 
 /// Settings of the iterative tau² estimators, metafor's `control` list of `rma.uni`, with

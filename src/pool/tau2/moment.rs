@@ -4,9 +4,10 @@
 //! `V = diag(v)`, `df = k - p`.
 
 use super::design::{Design, Intercept, ProjectionSums};
+use super::Tau2Estimator;
 use super::{Tau2Control, Tau2Fit, Tau2Stop};
+use crate::error::{Error, Result};
 use crate::pool::core::{weighted_sums, WeightedSums};
-use crate::pool::random::Tau2Estimator;
 
 fn closed(raw: f64, se: f64) -> Tau2Fit {
     Tau2Fit {
@@ -37,21 +38,42 @@ fn genq_se(s: &WeightedSums, d: f64, tau2: f64) -> f64 {
     (2.0 * s.tr_pvpv() + 4.0 * tau2 * s.tr_ppv() + 2.0 * tau2 * tau2 * s.tr_pp()).sqrt() / d
 }
 
-/// DerSimonian & Laird (1986), `w = 1 / v`, from the same fixed-effect kernel as every other
-/// path (so the single-analysis and batch results agree bit for bit), with the denominator
-/// `tr P` formed without cancellation (see `FixedCore`); `df = k - p`:
+/// The DerSimonian & Laird (1986) kernel, the one every path calls (the single-analysis
+/// models, the batch path, the mergeable accumulators, RevMan's "M-H, Random" and the
+/// designs with moderators): the untruncated estimate from Q, its degrees of freedom and
+/// `tr P` at the fixed-effect weights `w = 1 / v`:
 /// ```text
-/// tau2 = max(0, (QE - df) / tr P)
-/// se   = sqrt(2 df + 4 tau2 tr P + 2 tau2^2 tr PP) / tr P
+/// raw  = (Q - df) / tr P,   tau2 = max(0, raw)
+/// tr P = sum w - sum w^2 / sum w        (intercept only; formed without cancellation)
 /// ```
-/// (intercept only: `QE = Q`, `tr P = sum w - sum w^2 / sum w`).
-pub(crate) fn dersimonian_laird(d: &impl Design) -> crate::error::Result<Tau2Fit> {
-    let (qe, trp) = d.fixed_q_and_tr_p()?;
-    let df = d.df();
-    let raw = (qe - df) / trp;
+/// With `tr P = 0` (every weight but one underflowed next to the largest) or a non-finite
+/// `raw`, tau² is undefined: [`Error::NonFinite`] naming tau2, on every path.
+#[inline(always)]
+pub(crate) fn dersimonian_laird_raw(q: f64, df: f64, tr_p: f64) -> Result<f64> {
+    let raw = (q - df) / tr_p;
+    if !(raw.is_finite() && tr_p.is_finite() && tr_p != 0.0) {
+        return Err(Error::NonFinite { what: "tau2" });
+    }
+    Ok(raw)
+}
+
+/// The DerSimonian-Laird fit from its moments, with metafor's standard error:
+/// ```text
+/// se = sqrt(2 df + 4 tau2 tr P + 2 tau2^2 tr PP) / tr P
+/// ```
+pub(crate) fn dersimonian_laird_fit(q: f64, df: f64, tr_p: f64, tr_pp: f64) -> Result<Tau2Fit> {
+    let raw = dersimonian_laird_raw(q, df, tr_p)?;
     let t = raw.max(0.0);
-    let se = (2.0 * df + 4.0 * t * trp + 2.0 * t * t * d.at(0.0).tr_pp).sqrt() / trp;
+    let se = (2.0 * df + 4.0 * t * tr_p + 2.0 * t * t * tr_pp).sqrt() / tr_p;
     Ok(closed(raw, se))
+}
+
+/// DerSimonian & Laird (1986) for any design, `w = 1 / v`, from the same fixed-effect kernel as
+/// every other path (so the single-analysis and batch results agree bit for bit); `df = k - p`
+/// (intercept only: `QE = Q`, `tr P = sum w - sum w^2 / sum w`).
+pub(crate) fn dersimonian_laird(d: &impl Design) -> Result<Tau2Fit> {
+    let (qe, trp) = d.fixed_q_and_tr_p()?;
+    dersimonian_laird_fit(qe, d.df(), trp, d.at(0.0).tr_pp)
 }
 
 /// Hedges (1983) / Cochran's variance-component estimator, unweighted (`w = 1`, `P` the OLS

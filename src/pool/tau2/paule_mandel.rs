@@ -4,10 +4,10 @@
 
 use super::design::Design;
 use super::zeroin::zeroin;
+use super::Tau2Estimator;
 use super::{Tau2Control, Tau2Fit, Tau2Stop};
 use crate::error::{Error, Result};
 use crate::inference::chi_square_quantile;
-use crate::pool::random::Tau2Estimator;
 
 /// R's `mad(y)`: `1.4826 median(|y - median(y)|)`.
 pub(crate) fn mad(k: usize, y: impl Fn(usize) -> f64) -> f64 {
