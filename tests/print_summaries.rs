@@ -62,8 +62,10 @@ fn decimals_and_styles() {
 #[test]
 fn one_study_under_a_t_test_says_so() {
     let set = EffectSet::from_estimates(&[0.3], &[0.04]).unwrap();
-    let mut m = RandomModel::default();
-    m.test = Test::KnappHartung;
+    let m = RandomModel {
+        test: Test::KnappHartung,
+        ..RandomModel::default()
+    };
     let text = m.pool(&set).unwrap().to_string();
     assert!(text.contains("Note: "), "{text}");
     assert!(
