@@ -227,3 +227,17 @@ fn extreme_values_give_a_finite_plot_or_an_error() {
         }
     }
 }
+
+#[test]
+fn a_set_of_tables_brings_its_labels_data_and_measure() {
+    let ors: Vec<LogOddsRatio> = tables().iter().map(|&t| LogOddsRatio::new(t)).collect();
+    let set = EffectSet::from_studies(&ors)
+        .unwrap()
+        .with_labels(LABELS)
+        .unwrap();
+    let fit = MantelHaenszel::default().pool(&ors).unwrap();
+    let svg = Forest::new(&set, &fit).to_svg().unwrap();
+    assert!(svg.contains(">Odds Ratio<") && svg.contains(">M-H, Fixed, 95% CI<"));
+    assert!(svg.contains("MRC-1 &lt;1974&gt;") && svg.contains(">Events<"));
+    assert!(svg.contains(">2562</text>"));
+}

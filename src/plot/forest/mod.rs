@@ -23,10 +23,10 @@ mod layout;
 mod marks;
 mod render;
 
-use crate::effect::{Arm, EffectSet, Scale, TwoByTwo};
+use crate::effect::{Arm, BinaryMeasure, EffectSet, Scale, TwoByTwo};
 use crate::error::{Error, Problem, Result};
 use crate::heterogeneity::Heterogeneity;
-use crate::pool::{Pooled, PredictionKind, Subgroups};
+use crate::pool::{FixedMethod, Model, Pooled, PredictionKind, Subgroups};
 use crate::print::Style;
 use std::fmt::Display;
 
@@ -197,6 +197,15 @@ impl Forest {
         }];
         let mut f = Forest::from_parts(set.scale(), studies, sections, fit.clone());
         f.data = set.tables().map(|t| ArmData::Dichotomous(t.to_vec()));
+        f.options.measure = set.measure().map(|m| {
+            match (m, fit.model) {
+                (_, Model::Fixed(FixedMethod::Peto)) => "Peto Odds Ratio",
+                (BinaryMeasure::OddsRatio, _) => "Odds Ratio",
+                (BinaryMeasure::RiskRatio, _) => "Risk Ratio",
+                (BinaryMeasure::RiskDifference, _) => "Risk Difference",
+            }
+            .to_string()
+        });
         f
     }
 
@@ -334,8 +343,9 @@ impl Forest {
         self
     }
 
-    /// The name of the measure in the column headers ("Risk Ratio"; default from the scale:
-    /// "Ratio", "Mean Difference", "Proportion", "Correlation").
+    /// The name of the measure in the column headers ("Risk Ratio"; default from the set's
+    /// 2x2 measure ("Odds Ratio", "Risk Ratio", "Risk Difference", "Peto Odds Ratio"), else
+    /// from the scale: "Ratio", "Mean Difference", "Proportion", "Correlation").
     pub fn measure(mut self, name: &str) -> Forest {
         self.options.measure = Some(name.to_string());
         self
