@@ -42,3 +42,41 @@ impl NeumaierSum {
         self.sum + self.compensation
     }
 }
+
+/// The weighted moments of the union of two disjoint parts, `a` (earlier) and `b`, each with
+/// total weight `s > 0`, weighted mean and weighted sum of squared deviations `m2` (Chan, Golub
+/// & LeVeque 1979; every added term positive, no cancellation):
+/// ```text
+/// d = mean_b - mean_a,  f_b = s_b / s,  s = s_a + s_b (given: the caller's own sum)
+/// mean = mean_a + d f_b,  m2 = m2_a + m2_b + d^2 s_a f_b
+/// ```
+/// The one merge of the crate: the blocked fixed-effect kernels and the mergeable
+/// accumulators (`batch::InverseVarianceSums`) both call it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Merged {
+    /// `mean_b - mean_a`.
+    pub d: f64,
+    /// `s_b / s`.
+    pub fb: f64,
+    /// The merged mean.
+    pub mean: f64,
+    /// The merged sum of squared deviations.
+    pub m2: f64,
+}
+
+/// See [`Merged`].
+#[inline(always)]
+pub(crate) fn merge_moments(
+    (sa, mean_a, m2_a): (f64, f64, f64),
+    (sb, mean_b, m2_b): (f64, f64, f64),
+    s: f64,
+) -> Merged {
+    let d = mean_b - mean_a;
+    let fb = sb / s;
+    Merged {
+        d,
+        fb,
+        mean: mean_a + d * fb,
+        m2: m2_a + m2_b + d * d * (sa * fb),
+    }
+}

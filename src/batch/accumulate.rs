@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::heterogeneity::{typical_variance, Heterogeneity};
-use crate::numeric::NeumaierSum;
+use crate::numeric::{merge_moments, NeumaierSum};
 use crate::pool::check_study;
 use crate::pool::tau2::moment::dersimonian_laird_raw;
 
@@ -132,10 +132,13 @@ impl InverseVarianceSums {
         self.sum_w.merge(&other.sum_w);
         self.cross.merge(&other.cross);
         self.cross.add(wa * wb);
-        let w = self.sum_w.value();
-        let d = other.mean - self.mean;
-        self.mean += d * (wb / w);
-        self.m2 += other.m2 + d * d * (wa / w) * wb;
+        let merged = merge_moments(
+            (wa, self.mean, self.m2),
+            (wb, other.mean, other.m2),
+            self.sum_w.value(),
+        );
+        self.mean = merged.mean;
+        self.m2 = merged.m2;
         self.k += other.k;
     }
 

@@ -110,56 +110,90 @@ pub fn round_ratios(e0: i32, e1: i32, mantissas: &[f64]) -> Vec<f64> {
     all
 }
 
-/// The ticks of a log (ratio) axis covering `[lo, hi]` (given on the log scale), as ratios,
-/// ascending: the one tick rule of every log axis of the crate (funnel and forest plots).
-///
+/// Which ticks of a log axis [`log_ticks`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LogSpan {
+    /// The ticks inside the range (a forest plot, whose range is set by its data).
+    Inside,
+    /// The ticks from the last at or below the range's low end to the first at or above its
+    /// high end (a funnel plot, whose axis widens to round ends).
+    Cover,
+}
+
+/// The one tick rule of a ratio (log) axis over the ratios `lo < hi` (both > 0):
 /// ```text
-/// candidates  1, 2, 5 x 10^e: from the last at or below exp(lo) to the first at or above exp(hi)
-/// more than 9 -> powers of ten only, every n-th (n = ceil(count / 7), exponents divisible
-///                by n, so 1 stays a tick), extended to cover the range
+/// candidates: 1, 2, 5 x 10^e
+/// more than 9 of them in the span: powers of ten 10^e only, and with more than 7 of those
+/// every n-th exponent (e a multiple of n = ceil(count / 7), so 1 = 10^0 is always a tick)
 /// ```
-/// Because `1/2 = 0.5`, `1/5 = 0.2` and `1/10^e = 10^-e`, a range symmetric about 0 gets
-/// ticks symmetric about 1. Empty when `lo` or `hi` is not finite or `hi < lo`.
+/// "Inside" admits ticks within `1e-9` (on the log scale) of the ends.
 ///
 /// ```
-/// use metapool::plot::axis::log_ticks;
-/// assert_eq!(log_ticks(0.3f64.ln(), 3.0f64.ln()), vec![0.2, 0.5, 1.0, 2.0, 5.0]);
-/// assert_eq!(log_ticks(-(1e6f64.ln()), 1e6f64.ln()).len(), 7); // 1e-6, 1e-4, ..., 1e6
+/// use metapool::plot::axis::{log_ticks, LogSpan};
+/// assert_eq!(log_ticks(0.3, 4.0, LogSpan::Inside), vec![0.5, 1.0, 2.0]);
+/// assert_eq!(log_ticks(0.3, 4.0, LogSpan::Cover), vec![0.2, 0.5, 1.0, 2.0, 5.0]);
+/// assert_eq!(log_ticks(1e-3, 1e3, LogSpan::Inside), vec![1e-3, 1e-2, 0.1, 1.0, 10.0, 100.0, 1e3]);
 /// ```
-pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
-    if !(lo.is_finite() && hi.is_finite() && hi >= lo) {
+pub fn log_ticks(lo: f64, hi: f64, span: LogSpan) -> Vec<f64> {
+    if !(lo > 0.0 && hi > lo && hi.is_finite()) {
         return Vec::new();
     }
-    // exponents of ten, clamped to what f64 holds
-    let (dlo, dhi) = (lo / std::f64::consts::LN_10, hi / std::f64::consts::LN_10);
-    let e0 = (dlo.floor() as i32).clamp(-300, 300);
-    let e1 = (dhi.ceil() as i32).clamp(-300, 300);
-    let (rlo, rhi) = (10f64.powf(dlo.max(-300.0)), 10f64.powf(dhi.min(300.0)));
-    let span = |all: &[f64]| -> Vec<f64> {
-        let start = all
-            .iter()
-            .rposition(|&r| r <= rlo * (1.0 + 1e-12))
-            .unwrap_or(0);
-        let end = all
-            .iter()
-            .position(|&r| r >= rhi * (1.0 - 1e-12))
-            .unwrap_or(all.len() - 1);
-        all[start..=end.max(start)].to_vec()
-    };
-    if e1 - e0 <= 4 {
-        let t = span(&round_ratios(e0 - 1, e1 + 1, &[1.0, 2.0, 5.0]));
-        if t.len() <= 9 {
-            return t;
+    let e0 = lo.log10().floor() as i32 - 1;
+    let e1 = hi.log10().ceil() as i32 + 1;
+    let (llo, lhi) = (lo.ln(), hi.ln());
+    let pick = |all: Vec<f64>| -> Vec<f64> {
+        match span {
+            LogSpan::Inside => all
+                .into_iter()
+                .filter(|r| {
+                    let l = r.ln();
+                    l >= llo - 1e-9 && l <= lhi + 1e-9
+                })
+                .collect(),
+            LogSpan::Cover => {
+                let start = all.iter().rposition(|&r| r <= lo).unwrap_or(0);
+                let end = all.iter().position(|&r| r >= hi).unwrap_or(all.len() - 1);
+                all[start..=end].to_vec()
+            }
         }
+    };
+    let ticks = pick(round_ratios(e0, e1, &[1.0, 2.0, 5.0]));
+    if ticks.len() <= 9 {
+        return ticks;
     }
-    let decades = e1 - e0 + 1;
-    let every = (decades as f64 / 7.0).ceil().max(1.0) as i32;
-    let first = e0.div_euclid(every) * every;
-    let last = -((-e1).div_euclid(every) * every);
-    (first / every..=last / every)
-        .map(|i| i * every)
-        .filter(|e| e.abs() <= 300)
-        .map(|e| 10f64.powi(e))
+    let decades = pick(round_ratios(e0, e1, &[1.0]));
+    let every = decades.len().div_ceil(7).max(1) as i32;
+    if every == 1 {
+        return decades;
+    }
+    let exponent = |r: f64| r.log10().round() as i32;
+    let (first, last) = match (decades.first(), decades.last()) {
+        (Some(&a), Some(&b)) => (exponent(a), exponent(b)),
+        _ => return decades,
+    };
+    let (k0, k1) = match span {
+        LogSpan::Inside => (
+            first.div_euclid(every) * every
+                + if first.rem_euclid(every) == 0 {
+                    0
+                } else {
+                    every
+                },
+            last.div_euclid(every) * every,
+        ),
+        LogSpan::Cover => (
+            first.div_euclid(every) * every,
+            last.div_euclid(every) * every
+                + if last.rem_euclid(every) == 0 {
+                    0
+                } else {
+                    every
+                },
+        ),
+    };
+    (k0..=k1)
+        .step_by(every as usize)
+        .map(|k| 10f64.powi(k))
         .collect()
 }
 
@@ -232,25 +266,18 @@ mod tests {
     }
 
     #[test]
-    fn log_ticks_rule() {
-        let ln = f64::ln;
-        assert_eq!(
-            log_ticks(ln(0.2) + 0.01, ln(2.7)),
-            vec![0.2, 0.5, 1.0, 2.0, 5.0]
-        );
-        // symmetric ranges give ticks symmetric about 1
-        for m in [0.3, 1.0, 2.5, 4.0, 9.0, 20.0, 60.0] {
-            let t = log_ticks(-m, m);
+    fn log_ticks_are_symmetric_about_one_for_symmetric_ranges() {
+        // the forest plot's axis: symmetric about the line of no effect on the log scale
+        for m in [0.3f64, 1.0, 2.5, 4.0, 9.0, 20.0, 60.0] {
+            let t = log_ticks((-m).exp(), m.exp(), LogSpan::Cover);
             assert!(t.len() >= 2 && t.len() <= 9, "{m}: {t:?}");
             for (a, b) in t.iter().zip(t.iter().rev()) {
                 assert!((a.ln() + b.ln()).abs() < 1e-9, "{m}: {t:?}");
             }
             assert!(t[0].ln() <= -m + 1e-9 && t[t.len() - 1].ln() >= m - 1e-9);
         }
-        assert!(log_ticks(f64::NAN, 1.0).is_empty());
-        assert!(log_ticks(1.0, 0.0).is_empty());
-        let wide = log_ticks(-700.0, 700.0);
-        assert!(wide.iter().all(|t| t.is_finite() && *t > 0.0) && wide.len() <= 9);
+        assert!(log_ticks(f64::NAN, 1.0, LogSpan::Cover).is_empty());
+        assert!(log_ticks(2.0, 1.0, LogSpan::Cover).is_empty());
     }
 
     #[test]

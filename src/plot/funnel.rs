@@ -1,7 +1,7 @@
 //! The funnel plot: each study's effect against its standard error, with the pseudo-confidence
 //! region around the pooled estimate, as metafor's `funnel()` draws it.
 
-use super::axis::{linear_ticks, log_ticks, ratio_label, Steps};
+use super::axis::{linear_ticks, log_ticks, ratio_label, LogSpan, Steps};
 use super::svg::{escape, Document};
 use crate::bias::TrimFill;
 use crate::effect::{EffectSet, Scale};
@@ -325,11 +325,13 @@ impl Funnel {
     }
 }
 
-/// The round-ratio ticks of [`log_ticks`] with their labels; `None` when fewer than two fall
-/// strictly inside the range (the axis would be mostly empty).
+/// Ticks at round ratios (1, 2, 5 times powers of ten, or powers of ten alone when there are
+/// many) from the last one at or below `exp(lo)` to the first at or above `exp(hi)`; `None` when
+/// fewer than two fall strictly inside the range.
 fn log_ratio_ticks(lo: f64, hi: f64) -> Option<Vec<(f64, String)>> {
-    let t = log_ticks(lo, hi);
     let (rlo, rhi) = (lo.exp(), hi.exp());
+    let t = log_ticks(rlo, rhi, LogSpan::Cover);
+    // at least two round ratios inside the data range, else the axis would be mostly empty
     if t.iter().filter(|&&r| r > rlo && r < rhi).count() < 2 {
         return None;
     }

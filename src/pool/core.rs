@@ -47,7 +47,7 @@
 //! relative agreement with metafor (which sums plainly, in index order).
 
 use crate::error::{Error, Problem, Result};
-use crate::numeric::NeumaierSum;
+use crate::numeric::{merge_moments, Merged, NeumaierSum};
 
 /// Number of independent lanes of the plain partial sums inside a block.
 const LANES: usize = 4;
@@ -292,8 +292,7 @@ fn merge<const Q: bool, const PAIRS: bool>(a: Part, b: Part) -> Part {
         return Part { lo, hi, ..b };
     }
     let s = a.s + b.s;
-    let d = b.mean - a.mean;
-    let fb = b.s / s;
+    let Merged { d, fb, mean, m2 } = merge_moments((a.s, a.mean, a.m2), (b.s, b.mean, b.m2), s);
     // the reference of the heavier part, and the offset of the merged mean from it
     let (y_ref, offset) = if b.s > a.s {
         (b.y_ref, b.offset - d * (a.s / s))
@@ -302,14 +301,10 @@ fn merge<const Q: bool, const PAIRS: bool>(a: Part, b: Part) -> Part {
     };
     Part {
         s,
-        mean: within(a.mean + d * fb, lo, hi),
+        mean: within(mean, lo, hi),
         y_ref,
         offset,
-        m2: if Q {
-            a.m2 + b.m2 + d * d * (a.s * fb)
-        } else {
-            0.0
-        },
+        m2: if Q { m2 } else { 0.0 },
         pairs: if PAIRS {
             a.pairs + b.pairs + a.s * b.s
         } else {

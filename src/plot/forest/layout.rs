@@ -3,7 +3,7 @@
 
 use super::AxisRange;
 use crate::error::{Error, Result};
-use crate::plot::axis::{linear_ticks, log_ticks, ratio_label, trimmed_label, Steps};
+use crate::plot::axis::{linear_ticks, log_ticks, ratio_label, trimmed_label, LogSpan, Steps};
 
 /// The effect axis in plot units (the log ratio for ratios, the display value otherwise).
 #[derive(Debug, Clone, PartialEq)]
@@ -32,7 +32,7 @@ impl EffectAxis {
     /// core  = [min, max] of the points, the pooled intervals and the null value
     /// data  = core widened by the study intervals, at most by the width of core on each side
     /// SymmetricAboutNull: m = max |data - null|, range [null - m, null + m]
-    /// ticks: log_ticks (ratios) or linear 1-2-5 ticks; the range is widened to the outer ticks
+    /// ticks: log_ticks(Cover) (ratios) or linear 1-2-5 ticks; the range widens to the outer ticks
     /// ```
     pub fn new(
         extent: &Extent<'_>,
@@ -68,7 +68,10 @@ impl EffectAxis {
             hi = n + m;
         }
         let ticks: Vec<f64> = if log {
-            log_ticks(lo, hi).into_iter().map(f64::ln).collect()
+            log_ticks(lo.exp(), hi.exp(), LogSpan::Cover)
+                .into_iter()
+                .map(f64::ln)
+                .collect()
         } else {
             linear_ticks(lo, hi, 6, Steps::OneTwoFive).values
         };

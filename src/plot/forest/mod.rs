@@ -17,7 +17,7 @@
 //! ```
 //! Squares have an area proportional to the study's weight; confidence intervals beyond the
 //! axis end in an arrow; the axis is symmetric about the line of no effect (on the log scale
-//! for ratios, with the ticks of [`crate::plot::axis::log_ticks`]).
+//! for ratios, with the ticks of [`crate::plot::axis::log_ticks`], the crate's one log-axis rule).
 
 mod layout;
 mod marks;
