@@ -50,8 +50,8 @@ use crate::heterogeneity::{typical_variance, Heterogeneity};
 use crate::inference::ConfidenceLevel;
 use crate::pool::tau2;
 use crate::pool::{
-    check_heterogeneity, fixed_core_of, weighted_core_of, FixedCore, FixedMethod, RandomModel,
-    Slice, Tau2Control, Tau2Estimator, Test, Wald,
+    check_heterogeneity, fixed_core_of, weighted_core_of, Column, FixedCore, FixedMethod,
+    RandomModel, Slice, Tau2Control, Tau2Estimator, Test, Wald,
 };
 use columns::ColumnsMut;
 
@@ -61,11 +61,54 @@ use columns::ColumnsMut;
 /// Validated at construction: the columns have equal lengths, offsets start at 0, never
 /// decrease and end at the number of studies (an analysis with no studies is allowed here and
 /// fails with [`Error::Empty`] when pooled); the values themselves are checked when pooled.
+///
+/// The columns may hold `f64` or `f32` values (GWAS summary statistics are often stored as
+/// `f32`): every value is widened to `f64` exactly and all arithmetic is in `f64`, so an `f32`
+/// batch gives the results of the same values converted to `f64`, bit for bit.
+///
+/// ```
+/// use metapool::batch::{Analyses, BatchPooler, BatchResults};
+/// let (y, v) = ([0.1f32, 0.9, 0.4, 0.3], [0.01f32, 0.02, 0.015, 0.03]);
+/// let mut out = BatchResults::default();
+/// BatchPooler::default().pool(&Analyses::uniform(&y, &v, 4)?, &mut out)?;
+/// let y64 = y.map(f64::from);
+/// let v64 = v.map(f64::from);
+/// let mut out64 = BatchResults::default();
+/// BatchPooler::default().pool(&Analyses::uniform(&y64, &v64, 4)?, &mut out64)?;
+/// assert_eq!(out.random.estimate[0].to_bits(), out64.random.estimate[0].to_bits());
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy)]
-pub struct Analyses<'a> {
-    effects: &'a [f64],
-    variances: &'a [f64],
+pub struct Analyses<'a, T: BatchFloat = f64> {
+    effects: &'a [T],
+    variances: &'a [T],
     bounds: Bounds<'a>,
+}
+
+/// The floating-point types a batch's columns may hold: `f64` and `f32` (through
+/// [`num_traits::Float`]; values are widened to `f64` exactly). Sealed.
+pub trait BatchFloat: num_traits::Float + Send + Sync + std::fmt::Debug + sealed::Sealed {}
+
+impl BatchFloat for f64 {}
+impl BatchFloat for f32 {}
+
+mod sealed {
+    /// Only `f64` and `f32`; `as_f64` lets an `f64` column be read in place.
+    pub trait Sealed: Sized {
+        fn as_f64(s: &[Self]) -> Option<&[f64]>;
+    }
+    impl Sealed for f64 {
+        #[inline(always)]
+        fn as_f64(s: &[f64]) -> Option<&[f64]> {
+            Some(s)
+        }
+    }
+    impl Sealed for f32 {
+        #[inline(always)]
+        fn as_f64(_: &[f32]) -> Option<&[f64]> {
+            None
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -76,13 +119,13 @@ enum Bounds<'a> {
     Uniform(usize),
 }
 
-impl<'a> Analyses<'a> {
+impl<'a, T: BatchFloat> Analyses<'a, T> {
     /// Analyses delimited by offsets: analysis `a` is studies `offsets[a]..offsets[a + 1]`, so
     /// `offsets` has one more entry than there are analyses, starts at 0 and ends at
     /// `effects.len()`.
     pub fn with_offsets(
-        effects: &'a [f64],
-        variances: &'a [f64],
+        effects: &'a [T],
+        variances: &'a [T],
         offsets: &'a [usize],
     ) -> Result<Self> {
         check_columns(effects, variances)?;
@@ -122,7 +165,7 @@ impl<'a> Analyses<'a> {
 
     /// Analyses of `k` studies each, one after the other: analysis `a` is studies
     /// `a k .. (a + 1) k`. `k` must be positive and divide the number of studies.
-    pub fn uniform(effects: &'a [f64], variances: &'a [f64], k: usize) -> Result<Self> {
+    pub fn uniform(effects: &'a [T], variances: &'a [T], k: usize) -> Result<Self> {
         check_columns(effects, variances)?;
         if k == 0 || effects.len() % k != 0 {
             return Err(Error::InvalidLayout {
@@ -156,13 +199,13 @@ impl<'a> Analyses<'a> {
     }
 
     /// The effects and variances of analysis `a`, or `None` when `a >= len()`.
-    pub fn get(&self, a: usize) -> Option<(&'a [f64], &'a [f64])> {
+    pub fn get(&self, a: usize) -> Option<(&'a [T], &'a [T])> {
         (a < self.len()).then(|| self.analysis(a))
     }
 
     /// Analysis `a < len()` (the layout was validated at construction).
     #[inline(always)]
-    fn analysis(&self, a: usize) -> (&'a [f64], &'a [f64]) {
+    fn analysis(&self, a: usize) -> (&'a [T], &'a [T]) {
         let (start, end) = match self.bounds {
             Bounds::Offsets(o) => (o[a], o[a + 1]),
             Bounds::Uniform(k) => (a * k, (a + 1) * k),
@@ -196,7 +239,7 @@ pub fn offsets_from_lengths(lengths: &[usize]) -> Vec<usize> {
     offsets
 }
 
-fn check_columns(effects: &[f64], variances: &[f64]) -> Result<()> {
+fn check_columns<T>(effects: &[T], variances: &[T]) -> Result<()> {
     if effects.len() != variances.len() {
         return Err(Error::InvalidLayout {
             why: "the effect and variance columns differ in length",
@@ -321,7 +364,11 @@ impl BatchPooler {
     ///
     /// With [`OnFailure::Stop`] an analysis that cannot be pooled ends the batch with
     /// [`Error::InAnalysis`]; rows before it are filled, the rest are unspecified.
-    pub fn pool(&self, analyses: &Analyses<'_>, out: &mut BatchResults) -> Result<()> {
+    pub fn pool<T: BatchFloat>(
+        &self,
+        analyses: &Analyses<'_, T>,
+        out: &mut BatchResults,
+    ) -> Result<()> {
         self.check_model()?;
         out.reset(analyses.len());
         let mut failures = std::mem::take(&mut out.failures);
@@ -333,7 +380,11 @@ impl BatchPooler {
     /// As [`BatchPooler::pool`], spread over rayon's thread pool in blocks of analyses. The
     /// results are identical to the serial ones (each analysis is computed the same way).
     #[cfg(feature = "rayon")]
-    pub fn par_pool(&self, analyses: &Analyses<'_>, out: &mut BatchResults) -> Result<()> {
+    pub fn par_pool<T: BatchFloat>(
+        &self,
+        analyses: &Analyses<'_, T>,
+        out: &mut BatchResults,
+    ) -> Result<()> {
         self.check_model()?;
         out.reset(analyses.len());
         let cols = out.columns_mut();
@@ -343,9 +394,9 @@ impl BatchPooler {
     }
 
     #[cfg(feature = "rayon")]
-    fn par_fill(
+    fn par_fill<T: BatchFloat>(
         &self,
-        analyses: &Analyses<'_>,
+        analyses: &Analyses<'_, T>,
         first: usize,
         mut cols: ColumnsMut<'_>,
     ) -> Result<Vec<(usize, Error)>> {
@@ -367,9 +418,9 @@ impl BatchPooler {
     }
 
     /// Pool analyses `first..first + cols.len()` into `cols`.
-    fn fill(
+    fn fill<T: BatchFloat>(
         &self,
-        analyses: &Analyses<'_>,
+        analyses: &Analyses<'_, T>,
         first: usize,
         cols: &mut ColumnsMut<'_>,
         failures: &mut Vec<(usize, Error)>,
@@ -398,15 +449,38 @@ impl BatchPooler {
 
     /// Both fits of one analysis, through the single-analysis kernels.
     #[inline(always)]
-    pub(crate) fn pool_one(&self, y: &[f64], v: &[f64]) -> Result<Row> {
+    pub(crate) fn pool_one<T: BatchFloat>(&self, y: &[T], v: &[T]) -> Result<Row> {
         let k = y.len();
         let v = &v[..k];
-        let core = fixed_core_of(k, Slice(y), Slice(v))?;
+        match (T::as_f64(y), T::as_f64(v)) {
+            // f64 columns are read in place
+            (Some(y), Some(v)) => self.pool_columns(k, Slice(y), Slice(v), |i| y[i], |i| v[i]),
+            // others are widened to f64 (exactly, for f32) as they are read
+            _ => {
+                let wide = |c: &[T], i: usize| c[i].to_f64().unwrap_or(f64::NAN);
+                let (fy, fv) = (|i| wide(y, i), |i| wide(v, i));
+                self.pool_columns(k, fy, fv, fy, fv)
+            }
+        }
+    }
+
+    /// Both fits of one analysis of `k` studies, read as blocked columns (`ys`, `vs`) and by
+    /// index (`y`, `v`): the same values.
+    #[inline(always)]
+    fn pool_columns(
+        &self,
+        k: usize,
+        ys: impl Column + Copy,
+        vs: impl Column + Copy,
+        y: impl Fn(usize) -> f64 + Copy,
+        v: impl Fn(usize) -> f64 + Copy,
+    ) -> Result<Row> {
+        let core = fixed_core_of(k, ys, vs)?;
         let m = &self.model;
         let fixed = Wald::new(core.estimate, (1.0 / core.sum_w).sqrt(), &m.level);
         let tau2 = match m.estimator {
             Tau2Estimator::DerSimonianLaird => dersimonian_laird(&core)?,
-            estimator => tau2::estimate(estimator, k, |i| y[i], |i| v[i], &m.control)?.tau2,
+            estimator => tau2::estimate(estimator, k, y, v, &m.control)?.tau2,
         };
         // weighted_core forms sum w* and mu* exactly as the single API's weighted_sums does;
         // at tau2 = 0 its weights 1 / (v + 0) are the fixed-effect ones and it repeats
@@ -414,7 +488,7 @@ impl BatchPooler {
         let (sum_w, estimate) = if tau2 == 0.0 {
             (core.sum_w, core.estimate)
         } else {
-            weighted_core_of(k, Slice(y), Slice(v), tau2)
+            weighted_core_of(k, ys, vs, tau2)
         };
         let random = Wald::new(estimate, (1.0 / sum_w).sqrt(), &m.level);
         let df = k - 1;

@@ -3,6 +3,7 @@
 
 use super::{Effect, EffectSize, Exclusion, Scale, StudyEffect};
 use crate::error::{count, field_err, finite, Problem, Result};
+use crate::numeric::wide;
 
 /// A 2x2 table in RevMan's layout: events and totals in the experimental arm (1) and the
 /// control arm (2).
@@ -30,12 +31,12 @@ pub struct TwoByTwo {
 
 impl TwoByTwo {
     /// A validated table.
-    pub fn new(events1: f64, total1: f64, events2: f64, total2: f64) -> Result<Self> {
+    pub fn new<T: num_traits::Float>(events1: T, total1: T, events2: T, total2: T) -> Result<Self> {
         let t = TwoByTwo {
-            events1,
-            total1,
-            events2,
-            total2,
+            events1: wide(events1),
+            total1: wide(total1),
+            events2: wide(events2),
+            total2: wide(total2),
         };
         t.check()?;
         Ok(t)

@@ -3,6 +3,7 @@
 
 use super::{Effect, EffectSize, Scale, StudyEffect};
 use crate::error::{count_at_least, field_err, finite, positive, Error, Problem, Result};
+use crate::numeric::wide;
 use statrs::function::gamma::ln_gamma;
 
 /// One arm of a two-arm study with a continuous outcome: mean, standard deviation and number
@@ -29,9 +30,20 @@ pub struct Arm {
 }
 
 impl Arm {
-    /// A validated arm.
-    pub fn new(mean: f64, sd: f64, n: f64) -> Result<Self> {
-        let a = Arm { mean, sd, n };
+    /// A validated arm (`f32` or `f64` inputs, widened to `f64`).
+    ///
+    /// ```
+    /// use metapool::Arm;
+    /// assert_eq!(Arm::new(2.5f32, 1.0, 30.0)?, Arm::new(2.5f64, 1.0, 30.0)?);
+    /// assert!(Arm::new(2.5, -1.0, 30.0).is_err());
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
+    pub fn new<T: num_traits::Float>(mean: T, sd: T, n: T) -> Result<Self> {
+        let a = Arm {
+            mean: wide(mean),
+            sd: wide(sd),
+            n: wide(n),
+        };
         a.check()?;
         Ok(a)
     }

@@ -2,6 +2,7 @@
 
 use super::{Effect, EffectSize, Scale, StudyEffect};
 use crate::error::{count, field_err, finite, Problem, Result};
+use crate::numeric::wide;
 
 /// A Pearson correlation `r` observed in `n` participants.
 ///
@@ -25,9 +26,12 @@ pub struct Correlation {
 }
 
 impl Correlation {
-    /// A validated correlation.
-    pub fn new(r: f64, n: f64) -> Result<Self> {
-        let c = Correlation { r, n };
+    /// A validated correlation (`f32` or `f64` inputs, widened to `f64`).
+    pub fn new<T: num_traits::Float>(r: T, n: T) -> Result<Self> {
+        let c = Correlation {
+            r: wide(r),
+            n: wide(n),
+        };
         c.check()?;
         Ok(c)
     }

@@ -4,6 +4,7 @@ use super::{
     freeman_tukey, ContinuityCorrection, CorrectionRule, Effect, EffectSize, Scale, StudyEffect,
 };
 use crate::error::{count, field_err, finite, Problem, Result};
+use crate::numeric::wide;
 
 /// Events out of a total in one group (a single-arm study).
 ///
@@ -26,9 +27,12 @@ pub struct Proportion {
 }
 
 impl Proportion {
-    /// A validated proportion.
-    pub fn new(events: f64, total: f64) -> Result<Self> {
-        let p = Proportion { events, total };
+    /// A validated proportion (`f32` or `f64` inputs, widened to `f64`).
+    pub fn new<T: num_traits::Float>(events: T, total: T) -> Result<Self> {
+        let p = Proportion {
+            events: wide(events),
+            total: wide(total),
+        };
         p.check()?;
         Ok(p)
     }

@@ -14,7 +14,7 @@ mod test;
 
 #[allow(unused_imports)]
 pub(crate) use self::core::{
-    check_study, fixed_core, fixed_core_of, weighted_core, weighted_core_of, weighted_sums,
+    check_study, fixed_core, fixed_core_of, weighted_core, weighted_core_of, weighted_sums, Column,
     FixedCore, Slice,
 };
 pub use fixed::{FixedModel, MantelHaenszel, Peto};
