@@ -23,7 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let f: Vec<&str> = line.split('\t').collect();
         labels.push(f[0].to_string());
         alloc.push(f[1].to_string());
-        effects.push(Effect::new(f[6].parse()?, f[7].parse()?)?);
+        effects.push(Effect::new(f[6].parse::<f64>()?, f[7].parse::<f64>()?)?);
     }
     let set = EffectSet::from_effects(effects, Scale::Log)?.with_labels(labels)?;
     let dl: Pooler = RandomModel::default().into();
