@@ -98,4 +98,6 @@ display_by_summary!(
     crate::bias::RegressionTest,
     crate::bias::RankTest,
     crate::bias::TrimFill,
+    LeaveOneOutTable<'_>,
+    CumulativeTable<'_>,
 );

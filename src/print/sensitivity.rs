@@ -8,7 +8,7 @@ use super::table::Table;
 use super::Summarize;
 use crate::pool::Pooled;
 use crate::sensitivity::{CumulativeStep, Influence, LeaveOneOut};
-use std::fmt::{self, Display, Write};
+use std::fmt::{self, Write};
 
 /// The label of the study at input position `pos`, from the rows of any of `fits`; "Study
 /// pos+1" when none of them holds it.
@@ -154,19 +154,5 @@ impl Summarize for Influence {
             ]);
         }
         t.write(out)
-    }
-}
-
-impl Display for LeaveOneOutTable<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let style = Style::from_formatter(f);
-        self.write_summary(f, &style)
-    }
-}
-
-impl Display for CumulativeTable<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let style = Style::from_formatter(f);
-        self.write_summary(f, &style)
     }
 }
