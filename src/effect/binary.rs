@@ -17,7 +17,11 @@ use crate::numeric::wide;
 /// assert!(TwoByTwo::new(-1.0, 20.0, 7.0, 21.0).is_err()); // negative count
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct TwoByTwo {
     /// Events in arm 1.
     pub events1: f64,
@@ -137,7 +141,11 @@ pub enum CorrectionRule {
 /// The continuity correction for zero cells: `value` is added to all four cells of a table
 /// selected by `rule`. Default: 0.5 to tables with a zero cell, as RevMan 5 does.
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct ContinuityCorrection {
     /// The amount added to each cell.
     pub value: f64,
@@ -523,3 +531,11 @@ impl EffectSize for LogOddsRatio {
         Ok(StudyEffect::Included(Effect::new(y, v)?))
     }
 }
+
+validated_serde!(TwoByTwo, |t| t.check());
+
+validated_serde!(ContinuityCorrection, |c| crate::error::positive(
+    "continuity correction",
+    c.value
+)
+.map(|_| ()));
