@@ -13,6 +13,7 @@ mod correlation;
 mod generic;
 mod proportion;
 mod set;
+mod table;
 
 pub use binary::{
     BinaryEffect, BinaryMeasure, ContinuityCorrection, CorrectionRule, LogOddsRatio, LogRiskRatio,

@@ -4,6 +4,8 @@
 mod core;
 mod fixed;
 mod generalized;
+mod mantel_haenszel;
+mod peto;
 mod pooler;
 mod random;
 mod regression;
@@ -17,7 +19,9 @@ pub(crate) use self::core::{
     check_study, fixed_core, fixed_core_of, weighted_core, weighted_core_of, weighted_sums, Column,
     FixedCore, Slice,
 };
-pub use fixed::{FixedModel, MantelHaenszel, Peto};
+pub use fixed::FixedModel;
+pub use mantel_haenszel::MantelHaenszel;
+pub use peto::Peto;
 
 pub use generalized::GeneralizedQModel;
 pub use pooler::Pooler;
