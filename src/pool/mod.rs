@@ -11,6 +11,7 @@ mod random;
 mod regression;
 mod rule;
 mod subgroup;
+mod sums;
 pub mod tau2;
 mod test;
 
