@@ -294,6 +294,11 @@ mod serde_checks {
         let t = r#"{"events1":2,"total1":20,"events2":1,"total2":20}"#;
         let bad_cc = r#"{"value":0,"rule":"AllTables"}"#;
         assert!(de::<LogOddsRatio>(&format!(r#"{{"table":{t},"correction":{bad_cc}}}"#)).is_err());
+        let control = serde_json::to_value(metapool::Tau2Control::default()).unwrap();
+        assert!(serde_json::from_value::<metapool::Tau2Control>(control.clone()).is_ok());
+        let mut bad_control = control;
+        bad_control["max_iterations"] = serde_json::json!(0);
+        assert!(serde_json::from_value::<metapool::Tau2Control>(bad_control).is_err());
         // valid values still round trip
         let md = MeanDifference::new(
             Arm::new(1.0, 1.0, 10.0).unwrap(),
