@@ -58,6 +58,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[macro_use]
+mod validated;
+
 pub mod batch;
 pub mod bias;
 pub mod catalogue;

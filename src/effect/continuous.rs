@@ -19,7 +19,11 @@ use statrs::function::gamma::ln_gamma;
 /// assert!(Arm::new(5.0, 1.2, 1.0).is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct Arm {
     /// Mean.
     pub mean: f64,
@@ -99,7 +103,11 @@ fn checked_effect(y: f64, v: f64, field: &'static str) -> Result<StudyEffect> {
 /// # Ok::<(), metapool::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct MeanDifference {
     /// Experimental arm.
     pub arm1: Arm,
@@ -178,7 +186,11 @@ pub enum SmdConvention {
 /// # Ok::<(), metapool::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct StandardizedMeanDifference {
     /// Experimental arm.
     pub arm1: Arm,
@@ -339,7 +351,11 @@ pub struct PrePost {
 /// # Ok::<(), metapool::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct PrePostMeanDifference {
     /// The measurements.
     pub data: PrePost,
@@ -403,3 +419,11 @@ impl EffectSize for PrePostMeanDifference {
         )
     }
 }
+
+validated_serde!(Arm, |a| a.check());
+
+validated_serde!(MeanDifference, |m| m.check());
+
+validated_serde!(StandardizedMeanDifference, |s| s.check());
+
+validated_serde!(PrePostMeanDifference, |p| p.check());

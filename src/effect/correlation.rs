@@ -17,7 +17,11 @@ use crate::numeric::wide;
 /// # Ok::<(), metapool::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct Correlation {
     /// The correlation coefficient.
     pub r: f64,
@@ -103,3 +107,5 @@ impl EffectSize for FisherZ {
         Ok(StudyEffect::Included(Effect::new(y, v)?))
     }
 }
+
+validated_serde!(Correlation, |c| c.check());

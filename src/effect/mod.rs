@@ -13,6 +13,7 @@ mod correlation;
 mod generic;
 mod proportion;
 mod set;
+mod table;
 
 pub use binary::{
     BinaryEffect, BinaryMeasure, ContinuityCorrection, CorrectionRule, LogOddsRatio, LogRiskRatio,
@@ -219,7 +220,11 @@ fn inverse_freeman_tukey(x: f64, n: f64) -> f64 {
 /// assert!(Effect::new(0.1, 0.0).is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct Effect {
     estimate: f64,
     variance: f64,
@@ -335,3 +340,5 @@ impl EffectSize for Effect {
         Ok(StudyEffect::Included(*self))
     }
 }
+
+validated_serde!(Effect, |e| e.check());

@@ -18,7 +18,11 @@ use crate::numeric::wide;
 /// # Ok::<(), metapool::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct Proportion {
     /// Number of events.
     pub events: f64,
@@ -227,3 +231,5 @@ impl EffectSize for ProportionEffect {
         Ok(StudyEffect::Included(Effect::new(y, v)?))
     }
 }
+
+validated_serde!(Proportion, |p| p.check());

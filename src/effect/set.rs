@@ -407,6 +407,19 @@ impl EffectSet {
         self.effects.is_empty()
     }
 
+    /// [`Error::TooFewStudies`] naming `method` unless the set has at least `needed` included
+    /// studies.
+    pub(crate) fn at_least(&self, method: &'static str, needed: usize) -> Result<()> {
+        if self.len() < needed {
+            return Err(Error::TooFewStudies {
+                method,
+                needed,
+                got: self.len(),
+            });
+        }
+        Ok(())
+    }
+
     /// Every input position the set holds (included and excluded), in ascending order.
     pub(crate) fn positions(&self) -> Vec<usize> {
         let mut p: Vec<usize> = self
