@@ -6,9 +6,10 @@
 //!
 //! Every number takes one path:
 //! ```text
-//! study data --EffectSize--> Effect { y, v } --FixedModel / RandomModel--> Pooled
-//!                                              ModelRule: fits both, picks by the Q test
-//! 2x2 tables --MantelHaenszel (OR, RR, RD) / Peto--> Pooled
+//! study data --EffectSize--> EffectSet { effects, labels, 2x2 tables } --Pooler--> Pooled
+//!   Pooler = FixedModel (inverse variance | Mantel-Haenszel OR, RR, RD | Peto)
+//!          | RandomModel (any tau² estimator, any test, tau² from the IV or the MH Q)
+//!   ModelRule: fits its fixed and random models, picks by the Q test
 //! EffectSet + labels --SubgroupAnalysis--> Subgroups (each Pooled, test for differences)
 //! published figures --report--> consistency verdicts (rounding-aware)
 //! EffectSet + Pooler --sensitivity--> leave-one-out, cumulative, influence diagnostics
@@ -16,18 +17,34 @@
 //!                    --plot::Funnel--> SVG funnel plot
 //! ```
 //!
+//! A first analysis (the README's) with the names of [`prelude`]:
 //! ```
-//! use metapool::{Arm, MeanDifference, ModelRule, ModelChoice, EffectSet};
+//! use metapool::prelude::*;
+//!
 //! let studies = [
 //!     MeanDifference::new(Arm::new(2.1, 1.0, 30.0)?, Arm::new(3.0, 1.1, 30.0)?)?,
 //!     MeanDifference::new(Arm::new(1.8, 0.9, 25.0)?, Arm::new(2.9, 1.2, 27.0)?)?,
 //!     MeanDifference::new(Arm::new(2.5, 1.3, 40.0)?, Arm::new(2.6, 1.0, 41.0)?)?,
 //! ];
-//! let set = EffectSet::from_studies(&studies)?;
-//! let sel = ModelRule::default().select(&set)?;        // random if Q-test p < 0.10
-//! let fit = sel.selected();
-//! println!("{:?}: MD {:.2} ({:.2}, {:.2}), p = {:.4}, I² = {:.0}%",
-//!     sel.choice, fit.estimate, fit.ci_lower, fit.ci_upper, fit.p, fit.heterogeneity.i2);
+//! let set = EffectSet::from_studies(&studies)?.with_labels(["Ash 2001", "Bell 2004", "Cole 2009"])?;
+//! let selection = ModelRule::default().select(&set)?; // random effects if the Q-test p < 0.10
+//! let fit = selection.selected();
+//! println!("MD {:.2} ({:.2}, {:.2}), p = {:.4}, I² = {:.0}%",
+//!     fit.estimate, fit.ci_lower, fit.ci_upper, fit.p, fit.heterogeneity.i2);
+//! # assert_eq!(fit.studies[1].label.as_deref(), Some("Bell 2004"));
+//! # Ok::<(), metapool::Error>(())
+//! ```
+//!
+//! 2x2 tables, pooled by any method (the tables travel with the set):
+//! ```
+//! use metapool::prelude::*;
+//!
+//! let tables = [(4, 16, 8, 12), (1, 29, 5, 25), (0, 20, 0, 20)]
+//!     .map(|(a, b, c, d)| LogOddsRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+//! let set = EffectSet::from_studies(&tables)?;
+//! let revman = ModelRule::default().mantel_haenszel().select(&set)?; // "M-H, Fixed" / "M-H, Random"
+//! let peto = FixedModel::peto().pool(&set)?;
+//! # assert_eq!((revman.fixed.k, peto.k, peto.excluded.len()), (2, 2, 1));
 //! # Ok::<(), metapool::Error>(())
 //! ```
 //!
@@ -41,6 +58,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[macro_use]
+mod validated;
+
 pub mod batch;
 pub mod bias;
 pub mod catalogue;
@@ -53,6 +73,7 @@ pub mod numeric;
 pub mod plot;
 pub mod pool;
 pub mod prelude;
+pub mod print;
 pub mod report;
 pub mod sensitivity;
 mod tails;

@@ -80,3 +80,11 @@ pub(crate) fn merge_moments(
         m2: m2_a + m2_b + d * d * (sa * fb),
     }
 }
+
+/// A constructor's input widened to `f64`: exact for `f32` and `f64` (the effect-size
+/// constructors and the batch columns accept either through [`num_traits::Float`]); a value
+/// with no `f64` form becomes NaN, which the constructor's validation reports.
+#[inline(always)]
+pub(crate) fn wide<T: num_traits::Float>(x: T) -> f64 {
+    x.to_f64().unwrap_or(f64::NAN)
+}

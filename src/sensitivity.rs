@@ -11,17 +11,6 @@ use crate::error::{Error, Problem, Result};
 use crate::numeric::NeumaierSum;
 use crate::pool::{weighted_sums, Pooled, Pooler, Test};
 
-fn at_least(method: &'static str, needed: usize, set: &EffectSet) -> Result<()> {
-    if set.len() < needed {
-        return Err(Error::TooFewStudies {
-            method,
-            needed,
-            got: set.len(),
-        });
-    }
-    Ok(())
-}
-
 /// The pooled result with one study left out.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -54,7 +43,7 @@ pub struct LeaveOneOut {
 /// # Ok::<(), metapool::Error>(())
 /// ```
 pub fn leave_one_out(pooler: &Pooler, set: &EffectSet) -> Result<Vec<LeaveOneOut>> {
-    at_least("leave-one-out analysis", 2, set)?;
+    set.at_least("leave-one-out analysis", 2)?;
     let k = set.len();
     (0..k)
         .map(|i| {
@@ -267,7 +256,7 @@ pub struct Influence {
 /// # Ok::<(), metapool::Error>(())
 /// ```
 pub fn influence(pooler: &Pooler, set: &EffectSet) -> Result<Influence> {
-    at_least("influence diagnostics", 2, set)?;
+    set.at_least("influence diagnostics", 2)?;
     let fit = pooler.pool(set)?;
     let e = set.effects();
     let k = e.len();

@@ -275,4 +275,39 @@ mod serde_checks {
         ));
         assert!(bad(&|v| v["input_len"] = serde_json::json!(3)));
     }
+
+    #[test]
+    fn invalid_study_values_do_not_deserialize() {
+        use serde_json::from_str as de;
+        assert!(de::<TwoByTwo>(r#"{"events1":21,"total1":20,"events2":1,"total2":20}"#).is_err());
+        assert!(de::<TwoByTwo>(r#"{"events1":2,"total1":20,"events2":1,"total2":20}"#).is_ok());
+        assert!(de::<Arm>(r#"{"mean":1,"sd":-1,"n":10}"#).is_err());
+        assert!(de::<Arm>(r#"{"mean":1,"sd":1,"n":10}"#).is_ok());
+        let arm = r#"{"mean":1,"sd":1,"n":10}"#;
+        let bad_arm = r#"{"mean":1,"sd":0,"n":10}"#;
+        assert!(de::<MeanDifference>(&format!(r#"{{"arm1":{arm},"arm2":{arm}}}"#)).is_ok());
+        assert!(de::<MeanDifference>(&format!(r#"{{"arm1":{arm},"arm2":{bad_arm}}}"#)).is_err());
+        assert!(de::<Correlation>(r#"{"r":1.5,"n":10}"#).is_err());
+        assert!(de::<Proportion>(r#"{"events":5,"total":4}"#).is_err());
+        assert!(de::<Effect>(r#"{"estimate":0.1,"variance":0}"#).is_err());
+        assert!(de::<ContinuityCorrection>(r#"{"value":-0.5,"rule":"AllTables"}"#).is_err());
+        let t = r#"{"events1":2,"total1":20,"events2":1,"total2":20}"#;
+        let bad_cc = r#"{"value":0,"rule":"AllTables"}"#;
+        assert!(de::<LogOddsRatio>(&format!(r#"{{"table":{t},"correction":{bad_cc}}}"#)).is_err());
+        let control = serde_json::to_value(metapool::Tau2Control::default()).unwrap();
+        assert!(serde_json::from_value::<metapool::Tau2Control>(control.clone()).is_ok());
+        let mut bad_control = control;
+        bad_control["max_iterations"] = serde_json::json!(0);
+        assert!(serde_json::from_value::<metapool::Tau2Control>(bad_control).is_err());
+        // valid values still round trip
+        let md = MeanDifference::new(
+            Arm::new(1.0, 1.0, 10.0).unwrap(),
+            Arm::new(2.0, 1.5, 12.0).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            de::<MeanDifference>(&serde_json::to_string(&md).unwrap()).unwrap(),
+            md
+        );
+    }
 }

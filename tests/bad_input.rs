@@ -195,12 +195,15 @@ fn r12_lengths_differ() {
 
 #[test]
 fn r13_deserialized_effect_bypassing_checks() {
-    let bad: Effect = serde_json::from_str(r#"{"estimate":0.2,"variance":-1.0}"#).unwrap();
-    let good = Effect::new(0.1, 0.1).unwrap();
-    expect_err(
-        EffectSet::from_effects(vec![good, bad], Scale::Identity),
-        study(1, "variance", Problem::NotPositive(-1.0)),
+    // issue 10: deserialization is validated like construction, so the invalid effect is a
+    // serde error naming the field (it used to deserialize and fail when pooled)
+    let bad = serde_json::from_str::<Effect>(r#"{"estimate":0.2,"variance":-1.0}"#).unwrap_err();
+    assert!(
+        bad.to_string().contains("`variance` must be > 0, got -1"),
+        "{bad}"
     );
+    let good = Effect::new(0.1, 0.1).unwrap();
+    assert!(EffectSet::from_effects(vec![good], Scale::Identity).is_ok());
 }
 
 // ---- continuous arms -----------------------------------------------------------------------

@@ -202,7 +202,7 @@ fn layout_errors() {
     assert_eq!((a.len(), a.studies()), (3, 3));
     assert_eq!(a.get(2), Some((&y[2..3], &v[2..3])));
     assert_eq!(a.get(3), None);
-    let empty = Analyses::with_offsets(&[], &[], &[0]).unwrap();
+    let empty = Analyses::<f64>::with_offsets(&[], &[], &[0]).unwrap();
     let mut out = BatchResults::default();
     BatchPooler::default().pool(&empty, &mut out).unwrap();
     assert!(out.is_empty());

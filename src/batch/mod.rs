@@ -40,9 +40,11 @@
 //! ```
 
 mod accumulate;
+mod analyses;
 mod columns;
 
 pub use accumulate::InverseVarianceSums;
+pub use analyses::{offsets_from_lengths, Analyses, BatchFloat};
 pub use columns::{BatchResults, HeterogeneityColumns, WaldColumns};
 
 use crate::error::{Error, Result};
@@ -50,161 +52,10 @@ use crate::heterogeneity::{typical_variance, Heterogeneity};
 use crate::inference::ConfidenceLevel;
 use crate::pool::tau2;
 use crate::pool::{
-    check_heterogeneity, fixed_core_of, weighted_core_of, FixedCore, FixedMethod, RandomModel,
-    Slice, Tau2Control, Tau2Estimator, Test, Wald,
+    check_heterogeneity, fixed_core_of, weighted_core_of, Column, FixedCore, FixedMethod,
+    RandomModel, Slice, Tau2Control, Tau2Estimator, Test, Wald,
 };
 use columns::ColumnsMut;
-
-/// Many analyses in structure-of-arrays form: effects and variances in two parallel columns,
-/// analysis `a` made of the studies at positions `start(a)..end(a)`.
-///
-/// Validated at construction: the columns have equal lengths, offsets start at 0, never
-/// decrease and end at the number of studies (an analysis with no studies is allowed here and
-/// fails with [`Error::Empty`] when pooled); the values themselves are checked when pooled.
-#[derive(Debug, Clone, Copy)]
-pub struct Analyses<'a> {
-    effects: &'a [f64],
-    variances: &'a [f64],
-    bounds: Bounds<'a>,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Bounds<'a> {
-    /// `offsets[a]..offsets[a + 1]`, `offsets.len() = analyses + 1`.
-    Offsets(&'a [usize]),
-    /// `a k .. (a + 1) k`.
-    Uniform(usize),
-}
-
-impl<'a> Analyses<'a> {
-    /// Analyses delimited by offsets: analysis `a` is studies `offsets[a]..offsets[a + 1]`, so
-    /// `offsets` has one more entry than there are analyses, starts at 0 and ends at
-    /// `effects.len()`.
-    pub fn with_offsets(
-        effects: &'a [f64],
-        variances: &'a [f64],
-        offsets: &'a [usize],
-    ) -> Result<Self> {
-        check_columns(effects, variances)?;
-        match offsets.first() {
-            None => {
-                return Err(Error::InvalidLayout {
-                    why: "offsets are empty (they need a leading 0)",
-                    at: 0,
-                })
-            }
-            Some(&0) => {}
-            Some(_) => {
-                return Err(Error::InvalidLayout {
-                    why: "offsets do not start at 0",
-                    at: 0,
-                })
-            }
-        }
-        if let Some(at) = offsets.windows(2).position(|w| w[1] < w[0]) {
-            return Err(Error::InvalidLayout {
-                why: "offsets decrease",
-                at: at + 1,
-            });
-        }
-        if offsets[offsets.len() - 1] != effects.len() {
-            return Err(Error::InvalidLayout {
-                why: "the last offset is not the number of studies",
-                at: offsets.len() - 1,
-            });
-        }
-        Ok(Analyses {
-            effects,
-            variances,
-            bounds: Bounds::Offsets(offsets),
-        })
-    }
-
-    /// Analyses of `k` studies each, one after the other: analysis `a` is studies
-    /// `a k .. (a + 1) k`. `k` must be positive and divide the number of studies.
-    pub fn uniform(effects: &'a [f64], variances: &'a [f64], k: usize) -> Result<Self> {
-        check_columns(effects, variances)?;
-        if k == 0 || effects.len() % k != 0 {
-            return Err(Error::InvalidLayout {
-                why: "the number of studies is not a positive multiple of k",
-                at: effects.len(),
-            });
-        }
-        Ok(Analyses {
-            effects,
-            variances,
-            bounds: Bounds::Uniform(k),
-        })
-    }
-
-    /// Number of analyses.
-    pub fn len(&self) -> usize {
-        match self.bounds {
-            Bounds::Offsets(o) => o.len() - 1,
-            Bounds::Uniform(k) => self.effects.len() / k,
-        }
-    }
-
-    /// Whether there are no analyses.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Total number of studies over all analyses.
-    pub fn studies(&self) -> usize {
-        self.effects.len()
-    }
-
-    /// The effects and variances of analysis `a`, or `None` when `a >= len()`.
-    pub fn get(&self, a: usize) -> Option<(&'a [f64], &'a [f64])> {
-        (a < self.len()).then(|| self.analysis(a))
-    }
-
-    /// Analysis `a < len()` (the layout was validated at construction).
-    #[inline(always)]
-    fn analysis(&self, a: usize) -> (&'a [f64], &'a [f64]) {
-        let (start, end) = match self.bounds {
-            Bounds::Offsets(o) => (o[a], o[a + 1]),
-            Bounds::Uniform(k) => (a * k, (a + 1) * k),
-        };
-        (&self.effects[start..end], &self.variances[start..end])
-    }
-}
-
-/// Offsets for [`Analyses::with_offsets`] from the number of studies in each analysis:
-/// `offsets[0] = 0`, `offsets[a + 1] = offsets[a] + lengths[a]` (one allocation per batch, not
-/// per analysis).
-///
-/// ```
-/// use metapool::batch::{offsets_from_lengths, Analyses};
-/// let y = [0.1, 0.9, 0.4, -0.2, 0.3];
-/// let v = [0.01, 0.02, 0.015, 0.05, 0.04];
-/// let offsets = offsets_from_lengths(&[3, 2]);
-/// assert_eq!(offsets, vec![0, 3, 5]);
-/// let analyses = Analyses::with_offsets(&y, &v, &offsets)?;
-/// assert_eq!(analyses.len(), 2);
-/// # Ok::<(), metapool::Error>(())
-/// ```
-pub fn offsets_from_lengths(lengths: &[usize]) -> Vec<usize> {
-    let mut offsets = Vec::with_capacity(lengths.len() + 1);
-    let mut at = 0usize;
-    offsets.push(at);
-    for &n in lengths {
-        at = at.saturating_add(n);
-        offsets.push(at);
-    }
-    offsets
-}
-
-fn check_columns(effects: &[f64], variances: &[f64]) -> Result<()> {
-    if effects.len() != variances.len() {
-        return Err(Error::InvalidLayout {
-            why: "the effect and variance columns differ in length",
-            at: effects.len().min(variances.len()),
-        });
-    }
-    Ok(())
-}
 
 /// What the batch does when one analysis cannot be pooled (an invalid study, no studies, a
 /// non-finite result).
@@ -321,7 +172,11 @@ impl BatchPooler {
     ///
     /// With [`OnFailure::Stop`] an analysis that cannot be pooled ends the batch with
     /// [`Error::InAnalysis`]; rows before it are filled, the rest are unspecified.
-    pub fn pool(&self, analyses: &Analyses<'_>, out: &mut BatchResults) -> Result<()> {
+    pub fn pool<T: BatchFloat>(
+        &self,
+        analyses: &Analyses<'_, T>,
+        out: &mut BatchResults,
+    ) -> Result<()> {
         self.check_model()?;
         out.reset(analyses.len());
         let mut failures = std::mem::take(&mut out.failures);
@@ -333,7 +188,11 @@ impl BatchPooler {
     /// As [`BatchPooler::pool`], spread over rayon's thread pool in blocks of analyses. The
     /// results are identical to the serial ones (each analysis is computed the same way).
     #[cfg(feature = "rayon")]
-    pub fn par_pool(&self, analyses: &Analyses<'_>, out: &mut BatchResults) -> Result<()> {
+    pub fn par_pool<T: BatchFloat>(
+        &self,
+        analyses: &Analyses<'_, T>,
+        out: &mut BatchResults,
+    ) -> Result<()> {
         self.check_model()?;
         out.reset(analyses.len());
         let cols = out.columns_mut();
@@ -343,9 +202,9 @@ impl BatchPooler {
     }
 
     #[cfg(feature = "rayon")]
-    fn par_fill(
+    fn par_fill<T: BatchFloat>(
         &self,
-        analyses: &Analyses<'_>,
+        analyses: &Analyses<'_, T>,
         first: usize,
         mut cols: ColumnsMut<'_>,
     ) -> Result<Vec<(usize, Error)>> {
@@ -367,9 +226,9 @@ impl BatchPooler {
     }
 
     /// Pool analyses `first..first + cols.len()` into `cols`.
-    fn fill(
+    fn fill<T: BatchFloat>(
         &self,
-        analyses: &Analyses<'_>,
+        analyses: &Analyses<'_, T>,
         first: usize,
         cols: &mut ColumnsMut<'_>,
         failures: &mut Vec<(usize, Error)>,
@@ -398,15 +257,38 @@ impl BatchPooler {
 
     /// Both fits of one analysis, through the single-analysis kernels.
     #[inline(always)]
-    pub(crate) fn pool_one(&self, y: &[f64], v: &[f64]) -> Result<Row> {
+    pub(crate) fn pool_one<T: BatchFloat>(&self, y: &[T], v: &[T]) -> Result<Row> {
         let k = y.len();
         let v = &v[..k];
-        let core = fixed_core_of(k, Slice(y), Slice(v))?;
+        match (T::as_f64(y), T::as_f64(v)) {
+            // f64 columns are read in place
+            (Some(y), Some(v)) => self.pool_columns(k, Slice(y), Slice(v), |i| y[i], |i| v[i]),
+            // others are widened to f64 (exactly, for f32) as they are read
+            _ => {
+                let wide = |c: &[T], i: usize| c[i].to_f64().unwrap_or(f64::NAN);
+                let (fy, fv) = (|i| wide(y, i), |i| wide(v, i));
+                self.pool_columns(k, fy, fv, fy, fv)
+            }
+        }
+    }
+
+    /// Both fits of one analysis of `k` studies, read as blocked columns (`ys`, `vs`) and by
+    /// index (`y`, `v`): the same values.
+    #[inline(always)]
+    fn pool_columns(
+        &self,
+        k: usize,
+        ys: impl Column + Copy,
+        vs: impl Column + Copy,
+        y: impl Fn(usize) -> f64 + Copy,
+        v: impl Fn(usize) -> f64 + Copy,
+    ) -> Result<Row> {
+        let core = fixed_core_of(k, ys, vs)?;
         let m = &self.model;
         let fixed = Wald::new(core.estimate, (1.0 / core.sum_w).sqrt(), &m.level);
         let tau2 = match m.estimator {
             Tau2Estimator::DerSimonianLaird => dersimonian_laird(&core)?,
-            estimator => tau2::estimate(estimator, k, |i| y[i], |i| v[i], &m.control)?.tau2,
+            estimator => tau2::estimate(estimator, k, y, v, &m.control)?.tau2,
         };
         // weighted_core forms sum w* and mu* exactly as the single API's weighted_sums does;
         // at tau2 = 0 its weights 1 / (v + 0) are the fixed-effect ones and it repeats
@@ -414,7 +296,7 @@ impl BatchPooler {
         let (sum_w, estimate) = if tau2 == 0.0 {
             (core.sum_w, core.estimate)
         } else {
-            weighted_core_of(k, Slice(y), Slice(v), tau2)
+            weighted_core_of(k, ys, vs, tau2)
         };
         let random = Wald::new(estimate, (1.0 / sum_w).sqrt(), &m.level);
         let df = k - 1;

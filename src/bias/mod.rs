@@ -11,18 +11,6 @@ pub use regression::{regression_test, regression_test_on, EggerModel, Predictor,
 pub use trim_fill::{trim_and_fill, MissingEstimator, Side, SideRule, TrimFill, TrimFillOptions};
 
 use crate::effect::EffectSet;
-use crate::error::{Error, Result};
-
-fn at_least(method: &'static str, needed: usize, set: &EffectSet) -> Result<()> {
-    if set.len() < needed {
-        return Err(Error::TooFewStudies {
-            method,
-            needed,
-            got: set.len(),
-        });
-    }
-    Ok(())
-}
 
 fn standard_errors(set: &EffectSet) -> Vec<f64> {
     set.effects().iter().map(|e| e.se()).collect()

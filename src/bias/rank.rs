@@ -1,6 +1,5 @@
 //! Begg and Mazumdar's rank correlation test (metafor `ranktest`).
 
-use super::at_least;
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
 use crate::inference::normal_two_sided_p;
@@ -57,7 +56,7 @@ pub struct RankTest {
 /// # Ok::<(), metapool::Error>(())
 /// ```
 pub fn rank_test(set: &EffectSet) -> Result<RankTest> {
-    at_least("rank correlation test", 3, set)?;
+    set.at_least("rank correlation test", 3)?;
     let e = set.effects();
     let k = e.len();
     let (mut sw, mut swy) = (NeumaierSum::default(), NeumaierSum::default());

@@ -1,6 +1,6 @@
 //! Egger's regression test for funnel-plot asymmetry (metafor `regtest`).
 
-use super::{at_least, standard_errors};
+use super::standard_errors;
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
 use crate::inference::{normal_two_sided_p, t_two_sided_p, t_upper_quantile, ConfidenceLevel};
@@ -113,7 +113,7 @@ pub fn regression_test_on(
     model: EggerModel,
     predictor: Predictor,
 ) -> Result<RegressionTest> {
-    at_least("regression test", 3, set)?;
+    set.at_least("regression test", 3)?;
     let y: Vec<f64> = set.effects().iter().map(|e| e.estimate()).collect();
     let v: Vec<f64> = set.effects().iter().map(|e| e.variance()).collect();
     let sei = match predictor {

@@ -1,6 +1,6 @@
 //! Duval and Tweedie's trim-and-fill (metafor `trimfill`).
 
-use super::{at_least, standard_errors};
+use super::standard_errors;
 use crate::effect::{Effect, EffectSet};
 use crate::error::{Error, Result};
 use crate::pool::{Pooled, Pooler, Test};
@@ -124,7 +124,7 @@ pub fn trim_and_fill(
     set: &EffectSet,
     options: TrimFillOptions,
 ) -> Result<TrimFill> {
-    at_least("trim-and-fill", 3, set)?;
+    set.at_least("trim-and-fill", 3)?;
     let e = set.effects();
     let k = e.len();
     let side = match options.side {

@@ -3,6 +3,7 @@
 
 use super::{Effect, EffectSize, Scale, StudyEffect};
 use crate::error::{count_at_least, field_err, finite, positive, Error, Problem, Result};
+use crate::numeric::wide;
 use statrs::function::gamma::ln_gamma;
 
 /// One arm of a two-arm study with a continuous outcome: mean, standard deviation and number
@@ -18,7 +19,11 @@ use statrs::function::gamma::ln_gamma;
 /// assert!(Arm::new(5.0, 1.2, 1.0).is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct Arm {
     /// Mean.
     pub mean: f64,
@@ -29,9 +34,20 @@ pub struct Arm {
 }
 
 impl Arm {
-    /// A validated arm.
-    pub fn new(mean: f64, sd: f64, n: f64) -> Result<Self> {
-        let a = Arm { mean, sd, n };
+    /// A validated arm (`f32` or `f64` inputs, widened to `f64`).
+    ///
+    /// ```
+    /// use metapool::Arm;
+    /// assert_eq!(Arm::new(2.5f32, 1.0, 30.0)?, Arm::new(2.5f64, 1.0, 30.0)?);
+    /// assert!(Arm::new(2.5, -1.0, 30.0).is_err());
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
+    pub fn new<T: num_traits::Float>(mean: T, sd: T, n: T) -> Result<Self> {
+        let a = Arm {
+            mean: wide(mean),
+            sd: wide(sd),
+            n: wide(n),
+        };
         a.check()?;
         Ok(a)
     }
@@ -87,7 +103,11 @@ fn checked_effect(y: f64, v: f64, field: &'static str) -> Result<StudyEffect> {
 /// # Ok::<(), metapool::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct MeanDifference {
     /// Experimental arm.
     pub arm1: Arm,
@@ -166,7 +186,11 @@ pub enum SmdConvention {
 /// # Ok::<(), metapool::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct StandardizedMeanDifference {
     /// Experimental arm.
     pub arm1: Arm,
@@ -327,7 +351,11 @@ pub struct PrePost {
 /// # Ok::<(), metapool::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct PrePostMeanDifference {
     /// The measurements.
     pub data: PrePost,
@@ -391,3 +419,11 @@ impl EffectSize for PrePostMeanDifference {
         )
     }
 }
+
+validated_serde!(Arm, |a| a.check());
+
+validated_serde!(MeanDifference, |m| m.check());
+
+validated_serde!(StandardizedMeanDifference, |s| s.check());
+
+validated_serde!(PrePostMeanDifference, |p| p.check());

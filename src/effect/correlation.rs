@@ -2,6 +2,7 @@
 
 use super::{Effect, EffectSize, Scale, StudyEffect};
 use crate::error::{count, field_err, finite, Problem, Result};
+use crate::numeric::wide;
 
 /// A Pearson correlation `r` observed in `n` participants.
 ///
@@ -16,7 +17,11 @@ use crate::error::{count, field_err, finite, Problem, Result};
 /// # Ok::<(), metapool::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct Correlation {
     /// The correlation coefficient.
     pub r: f64,
@@ -25,9 +30,12 @@ pub struct Correlation {
 }
 
 impl Correlation {
-    /// A validated correlation.
-    pub fn new(r: f64, n: f64) -> Result<Self> {
-        let c = Correlation { r, n };
+    /// A validated correlation (`f32` or `f64` inputs, widened to `f64`).
+    pub fn new<T: num_traits::Float>(r: T, n: T) -> Result<Self> {
+        let c = Correlation {
+            r: wide(r),
+            n: wide(n),
+        };
         c.check()?;
         Ok(c)
     }
@@ -99,3 +107,5 @@ impl EffectSize for FisherZ {
         Ok(StudyEffect::Included(Effect::new(y, v)?))
     }
 }
+
+validated_serde!(Correlation, |c| c.check());

@@ -23,7 +23,11 @@ use crate::inference::ConfidenceLevel;
 /// # Ok::<(), metapool::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct Generic {
     estimate: f64,
     se: f64,
@@ -126,3 +130,5 @@ impl EffectSize for Generic {
         )?))
     }
 }
+
+validated_serde!(Generic, |g| g.check());

@@ -13,6 +13,7 @@ mod correlation;
 mod generic;
 mod proportion;
 mod set;
+mod table;
 
 pub use binary::{
     BinaryEffect, BinaryMeasure, ContinuityCorrection, CorrectionRule, LogOddsRatio, LogRiskRatio,
@@ -28,6 +29,7 @@ pub(crate) use set::length_mismatch;
 pub use set::EffectSet;
 
 use crate::error::{field_err, Problem, Result};
+use crate::numeric::wide;
 use crate::numeric::NeumaierSum;
 
 /// The scale an effect is analysed on, which decides how it is shown.
@@ -218,7 +220,11 @@ fn inverse_freeman_tukey(x: f64, n: f64) -> f64 {
 /// assert!(Effect::new(0.1, 0.0).is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct Effect {
     estimate: f64,
     variance: f64,
@@ -227,14 +233,17 @@ pub struct Effect {
 impl Effect {
     /// An effect from an estimate and its sampling variance. Errors unless both are finite and
     /// the variance is strictly positive.
-    pub fn new(estimate: f64, variance: f64) -> Result<Self> {
+    /// `f32` or `f64` inputs are accepted (widened to `f64`).
+    pub fn new<T: num_traits::Float>(estimate: T, variance: T) -> Result<Self> {
+        let (estimate, variance) = (wide(estimate), wide(variance));
         crate::error::finite("estimate", estimate)?;
         crate::error::positive("variance", variance)?;
         Ok(Effect { estimate, variance })
     }
 
     /// An effect from an estimate and its standard error (`v = se^2`).
-    pub fn from_se(estimate: f64, se: f64) -> Result<Self> {
+    pub fn from_se<T: num_traits::Float>(estimate: T, se: T) -> Result<Self> {
+        let (estimate, se) = (wide(estimate), wide(se));
         crate::error::positive("se", se)?;
         let v = se * se;
         if v == 0.0 || !v.is_finite() {
@@ -331,3 +340,5 @@ impl EffectSize for Effect {
         Ok(StudyEffect::Included(*self))
     }
 }
+
+validated_serde!(Effect, |e| e.check());

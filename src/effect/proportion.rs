@@ -4,6 +4,7 @@ use super::{
     freeman_tukey, ContinuityCorrection, CorrectionRule, Effect, EffectSize, Scale, StudyEffect,
 };
 use crate::error::{count, field_err, finite, Problem, Result};
+use crate::numeric::wide;
 
 /// Events out of a total in one group (a single-arm study).
 ///
@@ -17,7 +18,11 @@ use crate::error::{count, field_err, finite, Problem, Result};
 /// # Ok::<(), metapool::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct Proportion {
     /// Number of events.
     pub events: f64,
@@ -26,9 +31,12 @@ pub struct Proportion {
 }
 
 impl Proportion {
-    /// A validated proportion.
-    pub fn new(events: f64, total: f64) -> Result<Self> {
-        let p = Proportion { events, total };
+    /// A validated proportion (`f32` or `f64` inputs, widened to `f64`).
+    pub fn new<T: num_traits::Float>(events: T, total: T) -> Result<Self> {
+        let p = Proportion {
+            events: wide(events),
+            total: wide(total),
+        };
         p.check()?;
         Ok(p)
     }
@@ -223,3 +231,5 @@ impl EffectSize for ProportionEffect {
         Ok(StudyEffect::Included(Effect::new(y, v)?))
     }
 }
+
+validated_serde!(Proportion, |p| p.check());

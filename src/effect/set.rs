@@ -202,7 +202,16 @@ impl EffectSet {
     /// let err = EffectSet::from_estimates(&[0.1, 0.2], &[0.01]).unwrap_err();
     /// assert_eq!(err.to_string(), "parameter `variances` must have 2 entries (one per study), got 1");
     /// ```
-    pub fn from_estimates(estimates: &[f64], variances: &[f64]) -> Result<Self> {
+    ///
+    /// `f32` columns are accepted and widened to `f64` exactly:
+    /// ```
+    /// use metapool::prelude::*;
+    /// let single = EffectSet::from_estimates(&[0.1f32, 0.3], &[0.01f32, 0.02])?;
+    /// let double = EffectSet::from_estimates(&[0.1f32 as f64, 0.3f32 as f64], &[0.01f32 as f64, 0.02f32 as f64])?;
+    /// assert_eq!(single, double);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
+    pub fn from_estimates<T: num_traits::Float>(estimates: &[T], variances: &[T]) -> Result<Self> {
         if estimates.len() != variances.len() {
             return Err(length_mismatch(
                 "variances",
@@ -396,6 +405,19 @@ impl EffectSet {
     /// Whether no effect is included (never true for a constructed or deserialized set).
     pub fn is_empty(&self) -> bool {
         self.effects.is_empty()
+    }
+
+    /// [`Error::TooFewStudies`] naming `method` unless the set has at least `needed` included
+    /// studies.
+    pub(crate) fn at_least(&self, method: &'static str, needed: usize) -> Result<()> {
+        if self.len() < needed {
+            return Err(Error::TooFewStudies {
+                method,
+                needed,
+                got: self.len(),
+            });
+        }
+        Ok(())
     }
 
     /// Every input position the set holds (included and excluded), in ascending order.

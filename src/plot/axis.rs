@@ -266,6 +266,21 @@ mod tests {
     }
 
     #[test]
+    fn log_ticks_are_symmetric_about_one_for_symmetric_ranges() {
+        // the forest plot's axis: symmetric about the line of no effect on the log scale
+        for m in [0.3f64, 1.0, 2.5, 4.0, 9.0, 20.0, 60.0] {
+            let t = log_ticks((-m).exp(), m.exp(), LogSpan::Cover);
+            assert!(t.len() >= 2 && t.len() <= 9, "{m}: {t:?}");
+            for (a, b) in t.iter().zip(t.iter().rev()) {
+                assert!((a.ln() + b.ln()).abs() < 1e-9, "{m}: {t:?}");
+            }
+            assert!(t[0].ln() <= -m + 1e-9 && t[t.len() - 1].ln() >= m - 1e-9);
+        }
+        assert!(log_ticks(f64::NAN, 1.0, LogSpan::Cover).is_empty());
+        assert!(log_ticks(2.0, 1.0, LogSpan::Cover).is_empty());
+    }
+
+    #[test]
     fn labels() {
         assert_eq!(ratio_label(1e-4), "1e-4");
         assert_eq!(ratio_label(0.001), "0.001");

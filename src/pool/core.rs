@@ -47,7 +47,7 @@
 //! relative agreement with metafor (which sums plainly, in index order).
 
 use crate::error::{Error, Problem, Result};
-use crate::numeric::{merge_moments, Merged, NeumaierSum};
+use crate::numeric::{merge_moments, Merged};
 
 /// Number of independent lanes of the plain partial sums inside a block.
 const LANES: usize = 4;
@@ -138,21 +138,21 @@ fn within(mean: f64, lo: f64, hi: f64) -> f64 {
 /// the weighted mean, `m2 = sum w (y - mean)^2` (when asked for), `pairs = sum_{i<j} w_i w_j`
 /// (when asked for), and the range of y.
 #[derive(Debug, Clone, Copy)]
-struct Part {
-    s: f64,
-    mean: f64,
+pub(super) struct Part {
+    pub(super) s: f64,
+    pub(super) mean: f64,
     /// the effect the deviations are taken from (the heaviest study's, first on ties)
-    y_ref: f64,
+    pub(super) y_ref: f64,
     /// `sum w (y - y_ref) / sum w`, unclamped: `mean` is `y_ref + offset` clamped to the range
-    offset: f64,
-    m2: f64,
-    pairs: f64,
-    lo: f64,
-    hi: f64,
+    pub(super) offset: f64,
+    pub(super) m2: f64,
+    pub(super) pairs: f64,
+    pub(super) lo: f64,
+    pub(super) hi: f64,
 }
 
 impl Part {
-    const NAN: Part = Part {
+    pub(super) const NAN: Part = Part {
         s: f64::NAN,
         mean: f64::NAN,
         y_ref: f64::NAN,
@@ -356,10 +356,10 @@ impl Column for Slice<'_> {
 /// Where the studies of the blocked kernels come from: effect `y(i)`, a second value `x(i)`
 /// (the variance, or the weight itself), the weight `weight(x)`, and whether `(y, x)` is
 /// validated as `(effect, variance)` ([`study_ok`]) before weighting (`CHECK`).
-struct Source<Y, X, W, const CHECK: bool> {
-    y: Y,
-    x: X,
-    weight: W,
+pub(super) struct Source<Y, X, W, const CHECK: bool> {
+    pub(super) y: Y,
+    pub(super) x: X,
+    pub(super) weight: W,
 }
 
 /// The moments of `k >= 1` studies in blocks of `N` (see the module docs); on the first block
@@ -435,7 +435,7 @@ fn moments_in<const N: usize, const Q: bool, const PAIRS: bool, const CHECK: boo
 
 /// [`moments_in`] with small local arrays when the studies fit in them (the same arithmetic).
 #[inline(always)]
-fn moments<const Q: bool, const PAIRS: bool, const CHECK: bool>(
+pub(super) fn moments<const Q: bool, const PAIRS: bool, const CHECK: bool>(
     k: usize,
     src: &Source<impl Column, impl Column, impl Fn(f64) -> f64 + Copy, CHECK>,
 ) -> std::result::Result<Part, usize> {
@@ -536,199 +536,4 @@ pub(crate) fn fixed_core_of(k: usize, y: impl Column, v: impl Column) -> Result<
     Ok(core)
 }
 
-/// The position of the largest weight (the first, on ties).
-#[inline(always)]
-fn heaviest(k: usize, w: impl Fn(usize) -> f64) -> usize {
-    let (mut i_max, mut w_max) = (0, f64::NEG_INFINITY);
-    for i in 0..k {
-        let wi = w(i);
-        if wi > w_max {
-            (w_max, i_max) = (wi, i);
-        }
-    }
-    i_max
-}
-
-/// Sums of a weighted intercept-only fit with weights `w_i` (`1 / (v_i + tau^2)` for the
-/// random-effects model, `1 / v_i` for the fixed-effect one, `1` for the unweighted fit of the
-/// Hedges estimator), everything the tau² estimators, their standard errors and the
-/// Hartung-Knapp factor need. With `S = sum w`, `mu = sum w y / S`, the projection
-/// `P = W - w w' / S` (metafor's `P` for `X = 1`) and `V = diag(v)`:
-/// ```text
-/// rss    = y' P y      = sum w (y - mu)^2            (generalized Q)
-/// rss2   = y' P P y    = sum w^2 (y - mu)^2
-/// tr P   = S - sum w^2 / S
-/// tr PP  = sum w^2 - 2 sum w^3 / S + (sum w^2 / S)^2  (= sum(P * P))
-/// tr PV  = sum v w - sum v w^2 / S
-/// tr PVPV = sum v^2 w^2 - 2 sum v^2 w^3 / S + (sum v w^2 / S)^2
-/// tr PPV = sum v w^2 - 2 sum v w^3 / S + (sum w^2 / S^2) sum v w^2   (= sum(PV * P))
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct WeightedSums {
-    pub k: usize,
-    pub sum_w: f64,
-    /// `1 - sum (w_i / sum w)^2`, from pairwise products (see [`FixedCore::share_complement`])
-    pub share_complement: f64,
-    /// `tr(PP) / (sum w)^2`, from positive terms (see [`weighted_sums`])
-    pub pp_scaled: f64,
-    /// `tr(PV) = sum v_i w_i (1 - w_i / sum w)`, from positive terms
-    pub pv: f64,
-    pub estimate: f64,
-    pub rss: f64,
-    pub rss2: f64,
-    pub sum_w2: f64,
-    pub sum_w3: f64,
-    pub sum_vw: f64,
-    pub sum_vw2: f64,
-    pub sum_vw3: f64,
-    pub sum_v2w2: f64,
-    pub sum_v2w3: f64,
-}
-
-impl WeightedSums {
-    /// `tr P`
-    #[inline]
-    pub fn tr_p(&self) -> f64 {
-        // = sum w - sum w^2 / sum w, without its cancellation when one weight dominates
-        self.sum_w * self.share_complement
-    }
-    /// `tr P P`
-    #[inline]
-    pub fn tr_pp(&self) -> f64 {
-        // = sum w^2 - 2 sum w^3 / sum w + (sum w^2 / sum w)^2, which cancels (to 0, or below)
-        // when one weight dominates
-        self.sum_w * self.pp_scaled * self.sum_w
-    }
-    /// `tr P V`
-    #[inline]
-    pub fn tr_pv(&self) -> f64 {
-        // = sum v w - sum v w^2 / sum w, without its cancellation when one weight dominates
-        self.pv
-    }
-    /// `tr P V P V`
-    #[inline]
-    pub fn tr_pvpv(&self) -> f64 {
-        let r = self.sum_vw2 / self.sum_w;
-        self.sum_v2w2 - 2.0 * self.sum_v2w3 / self.sum_w + r * r
-    }
-    /// `tr P P V`
-    #[inline]
-    pub fn tr_ppv(&self) -> f64 {
-        let s = self.sum_w;
-        self.sum_vw2 - 2.0 * self.sum_vw3 / s + self.sum_w2 / (s * s) * self.sum_vw2
-    }
-}
-
-/// [`WeightedSums`] in two passes over the studies (no allocation): the first for `S` and `mu`
-/// (the blocked kernel of [`weighted_core`], deviations from the heaviest study's y), the second
-/// (Neumaier-compensated, in index order) for the sums around `mu`, plus the sum of the weights
-/// other than the heaviest.
-#[inline(always)]
-pub(crate) fn weighted_sums(
-    k: usize,
-    y: impl Fn(usize) -> f64,
-    v: impl Fn(usize) -> f64,
-    w: impl Fn(usize) -> f64,
-) -> WeightedSums {
-    // The study with the largest weight: 1 - its share comes from the sum of the other
-    // weights. The first pass is the blocked kernel of weighted_core (the same bits), whose
-    // deviations are taken from the heaviest study's y (exact when it dominates, squared with
-    // the largest weight in y'PPy, the ML/REML score); the second pass uses the same deviations.
-    let i_max = heaviest(k, &w);
-    let src = Source::<_, _, _, false> {
-        y: &y,
-        x: &w,
-        weight: move |w| w,
-    };
-    let part = match moments::<false, false, _>(k, &src) {
-        Ok(p) => p,
-        Err(_) => Part::NAN,
-    };
-    let (sum_w, estimate, y0, offset) = (part.s, part.mean, part.y_ref, part.offset);
-    let mut except_max = NeumaierSum::default();
-    for i in 0..k {
-        if i != i_max {
-            except_max.add(w(i));
-        }
-    }
-    let inv_sum_w = 1.0 / sum_w;
-    let mut pairs = NeumaierSum::default();
-    let mut prefix = NeumaierSum::default();
-    // tr(PP) / (sum w)^2 = sum s_i^2 (1 - s_i)^2 + 2 sum_i s_i^2 sum_{j<i} s_j^2, s = w / sum w
-    let (mut pp_own, mut pp_pairs, mut prefix_sq) = (
-        NeumaierSum::default(),
-        NeumaierSum::default(),
-        NeumaierSum::default(),
-    );
-    // tr(PV) = sum v_i w_i (1 - s_i), positive terms
-    let mut pv = NeumaierSum::default();
-    let mut acc = [NeumaierSum::default(); 9];
-    for i in 0..k {
-        let (wi, vi) = (w(i), v(i));
-        let d = (y(i) - y0) - offset;
-        let share = wi * inv_sum_w;
-        pairs.add(share * prefix.value());
-        prefix.add(share);
-        let rest = if i == i_max {
-            except_max.value() * inv_sum_w
-        } else {
-            (sum_w - wi) * inv_sum_w
-        };
-        let own = share * rest;
-        pp_own.add(own * own);
-        pv.add(vi * wi * rest);
-        let sq = share * share;
-        pp_pairs.add(sq * prefix_sq.value());
-        prefix_sq.add(sq);
-        let w2 = wi * wi;
-        let w3 = w2 * wi;
-        acc[0].add(wi * d * d);
-        acc[1].add(w2 * d * d);
-        acc[2].add(w2);
-        acc[3].add(w3);
-        acc[4].add(vi * wi);
-        acc[5].add(vi * w2);
-        acc[6].add(vi * w3);
-        acc[7].add(vi * vi * w2);
-        acc[8].add(vi * vi * w3);
-    }
-    WeightedSums {
-        k,
-        sum_w,
-        share_complement: 2.0 * pairs.value(),
-        pp_scaled: pp_own.value() + 2.0 * pp_pairs.value(),
-        pv: pv.value(),
-        estimate,
-        rss: acc[0].value(),
-        rss2: acc[1].value(),
-        sum_w2: acc[2].value(),
-        sum_w3: acc[3].value(),
-        sum_vw: acc[4].value(),
-        sum_vw2: acc[5].value(),
-        sum_vw3: acc[6].value(),
-        sum_v2w2: acc[7].value(),
-        sum_v2w3: acc[8].value(),
-    }
-}
-
-/// The generalized Q statistic `Q(tau^2) = sum w_i (y_i - mu)^2`, `w_i = 1 / (v_i + tau^2)`,
-/// in one allocation-free pass (the blocked moments of the module docs; at `tau2 = 0` it is
-/// [`fixed_core`]'s Q bit for bit): the function the Paule-Mandel estimator and the Q-profile
-/// interval find roots of.
-#[inline(always)]
-pub(crate) fn generalized_q(
-    k: usize,
-    y: impl Fn(usize) -> f64,
-    v: impl Fn(usize) -> f64,
-    tau2: f64,
-) -> f64 {
-    let src = Source::<_, _, _, false> {
-        y,
-        x: v,
-        weight: move |v| 1.0 / (v + tau2),
-    };
-    match moments::<true, false, _>(k, &src) {
-        Ok(p) => p.m2,
-        Err(_) => f64::NAN,
-    }
-}
+pub(crate) use super::sums::{generalized_q, weighted_sums, WeightedSums};

@@ -4,20 +4,25 @@
 mod core;
 mod fixed;
 mod generalized;
+mod mantel_haenszel;
+mod peto;
 mod pooler;
 mod random;
 mod regression;
 mod rule;
 mod subgroup;
+mod sums;
 pub mod tau2;
 mod test;
 
 #[allow(unused_imports)]
 pub(crate) use self::core::{
-    check_study, fixed_core, fixed_core_of, weighted_core, weighted_core_of, weighted_sums,
+    check_study, fixed_core, fixed_core_of, weighted_core, weighted_core_of, weighted_sums, Column,
     FixedCore, Slice,
 };
-pub use fixed::{FixedModel, MantelHaenszel, Peto};
+pub use fixed::FixedModel;
+pub use mantel_haenszel::MantelHaenszel;
+pub use peto::Peto;
 
 pub use generalized::GeneralizedQModel;
 pub use pooler::Pooler;

@@ -1,7 +1,7 @@
 //! Random-effects pooling.
 
 use super::core::{weighted_sums, WeightedSums};
-use super::fixed::mantel_haenszel;
+use super::mantel_haenszel::mantel_haenszel;
 use super::tau2::{
     self, moment, q_profile, HeterogeneityIntervals, Tau2Control, Tau2Estimator, Tau2Fit, Tau2Stop,
 };

@@ -75,7 +75,11 @@ use crate::error::{Error, Problem, Result};
 /// # Ok::<(), metapool::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct Tau2Control {
     threshold: f64,
     tolerance: f64,
@@ -359,3 +363,5 @@ where
     };
     finish(estimator, fit, "tau2")
 }
+
+validated_serde!(Tau2Control, |c| c.validate());

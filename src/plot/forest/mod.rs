@@ -1,0 +1,448 @@
+//! The forest plot in RevMan 5's layout, as a standalone SVG document.
+//!
+//! ```text
+//!                     Experimental   Control            Risk Ratio            Risk Ratio
+//! Study or Subgroup   Events  Total  Events  Total  Weight  M-H, Random, 95% CI  M-H, Random, 95% CI
+//! <subgroup>
+//! Study A                 4    123      11    139    5.0%   0.41 [0.13, 1.26]     ──■──┼
+//! ...
+//! Subtotal (95% CI)          ...                            ...                    ◆
+//! Total events             ...           ...
+//! Heterogeneity: Tau² = ..; Chi² = .., df = .. (P = ..); I² = ..%
+//! Test for overall effect: Z = .. (P = ..)
+//! Total (95% CI)  ...                                                              ◆
+//! Test for subgroup differences: Chi² = .., df = .. (P = ..), I² = ..%
+//!                                                                    0.1  0.2  0.5  1  2  5  10
+//!                                                       Favours [experimental]  Favours [control]
+//! ```
+//! Squares have an area proportional to the study's weight; confidence intervals beyond the
+//! axis end in an arrow; the axis is symmetric about the line of no effect (on the log scale
+//! for ratios, with the ticks of [`crate::plot::axis::log_ticks`], the crate's one log-axis rule).
+
+mod layout;
+mod marks;
+mod render;
+
+use crate::effect::{Arm, BinaryMeasure, EffectSet, Scale, TwoByTwo};
+use crate::error::{Error, Problem, Result};
+use crate::heterogeneity::Heterogeneity;
+use crate::pool::{FixedMethod, Model, Pooled, PredictionKind, Subgroups};
+use crate::print::Style;
+use std::fmt::Display;
+
+/// The per-arm data columns of a forest plot, one entry per input study (included or not), in
+/// input order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArmData {
+    /// Events and totals per arm (RevMan "Events", "Total").
+    Dichotomous(Vec<TwoByTwo>),
+    /// Mean, SD and total per arm (RevMan "Mean", "SD", "Total"): (experimental, control).
+    Continuous(Vec<(Arm, Arm)>),
+}
+
+impl ArmData {
+    fn len(&self) -> usize {
+        match self {
+            ArmData::Dichotomous(t) => t.len(),
+            ArmData::Continuous(a) => a.len(),
+        }
+    }
+}
+
+/// The labels under the axis, either side of the line of no effect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Favours {
+    /// Left and right labels (RevMan: "Favours \[experimental\]", "Favours \[control\]").
+    Labels {
+        /// Under the left half of the axis.
+        left: String,
+        /// Under the right half.
+        right: String,
+    },
+    /// No labels.
+    Hidden,
+}
+
+impl Favours {
+    /// "Favours `left`" and "Favours `right`".
+    pub fn sides(left: &str, right: &str) -> Favours {
+        Favours::Labels {
+            left: format!("Favours {left}"),
+            right: format!("Favours {right}"),
+        }
+    }
+}
+
+impl Default for Favours {
+    /// RevMan's "Favours \[experimental\]" / "Favours \[control\]".
+    fn default() -> Self {
+        Favours::sides("[experimental]", "[control]")
+    }
+}
+
+/// The range of the effect axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum AxisRange {
+    /// Symmetric about the line of no effect (about 1 on the log scale for ratios), as RevMan
+    /// draws it; for proportions, which have no line of no effect, the data range.
+    #[default]
+    SymmetricAboutNull,
+    /// The range of the data (point estimates and pooled intervals, study intervals up to
+    /// twice that width; longer ones end in an arrow).
+    Data,
+    /// Proportions: the data range within [0, 1], no line of no effect (the automatic choice
+    /// for logit, arcsine and Freeman-Tukey scales; use it for raw proportions).
+    Proportion,
+}
+
+/// Whether the prediction interval of a random-effects total is drawn (a grey bar below it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum PredictionBar {
+    /// Not drawn (RevMan 5).
+    #[default]
+    Hidden,
+    /// Drawn, with this kind of interval.
+    Shown(PredictionKind),
+}
+
+/// One study: its label, effect and weight in the total (none when not estimable).
+#[derive(Debug, Clone, PartialEq)]
+struct Study {
+    label: String,
+    effect: Option<(f64, f64)>,
+    weight: Option<f64>,
+}
+
+/// A block of rows: an optional subgroup heading, its studies (input positions) and subtotal.
+#[derive(Debug, Clone, PartialEq)]
+struct Section {
+    title: Option<String>,
+    members: Vec<usize>,
+    subtotal: Option<Pooled>,
+}
+
+/// Options of a forest plot (builder methods of [`Forest`]).
+#[derive(Debug, Clone, PartialEq)]
+struct Options {
+    title: Option<String>,
+    measure: Option<String>,
+    method: Option<String>,
+    arms: (String, String),
+    favours: Favours,
+    label_chars: usize,
+    axis_range: AxisRange,
+    axis_title: Option<String>,
+    prediction: PredictionBar,
+    style: Style,
+}
+
+/// A forest plot in RevMan 5's layout (see the [module documentation](self)).
+///
+/// ```
+/// use metapool::{EffectSet, LogRiskRatio, MantelHaenszel, TwoByTwo};
+/// use metapool::plot::forest::{ArmData, Favours, Forest};
+/// let tables = vec![
+///     TwoByTwo::new(4.0, 123.0, 11.0, 139.0)?,
+///     TwoByTwo::new(6.0, 306.0, 29.0, 303.0)?,
+///     TwoByTwo::new(3.0, 231.0, 11.0, 220.0)?,
+/// ];
+/// let studies: Vec<LogRiskRatio> = tables.iter().map(|&t| LogRiskRatio::new(t)).collect();
+/// let set = EffectSet::from_studies(&studies)?;
+/// let fit = metapool::RandomModel::default().pool(&set)?;
+/// let svg = Forest::new(&set, &fit)
+///     .labels(&["Aronson 1948", "Ferguson & Simes 1949", "Rosenthal et al 1960"])?
+///     .data(ArmData::Dichotomous(tables))?
+///     .measure("Risk Ratio")
+///     .favours(Favours::sides("BCG", "control"))
+///     .to_svg()?;
+/// assert!(svg.contains("Ferguson &amp; Simes 1949"));
+/// assert!(svg.contains("IV, Random, 95% CI"));
+/// assert_eq!(svg.matches("class=\"diamond\"").count(), 1);
+/// assert!(svg.contains("Test for overall effect: Z = "));
+/// # Ok::<(), metapool::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Forest {
+    scale: Scale,
+    studies: Vec<Study>,
+    sections: Vec<Section>,
+    total: Pooled,
+    subgroup_test: Option<Heterogeneity>,
+    data: Option<ArmData>,
+    options: Options,
+}
+
+/// The most characters a study label may keep ([`Forest::label_chars`]).
+pub const MAX_LABEL_CHARS: usize = 120;
+/// The fewest characters a study label may be cut to.
+pub const MIN_LABEL_CHARS: usize = 8;
+
+fn length_error(name: &'static str, expected: usize, got: usize) -> Error {
+    Error::InvalidParameter {
+        name,
+        problem: Problem::LengthMismatch { expected, got },
+    }
+}
+
+impl Forest {
+    /// The studies of `set` with their labels ("Study 1", "Study 2", ... when the set has none)
+    /// and their weights in `fit`, and `fit` as the total; the set's 2x2 tables, if it carries
+    /// them, as the data columns.
+    pub fn new(set: &EffectSet, fit: &Pooled) -> Forest {
+        let studies = studies_of(set, fit);
+        let sections = vec![Section {
+            title: None,
+            members: (0..set.input_len()).collect(),
+            subtotal: None,
+        }];
+        let mut f = Forest::from_parts(set.scale(), studies, sections, fit.clone());
+        f.data = set.tables().map(|t| ArmData::Dichotomous(t.to_vec()));
+        f.options.measure = set.measure().map(|m| {
+            match (m, fit.model) {
+                (_, Model::Fixed(FixedMethod::Peto)) => "Peto Odds Ratio",
+                (BinaryMeasure::OddsRatio, _) => "Odds Ratio",
+                (BinaryMeasure::RiskRatio, _) => "Risk Ratio",
+                (BinaryMeasure::RiskDifference, _) => "Risk Difference",
+            }
+            .to_string()
+        });
+        f
+    }
+
+    /// A subgroup analysis: one section per subgroup (its studies, subtotal, heterogeneity and
+    /// test for the overall effect), the overall total, and the test for subgroup differences.
+    /// `groups` holds the subgroup of every input study, as given to
+    /// [`SubgroupAnalysis::pool`](crate::pool::SubgroupAnalysis::pool); weights are those in
+    /// the overall fit.
+    pub fn subgroups<G: Display + PartialEq>(
+        set: &EffectSet,
+        groups: &[G],
+        result: &Subgroups<G>,
+    ) -> Result<Forest> {
+        if groups.len() != set.input_len() {
+            return Err(length_error("groups", set.input_len(), groups.len()));
+        }
+        let members = |label: &G| -> Vec<usize> {
+            (0..groups.len()).filter(|&i| &groups[i] == label).collect()
+        };
+        let mut f = Forest::new(set, &result.overall);
+        for g in &result.groups {
+            f = f.subgroup(&g.label.to_string(), &members(&g.label), Some(&g.pooled))?;
+        }
+        for g in &result.not_estimable {
+            f = f.subgroup(&g.to_string(), &members(g), None)?;
+        }
+        Ok(f.subgroup_test(result.between))
+    }
+
+    /// Add a subgroup section: its title, its studies (input positions, shown in this order)
+    /// and its subtotal (`None`: not estimable). The first call replaces the single section of
+    /// all studies; use it to draw subgroups pooled some other way than
+    /// [`SubgroupAnalysis`](crate::pool::SubgroupAnalysis) (e.g. Mantel-Haenszel within each
+    /// subgroup, as RevMan does), then [`Forest::subgroup_test`]. Errors when a position is
+    /// not an input study's.
+    ///
+    /// ```
+    /// use metapool::{EffectSet, FixedModel, plot::Forest};
+    /// let set = EffectSet::from_estimates(&[0.1, 0.3, 0.8], &[0.01, 0.02, 0.02])?;
+    /// let m = FixedModel::default();
+    /// let a = m.pool(&EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?)?;
+    /// let b = m.pool(&EffectSet::from_estimates(&[0.8], &[0.02])?)?;
+    /// let svg = Forest::new(&set, &m.pool(&set)?)
+    ///     .subgroup("Early", &[0, 1], Some(&a))?
+    ///     .subgroup("Late", &[2], Some(&b))?
+    ///     .to_svg()?;
+    /// assert_eq!(svg.matches("class=\"diamond\"").count(), 3);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
+    pub fn subgroup(
+        mut self,
+        title: &str,
+        members: &[usize],
+        subtotal: Option<&Pooled>,
+    ) -> Result<Forest> {
+        if let Some(&bad) = members.iter().find(|&&i| i >= self.studies.len()) {
+            return Err(Error::InvalidParameter {
+                name: "members",
+                problem: Problem::OutOfRange {
+                    lo: -1.0,
+                    hi: self.studies.len() as f64,
+                    got: bad as f64,
+                },
+            });
+        }
+        if self.sections.iter().all(|s| s.title.is_none()) {
+            self.sections.clear();
+        }
+        self.sections.push(Section {
+            title: Some(title.to_string()),
+            members: members.to_vec(),
+            subtotal: subtotal.cloned(),
+        });
+        Ok(self)
+    }
+
+    /// The test for subgroup differences, printed under the total ("Test for subgroup
+    /// differences: Chi² = .., df = .. (P = ..), I² = ..%").
+    pub fn subgroup_test(mut self, test: Heterogeneity) -> Forest {
+        self.subgroup_test = Some(test);
+        self
+    }
+
+    fn from_parts(
+        scale: Scale,
+        studies: Vec<Study>,
+        sections: Vec<Section>,
+        total: Pooled,
+    ) -> Forest {
+        Forest {
+            scale,
+            studies,
+            sections,
+            total,
+            subgroup_test: None,
+            data: None,
+            options: Options {
+                title: None,
+                measure: None,
+                method: None,
+                arms: ("Experimental".to_string(), "Control".to_string()),
+                favours: Favours::default(),
+                label_chars: 30,
+                axis_range: AxisRange::default(),
+                axis_title: None,
+                prediction: PredictionBar::default(),
+                style: Style::revman(),
+            },
+        }
+    }
+
+    /// Study labels, one per input study in input order.
+    pub fn labels<S: AsRef<str>>(mut self, labels: &[S]) -> Result<Forest> {
+        if labels.len() != self.studies.len() {
+            return Err(length_error("labels", self.studies.len(), labels.len()));
+        }
+        for (s, l) in self.studies.iter_mut().zip(labels) {
+            s.label = l.as_ref().to_string();
+        }
+        Ok(self)
+    }
+
+    /// The per-arm data columns (one entry per input study).
+    pub fn data(mut self, data: ArmData) -> Result<Forest> {
+        if data.len() != self.studies.len() {
+            return Err(length_error("data", self.studies.len(), data.len()));
+        }
+        self.data = Some(data);
+        Ok(self)
+    }
+
+    /// A title above the plot.
+    pub fn title(mut self, title: &str) -> Forest {
+        self.options.title = Some(title.to_string());
+        self
+    }
+
+    /// The name of the measure in the column headers ("Risk Ratio"; default from the set's
+    /// 2x2 measure ("Odds Ratio", "Risk Ratio", "Risk Difference", "Peto Odds Ratio"), else
+    /// from the scale: "Ratio", "Mean Difference", "Proportion", "Correlation").
+    pub fn measure(mut self, name: &str) -> Forest {
+        self.options.measure = Some(name.to_string());
+        self
+    }
+
+    /// The method in the column headers instead of the one derived from the model ("IV,
+    /// Fixed", "M-H, Fixed", "Peto, Fixed", "IV, Random"), e.g. "M-H, Random" for RevMan's
+    /// random-effects model on 2x2 tables.
+    pub fn method(mut self, method: &str) -> Forest {
+        self.options.method = Some(method.to_string());
+        self
+    }
+
+    /// The names of the two arms over the data columns (default "Experimental", "Control").
+    pub fn arms(mut self, experimental: &str, control: &str) -> Forest {
+        self.options.arms = (experimental.to_string(), control.to_string());
+        self
+    }
+
+    /// The labels under the axis.
+    pub fn favours(mut self, favours: Favours) -> Forest {
+        self.options.favours = favours;
+        self
+    }
+
+    /// The range of the effect axis.
+    pub fn axis_range(mut self, range: AxisRange) -> Forest {
+        self.options.axis_range = range;
+        self
+    }
+
+    /// A caption under the axis (none by default, as RevMan).
+    pub fn axis_title(mut self, title: &str) -> Forest {
+        self.options.axis_title = Some(title.to_string());
+        self
+    }
+
+    /// Whether and how the prediction interval of a random-effects total is drawn.
+    pub fn prediction(mut self, bar: PredictionBar) -> Forest {
+        self.options.prediction = bar;
+        self
+    }
+
+    /// The number style of the texts (default [`Style::revman`]: 2 decimals, RevMan p-values).
+    pub fn style(mut self, style: Style) -> Forest {
+        self.options.style = style;
+        self
+    }
+
+    /// Cut study labels to `chars` characters (an ellipsis marks the cut); between
+    /// [`MIN_LABEL_CHARS`] and [`MAX_LABEL_CHARS`], default 30.
+    pub fn label_chars(mut self, chars: usize) -> Result<Forest> {
+        if !(MIN_LABEL_CHARS..=MAX_LABEL_CHARS).contains(&chars) {
+            return Err(Error::InvalidParameter {
+                name: "label_chars",
+                problem: Problem::OutOfRange {
+                    lo: MIN_LABEL_CHARS as f64 - 1.0,
+                    hi: MAX_LABEL_CHARS as f64 + 1.0,
+                    got: chars as f64,
+                },
+            });
+        }
+        self.options.label_chars = chars;
+        Ok(self)
+    }
+
+    /// Render as a standalone SVG document. Errors with [`Error::NonFinite`] when the data
+    /// span more than an axis can show.
+    pub fn to_svg(&self) -> Result<String> {
+        render::render(self)
+    }
+}
+
+/// Every input study of `set` with its label, its effect (as `fit` shows it, else the set's)
+/// and its weight in `fit` (by input position).
+fn studies_of(set: &EffectSet, fit: &Pooled) -> Vec<Study> {
+    let mut studies: Vec<Study> = (0..set.input_len())
+        .map(|i| Study {
+            label: set
+                .label(i)
+                .map_or_else(|| format!("Study {}", i + 1), str::to_string),
+            effect: None,
+            weight: None,
+        })
+        .collect();
+    for (e, &i) in set.effects().iter().zip(set.included()) {
+        if let Some(s) = studies.get_mut(i) {
+            s.effect = Some((e.estimate(), e.variance()));
+        }
+    }
+    for p in &fit.studies {
+        if let Some(s) = studies.get_mut(p.position) {
+            s.weight = Some(p.weight);
+            if let Some(e) = p.effect {
+                s.effect = Some((e.estimate(), e.variance()));
+            }
+        }
+    }
+    studies
+}
