@@ -68,6 +68,7 @@ pub fn read_options<'a>(
         order,
         unsorted: a.unsorted,
         keep_going: a.keep_going,
+        keep_values: false,
     }
 }
 
@@ -109,6 +110,10 @@ pub fn run_pool<R: Read, W: io::Write>(
     out: W,
 ) -> io::Result<Result<pipeline::Summary, Fatal>> {
     let with_id = pa.input.by.is_some();
+    let opts = &ReadOptions {
+        keep_values: pa.forest.is_some(),
+        ..*opts
+    };
     let forest = pa
         .forest
         .as_ref()

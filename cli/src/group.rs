@@ -15,7 +15,7 @@ pub struct Group {
     pub key: Vec<u8>,
     /// The studies, in input order (rows left out are not among them).
     pub studies: Vec<Study>,
-    /// Each study's values (to re-compute it with `--to if0all`, and the forest's data columns).
+    /// Each study's values, when kept (`ReadOptions::keep_values`, `--to if0all`).
     pub values: Vec<Values>,
     /// Row names, concatenated (see `name_end`).
     names: String,

@@ -22,6 +22,7 @@ use std::io::Read;
 pub use crate::pipeline::Sink;
 
 /// Options of the reader.
+#[derive(Clone, Copy)]
 pub struct ReadOptions<'a> {
     pub delimiter: u8,
     pub columns: Option<&'a str>,
@@ -34,6 +35,9 @@ pub struct ReadOptions<'a> {
     pub order: Option<&'a str>,
     pub unsorted: bool,
     pub keep_going: bool,
+    /// Keep each study's values in the group (for the forest plot's data columns; always with
+    /// `--to if0all`, which re-computes the studies from them).
+    pub keep_values: bool,
 }
 
 fn key_hash(key: &[u8]) -> u128 {
@@ -127,7 +131,9 @@ impl<F: FnMut(&Group) -> Result<(), Fatal>> Runner<'_, F> {
             reason: e.reason,
         })?;
         g.studies.push(study);
-        g.values.push(values);
+        if self.opts.keep_values || self.settings.if0all.is_some() {
+            g.values.push(values);
+        }
         g.note_row(name, line, subgroup, None);
         if let Some(k) = key {
             g.order_keys.push(k);
