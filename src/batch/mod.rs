@@ -72,11 +72,11 @@ pub enum OnFailure {
 
 /// Pools every analysis of a batch with both the fixed-effect (inverse-variance) and the
 /// random-effects model, as [`FixedModel`](crate::FixedModel) and
-/// [`RandomModel`](crate::RandomModel) (with the z test) do one at a time. See the
+/// [`RandomModel`] (with the z test) do one at a time. See the
 /// [module docs](self).
 ///
 /// Any [`Tau2Estimator`] works; the iterative ones (REML, ML, EB, PM, ...) run with
-/// [`BatchPooler::control`], metafor's defaults unless set. Fisher scoring with metafor's
+/// [`BatchPooler::with_control`], metafor's defaults unless set. Fisher scoring with metafor's
 /// defaults does not converge on a small share of analyses (about 0.8% of random analyses of
 /// k = 10, as metafor itself); `Tau2Control::default().with_step_adjustment(0.5)` with more
 /// iterations converges on them (see `benches/compare/RESULTS.md`).

@@ -131,7 +131,7 @@ pub fn chromosome_rank(c: &str) -> u32 {
     }
 }
 
-/// Hash join of cohorts by marker name (see the [module docs](self)).
+/// Hash join of cohorts by marker name (see the [module docs](crate::gwas)).
 #[derive(Debug, Default)]
 pub struct VariantTable {
     index: HashMap<Box<str>, u32>,

@@ -117,7 +117,7 @@ pub struct VariantResult {
     pub direction: String,
 }
 
-/// Pools variants (see the [module docs](self)).
+/// Pools variants (see the [module docs](crate::gwas)).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GwasPooler {
     /// Weighting scheme.

@@ -17,7 +17,7 @@ struct Head<R> {
     last_position: u64,
 }
 
-/// Streaming merge of cohorts sorted by chromosome and position (see the [module docs](self)).
+/// Streaming merge of cohorts sorted by chromosome and position (see the [module docs](crate::gwas)).
 pub struct SortedMerge<R> {
     heads: Vec<Head<R>>,
     aligner: Aligner,

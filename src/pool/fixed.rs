@@ -73,12 +73,12 @@ impl FixedModel {
     }
 
     /// The Mantel-Haenszel model (95% CI, z test): odds ratio, risk ratio or risk difference
-    /// as the set's tables were analysed ([`EffectSet::measure`]); see [`MantelHaenszel`].
+    /// as the set's tables were analysed ([`EffectSet::measure`]); see [`MantelHaenszel`](crate::pool::MantelHaenszel).
     pub fn mantel_haenszel() -> Self {
         FixedModel::default().with_method(FixedMethod::MantelHaenszel)
     }
 
-    /// Peto's odds ratio model (95% CI, z test); see [`Peto`].
+    /// Peto's odds ratio model (95% CI, z test); see [`Peto`](crate::pool::Peto).
     pub fn peto() -> Self {
         FixedModel::default().with_method(FixedMethod::Peto)
     }
