@@ -55,7 +55,9 @@ pub struct Heterogeneity {
 }
 
 impl Heterogeneity {
-    /// Heterogeneity reported with a fixed-effect fit, from Q on `df` degrees of freedom.
+    /// Heterogeneity reported with a fixed-effect fit, from Q on `df` degrees of freedom:
+    /// `I² = 100 max(0, (Q - df) / Q)`, `H² = Q / df`, `p = P(chi2_df >= Q)` (Higgins & Thompson
+    /// 2002; RevMan 5, metafor `method = "FE"`).
     ///
     /// ```
     /// use metapool::Heterogeneity;
@@ -87,7 +89,9 @@ impl Heterogeneity {
     }
 
     /// Heterogeneity reported with a random-effects fit: Q on `df`, the estimate `tau2`, and
-    /// the typical within-study variance `s2` (see [`typical_variance`]).
+    /// the typical within-study variance `s2` (see [`typical_variance`]):
+    /// `I² = 100 tau² / (tau² + s²)`, `H² = (tau² + s²) / s²` (Higgins & Thompson 2002; metafor
+    /// `rma.uni`).
     ///
     /// ```
     /// use metapool::Heterogeneity;

@@ -61,7 +61,8 @@ pub fn chi_square_upper_tail(q: f64, df: f64) -> f64 {
     crate::tails::chi_square_upper(q, df)
 }
 
-/// Quantile of the standard normal distribution, `Phi^-1(p)`.
+/// Quantile of the standard normal distribution, `Phi^-1(p)` (statrs' `Normal::inverse_cdf`),
+/// e.g. the critical value `z_(1 - alpha/2)` of a two-sided interval.
 ///
 /// ```
 /// use metapool::inference::normal_quantile;

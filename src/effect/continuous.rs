@@ -285,7 +285,9 @@ impl StandardizedMeanDifference {
         (a.mean - b.mean) / s
     }
 
-    /// The small-sample correction factor J of the convention.
+    /// The small-sample correction factor J of the convention (see [`SmdConvention`]): RevMan 5's
+    /// `1 - 3 / (4N - 9)` (Deeks & Higgins 2010), or Hedges' (1981) exact
+    /// `Gamma(m/2) / (sqrt(m/2) Gamma((m - 1)/2))`, `m = N - 2`.
     ///
     /// ```
     /// use metapool::{Arm, SmdConvention, StandardizedMeanDifference};
