@@ -49,14 +49,18 @@ impl<R: Read> LineCounter<R> {
 impl<R: Read> Read for LineCounter<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        for (i, &b) in buf[..n].iter().enumerate() {
-            let at = self.offset + i as u64;
-            match b {
-                b'\r' => self.pending.push_back(at),
-                b'\n' if !self.after_cr => self.pending.push_back(at),
-                _ => {}
+        let chunk = &buf[..n];
+        for i in memchr::memchr2_iter(b'\r', b'\n', chunk) {
+            let after_cr = match i {
+                0 => self.after_cr,
+                _ => chunk[i - 1] == b'\r',
+            };
+            if chunk[i] == b'\r' || !after_cr {
+                self.pending.push_back(self.offset + i as u64);
             }
-            self.after_cr = b == b'\r';
+        }
+        if let Some(&last) = chunk.last() {
+            self.after_cr = last == b'\r';
         }
         self.offset += n as u64;
         Ok(n)
@@ -110,11 +114,10 @@ impl NumberFormat {
     /// Parse a (trimmed, non-missing) cell. `Err` gives the reason, with a hint when the cell
     /// looks like another number format.
     pub fn parse(&self, cell: &[u8]) -> Result<f64, String> {
-        let text = String::from_utf8_lossy(cell);
-        let bad = |hint: &str| format!("is not a number: \"{text}\"{hint}");
-        if cell.contains(&b'%') {
-            return Err(bad(" (percentages are not read: give the number)"));
-        }
+        let bad = |hint: &str| {
+            let text = String::from_utf8_lossy(cell);
+            format!("is not a number: \"{text}\"{hint}")
+        };
         let plain = self.decimal == b'.' && self.thousands.is_none();
         let parsed = if plain {
             std::str::from_utf8(cell)
@@ -140,7 +143,9 @@ impl NumberFormat {
             s.parse::<f64>().ok()
         };
         let x = parsed.ok_or_else(|| {
-            if plain && cell.contains(&b',') {
+            if cell.contains(&b'%') {
+                bad(" (percentages are not read: give the number)")
+            } else if plain && cell.contains(&b',') {
                 bad(" (for decimal commas pass --decimal , and a --delimiter other than `,`)")
             } else {
                 bad("")
@@ -179,6 +184,43 @@ mod tests {
         assert!(plain.parse(b"1,5").unwrap_err().contains("--decimal ,"));
         assert!(plain.parse(b"12%").unwrap_err().contains("percentages"));
         assert!(plain.parse(b"inf").is_err());
+    }
+
+    /// Reads one byte per call, so a `\r\n` is split across two reads.
+    struct Trickle<'a>(&'a [u8]);
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            match (self.0.split_first(), buf.first_mut()) {
+                (Some((&b, rest)), Some(out)) => {
+                    *out = b;
+                    self.0 = rest;
+                    Ok(1)
+                }
+                _ => Ok(0),
+            }
+        }
+    }
+
+    #[test]
+    fn line_breaks_lf_crlf_and_lone_cr_whatever_the_reads() {
+        // Lines: 1 "a" (CRLF), 2 "b" (LF), 3 "c" (lone CR), 4 "" (CRLF), 5 "d"; records start
+        // at the offsets below (never on a line break).
+        let text = b"a\r\nb\nc\r\r\nd";
+        let starts = [(0u64, 1u64), (3, 2), (5, 3), (9, 5)];
+        let mut whole = LineCounter::new(&text[..]);
+        let mut sink = Vec::new();
+        whole.read_to_end(&mut sink).unwrap();
+        let mut trickle = LineCounter::new(Trickle(text));
+        let mut sink2 = Vec::new();
+        trickle.read_to_end(&mut sink2).unwrap();
+        for (offset, line) in starts {
+            assert_eq!(whole.line_at(offset), line, "offset {offset}");
+            assert_eq!(
+                trickle.line_at(offset),
+                line,
+                "offset {offset} (one byte per read)"
+            );
+        }
     }
 
     #[test]
