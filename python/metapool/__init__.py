@@ -168,8 +168,8 @@ def _estimates(yi: Any, vi: Any, sei: Any, data: Any, slab: Any, measure: Option
         raise TypeError("give the effects `yi` (an array, a column name of `data`, or an escalc() frame)")
     return Studies.from_estimates(
         y.tolist(),
-        None if vi is None else _data.column(vi, data, "vi").tolist(),
-        None if sei is None else _data.column(sei, data, "sei").tolist(),
+        _data.values(vi, data, "vi"),
+        _data.values(sei, data, "sei"),
         _data.labels(slab, data),
         measure,
         harmonic_n,
@@ -312,7 +312,7 @@ def leave1out(res: RmaResult) -> Table:
 def cumul(res: RmaResult, order: Optional[ArrayLike] = None, decreasing: bool = False) -> Table:
     """Cumulative meta-analysis (metafor ``cumul``), in input order or by ``order`` (one key
     per input study, e.g. the year; stable sort). Columns ``added`` then as ``leave1out``."""
-    keys = None if order is None else _data.column(order).tolist()
+    keys = _data.values(order, None, "order")
     return Table(*_rs.cumul(_fit(res), keys, decreasing))
 
 
@@ -409,6 +409,8 @@ def pool_batch(
     """
     y = _data.column(yi, None, "yi")
     v = _data.column(vi, None, "vi")
+    if y is None or v is None:
+        raise TypeError("pool_batch needs `yi` and `vi`")
     labels = None
     if groups is not None:
         offs, labels, y, v = _offsets_of_groups(groups, y, v)

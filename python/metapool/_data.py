@@ -39,6 +39,12 @@ def column(value: Any, data: Any = None, name: str = "") -> Optional[np.ndarray]
     return np.ascontiguousarray(value, dtype=np.float64)
 
 
+def values(value: Any, data: Any = None, name: str = "") -> Optional[list]:
+    """``column(value, data, name)`` as a list of floats (None for None)."""
+    col = column(value, data, name)
+    return None if col is None else col.tolist()
+
+
 def labels(value: Any, data: Any = None) -> Optional[list]:
     """Study labels (``slab``): a column name of ``data`` or a sequence, as strings."""
     if value is None:

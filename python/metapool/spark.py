@@ -64,7 +64,7 @@ def _pool_rows(table, keys: Sequence[str], yi: str, vi: str, method: str, test: 
     y = np.ascontiguousarray(table.column(yi).to_numpy(), dtype=np.float64)
     v = np.ascontiguousarray(table.column(vi).to_numpy(), dtype=np.float64)
     cols, failures = _rs.pool_batch(y, v, offsets, None, method, test, float(level), "record")
-    error = [None] * len(starts)
+    error: List[Optional[str]] = [None] * len(starts)
     for a, message in failures:
         error[a] = message
     arrays = [table.column(k).take(pa.array(starts)) for k in keys]
