@@ -2,13 +2,12 @@
 //! forest and funnel plots as SVG text.
 
 use crate::errors::{IntoPy, InvalidParameterError};
-use crate::fit::{style, Fit};
+use crate::fit::{summary_text, Fit};
 use metapool::bias::{
     self, EggerModel, MissingEstimator, Predictor, RankTest, RegressionTest, Side, SideRule,
     TrimFill, TrimFillOptions,
 };
 use metapool::plot::{Forest, Funnel, FunnelStyle};
-use metapool::print::Summarize;
 use metapool::EffectSet;
 use pyo3::prelude::*;
 
@@ -66,8 +65,7 @@ impl Regtest {
     }
     #[pyo3(signature = (digits=4, style="metafor"))]
     fn summary(&self, digits: usize, style: &str) -> PyResult<String> {
-        let s = self::style(digits, style.eq_ignore_ascii_case("revman"))?;
-        Ok(self.test.summary(s).to_string())
+        summary_text(&self.test, digits, style)
     }
     fn __str__(&self) -> String {
         self.test.to_string()
@@ -126,8 +124,7 @@ impl Ranktest {
     }
     #[pyo3(signature = (digits=4, style="metafor"))]
     fn summary(&self, digits: usize, style: &str) -> PyResult<String> {
-        let s = self::style(digits, style.eq_ignore_ascii_case("revman"))?;
-        Ok(self.test.summary(s).to_string())
+        summary_text(&self.test, digits, style)
     }
     fn __str__(&self) -> String {
         self.test.to_string()
@@ -188,8 +185,7 @@ impl Trimfill {
     }
     #[pyo3(signature = (digits=4, style="metafor"))]
     fn summary(&self, digits: usize, style: &str) -> PyResult<String> {
-        let s = self::style(digits, style.eq_ignore_ascii_case("revman"))?;
-        Ok(self.tf.summary(s).to_string())
+        summary_text(&self.tf, digits, style)
     }
     fn __str__(&self) -> String {
         self.tf.to_string()

@@ -119,14 +119,15 @@ pub fn method_name(model: Model) -> &'static str {
     }
 }
 
-/// A summary in metafor's style with `digits` decimals, or RevMan's.
-pub fn style(digits: usize, revman: bool) -> PyResult<Style> {
-    let base = if revman {
+/// The summary of `item` with `digits` decimals in metafor's style, or RevMan's
+/// (`style="revman"`).
+pub fn summary_text(item: &impl Summarize, digits: usize, style: &str) -> PyResult<String> {
+    let base = if style.eq_ignore_ascii_case("revman") {
         Style::revman()
     } else {
         Style::metafor()
     };
-    base.with_digits(digits).py_err()
+    Ok(item.summary(base.with_digits(digits).py_err()?).to_string())
 }
 
 #[pymethods]
@@ -278,8 +279,7 @@ impl Fit {
     /// The summary the library prints (metafor's layout; `style="revman"` for RevMan 5's).
     #[pyo3(signature = (digits=4, style="metafor"))]
     fn summary(&self, digits: usize, style: &str) -> PyResult<String> {
-        let s = self::style(digits, style.eq_ignore_ascii_case("revman"))?;
-        Ok(self.pooled.summary(s).to_string())
+        summary_text(&self.pooled, digits, style)
     }
 
     fn __str__(&self) -> String {
@@ -400,8 +400,7 @@ impl Choice {
     }
     #[pyo3(signature = (digits=4, style="metafor"))]
     fn summary(&self, digits: usize, style: &str) -> PyResult<String> {
-        let s = self::style(digits, style.eq_ignore_ascii_case("revman"))?;
-        Ok(self.selection.summary(s).to_string())
+        summary_text(&self.selection, digits, style)
     }
     fn __str__(&self) -> String {
         self.selection.to_string()
