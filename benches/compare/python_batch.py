@@ -100,19 +100,37 @@ def main():
 
     if a.spark:
         from pyspark.sql import SparkSession
-        import pandas as pd
         import metapool.spark
 
-        s = SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false").getOrCreate()
+        s = (
+            SparkSession.builder.master("local[2]")
+            .config("spark.ui.enabled", "false")
+            .config("spark.driver.memory", "8g")
+            .config("spark.sql.shuffle.partitions", "8")
+            .getOrCreate()
+        )
         ns = a.spark
         g = np.repeat(np.arange(ns, dtype=np.int64), k)
         st = np.tile(np.arange(k, dtype=np.int64), ns)
-        df = s.createDataFrame(pd.DataFrame({"g": g, "s": st, "yi": y[: ns * k], "vi": v[: ns * k]}))
-        df = df.cache()
+        import tempfile
+
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        t = time.perf_counter()
+        path = Path(tempfile.mkdtemp()) / "studies.parquet"
+        pq.write_table(pa.table({"g": g, "s": st, "yi": y[: ns * k], "vi": v[: ns * k]}), path)
+        df = s.read.parquet(str(path)).cache()
         df.count()
+        print(f"\nSpark: {ns * k:,} rows into a cached DataFrame (through Parquet) in {time.perf_counter() - t:.1f} s")
         t = time.perf_counter()
         out = metapool.spark.pool(df, "g", "yi", "vi", order="s", method="DL").toPandas()
         ws = time.perf_counter() - t
+        want = mp.pool_batch(y[: ns * k], v[: ns * k], groups=g, method="DL")
+        out = out.sort_values("g").reset_index(drop=True)
+        same = all(np.array_equal(out[c].to_numpy(dtype=float), want[c].to_numpy(dtype=float), equal_nan=True)
+                   for c in want.columns[1:])
+        print(f"Spark results equal pool_batch bit for bit: {same}")
         t = time.perf_counter()
         mp.pool_batch(y[: ns * k], v[: ns * k], k=k, method="DL")
         wb = time.perf_counter() - t

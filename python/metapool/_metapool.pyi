@@ -1,7 +1,7 @@
 """Type stubs of the Rust extension ``metapool._metapool`` (the public API is in
 ``metapool/__init__.py``, which wraps these with column names and DataFrames)."""
 
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import numpy.typing as npt
@@ -100,6 +100,7 @@ class RmaResult:
     @property
     def notes(self) -> List[str]: ...
     def summary(self, digits: int = 4, style: str = "metafor") -> str: ...
+    def to_frame(self, output: str = "auto") -> Any: ...
     def predict(self, transf: bool = False) -> Dict[str, float]: ...
     def confint(self) -> Dict[str, Tuple[float, float, float]]: ...
 

@@ -276,6 +276,20 @@ impl Fit {
         self.pooled.notes.iter().map(|n| n.to_string()).collect()
     }
 
+    /// One row per study used (tidy): `study` (0-based input position), `slab`, `yi`, `vi`,
+    /// `weight` (percent), as a DataFrame (`output` as in `metapool.pool_batch`).
+    #[pyo3(signature = (output="auto"))]
+    fn to_frame<'py>(&self, py: Python<'py>, output: &str) -> PyResult<Bound<'py, PyAny>> {
+        let d = PyDict::new(py);
+        d.set_item("study", self.included())?;
+        d.set_item("slab", self.slab())?;
+        d.set_item("yi", self.yi())?;
+        d.set_item("vi", self.vi())?;
+        d.set_item("weight", self.weights())?;
+        py.import("metapool._data")?
+            .call_method1("frame", (d, output))
+    }
+
     /// The summary the library prints (metafor's layout; `style="revman"` for RevMan 5's).
     #[pyo3(signature = (digits=4, style="metafor"))]
     fn summary(&self, digits: usize, style: &str) -> PyResult<String> {

@@ -31,6 +31,8 @@ def test_dataframe_inputs_and_labels():
     assert list(dat.columns[-2:]) == ["yi", "vi"] and len(dat) == 13
     res = mp.rma("yi", "vi", data=dat, slab="author", method="DL", measure="OR")
     assert res.slab[0] == "S0" and "S12" in str(res)
+    tidy = res.to_frame()
+    assert list(tidy.columns) == ["study", "slab", "yi", "vi", "weight"] and tidy["weight"].sum() == pytest.approx(100)
     loo = mp.leave1out(res).to_frame()
     assert list(loo.columns[:2]) == ["omitted", "estimate"] and len(loo) == 13
     sel = mp.model_rule(dat["yi"], dat["vi"])
