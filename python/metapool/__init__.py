@@ -163,6 +163,9 @@ def _estimates(yi: Any, vi: Any, sei: Any, data: Any, slab: Any, measure: Option
         measure = measure or attrs.get("measure")
         harmonic_n = attrs.get("harmonic_n")
         yi, vi, data = "yi", "vi", frame
+    if isinstance(yi, dict) and "yi" in yi and vi is None and sei is None:
+        # an escalc() result without pandas (output="dict")
+        yi, vi = yi["yi"], yi["vi"]
     y = _data.column(yi, data, "yi")
     if y is None:
         raise TypeError("give the effects `yi` (an array, a column name of `data`, or an escalc() frame)")

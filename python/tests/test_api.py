@@ -73,3 +73,10 @@ def test_errors_are_value_errors_naming_study_and_field():
         mp.rma([0.1, np.nan], [0.1, 0.1])
     with pytest.raises(mp.InvalidParameterError, match="`vi` has 1 values"):
         mp.rma([0.1, 0.2], [0.1])
+
+
+def test_dict_output_without_pandas_feeds_rma():
+    dat = mp.escalc("RR", output="dict", **BCG)
+    assert isinstance(dat, dict) and set(dat) == {"yi", "vi"}
+    res = mp.rma(dat, method="DL")
+    assert res.beta == mp.rma(dat["yi"], dat["vi"], method="DL").beta
