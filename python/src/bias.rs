@@ -1,5 +1,4 @@
-//! Small-study tests and trim-and-fill (metafor `regtest`, `ranktest`, `trimfill`), and the
-//! forest and funnel plots as SVG text.
+//! Small-study tests and trim-and-fill (metafor `regtest`, `ranktest`, `trimfill`).
 
 use crate::errors::{IntoPy, InvalidParameterError};
 use crate::fit::{summary_text, Fit};
@@ -7,7 +6,6 @@ use metapool::bias::{
     self, EggerModel, MissingEstimator, Predictor, RankTest, RegressionTest, Side, SideRule,
     TrimFill, TrimFillOptions,
 };
-use metapool::plot::{Forest, Funnel, FunnelStyle};
 use metapool::EffectSet;
 use pyo3::prelude::*;
 
@@ -142,8 +140,8 @@ pub fn ranktest(fit: &Fit) -> PyResult<Ranktest> {
 /// Trim-and-fill: the number of missing studies and the fit with the filled studies added.
 #[pyclass(frozen, name = "TrimfillResult", module = "metapool._metapool")]
 pub struct Trimfill {
-    set: EffectSet,
-    tf: TrimFill,
+    pub(crate) set: EffectSet,
+    pub(crate) tf: TrimFill,
     /// The model fitted to the observed and filled studies.
     #[pyo3(get)]
     fit: Py<Fit>,
@@ -241,35 +239,4 @@ pub fn trimfill(
         tf,
         fit: Py::new(py, filled_fit)?,
     })
-}
-
-/// The forest plot of a fit (RevMan 5's layout), as SVG text.
-#[pyfunction]
-#[pyo3(signature = (fit, title=None))]
-pub fn forest(fit: &Fit, title: Option<&str>) -> PyResult<String> {
-    let mut f = Forest::new(&fit.set, &fit.pooled);
-    if let Some(t) = title {
-        f = f.title(t);
-    }
-    f.to_svg().py_err()
-}
-
-/// The funnel plot of a fit, or of a trim-and-fill result (with the filled studies), as SVG
-/// text.
-#[pyfunction]
-#[pyo3(signature = (fit, title=None))]
-pub fn funnel(fit: &Bound<'_, PyAny>, title: Option<&str>) -> PyResult<String> {
-    let style = FunnelStyle {
-        title: title.map(str::to_owned),
-        ..FunnelStyle::default()
-    };
-    let plot = if let Ok(tf) = fit.cast::<Trimfill>() {
-        let tf = tf.get();
-        Funnel::trim_and_fill(&tf.set, &tf.tf)
-    } else {
-        let f = fit.cast::<Fit>()?.get();
-        Funnel::new(&f.set, &f.pooled)
-    }
-    .py_err()?;
-    plot.to_svg(&style).py_err()
 }
