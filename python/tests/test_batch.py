@@ -2,6 +2,7 @@
 k), numpy arrays read in place, and its errors."""
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -94,23 +95,28 @@ def test_inputs_are_not_copied_or_changed():
 
 
 def test_gil_released_other_threads_run():
-    yi = RNG.normal(size=200_000)
-    vi = RNG.uniform(0.01, 0.5, 200_000)
-    ticks = []
+    """Another Python thread runs while the batch computes: it records times all through the
+    middle of the call (a call holding the GIL would let it run only at the call's edges)."""
+    yi = RNG.normal(size=400_000)
+    vi = RNG.uniform(0.01, 0.5, 400_000)
+    stamps = []
     done = threading.Event()
 
     def count():
         while not done.is_set():
-            ticks.append(1)
+            stamps.append(time.perf_counter())
 
     t = threading.Thread(target=count)
     t.start()
     try:
+        t0 = time.perf_counter()
         mp.pool_batch(yi, vi, k=10, method="REML", output="dict", on_failure="record")
+        t1 = time.perf_counter()
     finally:
         done.set()
         t.join()
-    assert len(ticks) > 0
+    lo, hi = t0 + 0.3 * (t1 - t0), t0 + 0.7 * (t1 - t0)
+    assert any(lo <= s <= hi for s in stamps), f"no Python thread ran during the middle of a {t1 - t0:.3f} s call"
 
 
 def test_errors():
