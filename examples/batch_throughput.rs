@@ -1,7 +1,10 @@
 //! Throughput of the batch path: 1,000,000 analyses of k = 10 studies (FE + DL + Q test + CI +
 //! p), on one core, repeated; prints the best and the median.
 //!
-//! `cargo run --release --example batch_throughput [analyses] [k] [repeats]`
+//! `cargo run --release --example batch_throughput [analyses] [k] [repeats] [fresh]`
+//!
+//! With `fresh` = 1 every repeat pools into new `BatchResults` (allocated and zero-filled
+//! anew, as a call from Python does), instead of reusing the buffers.
 
 use metapool::batch::{Analyses, BatchPooler, BatchResults};
 use std::time::Instant;
@@ -14,6 +17,7 @@ fn main() {
     let n = args.first().copied().unwrap_or(1_000_000);
     let k = args.get(1).copied().unwrap_or(10);
     let repeats = args.get(2).copied().unwrap_or(7);
+    let fresh = args.get(3).copied() == Some(1);
     let (y, v) = dataset(n, k, 1);
     let analyses = Analyses::uniform(&y, &v, k).unwrap();
     let mut out = BatchResults::with_capacity(n);
@@ -21,6 +25,9 @@ fn main() {
     let (mut wall, mut cpu) = (Vec::new(), Vec::new());
     for _ in 0..repeats {
         let (t, c) = (Instant::now(), on_cpu_ns());
+        if fresh {
+            out = BatchResults::default();
+        }
         pooler.pool(&analyses, &mut out).unwrap();
         wall.push(t.elapsed().as_secs_f64());
         cpu.push(on_cpu_ns().zip(c).map(|(b, a)| (b - a) as f64 * 1e-9));
