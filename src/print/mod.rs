@@ -39,16 +39,15 @@ mod style;
 mod subgroups;
 mod table;
 
+pub use number::{display_value, estimate_ci, p_phrase};
+pub use pooled::{heterogeneity_line, overall_line, Detail};
 pub use sensitivity::{CumulativeTable, LeaveOneOutTable};
 pub use style::{PValueStyle, Style, MAX_DIGITS};
 
 #[allow(unused_imports)]
-pub(crate) use number::{estimate_ci, fixed, level_percent, p_phrase, percent};
+pub(crate) use number::{fixed, level_percent, percent};
 #[allow(unused_imports)]
-pub(crate) use pooled::{
-    ci_header, heterogeneity_line, measure_name, method_short, overall_line, study_rows, Detail,
-    StudyRow,
-};
+pub(crate) use pooled::{ci_header, measure_name, method_short, study_rows, StudyRow};
 #[allow(unused_imports)]
 pub(crate) use table::truncate;
 

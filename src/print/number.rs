@@ -17,9 +17,18 @@ pub(crate) fn fixed(x: f64, digits: usize) -> String {
     }
 }
 
-/// A value on the display scale: [`fixed`], except ratios that `digits` decimals would show as
-/// zero, or that have more than six integer digits, which print in scientific notation.
-pub(crate) fn display_value(scale: Scale, x: f64, digits: usize) -> String {
+/// A value on the display scale with `digits` decimals (a value that rounds to zero without a
+/// minus sign), except ratios that `digits` decimals would show as zero, or that have more than
+/// six integer digits, which print in scientific notation.
+///
+/// ```
+/// use metapool::print::display_value;
+/// use metapool::Scale;
+/// assert_eq!(display_value(Scale::Log, 0.4896, 2), "0.49");
+/// assert_eq!(display_value(Scale::Log, 0.0012, 2), "1.20e-3");
+/// assert_eq!(display_value(Scale::Identity, -0.001, 2), "0.00");
+/// ```
+pub fn display_value(scale: Scale, x: f64, digits: usize) -> String {
     let small = 0.5 * 10f64.powi(-(digits as i32));
     if matches!(scale, Scale::Log) && x != 0.0 && (x.abs() < small || x.abs() >= 1e6) {
         format!("{x:.digits$e}")
@@ -29,8 +38,20 @@ pub(crate) fn display_value(scale: Scale, x: f64, digits: usize) -> String {
 }
 
 /// An estimate and its interval, given on the analysis scale, shown on the display scale:
-/// `"0.4896 [0.3449, 0.6950]"`.
-pub(crate) fn estimate_ci(scale: Scale, y: f64, lo: f64, hi: f64, digits: usize) -> String {
+/// `"0.4896 [0.3449, 0.6950]"`; ratios that the decimals would show as zero (or with more than
+/// six integer digits) in scientific notation.
+///
+/// ```
+/// use metapool::print::estimate_ci;
+/// use metapool::Scale;
+/// // dat.bcg, DL: log RR -0.7141 [-1.0644, -0.3638] is RR 0.4896 [0.3449, 0.6950] (metafor)
+/// assert_eq!(
+///     estimate_ci(Scale::Log, -0.714117, -1.064443, -0.363791, 4),
+///     "0.4896 [0.3449, 0.6950]"
+/// );
+/// assert_eq!(estimate_ci(Scale::Identity, -0.004, -0.5, 0.4, 2), "0.00 [-0.50, 0.40]");
+/// ```
+pub fn estimate_ci(scale: Scale, y: f64, lo: f64, hi: f64, digits: usize) -> String {
     let f = |x: f64| display_value(scale, scale.to_display(x), digits);
     format!("{} [{}, {}]", f(y), f(lo), f(hi))
 }
@@ -68,8 +89,16 @@ pub(crate) fn p_value(p: f64, style: &Style) -> String {
     }
 }
 
-/// `"P = 0.4021"` or `"P < .0001"`.
-pub(crate) fn p_phrase(p: f64, style: &Style) -> String {
+/// `"P = 0.4021"` or `"P < .0001"`, in the style's convention.
+///
+/// ```
+/// use metapool::print::{p_phrase, Style};
+/// assert_eq!(p_phrase(0.40213, &Style::metafor()), "P = 0.4021");
+/// assert_eq!(p_phrase(3e-5, &Style::metafor()), "P < .0001");
+/// assert_eq!(p_phrase(0.0361, &Style::revman()), "P = 0.036");
+/// assert_eq!(p_phrase(3e-6, &Style::revman()), "P < 0.00001");
+/// ```
+pub fn p_phrase(p: f64, style: &Style) -> String {
     let v = p_value(p, style);
     if v.starts_with('<') {
         format!("P {v}")

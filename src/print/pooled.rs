@@ -112,9 +112,15 @@ pub(crate) fn method_short(p: &Pooled) -> String {
     }
 }
 
-/// How much a heterogeneity or overall-effect line shows.
+/// How much a heterogeneity or overall-effect line shows ([`heterogeneity_line`],
+/// [`overall_line`]).
+///
+/// ```
+/// use metapool::print::Detail;
+/// assert_ne!(Detail::RevMan, Detail::Full);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Detail {
+pub enum Detail {
     /// RevMan's forest-plot lines: Tau², Chi², df, P, I²; |Z|.
     RevMan,
     /// Also the SE of tau² and H²; the signed statistic (metafor).
@@ -123,7 +129,22 @@ pub(crate) enum Detail {
 
 /// "Heterogeneity: Tau² = 0.3088 (SE = 0.2299); Chi² = 152.2330, df = 12 (P < .0001);
 /// I² = 92.12%; H² = 12.69" (Tau² for random effects only; SE and H² with [`Detail::Full`]).
-pub(crate) fn heterogeneity_line(p: &Pooled, style: &Style, detail: Detail) -> String {
+/// The line every printed summary, the forest plot and the command-line tool's tables use.
+///
+/// ```
+/// use metapool::print::{heterogeneity_line, Detail, Style};
+/// use metapool::{EffectSet, Pooler, RandomModel};
+/// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
+/// let fit = RandomModel::default().pool(&set)?;
+/// // metafor rma(yi, vi, method = "DL"): tau^2 0.1400 (SE = 0.1568), Q(df = 2) = 21.3846,
+/// // I^2 = 90.65%
+/// assert_eq!(
+///     heterogeneity_line(&fit, &Style::revman(), Detail::RevMan),
+///     "Heterogeneity: Tau² = 0.14; Chi² = 21.38, df = 2 (P = 0.00002); I² = 91%"
+/// );
+/// # Ok::<(), metapool::Error>(())
+/// ```
+pub fn heterogeneity_line(p: &Pooled, style: &Style, detail: Detail) -> String {
     let h = &p.heterogeneity;
     let d = style.digits();
     let mut s = String::from("Heterogeneity: ");
@@ -154,7 +175,18 @@ pub(crate) fn heterogeneity_line(p: &Pooled, style: &Style, detail: Detail) -> S
 
 /// "Test for overall effect: Z = -3.9952 (P < .0001)" or "... t = -3.9522, df = 12 (P = ...)"
 /// (the absolute value with [`Detail::RevMan`]).
-pub(crate) fn overall_line(p: &Pooled, style: &Style, detail: Detail) -> String {
+///
+/// ```
+/// use metapool::print::{overall_line, Detail, Style};
+/// use metapool::{EffectSet, Pooler, RandomModel};
+/// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
+/// let fit = RandomModel::default().pool(&set)?;
+/// // metafor rma(yi, vi, method = "DL"): zval 2.0160, pval 0.0438
+/// assert_eq!(overall_line(&fit, &Style::metafor(), Detail::Full), "Test for overall effect: Z = 2.0160 (P = 0.0438)");
+/// assert_eq!(overall_line(&fit, &Style::revman(), Detail::RevMan), "Test for overall effect: Z = 2.02 (P = 0.044)");
+/// # Ok::<(), metapool::Error>(())
+/// ```
+pub fn overall_line(p: &Pooled, style: &Style, detail: Detail) -> String {
     let d = style.digits();
     let stat = match detail {
         Detail::RevMan => fixed(p.statistic.abs(), d),
