@@ -697,7 +697,7 @@ mod merged_api {
 
     #[test]
     fn r58_fisher_scoring_does_not_converge() {
-        let control = Tau2Control::default().with_max_iterations(1).unwrap();
+        let control = Tau2Control::metafor().with_max_iterations(1).unwrap();
         for est in [
             Tau2Estimator::RestrictedMaximumLikelihood,
             Tau2Estimator::MaximumLikelihood,
@@ -720,7 +720,7 @@ mod merged_api {
 
     #[test]
     fn r59_paule_mandel_does_not_converge() {
-        let control = Tau2Control::default().with_max_iterations(1).unwrap();
+        let control = Tau2Control::metafor().with_max_iterations(1).unwrap();
         match RandomModel::default()
             .with_estimator(Tau2Estimator::PauleMandel)
             .with_control(control)

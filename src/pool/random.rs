@@ -188,7 +188,7 @@ impl RandomModel {
             |i| e[i].variance(),
             &fit.heterogeneity,
             &self.level,
-            self.control.tolerance(),
+            &self.control,
         )
     }
 

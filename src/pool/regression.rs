@@ -164,7 +164,7 @@ mod tests {
                 else {
                     continue;
                 };
-                let tau2 = regression_tau2(method, &y, &v, &x, &Tau2Control::default())
+                let tau2 = regression_tau2(method, &y, &v, &x, &Tau2Control::metafor())
                     .unwrap()
                     .tau2;
                 let fit = weighted_least_squares(&y, &v, &x, tau2).unwrap();
@@ -209,7 +209,7 @@ mod tests {
             for r in d["meta_regression"].as_array().unwrap() {
                 let m = r["method"].as_str().unwrap();
                 let est = estimator(m);
-                let fit = regression_tau2(est, &y, &v, &x, &Tau2Control::default()).unwrap();
+                let fit = regression_tau2(est, &y, &v, &x, &Tau2Control::metafor()).unwrap();
                 let wls = weighted_least_squares(&y, &v, &x, fit.tau2).unwrap();
                 let qe = Moderator::new(&y, &v, &x).unwrap().at(0.0).rss;
                 let iterative = matches!(
@@ -283,7 +283,7 @@ mod tests {
         let x: Vec<f64> = v.iter().map(|v| v.sqrt()).collect();
         let mut checked = 0;
         for f in spec["fits"].as_array().unwrap() {
-            let control = Tau2Control::default()
+            let control = Tau2Control::metafor()
                 .with_tau2_max(f["tau2_max"].as_f64().unwrap())
                 .unwrap();
             let got = regression_tau2(Tau2Estimator::PauleMandel, &y, &v, &x, &control);

@@ -77,6 +77,8 @@ pub(crate) trait Design {
     }
     /// `sum ln(v + tau2)`.
     fn sum_log_variance(&self, tau2: f64) -> f64;
+    /// The smallest and the largest sampling variance (the exact solver's bracket).
+    fn variance_range(&self) -> (f64, f64);
     /// `(QE, tr P)` at the fixed-effect weights `w = 1/v`, from the fixed-effect kernel (`tr P`
     /// without cancellation; DerSimonian-Laird's numerator and denominator).
     fn fixed_q_and_tr_p(&self) -> Result<(f64, f64)>;
@@ -142,6 +144,9 @@ where
         }
         logs.value()
     }
+    fn variance_range(&self) -> (f64, f64) {
+        range((0..self.k).map(self.v))
+    }
     fn fixed_q_and_tr_p(&self) -> Result<(f64, f64)> {
         let core = fixed_core(self.k, self.y, self.v)?;
         Ok((core.q, core.sum_w * core.share_complement))
@@ -162,4 +167,11 @@ where
             -0.5 * kf * ln2pi - 0.5 * logs - 0.5 * core.q
         })
     }
+}
+
+/// The smallest and the largest of some values (`(inf, -inf)` for none).
+pub(crate) fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+        (lo.min(x), hi.max(x))
+    })
 }
