@@ -266,6 +266,55 @@ mod tests {
         assert_eq!(checked, 7 * 10 * 7);
     }
 
+    /// The exact solver (the default control) on the meta-regression on `sqrt(v)` against
+    /// metafor with tight control (`fixtures/metafor/exact.json`, `generate_exact.R`): tau²
+    /// and its standard error at 1e-9 relative (1e-12 absolute below 1e-6).
+    #[test]
+    fn exact_meta_regression_tau2_matches_metafor_tight_control() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/metafor/exact.json"
+        ))
+        .unwrap();
+        let fx: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mut checked = 0;
+        for d in fx["datasets"].as_array().unwrap() {
+            let Some(fits) = d.get("moderator") else {
+                continue;
+            };
+            let (y, v) = (arr(&d["yi"]), arr(&d["vi"]));
+            let x: Vec<f64> = v.iter().map(|v| v.sqrt()).collect();
+            if Moderator::new(&y, &v, &x).is_err() {
+                // a (nearly) constant moderator: metafor drops it or fits the ill-conditioned
+                // model; metapool says it is collinear with the intercept
+                assert!(x.iter().all(|&xi| (xi / x[0] - 1.0).abs() < 1e-6));
+                continue;
+            }
+            for f in fits.as_array().unwrap() {
+                let m = f["method"].as_str().unwrap();
+                let est = Tau2Estimator::from_metafor_name(m).unwrap();
+                let fit = regression_tau2(est, &y, &v, &x, &Tau2Control::default()).unwrap();
+                for (what, got, want) in [
+                    ("tau2", fit.tau2, f["tau2"].as_f64().unwrap()),
+                    ("se_tau2", fit.se.unwrap(), f["se_tau2"].as_f64().unwrap()),
+                ] {
+                    let ok = if want.abs() < 1e-6 {
+                        (got - want).abs() <= 1e-12
+                    } else {
+                        ((got - want) / want).abs() <= 1e-9
+                    };
+                    assert!(
+                        ok,
+                        "{} {m} {what}: got {got:e}, metafor {want:e}",
+                        d["name"]
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 190);
+    }
+
     /// A user `tau2_max` bounds the Paule-Mandel search exactly as given, as metafor's
     /// `control = list(tau2.max = ...)` does: a root inside gives metafor's tau² (1e-8
     /// relative), a bound below the root the same failure as metafor's "tau2.max too low".
