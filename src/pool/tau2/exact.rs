@@ -9,8 +9,11 @@
 //!   EB, PM g = y'Py - df             (EB's Fisher scoring converges to PM's root)
 //!   PMM    g = y'Py - qchisq(0.5, df)
 //!   Q-profile bound  g = y'Py - chi-square quantile      (dg/dtau2 = -y'PPy for y'Py)
-//! boundary: g(0) <= 0  =>  tau2 = 0 (ML, REML: 0 is a local maximum; an interior root found
-//!           from the start value is kept only if its (restricted) likelihood is larger)
+//! boundary: g(0) <= 0  =>  tau2 = 0 (ML, REML: 0 is a local maximum, but the likelihood may
+//!           have a second one inside: the score is evaluated on the grid upper 4^-j down to
+//!           1e-3 vmin, and from the first point where it is positive the root above it is
+//!           solved for and kept if its (restricted) likelihood is larger than at 0; a second
+//!           maximum whose region of positive score falls between two grid points is missed)
 //! bracket:  [0, upper], with g < 0 beyond upper (RSS_OLS = min_b |y - Xb|^2 <= vmax Q(0)):
 //!   y'Py(tau2) <= RSS_OLS max w,  y'PPy <= RSS_OLS (max w)^2,  tr P >= df min w,  sum w >= df min w
 //!   REML, ML: upper = max(vmax, 4 vmax Q(0) / df)   (then y'PPy <= df / (4 upper) < tr P)
@@ -97,6 +100,12 @@ impl Equation {
         }
     }
 }
+
+/// The ratio of neighbouring points of the grid on which a likelihood whose score at 0 is not
+/// positive is searched for a second, interior, maximum.
+const GRID_STEP: f64 = 4.0;
+/// The grid's lowest point, relative to the smallest variance.
+const GRID_FLOOR: f64 = 1e-3;
 
 /// Where the solver stopped.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -231,7 +240,7 @@ pub(crate) fn solve(
         let dl = (s0.rss - df) / s0.tr_p;
         (dl > 0.0).then_some(dl)
     });
-    let (_, vmax) = d.variance_range();
+    let (vmin, vmax) = d.variance_range();
     let upper = equation.upper(vmax, s0.rss, df);
     let eval = |t: f64| {
         let s = d.at(t);
@@ -254,35 +263,37 @@ pub(crate) fn solve(
         ));
     }
     // g(0) <= 0: tau2 = 0 is a local maximum of the likelihood (or Q(0) <= target). A
-    // likelihood may have another, interior, maximum: look for it above the start value.
+    // likelihood may have another, interior, maximum: look for a positive score on a grid.
     let reml = match equation {
         Equation::Q { .. } => return Ok((Solved::Boundary { iterations: 1 }, s0)),
         Equation::RestrictedLikelihood => true,
         Equation::Likelihood => false,
     };
-    let Some(t1) = start.filter(|&t| t > 0.0 && t < upper) else {
-        return Ok((Solved::Boundary { iterations: 1 }, s0));
-    };
-    let s1 = d.at(t1);
-    let g1 = equation.value(&s1);
-    if !(g1 > 0.0) {
-        return Ok((Solved::Boundary { iterations: 2 }, s0));
+    let floor = GRID_FLOOR * vmin;
+    let (mut above, mut t, mut iterations) = (upper, upper / GRID_STEP, 1usize);
+    while t > floor {
+        let s = d.at(t);
+        iterations += 1;
+        let g = equation.value(&s);
+        if g > 0.0 {
+            let sol = bracketed_newton(
+                eval,
+                (t, g, equation.slope(&s)),
+                above,
+                None,
+                equation.exact_slope(),
+            )?;
+            let iterations = iterations + sol.iterations;
+            let higher = d.log_likelihood(sol.tau2, reml)? > d.log_likelihood(0.0, reml)?;
+            return Ok(if higher {
+                (Solved::Interior(Solution { iterations, ..sol }), s0)
+            } else {
+                (Solved::Boundary { iterations }, s0)
+            });
+        }
+        (above, t) = (t, t / GRID_STEP);
     }
-    let sol = bracketed_newton(
-        eval,
-        (t1, g1, equation.slope(&s1)),
-        upper,
-        None,
-        equation.exact_slope(),
-    )?;
-    let iterations = sol.iterations + 2;
-    Ok(
-        if d.log_likelihood(sol.tau2, reml)? > d.log_likelihood(0.0, reml)? {
-            (Solved::Interior(Solution { iterations, ..sol }), s0)
-        } else {
-            (Solved::Boundary { iterations }, s0)
-        },
-    )
+    Ok((Solved::Boundary { iterations }, s0))
 }
 
 /// An iterative estimator (ML, REML, EB, PM, PMM) solved exactly over the design `d`, with
