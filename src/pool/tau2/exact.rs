@@ -32,7 +32,7 @@
 //! 3rd ed. (2007), §9.4 (`rtsafe`); Brent (1973) ch. 4; the estimating equations of metafor
 //! 3.8 `rma.uni` (Viechtbauer 2005; Paule & Mandel 1982; Viechtbauer 2007).
 
-use super::design::{Design, ProjectionSums};
+use super::design::{Design, EquationSums};
 use super::likelihood::standard_error;
 use super::{Tau2Control, Tau2Estimator, Tau2Fit, Tau2Stop};
 use crate::error::{Error, Result};
@@ -66,7 +66,7 @@ pub(crate) enum Equation {
 impl Equation {
     /// `g` from the sums at one tau².
     #[inline]
-    pub(crate) fn value(self, s: &ProjectionSums) -> f64 {
+    pub(crate) fn value(self, s: &EquationSums) -> f64 {
         match self {
             Equation::RestrictedLikelihood => s.rss2 - s.tr_p,
             Equation::Likelihood => s.rss2 - s.sum_w,
@@ -77,7 +77,7 @@ impl Equation {
     /// The slope used for a Newton step: the exact derivative `-y'PPy` of `y'Py`, Fisher's
     /// expected derivative `-tr PP` (REML) or `-sum w^2` (ML) of the scores.
     #[inline]
-    fn slope(self, s: &ProjectionSums) -> f64 {
+    fn slope(self, s: &EquationSums) -> f64 {
         match self {
             Equation::RestrictedLikelihood => -s.tr_pp,
             Equation::Likelihood => -s.sum_w2,
@@ -214,21 +214,17 @@ pub(crate) fn bracketed_newton(
 /// The outcome of [`solve`]: the solution, or the boundary `tau2 = 0` with `g(0) <= 0`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Solved {
-    /// `g(0) <= 0`: tau2 = 0; `iterations` evaluations were made.
+    /// tau2 = 0 (`g(0) <= 0`, and for a likelihood no interior maximum higher); `iterations`
+    /// evaluations were made.
     Boundary { iterations: usize },
     /// The interior root.
     Interior(Solution),
 }
 
-/// Solve `equation` over the design `d` (module docs): boundary or interior root, and the sums
-/// at `tau2 = 0` (which the caller may reuse). `start` is a starting value inside the bracket
-/// (else the DerSimonian-Laird estimate is used when positive).
-pub(crate) fn solve(
-    equation: Equation,
-    d: &impl Design,
-    start: Option<f64>,
-) -> Result<(Solved, ProjectionSums)> {
-    let s0 = d.at(0.0);
+/// Solve `equation` over the design `d` (module docs). `start` is a starting value (else the
+/// DerSimonian-Laird estimate when positive); it changes the path, not the solution.
+pub(crate) fn solve(equation: Equation, d: &impl Design, start: Option<f64>) -> Result<Solved> {
+    let s0 = d.equation_sums(0.0);
     let g0 = equation.value(&s0);
     if g0.is_nan() {
         return Err(Error::NonFinite {
@@ -243,57 +239,86 @@ pub(crate) fn solve(
     let (vmin, vmax) = d.variance_range();
     let upper = equation.upper(vmax, s0.rss, df);
     let eval = |t: f64| {
-        let s = d.at(t);
+        let s = d.equation_sums(t);
         (equation.value(&s), equation.slope(&s))
     };
-    if g0 > 0.0 {
-        let sol = bracketed_newton(
+    let solve_in = |(lo, g_lo, slope_lo): (f64, f64, f64), hi: f64| {
+        let start = start.filter(|&t| t > lo && t < hi);
+        bracketed_newton(
             eval,
-            (0.0, g0, equation.slope(&s0)),
-            upper,
+            (lo, g_lo, slope_lo),
+            hi,
             start,
             equation.exact_slope(),
-        )?;
-        return Ok((
-            Solved::Interior(Solution {
+        )
+    };
+    let reml = match equation {
+        Equation::Q { .. } if g0 > 0.0 => {
+            let sol = solve_in((0.0, g0, equation.slope(&s0)), upper)?;
+            return Ok(Solved::Interior(Solution {
                 iterations: sol.iterations + 1,
                 ..sol
-            }),
-            s0,
-        ));
-    }
-    // g(0) <= 0: tau2 = 0 is a local maximum of the likelihood (or Q(0) <= target). A
-    // likelihood may have another, interior, maximum: look for a positive score on a grid.
-    let reml = match equation {
-        Equation::Q { .. } => return Ok((Solved::Boundary { iterations: 1 }, s0)),
+            }));
+        }
+        Equation::Q { .. } => return Ok(Solved::Boundary { iterations: 1 }),
         Equation::RestrictedLikelihood => true,
         Equation::Likelihood => false,
     };
+    // A likelihood may have more than one maximum: every sign change of the score from + to -
+    // between neighbouring points of the grid upper 4^-j (down to 1e-3 vmin, then 0) brackets
+    // one; the highest of them (and of 0, when g(0) <= 0) is the solution.
     let floor = GRID_FLOOR * vmin;
-    let (mut above, mut t, mut iterations) = (upper, upper / GRID_STEP, 1usize);
-    while t > floor {
-        let s = d.at(t);
-        iterations += 1;
-        let g = equation.value(&s);
-        if g > 0.0 {
-            let sol = bracketed_newton(
-                eval,
-                (t, g, equation.slope(&s)),
-                above,
-                None,
-                equation.exact_slope(),
-            )?;
-            let iterations = iterations + sol.iterations;
-            let higher = d.log_likelihood(sol.tau2, reml)? > d.log_likelihood(0.0, reml)?;
-            return Ok(if higher {
-                (Solved::Interior(Solution { iterations, ..sol }), s0)
+    let mut iterations = 1usize;
+    let mut best: Option<(Solution, f64)> = None;
+    let mut candidates = 0usize;
+    let (mut above, mut above_g) = (upper, f64::NEG_INFINITY);
+    let mut t = upper / GRID_STEP;
+    loop {
+        let at_zero = t <= floor;
+        let (t_here, g, slope) = if at_zero {
+            (0.0, g0, equation.slope(&s0))
+        } else {
+            let (g, slope) = eval(t);
+            iterations += 1;
+            if g.is_nan() {
+                return Err(Error::NonFinite {
+                    what: "tau2 estimating equation",
+                });
+            }
+            (t, g, slope)
+        };
+        if g > 0.0 && above_g <= 0.0 {
+            let sol = solve_in((t_here, g, slope), above)?;
+            iterations += sol.iterations;
+            candidates += 1;
+            // the log-likelihood only where there is a choice to make
+            let ll = if candidates > 1 || g0 <= 0.0 {
+                d.log_likelihood(sol.tau2, reml)?
             } else {
-                (Solved::Boundary { iterations }, s0)
-            });
+                f64::NAN
+            };
+            if candidates > 1 && best.as_ref().is_some_and(|b| b.1.is_nan()) {
+                if let Some(b) = best.as_mut() {
+                    b.1 = d.log_likelihood(b.0.tau2, reml)?;
+                }
+            }
+            if best.as_ref().is_none_or(|b| ll > b.1) {
+                best = Some((sol, ll));
+            }
         }
-        (above, t) = (t, t / GRID_STEP);
+        if at_zero {
+            break;
+        }
+        (above, above_g) = (t, g);
+        t /= GRID_STEP;
     }
-    Ok((Solved::Boundary { iterations }, s0))
+    Ok(match best {
+        None => Solved::Boundary { iterations },
+        Some((_, ll)) if g0 <= 0.0 && !(ll > d.log_likelihood(0.0, reml)?) => {
+            Solved::Boundary { iterations }
+        }
+        Some((sol, _)) => Solved::Interior(Solution { iterations, ..sol }),
+    })
 }
 
 /// An iterative estimator (ML, REML, EB, PM, PMM) solved exactly over the design `d`, with
@@ -312,25 +337,21 @@ pub(crate) fn fit(
         },
         _ => Equation::Q { target: df },
     };
-    let (solved, s0) = solve(equation, d, control.tau2_init())?;
-    let (tau2, iterations, stop, s) = match solved {
-        Solved::Boundary { iterations } => (
-            0.0,
-            iterations,
-            Tau2Stop::Boundary {
-                equation: equation.value(&s0),
-            },
-            s0,
-        ),
-        Solved::Interior(sol) => {
-            let s = d.at(sol.tau2);
-            let stop = Tau2Stop::Solved {
-                last_step: sol.last_step,
-                bracket: sol.bracket,
-                equation: equation.value(&s),
-            };
-            (sol.tau2, sol.iterations, stop, s)
-        }
+    let solved = solve(equation, d, control.tau2_init())?;
+    let (tau2, iterations) = match solved {
+        Solved::Boundary { iterations } => (0.0, iterations),
+        Solved::Interior(sol) => (sol.tau2, sol.iterations),
+    };
+    // the full sums at the solution, for the standard error and the equation's value
+    let s = d.at(tau2);
+    let value = equation.value(&EquationSums::from(s));
+    let stop = match solved {
+        Solved::Boundary { .. } => Tau2Stop::Boundary { equation: value },
+        Solved::Interior(sol) => Tau2Stop::Solved {
+            last_step: sol.last_step,
+            bracket: sol.bracket,
+            equation: value,
+        },
     };
     Ok(Tau2Fit {
         estimator,

@@ -221,7 +221,7 @@ where
 fn exact_bounds(d: &impl Design, (crit_l, crit_u): (f64, f64)) -> Result<(Bound, Bound)> {
     let bound = |crit: f64| -> Result<Bound> {
         Ok(
-            match exact::solve(exact::Equation::Q { target: crit }, d, None)?.0 {
+            match exact::solve(exact::Equation::Q { target: crit }, d, None)? {
                 exact::Solved::Boundary { .. } => (0.0, BoundStatus::SearchFloor),
                 exact::Solved::Interior(sol) => (
                     sol.tau2,
