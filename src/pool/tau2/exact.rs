@@ -302,7 +302,7 @@ pub(crate) fn solve(equation: Equation, d: &impl Design, start: Option<f64>) -> 
                     b.1 = d.log_likelihood(b.0.tau2, reml)?;
                 }
             }
-            if best.as_ref().is_none_or(|b| ll > b.1) {
+            if best.as_ref().map_or(true, |b| ll > b.1) {
                 best = Some((sol, ll));
             }
         }
@@ -314,7 +314,7 @@ pub(crate) fn solve(equation: Equation, d: &impl Design, start: Option<f64>) -> 
     }
     Ok(match best {
         None => Solved::Boundary { iterations },
-        Some((_, ll)) if g0 <= 0.0 && !(ll > d.log_likelihood(0.0, reml)?) => {
+        Some((_, ll)) if g0 <= 0.0 && (ll <= d.log_likelihood(0.0, reml)? || ll.is_nan()) => {
             Solved::Boundary { iterations }
         }
         Some((sol, _)) => Solved::Interior(Solution { iterations, ..sol }),
