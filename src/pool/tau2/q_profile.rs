@@ -57,9 +57,11 @@ pub struct HeterogeneityIntervals {
 /// ```text
 /// Q(tau2) = sum w (y - mu_w)^2,  w = 1 / (v + tau2)     (decreasing in tau2)
 /// lower: Q(lower) = qchisq(1 - alpha/2, k - 1);  upper: Q(upper) = qchisq(alpha/2, k - 1)
-/// searched in [0, max(100, 10 tau2)] by Brent's method (tol: the model's Tau2Control tolerance,
-/// metafor's eps^0.25 by default; at most 1000 evaluations, confint's default);
-/// Q(0) below a quantile: that bound is 0; Q(max) above it: the bound is max
+/// exact mode (the default): solved by the exact solver (module `exact`) on its provable bracket,
+///   to 1e-13 relative; Q(0) <= a quantile: that bound is 0 (never a search ceiling)
+/// metafor mode: searched in [0, max(100, 10 tau2)] by Brent's method (tol: the control's
+///   tolerance, metafor's eps^0.25 by default; at most 1000 evaluations, confint's default);
+///   Q(0) below a quantile: that bound is 0; Q(max) above it: the bound is max
 /// I2 = 100 t / (s2 + t),  H2 = t / s2 + 1,  s2 = (k - 1) / tr P  (typical within-study variance)
 /// ```
 /// Source: Viechtbauer (2007), Confidence intervals for the amount of heterogeneity in
