@@ -4,6 +4,14 @@
 //! position in the input) and the field, never as a panic and never as a NaN in a result.
 
 /// What is wrong with a value.
+///
+/// ```
+/// use metapool::{Effect, Error, Problem};
+/// assert_eq!(
+///     Effect::new(0.1, -0.5),
+///     Err(Error::InvalidField { field: "variance", problem: Problem::NotPositive(-0.5) })
+/// );
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
@@ -112,6 +120,16 @@ impl std::fmt::Display for Problem {
 }
 
 /// Everything that can go wrong in `metapool`.
+///
+/// ```
+/// use metapool::{EffectSet, Error, FixedModel, Problem};
+/// // the study is named by its 0-based input position, and the field
+/// let err = EffectSet::from_estimates(&[0.1, f64::NAN, 0.3], &[0.01; 3])
+///     .and_then(|set| FixedModel::default().pool(&set))
+///     .unwrap_err();
+/// assert!(matches!(err, Error::InvalidStudy { study: 1, field: "estimate", problem: Problem::NotFinite(_) }));
+/// assert_eq!(EffectSet::from_estimates::<f64>(&[], &[]).unwrap_err(), Error::Empty);
+/// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
@@ -244,6 +262,13 @@ pub enum Error {
 impl Error {
     /// Attach a study position to an [`Error::InvalidField`], turning it into
     /// [`Error::InvalidStudy`]; other errors are returned unchanged.
+    ///
+    /// ```
+    /// use metapool::{Effect, Error, Problem};
+    /// let err = Effect::new(f64::INFINITY, 0.1).unwrap_err().in_study(4);
+    /// assert!(matches!(err, Error::InvalidStudy { study: 4, field: "estimate", problem: Problem::NotFinite(_) }));
+    /// assert_eq!(Error::Empty.in_study(4), Error::Empty); // other errors unchanged
+    /// ```
     pub fn in_study(self, study: usize) -> Error {
         match self {
             Error::InvalidField { field, problem } => Error::InvalidStudy {
@@ -257,6 +282,15 @@ impl Error {
 }
 
 /// `Result` with the crate's [`Error`].
+///
+/// ```
+/// fn pooled_estimate(y: &[f64], v: &[f64]) -> metapool::Result<f64> {
+///     let set = metapool::EffectSet::from_estimates(y, v)?;
+///     Ok(metapool::FixedModel::default().pool(&set)?.estimate)
+/// }
+/// assert_eq!(pooled_estimate(&[0.2, 0.4], &[0.04, 0.04]).unwrap(), 0.30000000000000004);
+/// assert!(pooled_estimate(&[0.2], &[0.04, 0.04]).is_err()); // lengths differ
+/// ```
 pub type Result<T> = std::result::Result<T, Error>;
 
 // Validation helpers shared by every constructor.

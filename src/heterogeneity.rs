@@ -15,6 +15,26 @@ use crate::inference::chi_square_upper_tail;
 /// ```
 /// Under DerSimonian-Laird both definitions of I² agree. With one study no test is possible:
 /// `q = 0`, `df = 0`, `q_p = None`, `I² = 0`, `H² = 1`.
+///
+/// ```
+/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+/// # use metapool::prelude::*;
+/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+/// #     (27, 16886, 29, 17825)]
+/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// # let set = EffectSet::from_studies(&bcg)?;
+/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+/// let h = FixedModel::default().pool(&set)?.heterogeneity;
+/// // metafor rma(method = "FE"): Q(df = 12) = 152.2330, p < .0001, I² = 92.12%, H² = 12.69
+/// assert!((h.q - 152.2330080823733).abs() < 1e-9);
+/// assert_eq!(h.df, 12);
+/// assert!((h.q_p.unwrap() - 1.9967645908459738e-26).abs() < 1e-35);
+/// assert!((h.i2 - 92.11734685456206).abs() < 1e-9 && (h.h2 - 12.68608400686444).abs() < 1e-9);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Heterogeneity {
@@ -35,7 +55,18 @@ pub struct Heterogeneity {
 }
 
 impl Heterogeneity {
-    /// Heterogeneity reported with a fixed-effect fit, from Q on `df` degrees of freedom.
+    /// Heterogeneity reported with a fixed-effect fit, from Q on `df` degrees of freedom:
+    /// `I² = 100 max(0, (Q - df) / Q)`, `H² = Q / df`, `p = P(chi2_df >= Q)` (Higgins & Thompson
+    /// 2002; RevMan 5, metafor `method = "FE"`).
+    ///
+    /// ```
+    /// use metapool::Heterogeneity;
+    /// // I² = 100 (Q - df) / Q, H² = Q / df (Higgins & Thompson 2002)
+    /// let h = Heterogeneity::fixed(152.2330080823733, 12);
+    /// assert!((h.i2 - 92.11734685456206).abs() < 1e-9); // metafor dat.bcg, log RR
+    /// assert!((h.h2 - 152.2330080823733 / 12.0).abs() < 1e-12);
+    /// assert_eq!(Heterogeneity::fixed(8.0, 12).i2, 0.0); // Q below its df
+    /// ```
     pub fn fixed(q: f64, df: usize) -> Self {
         if df == 0 {
             return Heterogeneity::none();
@@ -58,7 +89,17 @@ impl Heterogeneity {
     }
 
     /// Heterogeneity reported with a random-effects fit: Q on `df`, the estimate `tau2`, and
-    /// the typical within-study variance `s2` (see [`typical_variance`]).
+    /// the typical within-study variance `s2` (see [`typical_variance`]):
+    /// `I² = 100 tau² / (tau² + s²)`, `H² = (tau² + s²) / s²` (Higgins & Thompson 2002; metafor
+    /// `rma.uni`).
+    ///
+    /// ```
+    /// use metapool::Heterogeneity;
+    /// // metafor dat.bcg, log RR, DL: tau² = 0.3088 with s² = 0.02642 gives I² = 92.12%
+    /// let h = Heterogeneity::random(152.2330080823733, 12, 0.3087602628623762, 0.026421191451388635);
+    /// assert!((h.i2 - 92.11734685456206).abs() < 1e-9);
+    /// assert!((h.tau - 0.5557) .abs() < 5e-5);
+    /// ```
     pub fn random(q: f64, df: usize, tau2: f64, s2: f64) -> Self {
         if df == 0 {
             return Heterogeneity {
@@ -85,6 +126,14 @@ impl Heterogeneity {
     }
 
     /// No heterogeneity information (one study).
+    ///
+    /// ```
+    /// use metapool::{EffectSet, FixedModel, Heterogeneity};
+    /// let one = FixedModel::default().pool(&EffectSet::from_estimates(&[0.3], &[0.01])?)?;
+    /// assert_eq!(one.heterogeneity, Heterogeneity::none());
+    /// assert_eq!((one.heterogeneity.q_p, one.heterogeneity.h2), (None, 1.0));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn none() -> Self {
         Heterogeneity {
             q: 0.0,
@@ -104,6 +153,13 @@ impl Heterogeneity {
 /// `2 sum_{j<i} share_i share_j`; `1 - sum share^2` loses every digit when one weight dominates):
 /// ```text
 /// s^2 = (k - 1) sum w / ((sum w)^2 - sum w^2) = (k - 1) / (sum w * share_complement)
+/// ```
+///
+/// ```
+/// use metapool::heterogeneity::typical_variance;
+/// // three studies with v = 0.1, 0.2, 0.4: sum w = 17.5, shares 4/7, 2/7, 1/7
+/// let s2 = typical_variance(2, 17.5, 1.0 - (16.0 + 4.0 + 1.0) / 49.0);
+/// assert!((s2 - 2.0 * 17.5 / (17.5 * 17.5 - (100.0 + 25.0 + 6.25))).abs() < 1e-15);
 /// ```
 pub fn typical_variance(df: usize, sum_w: f64, share_complement: f64) -> f64 {
     df as f64 / (sum_w * share_complement)

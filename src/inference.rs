@@ -61,7 +61,15 @@ pub fn chi_square_upper_tail(q: f64, df: f64) -> f64 {
     crate::tails::chi_square_upper(q, df)
 }
 
-/// Quantile of the standard normal distribution, `Phi^-1(p)`.
+/// Quantile of the standard normal distribution, `Phi^-1(p)` (statrs' `Normal::inverse_cdf`),
+/// e.g. the critical value `z_(1 - alpha/2)` of a two-sided interval.
+///
+/// ```
+/// use metapool::inference::normal_quantile;
+/// // Abramowitz & Stegun 26.2: Phi^-1(0.975) = 1.959963984540054
+/// assert!((normal_quantile(0.975) - 1.959963984540054).abs() < 1e-15);
+/// assert!((normal_quantile(0.05) + 1.6448536269514722).abs() < 1e-15);
+/// ```
 pub fn normal_quantile(p: f64) -> f64 {
     Normal::standard().inverse_cdf(p)
 }
@@ -88,6 +96,14 @@ pub struct ConfidenceLevel {
 
 impl ConfidenceLevel {
     /// A confidence level such as 0.95. Errors unless `0 < level < 1`.
+    ///
+    /// ```
+    /// use metapool::ConfidenceLevel;
+    /// let l = ConfidenceLevel::new(0.99)?;
+    /// assert!((l.z() - 2.5758293035489004).abs() < 1e-15); // Phi^-1(0.995)
+    /// assert!(ConfidenceLevel::new(0.0).is_err() && ConfidenceLevel::new(f64::NAN).is_err());
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn new(level: f64) -> Result<Self> {
         let level = open_unit("level", level)?;
         let z = normal_quantile((1.0 - level) / 2.0).abs();
@@ -95,11 +111,24 @@ impl ConfidenceLevel {
     }
 
     /// The level (e.g. 0.95).
+    ///
+    /// ```
+    /// use metapool::ConfidenceLevel;
+    /// assert_eq!(ConfidenceLevel::default().level(), 0.95);
+    /// assert_eq!(ConfidenceLevel::new(0.9)?.level(), 0.9);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn level(&self) -> f64 {
         self.level
     }
 
     /// The two-sided standard normal critical value.
+    ///
+    /// ```
+    /// use metapool::ConfidenceLevel;
+    /// assert!((ConfidenceLevel::new(0.90)?.z() - 1.6448536269514722).abs() < 1e-15);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn z(&self) -> f64 {
         self.z
     }

@@ -29,8 +29,8 @@
 //! let set = EffectSet::from_studies(&studies)?.with_labels(["Ash 2001", "Bell 2004", "Cole 2009"])?;
 //! let selection = ModelRule::default().select(&set)?; // random effects if the Q-test p < 0.10
 //! let fit = selection.selected();
-//! println!("MD {:.2} ({:.2}, {:.2}), p = {:.4}, I² = {:.0}%",
-//!     fit.estimate, fit.ci_lower, fit.ci_upper, fit.p, fit.heterogeneity.i2);
+//! println!("{selection}"); // the model rule's reason, the studies, the pooled row, heterogeneity
+//! println!("MD {:.2} ({:.2}, {:.2}), p = {:.4}", fit.estimate, fit.ci_lower, fit.ci_upper, fit.p);
 //! # assert_eq!(fit.studies[1].label.as_deref(), Some("Bell 2004"));
 //! # Ok::<(), metapool::Error>(())
 //! ```

@@ -18,6 +18,13 @@ pub struct NeumaierSum {
 
 impl NeumaierSum {
     /// Add one term.
+    ///
+    /// ```
+    /// use metapool::numeric::NeumaierSum;
+    /// let mut s = NeumaierSum::default();
+    /// for _ in 0..10 { s.add(0.1); }
+    /// assert_eq!(s.value(), 1.0); // a plain f64 sum gives 0.9999999999999999
+    /// ```
     #[inline(always)]
     pub fn add(&mut self, x: f64) {
         // The rounding error of sum + x, exactly, by Knuth's branch-free TwoSum: the same value
@@ -31,12 +38,30 @@ impl NeumaierSum {
     }
 
     /// Merge a partial sum over other terms.
+    ///
+    /// ```
+    /// use metapool::numeric::NeumaierSum;
+    /// let (mut a, mut b) = (NeumaierSum::default(), NeumaierSum::default());
+    /// a.add(1e16);
+    /// a.add(1.0);
+    /// b.add(-1e16);
+    /// b.add(1.0);
+    /// a.merge(&b);
+    /// assert_eq!(a.value(), 2.0);
+    /// ```
     pub fn merge(&mut self, other: &NeumaierSum) {
         self.add(other.sum);
         self.compensation += other.compensation;
     }
 
     /// The compensated total.
+    ///
+    /// ```
+    /// use metapool::numeric::NeumaierSum;
+    /// let mut s = NeumaierSum::default();
+    /// [3.0, 1e100, 1.0, -1e100].iter().for_each(|&x| s.add(x));
+    /// assert_eq!(s.value(), 4.0);
+    /// ```
     #[inline(always)]
     pub fn value(&self) -> f64 {
         self.sum + self.compensation

@@ -11,6 +11,23 @@
 //! assert_eq!(fit.df, Some(2));
 //! # Ok::<(), Error>(())
 //! ```
+//!
+//! What the prelude promises (issue 10), checked when this compiles: the effect sizes,
+//! `EffectSet`, the models, `ModelRule`, `Pooled` and `Error` are in scope.
+//! ```
+//! use metapool::prelude::*;
+//! #[allow(clippy::too_many_arguments)]
+//! fn in_scope(
+//!     _effect_sizes: (MeanDifference, StandardizedMeanDifference, PrePostMeanDifference, LogOddsRatio,
+//!         LogRiskRatio, RiskDifference, PetoOddsRatio, ProportionEffect, FisherZ, Generic, Effect),
+//!     _set: EffectSet,
+//!     _models: (FixedModel, RandomModel, Pooler, SubgroupAnalysis),
+//!     _rule: ModelRule,
+//!     _result: Pooled,
+//!     _error: Error,
+//! ) {
+//! }
+//! ```
 
 pub use crate::effect::{
     Arm, BinaryMeasure, ContinuityCorrection, CorrectionRule, Correlation, Effect, EffectSet,

@@ -35,6 +35,14 @@ use crate::inference::{normal_quantile, normal_two_sided_p, ConfidenceLevel};
 use crate::pool::{ModelChoice, ModelRule};
 
 /// A printed number and the closed interval of values it stands for.
+///
+/// ```
+/// use metapool::report::Printed;
+/// let p = Printed::parse("\u{2212}1.74")?; // a Unicode minus, as journals print it
+/// assert_eq!(p.text, "\u{2212}1.74");
+/// assert!((p.lower - -1.745).abs() < 1e-12 && (p.upper - -1.735).abs() < 1e-12);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Printed {
@@ -93,6 +101,15 @@ impl Printed {
 }
 
 /// One of the four figures of a published result.
+///
+/// ```
+/// use metapool::report::{Figure, PublishedResult};
+/// use metapool::Scale;
+/// // a p-value that cannot go with its CI: 0.49 (0.34 to 0.70) excludes 1 by far, so p = 0.20 conflicts
+/// let r = PublishedResult::parse("0.49", "0.34", "0.70", "0.20", Scale::Log)?;
+/// assert_eq!(r.check().conflicting(), vec![Figure::P]);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Figure {
@@ -114,6 +131,17 @@ const FIGURES: [Figure; 4] = [
 ];
 
 /// A published pooled result: estimate, CI and p as printed, on the display scale.
+///
+/// ```
+/// use metapool::report::PublishedResult;
+/// use metapool::Scale;
+/// // metafor print(rma(yi, vi, method = "DL"), dat.bcg) on the RR scale: 0.4896 [0.3449, 0.6950],
+/// // p = 6.46e-05, as a paper would print it
+/// let r = PublishedResult::parse("0.49", "0.34", "0.70", "<0.0001", Scale::Log)?;
+/// assert!(r.check().consistent);
+/// assert_eq!(r.level.level(), 0.95);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PublishedResult {
@@ -132,6 +160,19 @@ pub struct PublishedResult {
 }
 
 /// The verdict on one figure.
+///
+/// ```
+/// use metapool::report::{Figure, PublishedResult};
+/// use metapool::Scale;
+/// let r = PublishedResult::parse("-1.74", "-5.00", "-1.52", "0.30", Scale::Identity)?;
+/// let upper = &r.check().figures[2];
+/// assert_eq!(upper.figure, Figure::CiUpper);
+/// assert!(upper.conflicts);
+/// // the estimate, lower bound and p allow an upper bound near +1.5, not -1.52
+/// let (lo, hi) = upper.feasible.unwrap();
+/// assert!(lo > 1.0 && hi < 2.0);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct FigureCheck {
@@ -147,6 +188,15 @@ pub struct FigureCheck {
 }
 
 /// The verdict on a published result.
+///
+/// ```
+/// use metapool::report::PublishedResult;
+/// use metapool::Scale;
+/// let ok = PublishedResult::parse("-1.74", "-5.00", "1.52", "0.30", Scale::Identity)?.check();
+/// assert!(ok.consistent && ok.conflicting().is_empty());
+/// assert_eq!(ok.figures.len(), 4);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Consistency {
@@ -158,6 +208,15 @@ pub struct Consistency {
 
 impl Consistency {
     /// The figures that conflict with the other three.
+    ///
+    /// ```
+    /// use metapool::report::{Figure, PublishedResult};
+    /// use metapool::Scale;
+    /// // a sign typo in the lower bound of a mean difference
+    /// let r = PublishedResult::parse("2.10", "-1.20", "3.00", "<0.00001", Scale::Identity)?;
+    /// assert_eq!(r.check().conflicting(), vec![Figure::CiLower]);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn conflicting(&self) -> Vec<Figure> {
         self.figures
             .iter()
@@ -177,6 +236,15 @@ struct HalfPlane {
 
 impl PublishedResult {
     /// From the printed texts, at the 95% level.
+    ///
+    /// ```
+    /// use metapool::report::PublishedResult;
+    /// use metapool::Scale;
+    /// let r = PublishedResult::parse("0.65", "0.60", "0.70", "<0.00001", Scale::Log)?;
+    /// assert_eq!(r.estimate.text, "0.65");
+    /// assert!(PublishedResult::parse("0.65", "n/a", "0.70", "0.01", Scale::Log).is_err());
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn parse(
         estimate: &str,
         ci_lower: &str,
@@ -333,6 +401,18 @@ impl PublishedResult {
     }
 
     /// Check the four figures against each other.
+    ///
+    /// ```
+    /// use metapool::report::PublishedResult;
+    /// use metapool::Scale;
+    /// // metafor print(rma(yi, vi, method = "FE"), dat.bcg): RR 0.6503 [0.6007, 0.7040], p < .0001
+    /// let r = PublishedResult::parse("0.6503", "0.6007", "0.7040", "<0.0001", Scale::Log)?;
+    /// assert!(r.check().consistent);
+    /// // the same with the bounds of the DL fit: no Wald result has both
+    /// let mixed = PublishedResult::parse("0.6503", "0.3449", "0.6950", "<0.0001", Scale::Log)?;
+    /// assert!(!mixed.check().consistent);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn check(&self) -> Consistency {
         let consistent = !self.vertices(&FIGURES).is_empty();
         let figures = FIGURES

@@ -12,6 +12,26 @@ use crate::numeric::NeumaierSum;
 use crate::pool::{weighted_sums, Pooled, Pooler, Test};
 
 /// The pooled result with one study left out.
+///
+/// ```
+/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+/// # use metapool::prelude::*;
+/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+/// #     (27, 16886, 29, 17825)]
+/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// # let set = EffectSet::from_studies(&bcg)?;
+/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+/// use metapool::sensitivity::leave_one_out;
+/// let loo = leave_one_out(&Pooler::default(), &set)?;
+/// // metafor leave1out(rma(yi, vi, method = "DL")): without Aronson 1948, -0.7051 (RR 0.4940)
+/// assert_eq!(loo[0].omitted, 0);
+/// assert!((loo[0].fit.estimate - -0.7051251984174511).abs() < 1e-10);
+/// assert!((loo[1].fit.estimate - -0.6545158750879715).abs() < 1e-10);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct LeaveOneOut {
@@ -57,6 +77,29 @@ pub fn leave_one_out(pooler: &Pooler, set: &EffectSet) -> Result<Vec<LeaveOneOut
 }
 
 /// Sort direction of the key of a cumulative meta-analysis.
+///
+/// ```
+/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+/// # use metapool::prelude::*;
+/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+/// #     (27, 16886, 29, 17825)]
+/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// # let set = EffectSet::from_studies(&bcg)?;
+/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+/// use metapool::sensitivity::{cumulative_by, Direction};
+/// let years = [1948.0, 1949.0, 1960.0, 1977.0, 1973.0, 1953.0, 1973.0, 1980.0, 1968.0, 1961.0,
+///     1974.0, 1969.0, 1976.0];
+/// let steps = cumulative_by(&Pooler::default(), &set, &years, Direction::Ascending)?;
+/// // metafor cumul(rma(yi, vi, method = "DL"), order = year): third step adds Stein & Aronson 1953
+/// assert_eq!(steps[2].added, 5);
+/// assert!((steps[2].fit.estimate - -0.9615353218682102).abs() < 1e-10);
+/// let newest_first = cumulative_by(&Pooler::default(), &set, &years, Direction::Descending)?;
+/// assert_eq!(newest_first[0].added, 7); // TPT Madras 1980
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Direction {
@@ -68,6 +111,26 @@ pub enum Direction {
 }
 
 /// One step of a cumulative meta-analysis.
+///
+/// ```
+/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+/// # use metapool::prelude::*;
+/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+/// #     (27, 16886, 29, 17825)]
+/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// # let set = EffectSet::from_studies(&bcg)?;
+/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+/// use metapool::sensitivity::cumulative;
+/// let steps = cumulative(&FixedModel::default().into(), &set)?;
+/// // metafor cumul(rma(yi, vi, method = "FE")): -0.8893, -1.3250, -1.3302, ...; the last is the full fit
+/// assert!((steps[1].fit.estimate - -1.325003442244875).abs() < 1e-12);
+/// assert!((steps[12].fit.estimate - -0.4302851636540909).abs() < 1e-12);
+/// assert_eq!((steps[1].added, steps[1].fit.k), (1, 2));
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct CumulativeStep {
@@ -160,6 +223,26 @@ fn cumulative_in(pooler: &Pooler, set: &EffectSet, order: &[usize]) -> Result<Ve
 
 /// Which of metafor's cut-offs a study exceeds (`influence.rma.uni`, intercept-only model,
 /// `p = 1`).
+///
+/// ```
+/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+/// # use metapool::prelude::*;
+/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+/// #     (27, 16886, 29, 17825)]
+/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// # let set = EffectSet::from_studies(&bcg)?;
+/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+/// use metapool::sensitivity::influence;
+/// let inf = influence(&FixedModel::default().into(), &set)?;
+/// // metafor influence(rma(yi, vi, method = "FE")): Hart & Sutherland 1977, Stein & Aronson 1953
+/// // and TPT Madras 1980 are influential
+/// let marked: Vec<usize> = inf.studies.iter().filter(|s| s.flags.any()).map(|s| s.study).collect();
+/// assert_eq!(marked, [3, 5, 7]);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct InfluenceFlags {
@@ -175,12 +258,42 @@ pub struct InfluenceFlags {
 
 impl InfluenceFlags {
     /// Whether any cut-off is exceeded: metafor marks the study influential (`*`).
+    ///
+    /// ```
+    /// use metapool::sensitivity::InfluenceFlags;
+    /// assert!(!InfluenceFlags::default().any());
+    /// assert!(InfluenceFlags { hat: true, ..InfluenceFlags::default() }.any());
+    /// ```
     pub fn any(&self) -> bool {
         self.dffits || self.cook_d || self.hat || self.dfbetas
     }
 }
 
 /// Case-deletion diagnostics of one study.
+///
+/// ```
+/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+/// # use metapool::prelude::*;
+/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+/// #     (27, 16886, 29, 17825)]
+/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// # let set = EffectSet::from_studies(&bcg)?;
+/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+/// use metapool::sensitivity::influence;
+/// let tpt = influence(&Pooler::default(), &set)?.studies[7];
+/// // metafor influence(rma(yi, vi, method = "DL")), TPT Madras 1980:
+/// // rstudent 1.6323, dffits 0.5128, cook.d 0.1806, cov.r 0.8325, tau2.del 0.2109, QE.del 67.9858,
+/// // hat 0.1022, weight 10.2163, dfbs 0.4938
+/// assert!((tpt.rstudent - 1.6323).abs() < 5e-5 && (tpt.dffits - 0.5128).abs() < 5e-5);
+/// assert!((tpt.cook_d - 0.1806).abs() < 5e-5 && (tpt.cov_r - 0.8325).abs() < 5e-5);
+/// assert!((tpt.tau2_deleted - 0.2109).abs() < 5e-5 && (tpt.q_deleted - 67.9858).abs() < 5e-5);
+/// assert!((tpt.hat - 0.1022).abs() < 5e-5 && (tpt.weight - 10.2163).abs() < 5e-5);
+/// assert!((tpt.dfbetas - 0.4938).abs() < 5e-5);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct StudyInfluence {
@@ -210,12 +323,48 @@ pub struct StudyInfluence {
 
 impl StudyInfluence {
     /// Whether metafor marks the study influential (any cut-off exceeded).
+    ///
+    /// ```
+    /// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+    /// # use metapool::prelude::*;
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// use metapool::sensitivity::influence;
+    /// // metafor marks no study of the DL fit influential (an empty "inf" column)
+    /// assert!(influence(&Pooler::default(), &set)?.studies.iter().all(|s| !s.influential()));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn influential(&self) -> bool {
         self.flags.any()
     }
 }
 
 /// Influence diagnostics of every study of a fit.
+///
+/// ```
+/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+/// # use metapool::prelude::*;
+/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+/// #     (27, 16886, 29, 17825)]
+/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// # let set = EffectSet::from_studies(&bcg)?;
+/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+/// use metapool::sensitivity::influence;
+/// let inf = influence(&Pooler::default(), &set)?;
+/// assert_eq!(inf.fit, Pooler::default().pool(&set)?);
+/// // metafor: Aronson 1948 rstudent -0.2247, hat 0.0504
+/// assert!((inf.studies[0].rstudent - -0.2247).abs() < 5e-5 && (inf.studies[0].hat - 0.0504).abs() < 5e-5);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Influence {

@@ -11,7 +11,7 @@
 # analysis, as compare.py writes them), checks that plink's fixed and random estimates, P values,
 # Q-test p and I² agree with the CLI's JSON within plink's printed precision, then times both
 # REPEATS times with /usr/bin/time (CPU = user + sys, wall, peak RSS) and prints best and median.
-# The CLI runs with `--measure GENERIC --by sim --format json` (default `--model auto`: fixed
+# The CLI runs with `--measure GENERIC --by sim --format json` and `--format csv` (default `--model auto`: fixed
 # effect, DL random effects and the Q test, as plink's table) writing to a file in WORKDIR.
 # Needs python3 with numpy, plink1.9 and a release build (cargo build --release -p metapool-cli).
 # Not part of CI. The generated files (about 0.5 GB of CSV and 3.5 GB of JSON at the default
@@ -110,19 +110,21 @@ timeit() { # name stdout-file command...
 # shellcheck disable=SC2086 # COHORTS is a list of file names
 timeit plink /dev/null plink1.9 --meta-analysis $COHORTS + qt no-map --out "$WD/plink"
 timeit cli "$WD/cli.json" "$BIN" pool --measure GENERIC --by sim --format json "$WD/analyses.csv"
+timeit cli_csv "$WD/cli.csv" "$BIN" pool --measure GENERIC --by sim --format csv "$WD/analyses.csv"
 python3 - "$WD" "$N" "$K" <<'PY'
 import statistics as st, sys
 wd, n, k = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 res = {}
-for name in ("cli", "plink"):
+for name in ("cli", "cli_csv", "plink"):
     rows = [list(map(float, l.split())) for l in open(f"{wd}/{name}.times") if l.strip()]
     cpu = [u + s for u, s, _, _ in rows]
     wall = [w for _, _, w, _ in rows]
     res[name] = (min(cpu), st.median(cpu), min(wall), st.median(wall), max(r[3] for r in rows) / 1024)
 print(f"| tool | analyses/s CPU best | CPU median | wall best | wall median | rows/s CPU best | peak RSS MB |")
 print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-label = {"cli": "metapool pool --by sim --format json", "plink": f"plink 1.9 --meta-analysis ({k} files)"}
+label = {"cli": "metapool pool --by sim --format json", "cli_csv": "metapool pool --by sim --format csv", "plink": f"plink 1.9 --meta-analysis ({k} files)"}
 for name, (cb, cm, wb, wm, rss) in res.items():
     print(f"| {label[name]} | {n/cb:,.0f} | {n/cm:,.0f} | {n/wb:,.0f} | {n/wm:,.0f} | {n*k/cb:,.0f} | {rss:,.0f} |")
-print(f"metapool / plink by best CPU time: {res['plink'][0] / res['cli'][0]:.2f}x")
+print(f"metapool JSON / plink by best CPU time: {res['plink'][0] / res['cli'][0]:.2f}x")
+print(f"metapool CSV / plink by best CPU time: {res['plink'][0] / res['cli_csv'][0]:.2f}x")
 PY

@@ -22,11 +22,136 @@ pub enum Command {
     Pool(PoolArgs),
     /// Genome-wide meta-analysis of per-cohort summary statistics (or a METAL script).
     Gwas(crate::gwas::GwasArgs),
+
+    /// Leave-one-out, cumulative (file order or --order) and influence diagnostics of each
+    /// analysis, with the same model options as `pool`.
+    Sensitivity(SensitivityArgs),
+
+    /// Small-study effects: Egger's regression test, Begg's rank correlation test and
+    /// trim-and-fill, optionally with a funnel plot.
+    Bias(BiasArgs),
+
+    /// Re-check published figures: is each row's estimate, CI and p consistent once rounding
+    /// is reasoned over, does the printed model follow the Q-test rule, does a printed I²
+    /// agree with the printed Q and df?
+    Check(CheckArgs),
+}
+
+/// `metapool sensitivity`.
+#[derive(Debug, Args)]
+pub struct SensitivityArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub model: ModelArgs,
+
+    /// Cumulative analysis in the order of this numeric column (e.g. the publication year),
+    /// smallest first; ties keep the file order.
+    #[arg(long, value_name = "COLUMN")]
+    pub order: Option<String>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `metapool bias`.
+#[derive(Debug, Args)]
+pub struct BiasArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub model: ModelArgs,
+
+    /// Egger's test: `mixed` (metafor's default regtest: a meta-regression on the SE with the
+    /// analysis' model) or `classical` (Egger et al. 1997: weighted least squares, t test).
+    #[arg(long, value_enum, ignore_case = true, default_value = "mixed")]
+    pub egger_model: EggerArg,
+
+    /// Estimator of the number of missing studies in trim-and-fill.
+    #[arg(long, value_enum, ignore_case = true, default_value = "L0")]
+    pub trimfill_estimator: TrimFillArg,
+
+    /// Side on which studies are missing [default: estimated, as metafor does].
+    #[arg(long, value_enum, ignore_case = true)]
+    pub side: Option<SideArg>,
+
+    /// Write an SVG funnel plot with the filled-in studies (with --by: FILE-<value>.svg).
+    #[arg(long, value_name = "FILE.svg")]
+    pub funnel: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `metapool check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// CSV file with columns estimate, ci_lower, ci_upper, p (optional: label, scale, k, q_p,
+    /// model, i2, q, q_df, level), or `-` for standard input. Numbers are read as printed
+    /// ("<0.00001", "0.46", "1.520").
+    pub file: String,
+
+    /// Field separator: one ASCII character, or `tab`. Quoted fields may contain it.
+    #[arg(long, default_value = ",", value_parser = parse_delimiter)]
+    pub delimiter: u8,
+
+    /// Threshold of the Q-test rule the printed models are checked against (random effects
+    /// when the Q-test p < ALPHA).
+    #[arg(long, default_value_t = 0.10)]
+    pub alpha: f64,
+
+    /// Output format (csv is not available).
+    #[arg(long, value_enum, ignore_case = true, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EggerArg {
+    Mixed,
+    Classical,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TrimFillArg {
+    #[value(name = "L0")]
+    L0,
+    #[value(name = "R0")]
+    R0,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SideArg {
+    Left,
+    Right,
 }
 
 /// `metapool pool`.
 #[derive(Debug, Args)]
 pub struct PoolArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub model: ModelArgs,
+
+    /// Subgroup analysis by this column, with the test for subgroup differences.
+    #[arg(long, value_name = "COLUMN")]
+    pub subgroup: Option<String>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    /// Write an SVG forest plot (with --by: one file per analysis, FILE-<value>.svg).
+    #[arg(long, value_name = "FILE.svg")]
+    pub forest: Option<PathBuf>,
+}
+
+/// The input options every analysing subcommand shares: the file, the measure, which columns
+/// hold what, how cells are read, and how the rows are grouped into analyses.
+#[derive(Debug, Args)]
+pub struct InputArgs {
     /// CSV file with a header row, or `-` for standard input.
     pub file: String,
 
@@ -34,6 +159,77 @@ pub struct PoolArgs {
     #[arg(long, value_enum, ignore_case = true)]
     pub measure: Measure,
 
+    /// Explicit column map, e.g. `m1=Mean_T,sd1=SD_T,n1=N_T`; it wins over the header
+    /// matching (which ignores case, spaces, dots, hyphens and underscores and knows the
+    /// usual aliases: RevMan, metafor, R meta).
+    #[arg(long, value_name = "NAME=HEADER,...")]
+    pub columns: Option<String>,
+
+    /// A row with NA, an empty cell or `.` in a required column: `skip` lists it as "Not
+    /// estimable (missing data)" and leaves it out; `error` stops.
+    #[arg(long, value_enum, ignore_case = true, default_value = "skip")]
+    pub missing: MissingArg,
+
+    /// Field separator: one ASCII character, or `tab`. Quoted fields may contain it.
+    #[arg(long, default_value = ",", value_parser = parse_delimiter)]
+    pub delimiter: u8,
+
+    /// Decimal mark of the numbers: `.` or `,` (with `--delimiter ';'`, the layout of a
+    /// European spreadsheet).
+    #[arg(long, default_value = ".", value_parser = parse_mark)]
+    pub decimal: u8,
+
+    /// Thousands separator to remove from numbers (`,`, `.`, `'` or `space`); none unless given.
+    #[arg(long, value_parser = parse_mark)]
+    pub thousands: Option<u8>,
+
+    /// Column that names the studies (optional in the file).
+    #[arg(long, value_name = "COLUMN", default_value = "study")]
+    pub study_column: String,
+
+    /// One independent analysis per distinct value of this column, in order of first
+    /// appearance. Rows of one analysis must be contiguous (the file is streamed); see
+    /// --unsorted.
+    #[arg(long, value_name = "COLUMN")]
+    pub by: Option<String>,
+
+    /// With --by: accept the values in any order (holds every analysis in memory until the end).
+    #[arg(long, requires = "by")]
+    pub unsorted: bool,
+
+    /// With --by: report a bad analysis with its error and compute the others (exit status is
+    /// still 2).
+    #[arg(long)]
+    pub keep_going: bool,
+
+    /// PREPOST-MD: pre/post correlation for rows without an `r` value.
+    #[arg(long, default_value_t = 0.0)]
+    pub r: f64,
+
+    /// GENERIC: scale of the inputs. `log`: estimate,se are a log ratio and its SE, while
+    /// estimate,ci_lower,ci_upper are a ratio and its CI.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub scale: Option<ScaleArg>,
+
+    /// Zero-cell correction added to the cells of 2x2 tables and to proportions (metafor
+    /// `add`); 0 turns it off [default: 0.5, or 0 for PAS and PFT].
+    #[arg(long)]
+    pub add: Option<f64>,
+
+    /// Which tables receive --add (metafor `to`): `only0` (tables with a zero cell), `all`,
+    /// `if0all` (every table when any has a zero cell), `none` [default: only0].
+    #[arg(long, value_enum, ignore_case = true)]
+    pub to: Option<ToArg>,
+
+    /// Drop studies with no events (or only events) in both arms (metafor `drop00`)
+    /// [default: yes for OR, RR, PETO-OR; no for RD].
+    #[arg(long, value_enum, ignore_case = true)]
+    pub drop00: Option<YesNo>,
+}
+
+/// The model options every analysing subcommand shares.
+#[derive(Debug, Args)]
+pub struct ModelArgs {
     /// Pooling model: fixed, random, or auto (random when the Q-test p < --alpha).
     #[arg(long, value_enum, ignore_case = true, default_value = "auto")]
     pub model: ModelArg,
@@ -61,63 +257,78 @@ pub struct PoolArgs {
     /// Confidence level.
     #[arg(long, default_value_t = 0.95)]
     pub level: f64,
+}
 
-    /// One independent analysis per distinct value of this column, in order of first
-    /// appearance. Rows of one analysis must be contiguous (the file is streamed); see
-    /// --unsorted.
-    #[arg(long, value_name = "COLUMN")]
-    pub by: Option<String>,
-
-    /// With --by: accept the values in any order (holds every analysis in memory until the end).
-    #[arg(long, requires = "by")]
-    pub unsorted: bool,
-
-    /// Subgroup analysis by this column, with the test for subgroup differences.
-    #[arg(long, value_name = "COLUMN")]
-    pub subgroup: Option<String>,
-
-    /// Field separator: one character, or `tab` (e.g. `;` for spreadsheets saved with a
-    /// decimal-comma locale).
-    #[arg(long, default_value = ",", value_parser = parse_delimiter)]
-    pub delimiter: u8,
-
-    /// Column that names the studies (optional in the file).
-    #[arg(long, value_name = "COLUMN", default_value = "study")]
-    pub study_column: String,
-
+/// Output options.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
     /// Output format.
     #[arg(long, value_enum, ignore_case = true, default_value = "table")]
     pub format: Format,
 
-    /// Write an SVG forest plot (with --by: one file per analysis, FILE-<value>.svg).
-    #[arg(long, value_name = "FILE.svg")]
-    pub forest: Option<PathBuf>,
-
-    /// With --by: report a bad analysis with its error and compute the others (exit status is
-    /// still 2).
-    #[arg(long)]
-    pub keep_going: bool,
-
-    /// PREPOST-MD: pre/post correlation for rows without an `r` value.
-    #[arg(long, default_value_t = 0.0)]
-    pub r: f64,
-
-    /// GENERIC: scale of the inputs. `log`: estimate,se are a log ratio and its SE, while
-    /// estimate,ci_lower,ci_upper are a ratio and its CI.
-    #[arg(long, value_enum, ignore_case = true, default_value = "identity")]
-    pub scale: ScaleArg,
-
     /// Decimals shown by --format table and the forest plot.
     #[arg(long, default_value_t = 2)]
     pub digits: usize,
+
+    /// Rows of --format csv: `analyses` (one per analysis and subgroup) or `all` (a `row`
+    /// column first, and also one row per study and one for the test for subgroup
+    /// differences: everything the JSON has).
+    #[arg(long, value_enum, ignore_case = true, default_value = "analyses")]
+    pub csv_rows: CsvRows,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CsvRows {
+    Analyses,
+    All,
 }
 
 fn parse_delimiter(s: &str) -> Result<u8, String> {
     match s {
         "tab" | "\\t" | "\t" => Ok(b'\t'),
-        _ if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
-        _ => Err(format!("expected one ASCII character or `tab`, got `{s}`")),
+        _ if s.len() == 1 && s.is_ascii() && !s.as_bytes()[0].is_ascii_alphanumeric() => {
+            Ok(s.as_bytes()[0])
+        }
+        _ => Err(format!(
+            "expected one ASCII punctuation character or `tab`, got `{s}`"
+        )),
     }
+}
+
+/// A decimal mark or thousands separator.
+fn parse_mark(s: &str) -> Result<u8, String> {
+    match s {
+        "." | "," | "'" => Ok(s.as_bytes()[0]),
+        "space" | " " => Ok(b' '),
+        _ => Err(format!("expected `.`, `,`, `'` or `space`, got `{s}`")),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MissingArg {
+    /// List the row as "Not estimable (missing data)" and leave it out.
+    Skip,
+    /// Stop with an error naming the row and column.
+    Error,
+}
+
+/// metafor's `to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ToArg {
+    #[value(name = "only0")]
+    Only0,
+    #[value(name = "all")]
+    All,
+    #[value(name = "if0all")]
+    If0all,
+    #[value(name = "none")]
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum YesNo {
+    Yes,
+    No,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

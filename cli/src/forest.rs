@@ -6,8 +6,9 @@
 
 use crate::analysis::{AnalysisError, Group, Outcome, Settings};
 use crate::input::Sink;
-use crate::measure::{Display, Measure, Studies};
+use crate::measure::{Display, Measure, Slot};
 use crate::output::model_text;
+use metapool::effect::{Arm, EffectSize};
 use metapool::plot::forest::{ArmData, AxisRange, Forest, PredictionBar};
 use metapool::print::Style;
 use std::io;
@@ -93,24 +94,34 @@ fn measure_title(s: &Settings) -> &'static str {
     }
 }
 
-/// The per-arm columns of the studies, when the input has them.
-fn arm_data(studies: &Studies) -> Option<ArmData> {
-    match studies {
-        Studies::Md(v) => Some(ArmData::Continuous(
-            v.iter().map(|m| (m.arm1, m.arm2)).collect(),
-        )),
-        Studies::Smd(v) => Some(ArmData::Continuous(
-            v.iter().map(|m| (m.arm1, m.arm2)).collect(),
-        )),
-        Studies::Or(v) => Some(ArmData::Dichotomous(v.iter().map(|t| t.table).collect())),
-        Studies::Rr(v) => Some(ArmData::Dichotomous(v.iter().map(|t| t.table).collect())),
-        Studies::Rd(v) => Some(ArmData::Dichotomous(v.iter().map(|t| t.table).collect())),
-        Studies::Peto(v) => Some(ArmData::Dichotomous(v.iter().map(|t| t.table).collect())),
-        Studies::PrePost(_) | Studies::Proportion(_) | Studies::Generic(_) => None,
+/// The per-arm columns of the studies, when the input has them (one entry per study pooled).
+fn arm_data(s: &Settings, g: &Group) -> Option<ArmData> {
+    use crate::measure::Slot::*;
+    if s.measure.is_binary() {
+        return g
+            .studies
+            .iter()
+            .map(|st| st.two_by_two())
+            .collect::<Option<Vec<_>>>()
+            .map(ArmData::Dichotomous);
     }
+    if !matches!(s.measure, Measure::Md | Measure::Smd | Measure::SmdRevman) {
+        return None;
+    }
+    g.values
+        .iter()
+        .map(|v| {
+            let arm = |m: Slot, sd: Slot, n: Slot| {
+                Arm::new(v[m.index()]?, v[sd.index()]?, v[n.index()]?).ok()
+            };
+            Some((arm(M1, Sd1, N1)?, arm(M2, Sd2, N2)?))
+        })
+        .collect::<Option<Vec<_>>>()
+        .map(ArmData::Continuous)
 }
 
-/// Render the forest plot of one analysis.
+/// Render the forest plot of one analysis: one row per study pooled (rows left out for
+/// missing data are counted in the title).
 pub fn render(
     s: &Settings,
     g: &Group,
@@ -118,7 +129,7 @@ pub fn render(
     title: Option<&str>,
     digits: usize,
 ) -> metapool::Result<String> {
-    let names: Vec<&str> = (0..g.len()).map(|i| g.name(i)).collect();
+    let names: Vec<&str> = (0..g.studies_len()).map(|i| g.name(g.row_of(i))).collect();
     let mut f = Forest::new(&o.set, &o.main.pooled)
         .labels(&names)?
         .measure(measure_title(s))
@@ -128,12 +139,15 @@ pub fn render(
     if s.display == Display::Proportion || s.measure == Measure::Pr {
         f = f.axis_range(AxisRange::Proportion);
     }
-    if let Some(d) = arm_data(&g.studies) {
+    if let Some(d) = arm_data(s, g) {
         f = f.data(d)?;
     }
     if let Some(sg) = &o.subgroups {
         for fit in &sg.fits {
-            f = f.subgroup(&g.subgroup_names[fit.index], &fit.members, Some(&fit.fit))?;
+            let members: Vec<usize> = (0..g.studies_len())
+                .filter(|&i| g.subgroup_of[g.row_of(i)] == fit.index)
+                .collect();
+            f = f.subgroup(&g.subgroup_names[fit.index], &members, Some(&fit.fit))?;
         }
         f = f.subgroup_test(sg.test);
     }
@@ -151,6 +165,13 @@ pub fn render(
             }
         ),
         None => heading,
+    };
+    let heading = match g.left_out.len() {
+        0 => heading,
+        n => format!(
+            "{heading}; {n} row{} not estimable (missing data)",
+            if n == 1 { "" } else { "s" }
+        ),
     };
     f.title(&heading).to_svg()
 }

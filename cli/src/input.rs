@@ -7,268 +7,37 @@
 //! error (it would otherwise silently become two analyses with one id); `--unsorted` instead
 //! holds every analysis until the end.
 
-use crate::analysis::{self, AnalysisError, Group, Outcome, Settings};
-use crate::measure::{field_slot, resolve, Binding, Measure, Slot, Values, SLOTS};
+use crate::analysis::{Group, Settings, DROPPED_00, MISSING_DATA};
+use crate::args::MissingArg;
+use crate::cells::{trim, LineCounter, NumberFormat};
+use crate::error::{Fatal, InputError};
+use crate::layout::{double_zero, ColumnNames, Layout, RowProblem, ScaleEvidence};
+use crate::measure::{any_zero, study, StudyOptions};
 use csv::ByteRecord;
 use std::collections::{HashMap, HashSet};
-use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::io::Read;
 
-/// A problem with the input, named by line and column where possible.
-#[derive(Debug, Clone, PartialEq)]
-pub struct InputError {
-    pub line: Option<u64>,
-    /// 1-based column number and header name.
-    pub column: Option<(usize, String)>,
-    pub reason: String,
-}
-
-impl InputError {
-    fn at(line: u64, reason: impl Into<String>) -> InputError {
-        InputError {
-            line: Some(line),
-            column: None,
-            reason: reason.into(),
-        }
-    }
-}
-
-impl fmt::Display for InputError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.line, &self.column) {
-            (Some(l), Some((c, name))) => write!(f, "line {l}, column {c} (`{name}`): ")?,
-            (Some(l), None) => write!(f, "line {l}: ")?,
-            (None, Some((c, name))) => write!(f, "column {c} (`{name}`): ")?,
-            (None, None) => {}
-        }
-        f.write_str(&self.reason)
-    }
-}
-
-/// Where the columns are.
-pub struct Layout {
-    pub header: Vec<String>,
-    binding: Binding,
-    /// Column index of each slot.
-    slot_col: [Option<usize>; SLOTS],
-    pub by: Option<usize>,
-    pub subgroup: Option<usize>,
-    pub study: Option<usize>,
-}
-
-impl Layout {
-    /// Map the header row. `by`, `subgroup` must exist when given; the study column is optional.
-    pub fn new(
-        header: &ByteRecord,
-        measure: Measure,
-        by: Option<&str>,
-        subgroup: Option<&str>,
-        study: &str,
-    ) -> Result<Layout, InputError> {
-        let mut names: Vec<String> = header
-            .iter()
-            .map(|h| String::from_utf8_lossy(h).trim().to_string())
-            .collect();
-        if let Some(first) = names.first_mut() {
-            if let Some(stripped) = first.strip_prefix('\u{feff}') {
-                *first = stripped.trim().to_string();
-            }
-        }
-        let find_all = |name: &str| -> Vec<usize> {
-            names
-                .iter()
-                .enumerate()
-                .filter(|(_, h)| h.eq_ignore_ascii_case(name))
-                .map(|(i, _)| i)
-                .collect()
-        };
-        let find = |name: &str| -> Option<usize> { find_all(name).first().copied() };
-        let binding = resolve(measure, &find).map_err(|reason| InputError {
-            line: Some(1),
-            column: None,
-            reason,
-        })?;
-        let mut wanted: Vec<&str> = Vec::new();
-        let mut slot_col = [None; SLOTS];
-        for &(slot, col) in &binding.columns {
-            slot_col[slot.index()] = Some(col);
-            wanted.push(names[col].as_str());
-        }
-        let named = |what: &str, name: &str| -> Result<usize, InputError> {
-            find(name).ok_or_else(|| {
-                InputError::at(
-                    1,
-                    format!("no column `{name}` (given by {what}) in the header"),
-                )
-            })
-        };
-        let by_col = by.map(|n| named("--by", n)).transpose()?;
-        let sub_col = subgroup.map(|n| named("--subgroup", n)).transpose()?;
-        let study_col = find(study);
-        for name in wanted
-            .iter()
-            .copied()
-            .chain(by)
-            .chain(subgroup)
-            .chain(study_col.map(|_| study))
-        {
-            let all = find_all(name);
-            if all.len() > 1 {
-                return Err(InputError::at(
-                    1,
-                    format!(
-                        "column `{name}` appears {} times in the header (columns {})",
-                        all.len(),
-                        all.iter()
-                            .map(|i| (i + 1).to_string())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ));
-            }
-        }
-        names.shrink_to_fit();
-        Ok(Layout {
-            header: names,
-            binding,
-            slot_col,
-            by: by_col,
-            subgroup: sub_col,
-            study: study_col,
-        })
-    }
-
-    fn column(&self, col: usize) -> (usize, String) {
-        (col + 1, self.header[col].clone())
-    }
-
-    /// The column an error about a library field refers to.
-    fn field_column(&self, field: Option<&str>) -> Option<(usize, String)> {
-        let slot = field_slot(field?)?;
-        let col = self.slot_col[slot.index()].or(match slot {
-            Slot::N => self.slot_col[Slot::N1.index()],
-            _ => None,
-        })?;
-        Some(self.column(col))
-    }
-
-    /// Read the numeric cells of a row.
-    fn values(&self, rec: &ByteRecord, line: u64) -> Result<Values, InputError> {
-        let mut v: Values = [None; SLOTS];
-        for &(slot, col) in &self.binding.columns {
-            let optional = matches!(slot, Slot::R | Slot::Se | Slot::CiLower | Slot::CiUpper);
-            let cell = match rec.get(col) {
-                Some(c) => trim(c),
-                None => {
-                    return Err(InputError {
-                        line: Some(line),
-                        column: Some(self.column(col)),
-                        reason: format!(
-                            "the row has {} field{} but the header has {}",
-                            rec.len(),
-                            if rec.len() == 1 { "" } else { "s" },
-                            self.header.len()
-                        ),
-                    })
-                }
-            };
-            let err = |reason: String| InputError {
-                line: Some(line),
-                column: Some(self.column(col)),
-                reason,
-            };
-            if cell.is_empty() || cell.eq_ignore_ascii_case(b"NA") {
-                if optional {
-                    continue;
-                }
-                return Err(err("is empty (a number is required)".to_string()));
-            }
-            let x = std::str::from_utf8(cell)
-                .ok()
-                .and_then(|t| t.parse::<f64>().ok())
-                .ok_or_else(|| {
-                    err(format!(
-                        "is not a number: \"{}\"",
-                        String::from_utf8_lossy(cell)
-                    ))
-                })?;
-            if !x.is_finite() {
-                return Err(err(format!("must be a finite number, got {x}")));
-            }
-            v[slot.index()] = Some(x);
-        }
-        Ok(v)
-    }
-}
-
-/// What the reader tells the output for each analysis.
-pub trait Sink {
-    /// One analysis, computed or failed (failures reach here only with --keep-going).
-    fn analysis(
-        &mut self,
-        group: &Group,
-        outcome: &Result<Outcome, AnalysisError>,
-    ) -> std::io::Result<()>;
-}
-
-/// Why a run stopped.
-#[derive(Debug)]
-pub enum Fatal {
-    /// Bad input or a failed analysis (exit status 2).
-    Input(InputError),
-    /// Writing the output failed.
-    Io(std::io::Error),
-}
-
-impl From<std::io::Error> for Fatal {
-    fn from(e: std::io::Error) -> Self {
-        Fatal::Io(e)
-    }
-}
-
-impl From<InputError> for Fatal {
-    fn from(e: InputError) -> Self {
-        Fatal::Input(e)
-    }
-}
-
-/// Counts of a completed run.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Summary {
-    pub rows: u64,
-    pub analyses: u64,
-    pub failed: u64,
-}
+/// The sink trait, re-exported for cli/src/forest.rs (which imports it from here).
+pub use crate::pipeline::Sink;
 
 /// Options of the reader.
+#[derive(Clone, Copy)]
 pub struct ReadOptions<'a> {
     pub delimiter: u8,
+    pub columns: Option<&'a str>,
+    pub numbers: NumberFormat,
+    pub missing: MissingArg,
     pub by: Option<&'a str>,
     pub subgroup: Option<&'a str>,
     pub study: &'a str,
+    /// `sensitivity --order`.
+    pub order: Option<&'a str>,
     pub unsorted: bool,
     pub keep_going: bool,
-}
-
-/// A cell without leading and trailing ASCII whitespace (done here rather than by the CSV reader,
-/// whose trimming copies every record).
-fn trim(mut b: &[u8]) -> &[u8] {
-    while let [first, rest @ ..] = b {
-        if first.is_ascii_whitespace() {
-            b = rest;
-        } else {
-            break;
-        }
-    }
-    while let [rest @ .., last] = b {
-        if last.is_ascii_whitespace() {
-            b = rest;
-        } else {
-            break;
-        }
-    }
-    b
+    /// Keep each study's values in the group (for the forest plot's data columns; always with
+    /// `--to if0all`, which re-computes the studies from them).
+    pub keep_values: bool,
 }
 
 fn key_hash(key: &[u8]) -> u128 {
@@ -281,18 +50,19 @@ fn key_hash(key: &[u8]) -> u128 {
     ((a.finish() as u128) << 64) | b.finish() as u128
 }
 
-struct Runner<'a, S: Sink> {
+struct Runner<'a, F> {
     settings: &'a Settings,
     layout: Layout,
     opts: &'a ReadOptions<'a>,
-    sink: &'a mut S,
-    summary: Summary,
+    each: F,
+    rows: u64,
+    scale_evidence: ScaleEvidence,
 }
 
-impl<S: Sink> Runner<'_, S> {
+impl<F: FnMut(&Group) -> Result<(), Fatal>> Runner<'_, F> {
     /// Add a row to its analysis. Row errors fail the run, or with --keep-going the analysis.
     fn row(&mut self, g: &mut Group, rec: &ByteRecord, line: u64) -> Result<(), Fatal> {
-        self.summary.rows += 1;
+        self.rows += 1;
         g.last_line = line;
         if g.failed.is_some() {
             return Ok(());
@@ -307,9 +77,8 @@ impl<S: Sink> Runner<'_, S> {
         }
     }
 
-    fn parse_into(&self, g: &mut Group, rec: &ByteRecord, line: u64) -> Result<(), InputError> {
+    fn parse_into(&mut self, g: &mut Group, rec: &ByteRecord, line: u64) -> Result<(), InputError> {
         let l = &self.layout;
-        let values = l.values(rec, line)?;
         let subgroup = match l.subgroup {
             Some(c) => {
                 let cell = trim(rec.get(c).unwrap_or_default());
@@ -324,64 +93,68 @@ impl<S: Sink> Runner<'_, S> {
             }
             None => None,
         };
-        g.studies
-            .push(self.settings.measure, &values, &self.settings.study)
-            .map_err(|e| InputError {
-                line: Some(line),
-                column: l.field_column(e.field),
-                reason: e.reason,
-            })?;
-        g.note_study(l.study.and_then(|c| rec.get(c)).map(trim), line, subgroup);
+        let name = l.study.and_then(|c| rec.get(c)).map(trim);
+        let values = match l.values(rec, line) {
+            Ok(v) => v,
+            Err(RowProblem::Missing(_)) if self.opts.missing == MissingArg::Skip => {
+                g.note_row(name, line, subgroup, Some(MISSING_DATA));
+                return Ok(());
+            }
+            Err(RowProblem::Missing(mut e)) => {
+                e.reason
+                    .push_str(" (--missing skip lists such rows as not estimable)");
+                return Err(e);
+            }
+            Err(RowProblem::Bad(e)) => return Err(e),
+        };
+        if self.settings.drop00 && double_zero(&values) {
+            g.note_row(name, line, subgroup, Some(DROPPED_00));
+            return Ok(());
+        }
+        if self.settings.warn_scale {
+            self.scale_evidence.add(&values);
+        }
+        let key = l.order_key(rec, line)?;
+        // --to if0all: a table with a zero cell is corrected (and all of the analysis are, later).
+        let opts = match self.settings.if0all {
+            Some(c) if any_zero(self.settings.measure, std::slice::from_ref(&values)) => {
+                StudyOptions {
+                    correction: Some(c),
+                    ..self.settings.study
+                }
+            }
+            _ => self.settings.study,
+        };
+        let study = study(self.settings.measure, &values, &opts).map_err(|e| InputError {
+            line: Some(line),
+            column: l.field_column(e.field),
+            reason: e.reason,
+        })?;
+        g.studies.push(study);
+        if self.opts.keep_values || self.settings.if0all.is_some() {
+            g.values.push(values);
+        }
+        g.note_row(name, line, subgroup, None);
+        if let Some(k) = key {
+            g.order_keys.push(k);
+        }
         Ok(())
     }
 
-    /// Pool a finished analysis and hand it to the output.
+    /// Hand a finished analysis on.
     fn finish(&mut self, g: &Group) -> Result<(), Fatal> {
-        self.summary.analyses += 1;
-        let outcome = match &g.failed {
-            Some(msg) => Err(AnalysisError {
-                line: None,
-                message: msg.clone(),
-            }),
-            None => analysis::run(self.settings, g, self.layout.subgroup.is_some()),
-        };
-        if let Err(e) = &outcome {
-            self.summary.failed += 1;
-            if !self.opts.keep_going {
-                let what = match self.layout.by {
-                    Some(_) => {
-                        format!("analysis `{}` ({}): ", g.id(), crate::output::lines_text(g))
-                    }
-                    None => String::new(),
-                };
-                return Err(Fatal::Input(InputError {
-                    line: e.line,
-                    column: None,
-                    reason: format!("{what}{}", e.message),
-                }));
-            }
-        }
-        self.sink.analysis(g, &outcome)?;
-        Ok(())
+        (self.each)(g)
     }
 }
 
-/// Read the whole input and hand every analysis to `sink`, in order of first appearance.
-pub fn run<R: Read, S: Sink>(
-    input: R,
-    settings: &Settings,
-    opts: &ReadOptions<'_>,
-    sink: &mut S,
-) -> Result<Summary, Fatal> {
-    let mut csv = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .delimiter(opts.delimiter)
-        .flexible(true)
-        .buffer_capacity(1 << 16)
-        .from_reader(input);
-    let mut rec = ByteRecord::new();
-    let csv_err = |e: csv::Error| {
-        let line = e.position().map(|p| p.line());
+/// Read the next record; a CSV error names its line.
+fn read_record<R: Read>(
+    csv: &mut csv::Reader<LineCounter<R>>,
+    rec: &mut ByteRecord,
+) -> Result<bool, Fatal> {
+    csv.read_byte_record(rec).map_err(|e| {
+        let line = e.position().map(|p| p.byte());
+        let line = line.map(|b| csv.get_mut().line_at(b));
         Fatal::Input(InputError {
             line,
             column: None,
@@ -390,39 +163,65 @@ pub fn run<R: Read, S: Sink>(
                 _ => format!("malformed CSV: {e}"),
             },
         })
-    };
-    if !csv.read_byte_record(&mut rec).map_err(csv_err)? {
+    })
+}
+
+/// Read the whole input and hand every analysis' rows to `each`, in order of first appearance.
+/// Returns the number of data rows.
+pub fn read<R: Read>(
+    input: R,
+    settings: &Settings,
+    opts: &ReadOptions<'_>,
+    each: impl FnMut(&Group) -> Result<(), Fatal>,
+) -> Result<u64, Fatal> {
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .delimiter(opts.delimiter)
+        .flexible(true)
+        .buffer_capacity(1 << 16)
+        .from_reader(LineCounter::new(input));
+    let mut rec = ByteRecord::new();
+    if !read_record(&mut csv, &mut rec)? {
         return Err(Fatal::Input(InputError::at(
             1,
             "the file is empty (expected a header row)",
         )));
     }
-    let layout = Layout::new(&rec, settings.measure, opts.by, opts.subgroup, opts.study).map_err(
-        |mut e| {
-            // A header read as one field that contains another separator: say which option fixes it.
-            if rec.len() == 1 {
-                let h = rec.get(0).unwrap_or_default();
-                for (c, name) in [(b';', ";"), (b'\t', "tab"), (b',', ",")] {
-                    if c != opts.delimiter && h.contains(&c) {
-                        e.reason.push_str(&format!(
-                            " (the header looks separated by `{name}`: pass --delimiter '{name}')"
-                        ));
-                        break;
-                    }
+    let names = ColumnNames {
+        columns: opts.columns,
+        by: opts.by,
+        subgroup: opts.subgroup,
+        study: opts.study,
+        order: opts.order,
+    };
+    let layout = Layout::new(&rec, settings.measure, &names, opts.numbers).map_err(|mut e| {
+        // A header read as one field that contains another separator: say which option fixes it.
+        if rec.len() == 1 {
+            let h = rec.get(0).unwrap_or_default();
+            for (c, name) in [(b';', ";"), (b'\t', "tab"), (b',', ",")] {
+                if c != opts.delimiter && h.contains(&c) {
+                    e.reason.push_str(&format!(
+                        " (the header looks separated by `{name}`: pass --delimiter '{name}')"
+                    ));
+                    break;
                 }
             }
-            e
-        },
-    )?;
+        }
+        e
+    })?;
     let by = layout.by;
     let mut runner = Runner {
         settings,
         layout,
         opts,
-        sink,
-        summary: Summary::default(),
+        each,
+        rows: 0,
+        scale_evidence: ScaleEvidence::default(),
     };
-    let line_of = |rec: &ByteRecord| rec.position().map(|p| p.line()).unwrap_or(0);
+    let line_of = |csv: &mut csv::Reader<LineCounter<R>>, rec: &ByteRecord| {
+        let byte = rec.position().map(|p| p.byte()).unwrap_or(0);
+        csv.get_mut().line_at(byte)
+    };
     let key_of = |rec: &ByteRecord, line: u64| -> Result<Vec<u8>, InputError> {
         match by {
             None => Ok(Vec::new()),
@@ -441,11 +240,11 @@ pub fn run<R: Read, S: Sink>(
     if opts.unsorted {
         let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
         let mut groups: Vec<Group> = Vec::new();
-        while csv.read_byte_record(&mut rec).map_err(csv_err)? {
-            let line = line_of(&rec);
+        while read_record(&mut csv, &mut rec)? {
+            let line = line_of(&mut csv, &rec);
             let key = key_of(&rec, line)?;
             let i = *index.entry(key.clone()).or_insert_with(|| {
-                let mut g = Group::new(settings.measure);
+                let mut g = Group::new();
                 g.reset(&key, line);
                 groups.push(g);
                 groups.len() - 1
@@ -457,10 +256,10 @@ pub fn run<R: Read, S: Sink>(
         }
     } else {
         let mut closed: HashSet<u128> = HashSet::new();
-        let mut g = Group::new(settings.measure);
+        let mut g = Group::new();
         let mut started = false;
-        while csv.read_byte_record(&mut rec).map_err(csv_err)? {
-            let line = line_of(&rec);
+        while read_record(&mut csv, &mut rec)? {
+            let line = line_of(&mut csv, &rec);
             let key = match by {
                 None => &[][..],
                 Some(c) => rec.get(c).map(trim).ok_or_else(|| {
@@ -498,11 +297,18 @@ pub fn run<R: Read, S: Sink>(
             runner.finish(&g)?;
         }
     }
-    if runner.summary.rows == 0 {
+    if runner.scale_evidence.looks_like_ratios() {
+        eprintln!(
+            "metapool: warning: the confidence intervals look like ratios (positive and \
+             symmetric on the log scale, not on the identity scale); if they are odds, risk or \
+             hazard ratios, pass --scale log"
+        );
+    }
+    if runner.rows == 0 {
         return Err(Fatal::Input(InputError::at(
             2,
             "no data rows after the header",
         )));
     }
-    Ok(runner.summary)
+    Ok(runner.rows)
 }

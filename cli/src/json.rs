@@ -108,6 +108,58 @@ impl<'b> Obj<'b> {
     }
 }
 
+/// A JSON array of the items written by `write`.
+pub fn array<T>(b: &mut Vec<u8>, items: &[T], write: impl Fn(&T, &mut Vec<u8>)) {
+    b.push(b'[');
+    for (i, x) in items.iter().enumerate() {
+        if i > 0 {
+            b.push(b',');
+        }
+        write(x, b);
+    }
+    b.push(b']');
+}
+
+/// `{"analyses": [...]}` written one analysis at a time (one per line), for the diagnostics
+/// subcommands. Nothing is written before the first analysis or `finish`.
+pub struct Analyses<W: std::io::Write> {
+    out: W,
+    count: u64,
+    buf: Vec<u8>,
+}
+
+impl<W: std::io::Write> Analyses<W> {
+    pub fn new(out: W) -> Self {
+        Analyses {
+            out,
+            count: 0,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Write one analysis object, produced by `write` into the buffer given.
+    pub fn item(&mut self, write: impl FnOnce(&mut Vec<u8>)) -> std::io::Result<()> {
+        self.buf.clear();
+        self.buf.extend_from_slice(if self.count == 0 {
+            b"{\"analyses\": [\n"
+        } else {
+            b",\n"
+        });
+        self.count += 1;
+        write(&mut self.buf);
+        self.out.write_all(&self.buf)
+    }
+
+    /// Close the document and flush.
+    pub fn finish(mut self) -> std::io::Result<()> {
+        if self.count == 0 {
+            self.out.write_all(b"{\"analyses\": [")?;
+        }
+        self.out.write_all(b"\n]}\n")?;
+        self.out.flush()
+    }
+}
+
 #[inline(always)]
 pub fn null(b: &mut Vec<u8>) {
     b.extend_from_slice(b"null");

@@ -3,14 +3,15 @@
 //!
 //! Every measure the contract names has a variant here; [`Measure::check_supported`] is where a
 //! measure the library cannot compute yet is turned into a clear error before any input is read
-//! (all are wired now). Wiring in a new library measure means: a `Studies` variant, a `push` arm,
+//! (all are wired now). Wiring in a new library measure means: a [`study`] arm
 //! and its columns in [`resolve`].
 
 use clap::ValueEnum;
 use metapool::{
-    Arm, Generic, LogOddsRatio, LogRiskRatio, MeanDifference, PetoOddsRatio, PrePost,
-    PrePostMeanDifference, Proportion, ProportionEffect, ProportionTransform, RiskDifference,
-    SmdConvention, StandardizedMeanDifference, TwoByTwo,
+    Arm, BinaryMeasure, ContinuityCorrection, EffectSize, Generic, LogOddsRatio, LogRiskRatio,
+    MeanDifference, PetoOddsRatio, PrePost, PrePostMeanDifference, Proportion, ProportionEffect,
+    ProportionTransform, RiskDifference, Scale, SmdConvention, StandardizedMeanDifference,
+    StudyEffect, TwoByTwo,
 };
 
 /// `--measure`.
@@ -80,6 +81,22 @@ impl Measure {
         }
     }
 
+    /// A 2x2-table measure (OR, RR, RD, PETO-OR).
+    pub fn is_binary(self) -> bool {
+        matches!(
+            self,
+            Measure::Or | Measure::Rr | Measure::Rd | Measure::PetoOr
+        )
+    }
+
+    /// A single-arm proportion (PR, PLO, PAS, PFT).
+    pub fn is_proportion(self) -> bool {
+        matches!(
+            self,
+            Measure::Pr | Measure::Plo | Measure::Pas | Measure::Pft
+        )
+    }
+
     /// Errors for a measure the library does not compute yet (none at the moment: RR, RD,
     /// PETO-OR and the proportions came with the library's measures).
     pub fn check_supported(self) -> Result<(), String> {
@@ -142,10 +159,12 @@ pub enum Slot {
     Se,
     CiLower,
     CiUpper,
+    /// GENERIC: the sampling variance (metafor's `vi`), when there is no `se`.
+    Vi,
 }
 
 /// Number of slots (the size of a row's value array).
-pub const SLOTS: usize = 16;
+pub const SLOTS: usize = 17;
 
 impl Slot {
     /// Position in a row's value array.
@@ -251,13 +270,15 @@ pub fn resolve(measure: Measure, find: &dyn Fn(&str) -> Option<usize>) -> Result
         Measure::Generic => {
             b.columns = need(&[(Estimate, "estimate")])?;
             optional(&mut b.columns, Se, "se");
+            optional(&mut b.columns, Vi, "vi");
             optional(&mut b.columns, CiLower, "ci_lower");
             optional(&mut b.columns, CiUpper, "ci_upper");
             let has = |s: Slot| b.columns.iter().any(|&(x, _)| x == s);
-            let usable = has(Se) || (has(CiLower) && has(CiUpper));
+            let usable = has(Se) || has(Vi) || (has(CiLower) && has(CiUpper));
             if !usable {
                 return Err(
-                    "--measure GENERIC needs a column `se`, or both `ci_lower` and `ci_upper`"
+                    "--measure GENERIC needs a column `se` (or `vi`), or both `ci_lower` and \
+                     `ci_upper`"
                         .to_string(),
                 );
             }
@@ -278,219 +299,181 @@ pub struct StudyOptions {
     pub generic_scale: metapool::Scale,
     /// Confidence level of GENERIC confidence intervals.
     pub level: metapool::ConfidenceLevel,
-}
-
-/// The studies of one analysis, in input order, as the library's effect-size values.
-#[derive(Debug, Clone)]
-pub enum Studies {
-    /// MD.
-    Md(Vec<MeanDifference>),
-    /// SMD, SMD-REVMAN.
-    Smd(Vec<StandardizedMeanDifference>),
-    /// PREPOST-MD.
-    PrePost(Vec<PrePostMeanDifference>),
-    /// OR.
-    Or(Vec<LogOddsRatio>),
-    /// RR.
-    Rr(Vec<LogRiskRatio>),
-    /// RD.
-    Rd(Vec<RiskDifference>),
-    /// PETO-OR.
-    Peto(Vec<PetoOddsRatio>),
-    /// PR, PLO, PAS, PFT.
-    Proportion(Vec<ProportionEffect>),
-    /// GENERIC.
-    Generic(Vec<Generic>),
+    /// `--add`/`--to` for 2x2 tables and proportions; `None`: the library's default.
+    pub correction: Option<ContinuityCorrection>,
 }
 
 /// A row's values: `Some` where the column exists and the cell is not empty.
 pub type Values = [Option<f64>; SLOTS];
 
-impl Studies {
-    /// An empty collection for a (supported) measure.
-    pub fn new(measure: Measure) -> Studies {
-        match measure {
-            Measure::Md => Studies::Md(Vec::new()),
-            Measure::Smd | Measure::SmdRevman => Studies::Smd(Vec::new()),
-            Measure::PrepostMd => Studies::PrePost(Vec::new()),
-            Measure::Or => Studies::Or(Vec::new()),
-            Measure::Rr => Studies::Rr(Vec::new()),
-            Measure::Rd => Studies::Rd(Vec::new()),
-            Measure::PetoOr => Studies::Peto(Vec::new()),
-            Measure::Pr | Measure::Plo | Measure::Pas | Measure::Pft => {
-                Studies::Proportion(Vec::new())
+/// One study as the library computed it from a row: its effect (or why it is excluded), its
+/// scale and, for a 2x2 table, the table and its comparison. An analysis' set is made from
+/// these by the library ([`metapool::EffectSet::from_studies`]), which keeps the tables for the
+/// Mantel-Haenszel and Peto methods.
+#[derive(Debug, Clone, Copy)]
+pub struct Study {
+    effect: StudyEffect,
+    scale: Scale,
+    table: Option<TwoByTwo>,
+    measure: Option<BinaryMeasure>,
+}
+
+impl Study {
+    fn of<E: EffectSize>(e: &E) -> metapool::Result<Study> {
+        Ok(Study {
+            effect: e.effect()?,
+            scale: e.scale(),
+            table: e.two_by_two(),
+            measure: e.binary_measure(),
+        })
+    }
+
+    /// The study's own scale (a Freeman-Tukey proportion carries its n).
+    pub fn own_scale(&self) -> Scale {
+        self.scale
+    }
+}
+
+impl EffectSize for Study {
+    fn scale(&self) -> Scale {
+        self.scale
+    }
+    fn effect(&self) -> metapool::Result<StudyEffect> {
+        Ok(self.effect)
+    }
+    fn two_by_two(&self) -> Option<TwoByTwo> {
+        self.table
+    }
+    fn binary_measure(&self) -> Option<BinaryMeasure> {
+        self.measure
+    }
+}
+
+/// Whether any 2x2 table of `rows` has a zero cell, or any proportion 0 or all events
+/// (metafor's test for `to = "if0all"`); tables the measure excludes (no events, or only
+/// events, in both arms of OR, RR, PETO-OR) do not count.
+pub fn any_zero(measure: Measure, rows: &[Values]) -> bool {
+    use Slot::*;
+    rows.iter().any(|v| {
+        let g = |s: Slot| v[s.index()].unwrap_or(f64::NAN);
+        if measure.is_proportion() {
+            return g(Events1) == 0.0 || g(Events1) == g(Total1);
+        }
+        let (e1, t1, e2, t2) = (g(Events1), g(Total1), g(Events2), g(Total2));
+        let zero = [e1, t1 - e1, e2, t2 - e2].contains(&0.0);
+        let excluded = (e1 == 0.0 && e2 == 0.0) || (e1 == t1 && e2 == t2);
+        zero && (measure == Measure::Rd || !excluded)
+    })
+}
+
+/// Build one study from a row's values. On error: the library's field name (for
+/// [`field_slot`]) and the message.
+pub fn study(measure: Measure, values: &Values, opts: &StudyOptions) -> Result<Study, FieldError> {
+    use Slot::*;
+    let get = |s: Slot| values[s.index()];
+    // Required slots are present (the binding checked the columns, the reader the cells).
+    let req = |s: Slot| get(s).unwrap_or(f64::NAN);
+    let table = || TwoByTwo::new(req(Events1), req(Total1), req(Events2), req(Total2));
+    macro_rules! corrected {
+        ($e:expr) => {
+            match opts.correction {
+                Some(c) => $e.with_correction(c),
+                None => $e,
             }
-            Measure::Generic => Studies::Generic(Vec::new()),
-        }
+        };
     }
-
-    /// Remove every study, keeping the allocation.
-    pub fn clear(&mut self) {
-        match self {
-            Studies::Md(v) => v.clear(),
-            Studies::Smd(v) => v.clear(),
-            Studies::PrePost(v) => v.clear(),
-            Studies::Or(v) => v.clear(),
-            Studies::Rr(v) => v.clear(),
-            Studies::Rd(v) => v.clear(),
-            Studies::Peto(v) => v.clear(),
-            Studies::Proportion(v) => v.clear(),
-            Studies::Generic(v) => v.clear(),
+    // Validated by the effect size's constructor, which names the arm's fields (`sd2`).
+    let arms = || -> Result<(Arm, Arm), metapool::Error> {
+        let arm = |mean, sd, n| Arm { mean, sd, n };
+        Ok((
+            arm(req(M1), req(Sd1), req(N1)),
+            arm(req(M2), req(Sd2), req(N2)),
+        ))
+    };
+    Ok(match measure {
+        Measure::Md => {
+            let (a, b) = arms()?;
+            Study::of(&MeanDifference::new(a, b)?)?
         }
-    }
-
-    /// The studies at the given positions.
-    pub fn subset(&self, idx: &[usize]) -> Studies {
-        fn pick<T: Copy>(v: &[T], idx: &[usize]) -> Vec<T> {
-            idx.iter().map(|&i| v[i]).collect()
-        }
-        match self {
-            Studies::Md(v) => Studies::Md(pick(v, idx)),
-            Studies::Smd(v) => Studies::Smd(pick(v, idx)),
-            Studies::PrePost(v) => Studies::PrePost(pick(v, idx)),
-            Studies::Or(v) => Studies::Or(pick(v, idx)),
-            Studies::Rr(v) => Studies::Rr(pick(v, idx)),
-            Studies::Rd(v) => Studies::Rd(pick(v, idx)),
-            Studies::Peto(v) => Studies::Peto(pick(v, idx)),
-            Studies::Proportion(v) => Studies::Proportion(pick(v, idx)),
-            Studies::Generic(v) => Studies::Generic(pick(v, idx)),
-        }
-    }
-
-    /// Compute every study's effect.
-    pub fn effect_set(&self) -> metapool::Result<metapool::EffectSet> {
-        use metapool::EffectSet;
-        match self {
-            Studies::Md(v) => EffectSet::from_studies(v),
-            Studies::Smd(v) => EffectSet::from_studies(v),
-            Studies::PrePost(v) => EffectSet::from_studies(v),
-            Studies::Or(v) => EffectSet::from_studies(v),
-            Studies::Rr(v) => EffectSet::from_studies(v),
-            Studies::Rd(v) => EffectSet::from_studies(v),
-            Studies::Peto(v) => EffectSet::from_studies(v),
-            Studies::Proportion(v) => EffectSet::from_studies(v),
-            Studies::Generic(v) => EffectSet::from_studies(v),
-        }
-    }
-
-    /// The 2x2 tables of an odds-ratio analysis; `None` for other measures.
-    pub fn odds_ratio_tables(&self) -> Option<&[LogOddsRatio]> {
-        match self {
-            Studies::Or(v) => Some(v),
-            _ => None,
-        }
-    }
-
-    /// Mantel-Haenszel pooling of the 2x2 tables (OR, RR, RD); `None` for other measures.
-    pub fn mantel_haenszel(
-        &self,
-        model: &metapool::MantelHaenszel,
-    ) -> Option<metapool::Result<metapool::Pooled>> {
-        match self {
-            Studies::Or(v) => Some(model.pool(v)),
-            Studies::Rr(v) => Some(model.pool(v)),
-            Studies::Rd(v) => Some(model.pool(v)),
-            _ => None,
-        }
-    }
-
-    /// Peto pooling of the 2x2 tables (PETO-OR); `None` for other measures.
-    pub fn peto(&self, model: &metapool::Peto) -> Option<metapool::Result<metapool::Pooled>> {
-        match self {
-            Studies::Peto(v) => Some(model.pool(v)),
-            _ => None,
-        }
-    }
-
-    /// Build one study from a row's values and append it. On error: the library's field name
-    /// (for [`field_slot`]) and the message.
-    pub fn push(
-        &mut self,
-        measure: Measure,
-        values: &Values,
-        opts: &StudyOptions,
-    ) -> Result<(), FieldError> {
-        use Slot::*;
-        let get = |s: Slot| values[s.index()];
-        // Required slots are present (the binding checked the columns, the reader the cells).
-        let req = |s: Slot| get(s).unwrap_or(f64::NAN);
-        let table = || TwoByTwo::new(req(Events1), req(Total1), req(Events2), req(Total2));
-        match self {
-            Studies::Md(v) => v.push(MeanDifference::new(
-                arm(req(M1), req(Sd1), req(N1)),
-                arm(req(M2), req(Sd2), req(N2)),
-            )?),
-            Studies::Smd(v) => {
-                let s = StandardizedMeanDifference::new(
-                    arm(req(M1), req(Sd1), req(N1)),
-                    arm(req(M2), req(Sd2), req(N2)),
-                )?;
-                v.push(s.with_convention(match measure {
+        Measure::Smd | Measure::SmdRevman => {
+            let (a, b) = arms()?;
+            Study::of(
+                &StandardizedMeanDifference::new(a, b)?.with_convention(match measure {
                     Measure::SmdRevman => SmdConvention::RevMan5,
                     _ => SmdConvention::Metafor,
-                }));
-            }
-            Studies::PrePost(v) => {
-                let n = match get(N) {
-                    Some(n) => n,
-                    None => {
-                        let (n1, n2) = (req(N1), req(N2));
-                        if n1 != n2 {
-                            return Err(FieldError {
-                                field: Some("n2"),
-                                reason: format!(
-                                    "must equal n1 ({n1}) for PREPOST-MD (the same patients \
-                                     before and after), got {n2}"
-                                ),
-                            });
-                        }
-                        n1
-                    }
-                };
-                let data = PrePost {
-                    mean_post: req(M1),
-                    sd_post: req(Sd1),
-                    mean_pre: req(M2),
-                    sd_pre: req(Sd2),
-                    n,
-                };
-                v.push(PrePostMeanDifference::new(data, get(R).unwrap_or(opts.r))?);
-            }
-            Studies::Or(v) => v.push(LogOddsRatio::new(table()?)),
-            Studies::Rr(v) => v.push(LogRiskRatio::new(table()?)),
-            Studies::Rd(v) => v.push(RiskDifference::new(table()?)),
-            Studies::Peto(v) => v.push(PetoOddsRatio::new(table()?)),
-            Studies::Proportion(v) => {
-                let transform = match measure {
-                    Measure::Plo => ProportionTransform::Logit,
-                    Measure::Pas => ProportionTransform::Arcsine,
-                    Measure::Pft => ProportionTransform::FreemanTukey,
-                    _ => ProportionTransform::Raw,
-                };
-                let p = Proportion::new(req(Events1), req(Total1))?;
-                v.push(ProportionEffect::new(p, transform));
-            }
-            Studies::Generic(v) => {
-                let g = match get(Se) {
-                    Some(se) => Generic::from_se(req(Estimate), se, opts.generic_scale)?,
-                    None => match (get(CiLower), get(CiUpper)) {
-                        (Some(lo), Some(hi)) => {
-                            Generic::from_ci(req(Estimate), lo, hi, opts.level, opts.generic_scale)?
-                        }
-                        _ => {
-                            return Err(FieldError {
-                                field: Some("se"),
-                                reason: "is empty and there is no ci_lower/ci_upper to use instead"
-                                    .to_string(),
-                            })
-                        }
-                    },
-                };
-                v.push(g);
-            }
+                }),
+            )?
         }
-        Ok(())
-    }
+        Measure::PrepostMd => {
+            let n = match get(N) {
+                Some(n) => n,
+                None => {
+                    let (n1, n2) = (req(N1), req(N2));
+                    if n1 != n2 {
+                        return Err(FieldError {
+                            field: Some("n2"),
+                            reason: format!(
+                                "must equal n1 ({n1}) for PREPOST-MD (the same patients \
+                                 before and after), got {n2}"
+                            ),
+                        });
+                    }
+                    n1
+                }
+            };
+            let data = PrePost {
+                mean_post: req(M1),
+                sd_post: req(Sd1),
+                mean_pre: req(M2),
+                sd_pre: req(Sd2),
+                n,
+            };
+            Study::of(&PrePostMeanDifference::new(data, get(R).unwrap_or(opts.r))?)?
+        }
+        Measure::Or => Study::of(&corrected!(LogOddsRatio::new(table()?)))?,
+        Measure::Rr => Study::of(&corrected!(LogRiskRatio::new(table()?)))?,
+        Measure::Rd => Study::of(&corrected!(RiskDifference::new(table()?)))?,
+        Measure::PetoOr => Study::of(&corrected!(PetoOddsRatio::new(table()?)))?,
+        Measure::Pr | Measure::Plo | Measure::Pas | Measure::Pft => {
+            let transform = match measure {
+                Measure::Plo => ProportionTransform::Logit,
+                Measure::Pas => ProportionTransform::Arcsine,
+                Measure::Pft => ProportionTransform::FreemanTukey,
+                _ => ProportionTransform::Raw,
+            };
+            let p = Proportion::new(req(Events1), req(Total1))?;
+            Study::of(&corrected!(ProportionEffect::new(p, transform)))?
+        }
+        Measure::Generic => {
+            let se = match (get(Se), get(Vi)) {
+                (Some(se), _) => Some(se),
+                (None, Some(vi)) if vi > 0.0 => Some(vi.sqrt()),
+                (None, Some(vi)) => {
+                    return Err(FieldError {
+                        field: Some("vi"),
+                        reason: format!("must be > 0, got {vi}"),
+                    })
+                }
+                (None, None) => None,
+            };
+            let g = match se {
+                Some(se) => Generic::from_se(req(Estimate), se, opts.generic_scale)?,
+                None => match (get(CiLower), get(CiUpper)) {
+                    (Some(lo), Some(hi)) => {
+                        Generic::from_ci(req(Estimate), lo, hi, opts.level, opts.generic_scale)?
+                    }
+                    _ => {
+                        return Err(FieldError {
+                            field: Some("se"),
+                            reason: "is empty and there is no ci_lower/ci_upper to use instead"
+                                .to_string(),
+                        })
+                    }
+                },
+            };
+            Study::of(&g)?
+        }
+    })
 }
 
 /// Why a row does not make a study: the library's field name (see [`field_slot`]) and the reason.
@@ -518,10 +501,6 @@ impl From<metapool::Error> for FieldError {
     }
 }
 
-fn arm(mean: f64, sd: f64, n: f64) -> Arm {
-    Arm { mean, sd, n }
-}
-
 /// The slot a library field name refers to, for naming the CSV column in an error.
 pub fn field_slot(field: &str) -> Option<Slot> {
     use Slot::*;
@@ -542,6 +521,7 @@ pub fn field_slot(field: &str) -> Option<Slot> {
         "se" => Se,
         "ci_lower" => CiLower,
         "ci_upper" => CiUpper,
+        "vi" => Vi,
         _ => return None,
     })
 }

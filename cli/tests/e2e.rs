@@ -963,3 +963,43 @@ fn many_by_analyses_stream_in_first_appearance_order() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn forest_plot_data_columns_and_rows_left_out() {
+    // The per-arm columns come from each study's own row, also when a row before it was left
+    // out for missing data (so study and row numbers differ); the left-out row is counted in
+    // the title.
+    let dir = std::env::temp_dir().join(format!("metapool-cli-forest-na-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("md.csv");
+    std::fs::write(
+        &csv,
+        "study,m1,sd1,n1,m2,sd2,n2\nAsh,2.10,1.20,20,2.60,1.30,20\nBell,NA,0.95,35,2.45,1.10,33\nCole,3.10,1.65,12,3.05,1.70,13\n",
+    )
+    .unwrap();
+    let svg = dir.join("md.svg");
+    run_ok(&[
+        "pool",
+        "--measure",
+        "MD",
+        "--forest",
+        svg.to_str().unwrap(),
+        csv.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&svg).unwrap();
+    for needle in [
+        "Ash",
+        "Cole",
+        ">1.65<",
+        ">13<",
+        ">1.3<",
+        "1 row not estimable (missing data)",
+    ] {
+        assert!(text.contains(needle), "`{needle}` not in the SVG");
+    }
+    assert!(
+        !text.contains("Bell"),
+        "a row left out is not drawn as a study"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

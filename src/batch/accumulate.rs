@@ -65,6 +65,26 @@ pub struct InverseVarianceSums {
 
 impl InverseVarianceSums {
     /// Empty sums with fixed-effect weights `1 / v`.
+    ///
+    /// ```
+    /// // `y`, `v`: metafor's escalc("RR") of dat.bcg (13 trials)
+    /// # let y = [-0.8893113339202054, -1.5853886572014306, -1.3480731482996933, -1.4415511900213054,
+    /// #     -0.21754732221129558, -0.786115585818864, -1.6208982235983918, 0.011952333523840508,
+    /// #     -0.4694176487381494, -1.3713448034727844, -0.3393588283383906, 0.44591340057137874,
+    /// #     -0.017313948216879815];
+    /// # let v = [0.32558476500396133, 0.19458112139814385, 0.4153679653679654, 0.020010031902247573,
+    /// #     0.05121017216963086, 0.0069056184559087574, 0.22301724757231517, 0.0039615792978177295,
+    /// #     0.056434210463248966, 0.07302479361302891, 0.01241221397155972, 0.5325058452001528,
+    /// #     0.0714046596839863];
+    /// use metapool::batch::InverseVarianceSums;
+    /// let mut fe = InverseVarianceSums::fixed();
+    /// for (&y, &v) in y.iter().zip(&v) { fe.push(y, v)?; }
+    /// // metafor rma(yi, vi, method = "FE"): -0.4303 (se 0.0405), Q = 152.2330
+    /// assert!((fe.estimate()? - -0.4302851636540909).abs() < 1e-14);
+    /// assert!((fe.se()? - 0.04049875171086381).abs() < 1e-15);
+    /// assert!((fe.q() - 152.2330080823733).abs() < 1e-10);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn fixed() -> Self {
         InverseVarianceSums {
             tau2: 0.0,
@@ -77,6 +97,26 @@ impl InverseVarianceSums {
     }
 
     /// Empty sums with random-effects weights `1 / (v + tau2)`; `tau2` must be finite and >= 0.
+    ///
+    /// ```
+    /// // `y`, `v`: metafor's escalc("RR") of dat.bcg (13 trials)
+    /// # let y = [-0.8893113339202054, -1.5853886572014306, -1.3480731482996933, -1.4415511900213054,
+    /// #     -0.21754732221129558, -0.786115585818864, -1.6208982235983918, 0.011952333523840508,
+    /// #     -0.4694176487381494, -1.3713448034727844, -0.3393588283383906, 0.44591340057137874,
+    /// #     -0.017313948216879815];
+    /// # let v = [0.32558476500396133, 0.19458112139814385, 0.4153679653679654, 0.020010031902247573,
+    /// #     0.05121017216963086, 0.0069056184559087574, 0.22301724757231517, 0.0039615792978177295,
+    /// #     0.056434210463248966, 0.07302479361302891, 0.01241221397155972, 0.5325058452001528,
+    /// #     0.0714046596839863];
+    /// use metapool::batch::InverseVarianceSums;
+    /// // metafor rma(yi, vi, method = "DL"): tau² = 0.3088, estimate -0.7141 (se 0.1787)
+    /// let mut re = InverseVarianceSums::with_tau2(0.3087602628623762)?;
+    /// for (&y, &v) in y.iter().zip(&v) { re.push(y, v)?; }
+    /// assert!((re.estimate()? - -0.7141172220732269).abs() < 1e-13);
+    /// assert!((re.se()? - 0.1787420895354031).abs() < 1e-13);
+    /// assert!(InverseVarianceSums::with_tau2(-0.1).is_err());
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn with_tau2(tau2: f64) -> Result<Self> {
         if !(tau2.is_finite() && tau2 >= 0.0) {
             return Err(Error::InvalidParameter {
@@ -96,6 +136,15 @@ impl InverseVarianceSums {
 
     /// Add one study; an invalid `(y, v)` is an error naming it by its position in this
     /// accumulator (the number pushed before it), and leaves the sums unchanged.
+    ///
+    /// ```
+    /// use metapool::batch::InverseVarianceSums;
+    /// let mut s = InverseVarianceSums::fixed();
+    /// s.push(0.2, 0.04)?;
+    /// assert!(s.push(0.3, 0.0).is_err()); // a zero variance, named as study 1 of this accumulator
+    /// assert_eq!(s.k(), 1);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     #[inline]
     pub fn push(&mut self, y: f64, v: f64) -> Result<()> {
         check_study(self.k, y, v)?;
@@ -117,6 +166,27 @@ impl InverseVarianceSums {
 
     /// Merge the sums over a disjoint set of studies (pushed with the same `tau2`; the other's
     /// `tau2` is not checked).
+    ///
+    /// ```
+    /// // `y`, `v`: metafor's escalc("RR") of dat.bcg (13 trials)
+    /// # let y = [-0.8893113339202054, -1.5853886572014306, -1.3480731482996933, -1.4415511900213054,
+    /// #     -0.21754732221129558, -0.786115585818864, -1.6208982235983918, 0.011952333523840508,
+    /// #     -0.4694176487381494, -1.3713448034727844, -0.3393588283383906, 0.44591340057137874,
+    /// #     -0.017313948216879815];
+    /// # let v = [0.32558476500396133, 0.19458112139814385, 0.4153679653679654, 0.020010031902247573,
+    /// #     0.05121017216963086, 0.0069056184559087574, 0.22301724757231517, 0.0039615792978177295,
+    /// #     0.056434210463248966, 0.07302479361302891, 0.01241221397155972, 0.5325058452001528,
+    /// #     0.0714046596839863];
+    /// use metapool::batch::InverseVarianceSums;
+    /// // two halves of dat.bcg, accumulated apart (two threads, two files) and merged
+    /// let (mut a, mut b) = (InverseVarianceSums::fixed(), InverseVarianceSums::fixed());
+    /// for i in 0..6 { a.push(y[i], v[i])?; }
+    /// for i in 6..13 { b.push(y[i], v[i])?; }
+    /// a.merge(&b);
+    /// assert_eq!(a.k(), 13);
+    /// assert!((a.q() - 152.2330080823733).abs() < 1e-10); // metafor's Q
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn merge(&mut self, other: &InverseVarianceSums) {
         if other.k == 0 {
             return;
@@ -143,16 +213,44 @@ impl InverseVarianceSums {
     }
 
     /// Number of studies.
+    ///
+    /// ```
+    /// use metapool::batch::InverseVarianceSums;
+    /// let mut s = InverseVarianceSums::fixed();
+    /// assert_eq!(s.k(), 0);
+    /// s.push(0.1, 0.01)?;
+    /// assert_eq!(s.k(), 1);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn k(&self) -> usize {
         self.k
     }
 
     /// `sum w_i`.
+    ///
+    /// ```
+    /// use metapool::batch::InverseVarianceSums;
+    /// let mut s = InverseVarianceSums::with_tau2(0.05)?;
+    /// s.push(0.1, 0.05)?;
+    /// s.push(0.2, 0.15)?;
+    /// assert!((s.sum_of_weights() - (10.0 + 5.0)).abs() < 1e-14); // 1 / (v + tau²)
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn sum_of_weights(&self) -> f64 {
         self.sum_w.value()
     }
 
     /// The weighted mean `sum w_i y_i / sum w_i`; [`Error::Empty`] without studies.
+    ///
+    /// ```
+    /// use metapool::batch::InverseVarianceSums;
+    /// let mut s = InverseVarianceSums::fixed();
+    /// assert!(s.estimate().is_err()); // no studies
+    /// s.push(0.1, 0.01)?;
+    /// s.push(0.4, 0.02)?;
+    /// assert!((s.estimate()? - (10.0 + 20.0) / 150.0).abs() < 1e-15); // (0.1 * 100 + 0.4 * 50) / 150
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn estimate(&self) -> Result<f64> {
         if self.k == 0 {
             return Err(Error::Empty);
@@ -161,6 +259,15 @@ impl InverseVarianceSums {
     }
 
     /// Its standard error `1 / sqrt(sum w_i)`; [`Error::Empty`] without studies.
+    ///
+    /// ```
+    /// use metapool::batch::InverseVarianceSums;
+    /// let mut s = InverseVarianceSums::fixed();
+    /// s.push(0.1, 0.02)?;
+    /// s.push(0.4, 0.02)?;
+    /// assert!((s.se()? - 0.1).abs() < 1e-15); // 1 / sqrt(100)
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn se(&self) -> Result<f64> {
         if self.k == 0 {
             return Err(Error::Empty);
@@ -170,6 +277,15 @@ impl InverseVarianceSums {
 
     /// The weighted sum of squared deviations `sum w_i (y_i - mean)^2`: Cochran's Q for
     /// fixed-effect weights. 0 without studies.
+    ///
+    /// ```
+    /// use metapool::batch::InverseVarianceSums;
+    /// let mut s = InverseVarianceSums::fixed();
+    /// for y in [0.1, 0.9, 0.4] { s.push(y, 0.01)?; }
+    /// // Q = sum (y - 7/15)² / 0.01 = 98 / 3
+    /// assert!((s.q() - 98.0 / 3.0).abs() < 1e-12);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn q(&self) -> f64 {
         self.m2.max(0.0)
     }
@@ -177,6 +293,24 @@ impl InverseVarianceSums {
     /// The DerSimonian-Laird tau² from fixed-effect sums (0 for fewer than two studies):
     /// `max(0, (Q - (k - 1)) / (sum w - sum w^2 / sum w))`, by the crate's one DerSimonian-Laird
     /// kernel; [`Error::NonFinite`] when `sum w - sum w^2 / sum w` is 0 (as on every path).
+    ///
+    /// ```
+    /// // `y`, `v`: metafor's escalc("RR") of dat.bcg (13 trials)
+    /// # let y = [-0.8893113339202054, -1.5853886572014306, -1.3480731482996933, -1.4415511900213054,
+    /// #     -0.21754732221129558, -0.786115585818864, -1.6208982235983918, 0.011952333523840508,
+    /// #     -0.4694176487381494, -1.3713448034727844, -0.3393588283383906, 0.44591340057137874,
+    /// #     -0.017313948216879815];
+    /// # let v = [0.32558476500396133, 0.19458112139814385, 0.4153679653679654, 0.020010031902247573,
+    /// #     0.05121017216963086, 0.0069056184559087574, 0.22301724757231517, 0.0039615792978177295,
+    /// #     0.056434210463248966, 0.07302479361302891, 0.01241221397155972, 0.5325058452001528,
+    /// #     0.0714046596839863];
+    /// use metapool::batch::InverseVarianceSums;
+    /// let mut fe = InverseVarianceSums::fixed();
+    /// for (&y, &v) in y.iter().zip(&v) { fe.push(y, v)?; }
+    /// // metafor rma(yi, vi, method = "DL"): tau^2 = 0.3088
+    /// assert!((fe.dersimonian_laird_tau2()? - 0.3087602628623762).abs() < 1e-13);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn dersimonian_laird_tau2(&self) -> Result<f64> {
         if self.k < 2 {
             return Ok(0.0);
@@ -190,6 +324,26 @@ impl InverseVarianceSums {
 
     /// Heterogeneity with the DerSimonian-Laird tau², from fixed-effect sums, as
     /// [`RandomModel`](crate::RandomModel) reports it.
+    ///
+    /// ```
+    /// // `y`, `v`: metafor's escalc("RR") of dat.bcg (13 trials)
+    /// # let y = [-0.8893113339202054, -1.5853886572014306, -1.3480731482996933, -1.4415511900213054,
+    /// #     -0.21754732221129558, -0.786115585818864, -1.6208982235983918, 0.011952333523840508,
+    /// #     -0.4694176487381494, -1.3713448034727844, -0.3393588283383906, 0.44591340057137874,
+    /// #     -0.017313948216879815];
+    /// # let v = [0.32558476500396133, 0.19458112139814385, 0.4153679653679654, 0.020010031902247573,
+    /// #     0.05121017216963086, 0.0069056184559087574, 0.22301724757231517, 0.0039615792978177295,
+    /// #     0.056434210463248966, 0.07302479361302891, 0.01241221397155972, 0.5325058452001528,
+    /// #     0.0714046596839863];
+    /// use metapool::batch::InverseVarianceSums;
+    /// let mut fe = InverseVarianceSums::fixed();
+    /// for (&y, &v) in y.iter().zip(&v) { fe.push(y, v)?; }
+    /// let h = fe.heterogeneity()?;
+    /// // metafor: I^2 = 92.12%, H^2 = 12.69, Q(df = 12) p < .0001
+    /// assert!((h.i2 - 92.11734685456206).abs() < 1e-9 && (h.h2 - 12.68608400686444).abs() < 1e-9);
+    /// assert_eq!(h.df, 12);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn heterogeneity(&self) -> Result<Heterogeneity> {
         if self.k < 2 {
             return Ok(Heterogeneity::none());

@@ -34,6 +34,17 @@ pub struct Analyses<'a, T: BatchFloat = f64> {
 
 /// The floating-point types a batch's columns may hold: `f64` and `f32` (through
 /// [`num_traits::Float`]; values are widened to `f64` exactly). Sealed.
+///
+/// ```
+/// use metapool::batch::{Analyses, BatchPooler, BatchResults};
+/// // GWAS summary statistics stored as f32: widened exactly, then pooled in f64
+/// let (y, v) = ([0.25f32, 0.5, -0.125], [0.0625f32, 0.25, 0.5]);
+/// let mut out = BatchResults::default();
+/// BatchPooler::default().pool(&Analyses::uniform(&y, &v, 3)?, &mut out)?;
+/// // w = 16, 4, 2: mu = (4 + 2 - 0.25) / 22
+/// assert!((out.fixed.estimate[0] - 5.75 / 22.0).abs() < 1e-15);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 pub trait BatchFloat: num_traits::Float + Send + Sync + std::fmt::Debug + sealed::Sealed {}
 
 impl BatchFloat for f64 {}
@@ -70,6 +81,16 @@ impl<'a, T: BatchFloat> Analyses<'a, T> {
     /// Analyses delimited by offsets: analysis `a` is studies `offsets[a]..offsets[a + 1]`, so
     /// `offsets` has one more entry than there are analyses, starts at 0 and ends at
     /// `effects.len()`.
+    ///
+    /// ```
+    /// use metapool::batch::Analyses;
+    /// let (y, v) = ([0.1, 0.9, 0.4, -0.2, 0.3], [0.01; 5]);
+    /// let a = Analyses::with_offsets(&y, &v, &[0, 3, 5])?;
+    /// assert_eq!(a.get(1), Some((&y[3..], &v[3..])));
+    /// assert!(Analyses::with_offsets(&y, &v, &[0, 3, 4]).is_err()); // must end at 5
+    /// assert!(Analyses::with_offsets(&y, &v, &[0, 4, 3, 5]).is_err()); // must not decrease
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn with_offsets(
         effects: &'a [T],
         variances: &'a [T],
@@ -112,6 +133,15 @@ impl<'a, T: BatchFloat> Analyses<'a, T> {
 
     /// Analyses of `k` studies each, one after the other: analysis `a` is studies
     /// `a k .. (a + 1) k`. `k` must be positive and divide the number of studies.
+    ///
+    /// ```
+    /// use metapool::batch::Analyses;
+    /// let (y, v) = ([0.1, 0.9, 0.4, -0.2, 0.3, 0.0], [0.01; 6]);
+    /// let a = Analyses::uniform(&y, &v, 3)?;
+    /// assert_eq!((a.len(), a.studies()), (2, 6));
+    /// assert!(Analyses::uniform(&y, &v, 4).is_err()); // 4 does not divide 6
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn uniform(effects: &'a [T], variances: &'a [T], k: usize) -> Result<Self> {
         check_columns(effects, variances)?;
         if k == 0 || effects.len() % k != 0 {
@@ -128,6 +158,14 @@ impl<'a, T: BatchFloat> Analyses<'a, T> {
     }
 
     /// Number of analyses.
+    ///
+    /// ```
+    /// use metapool::batch::Analyses;
+    /// let (y, v) = ([0.1, 0.9, 0.4, -0.2], [0.01; 4]);
+    /// assert_eq!(Analyses::uniform(&y, &v, 2)?.len(), 2);
+    /// assert_eq!(Analyses::with_offsets(&y, &v, &[0, 1, 4])?.len(), 2);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn len(&self) -> usize {
         match self.bounds {
             Bounds::Offsets(o) => o.len() - 1,
@@ -136,16 +174,39 @@ impl<'a, T: BatchFloat> Analyses<'a, T> {
     }
 
     /// Whether there are no analyses.
+    ///
+    /// ```
+    /// use metapool::batch::Analyses;
+    /// let (y, v): ([f64; 0], [f64; 0]) = ([], []);
+    /// assert!(Analyses::with_offsets(&y, &v, &[0])?.is_empty());
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Total number of studies over all analyses.
+    ///
+    /// ```
+    /// use metapool::batch::Analyses;
+    /// let (y, v) = ([0.1, 0.9, 0.4], [0.01; 3]);
+    /// assert_eq!(Analyses::with_offsets(&y, &v, &[0, 1, 3])?.studies(), 3);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn studies(&self) -> usize {
         self.effects.len()
     }
 
     /// The effects and variances of analysis `a`, or `None` when `a >= len()`.
+    ///
+    /// ```
+    /// use metapool::batch::Analyses;
+    /// let (y, v) = ([0.1, 0.9, 0.4], [0.01, 0.02, 0.03]);
+    /// let a = Analyses::with_offsets(&y, &v, &[0, 1, 3])?;
+    /// assert_eq!(a.get(0), Some((&[0.1][..], &[0.01][..])));
+    /// assert_eq!(a.get(2), None);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn get(&self, a: usize) -> Option<(&'a [T], &'a [T])> {
         (a < self.len()).then(|| self.analysis(a))
     }

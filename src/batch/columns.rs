@@ -53,6 +53,27 @@ pub enum AnalysisStatus {
 /// ```text
 /// se = 1 / sqrt(sum w),  CI = estimate -/+ z_crit se,  z = estimate / se,  p = 2 (1 - Phi(|z|))
 /// ```
+///
+/// ```
+/// // `y`, `v`: metafor's escalc("RR") of dat.bcg (13 trials)
+/// # let y = [-0.8893113339202054, -1.5853886572014306, -1.3480731482996933, -1.4415511900213054,
+/// #     -0.21754732221129558, -0.786115585818864, -1.6208982235983918, 0.011952333523840508,
+/// #     -0.4694176487381494, -1.3713448034727844, -0.3393588283383906, 0.44591340057137874,
+/// #     -0.017313948216879815];
+/// # let v = [0.32558476500396133, 0.19458112139814385, 0.4153679653679654, 0.020010031902247573,
+/// #     0.05121017216963086, 0.0069056184559087574, 0.22301724757231517, 0.0039615792978177295,
+/// #     0.056434210463248966, 0.07302479361302891, 0.01241221397155972, 0.5325058452001528,
+/// #     0.0714046596839863];
+/// use metapool::batch::{Analyses, BatchPooler, BatchResults};
+/// let mut out = BatchResults::default();
+/// BatchPooler::default().pool(&Analyses::uniform(&y, &v, 13)?, &mut out)?;
+/// // metafor: FE -0.4303 [-0.5097, -0.3509], z = -10.6247; DL -0.7141 [-1.0644, -0.3638]
+/// assert!((out.fixed.ci_lower[0] - -0.5096612584262139).abs() < 1e-12);
+/// assert!((out.fixed.z[0] - -10.624652501046512).abs() < 1e-9);
+/// assert!((out.random.ci_upper[0] - -0.3637891640624032).abs() < 1e-12);
+/// assert!((out.random.p[0] - 6.462924304703998e-05).abs() < 1e-15);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct WaldColumns {
@@ -73,6 +94,28 @@ pub struct WaldColumns {
 /// Heterogeneity of each analysis, as [`Heterogeneity`](crate::Heterogeneity) reports it with
 /// a random-effects fit (metafor's definitions; I² and H² from tau² and the typical within-study
 /// variance). Q and its p-value are also those of the fixed-effect fit.
+///
+/// ```
+/// // `y`, `v`: metafor's escalc("RR") of dat.bcg (13 trials)
+/// # let y = [-0.8893113339202054, -1.5853886572014306, -1.3480731482996933, -1.4415511900213054,
+/// #     -0.21754732221129558, -0.786115585818864, -1.6208982235983918, 0.011952333523840508,
+/// #     -0.4694176487381494, -1.3713448034727844, -0.3393588283383906, 0.44591340057137874,
+/// #     -0.017313948216879815];
+/// # let v = [0.32558476500396133, 0.19458112139814385, 0.4153679653679654, 0.020010031902247573,
+/// #     0.05121017216963086, 0.0069056184559087574, 0.22301724757231517, 0.0039615792978177295,
+/// #     0.056434210463248966, 0.07302479361302891, 0.01241221397155972, 0.5325058452001528,
+/// #     0.0714046596839863];
+/// use metapool::batch::{Analyses, BatchPooler, BatchResults};
+/// let mut out = BatchResults::default();
+/// BatchPooler::default().pool(&Analyses::uniform(&y, &v, 13)?, &mut out)?;
+/// let h = &out.heterogeneity;
+/// // metafor rma(yi, vi, method = "DL"): Q = 152.2330, tau² = 0.3088, I² = 92.12%
+/// assert!((h.q[0] - 152.2330080823733).abs() < 1e-10);
+/// assert!((h.tau2[0] - 0.3087602628623762).abs() < 1e-13);
+/// assert!((h.i2[0] - 92.11734685456206).abs() < 1e-9);
+/// assert!((h.q_p[0].unwrap() - 1.9967645908459738e-26).abs() < 1e-35);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct HeterogeneityColumns {
@@ -90,6 +133,18 @@ pub struct HeterogeneityColumns {
 
 /// The results of a batch, one row per analysis, in buffers meant to be reused from one batch
 /// to the next.
+///
+/// ```
+/// use metapool::batch::{Analyses, BatchPooler, BatchResults, OnFailure};
+/// let (y, v) = ([0.1, 0.9, 0.4, f64::NAN], [0.01; 4]);
+/// let mut out = BatchResults::default();
+/// let pooler = BatchPooler::default().with_on_failure(OnFailure::Record);
+/// pooler.pool(&Analyses::uniform(&y, &v, 2)?, &mut out)?;
+/// assert_eq!(out.k, vec![2, 0]);
+/// assert_eq!(out.failures.len(), 1); // the second analysis, with its error
+/// assert!(out.fixed.estimate[1].is_nan() && out.fixed.estimate[0].is_finite());
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BatchResults {
     /// Number of studies in each analysis (0 for a failed one).
@@ -112,6 +167,12 @@ pub struct BatchResults {
 
 impl BatchResults {
     /// Empty results with room for `analyses` rows.
+    ///
+    /// ```
+    /// use metapool::batch::BatchResults;
+    /// let out = BatchResults::with_capacity(1_000_000);
+    /// assert!(out.is_empty() && out.k.capacity() >= 1_000_000);
+    /// ```
     pub fn with_capacity(analyses: usize) -> Self {
         let mut r = BatchResults::default();
         r.reset(analyses);
@@ -120,11 +181,25 @@ impl BatchResults {
     }
 
     /// Number of rows.
+    ///
+    /// ```
+    /// use metapool::batch::{Analyses, BatchPooler, BatchResults};
+    /// let (y, v) = ([0.1, 0.9, 0.4, 0.2], [0.01; 4]);
+    /// let mut out = BatchResults::default();
+    /// BatchPooler::default().pool(&Analyses::uniform(&y, &v, 1)?, &mut out)?;
+    /// assert_eq!(out.len(), 4);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.k.len()
     }
 
     /// Whether there are no rows.
+    ///
+    /// ```
+    /// use metapool::batch::BatchResults;
+    /// assert!(BatchResults::default().is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.k.is_empty()
     }

@@ -59,6 +59,16 @@ use columns::ColumnsMut;
 
 /// What the batch does when one analysis cannot be pooled (an invalid study, no studies, a
 /// non-finite result).
+///
+/// ```
+/// use metapool::Error;
+/// use metapool::batch::{Analyses, BatchPooler, BatchResults, OnFailure};
+/// let (y, v) = ([0.1, 0.9, 0.4, 0.2], [0.01, 0.01, 0.01, -1.0]);
+/// let mut out = BatchResults::default();
+/// let err = BatchPooler::default().with_on_failure(OnFailure::Stop).pool(&Analyses::uniform(&y, &v, 2)?, &mut out);
+/// assert!(matches!(err, Err(Error::InAnalysis { analysis: 1, .. })));
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum OnFailure {
@@ -74,7 +84,7 @@ pub enum OnFailure {
 
 /// Pools every analysis of a batch with both the fixed-effect (inverse-variance) and the
 /// random-effects model, as [`FixedModel`](crate::FixedModel) and
-/// [`RandomModel`](crate::RandomModel) (with the z test) do one at a time. See the
+/// [`RandomModel`] (with the z test) do one at a time. See the
 /// [module docs](self).
 ///
 /// Any [`Tau2Estimator`] works; the iterative ones (REML, ML, EB, PM, ...) run with the
@@ -122,6 +132,27 @@ pub(crate) struct Row {
 
 impl BatchPooler {
     /// A batch pooler.
+    ///
+    /// ```
+    /// // `y`, `v`: metafor's escalc("RR") of dat.bcg (13 trials)
+    /// # let y = [-0.8893113339202054, -1.5853886572014306, -1.3480731482996933, -1.4415511900213054,
+    /// #     -0.21754732221129558, -0.786115585818864, -1.6208982235983918, 0.011952333523840508,
+    /// #     -0.4694176487381494, -1.3713448034727844, -0.3393588283383906, 0.44591340057137874,
+    /// #     -0.017313948216879815];
+    /// # let v = [0.32558476500396133, 0.19458112139814385, 0.4153679653679654, 0.020010031902247573,
+    /// #     0.05121017216963086, 0.0069056184559087574, 0.22301724757231517, 0.0039615792978177295,
+    /// #     0.056434210463248966, 0.07302479361302891, 0.01241221397155972, 0.5325058452001528,
+    /// #     0.0714046596839863];
+    /// use metapool::batch::{Analyses, BatchPooler, BatchResults, OnFailure};
+    /// use metapool::{ConfidenceLevel, Tau2Estimator};
+    /// let pooler = BatchPooler::new(Tau2Estimator::RestrictedMaximumLikelihood, ConfidenceLevel::default(), OnFailure::Stop);
+    /// let mut out = BatchResults::default();
+    /// pooler.pool(&Analyses::uniform(&y, &v, 13)?, &mut out)?;
+    /// // metafor rma(yi, vi, method = "REML"): tau^2 0.3132, estimate -0.7145 (se 0.1798)
+    /// assert!((out.heterogeneity.tau2[0] - 0.3132).abs() < 5e-5);
+    /// assert!((out.random.estimate[0] - -0.7145).abs() < 5e-5 && (out.random.se[0] - 0.1798).abs() < 5e-5);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn new(estimator: Tau2Estimator, level: ConfidenceLevel, on_failure: OnFailure) -> Self {
         BatchPooler {
             model: RandomModel::new(estimator, level),
@@ -130,24 +161,69 @@ impl BatchPooler {
     }
 
     /// The same pooler with another random-effects model (z test, inverse-variance Q).
+    ///
+    /// ```
+    /// use metapool::batch::{Analyses, BatchPooler, BatchResults};
+    /// use metapool::{RandomModel, Test};
+    /// let (y, v) = ([0.1, 0.9, 0.4], [0.01, 0.02, 0.015]);
+    /// let mut out = BatchResults::default();
+    /// let knha = BatchPooler::default().with_model(RandomModel::default().with_test(Test::KnappHartung));
+    /// assert!(knha.pool(&Analyses::uniform(&y, &v, 3)?, &mut out).is_err()); // the batch tests with z
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn with_model(mut self, model: RandomModel) -> Self {
         self.model = model;
         self
     }
 
     /// The same pooler with another tau² estimator.
+    ///
+    /// ```
+    /// use metapool::batch::{Analyses, BatchPooler, BatchResults};
+    /// use metapool::{EffectSet, RandomModel, Tau2Estimator};
+    /// let (y, v) = ([0.1, 0.9, 0.4, 0.3], [0.01, 0.02, 0.015, 0.03]);
+    /// let mut out = BatchResults::default();
+    /// BatchPooler::default().with_estimator(Tau2Estimator::PauleMandel).pool(&Analyses::uniform(&y, &v, 4)?, &mut out)?;
+    /// let one = RandomModel::default().with_estimator(Tau2Estimator::PauleMandel).pool(&EffectSet::from_estimates(&y, &v)?)?;
+    /// assert_eq!(out.heterogeneity.tau2[0], one.heterogeneity.tau2); // bit for bit
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn with_estimator(mut self, estimator: Tau2Estimator) -> Self {
         self.model.estimator = estimator;
         self
     }
 
     /// The same pooler with another confidence level.
+    ///
+    /// ```
+    /// use metapool::batch::{Analyses, BatchPooler, BatchResults};
+    /// use metapool::ConfidenceLevel;
+    /// let (y, v) = ([0.2, 0.4], [0.04, 0.04]);
+    /// let mut out = BatchResults::default();
+    /// BatchPooler::default().with_level(ConfidenceLevel::new(0.9)?).pool(&Analyses::uniform(&y, &v, 2)?, &mut out)?;
+    /// // mu = 0.3, se = sqrt(0.02); 90%: z = 1.6448536269514722
+    /// assert!((out.fixed.ci_upper[0] - (0.3 + 1.6448536269514722 * 0.02f64.sqrt())).abs() < 1e-14);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn with_level(mut self, level: ConfidenceLevel) -> Self {
         self.model.level = level;
         self
     }
 
     /// The same pooler with other iteration settings for the iterative tau² estimators.
+    ///
+    /// ```
+    /// use metapool::batch::{Analyses, BatchPooler, BatchResults};
+    /// use metapool::{Tau2Control, Tau2Estimator};
+    /// let pooler = BatchPooler::default()
+    ///     .with_estimator(Tau2Estimator::MaximumLikelihood)
+    ///     .with_control(Tau2Control::default().with_max_iterations(500)?);
+    /// assert_eq!(pooler.model.control.max_iterations(), 500);
+    /// let (y, v) = ([0.1, 0.9, 0.4, 0.3], [0.01, 0.02, 0.015, 0.03]);
+    /// let mut out = BatchResults::default();
+    /// pooler.pool(&Analyses::uniform(&y, &v, 4)?, &mut out)?;
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn with_control(mut self, control: Tau2Control) -> Self {
         self.model.control = control;
         self
@@ -165,6 +241,16 @@ impl BatchPooler {
     }
 
     /// The same pooler with another failure policy.
+    ///
+    /// ```
+    /// use metapool::batch::{Analyses, BatchPooler, BatchResults, OnFailure};
+    /// let (y, v) = ([0.1, 0.9, f64::INFINITY, 0.2], [0.01; 4]);
+    /// let mut out = BatchResults::default();
+    /// BatchPooler::default().with_on_failure(OnFailure::Record).pool(&Analyses::uniform(&y, &v, 2)?, &mut out)?;
+    /// assert_eq!(out.failures[0].0, 1); // analysis 1 failed; analysis 0 has its row
+    /// assert!(out.random.estimate[0].is_finite());
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn with_on_failure(mut self, on_failure: OnFailure) -> Self {
         self.on_failure = on_failure;
         self
@@ -176,6 +262,28 @@ impl BatchPooler {
     /// With [`OnFailure::Record`] (the default) an analysis that cannot be pooled gets its
     /// reason in [`BatchResults::status`] and NaN results; with [`OnFailure::Stop`] it ends the
     /// batch with [`Error::InAnalysis`]; rows before it are filled, the rest are unspecified.
+    ///
+    /// ```
+    /// // `y`, `v`: metafor's escalc("RR") of dat.bcg (13 trials)
+    /// # let y = [-0.8893113339202054, -1.5853886572014306, -1.3480731482996933, -1.4415511900213054,
+    /// #     -0.21754732221129558, -0.786115585818864, -1.6208982235983918, 0.011952333523840508,
+    /// #     -0.4694176487381494, -1.3713448034727844, -0.3393588283383906, 0.44591340057137874,
+    /// #     -0.017313948216879815];
+    /// # let v = [0.32558476500396133, 0.19458112139814385, 0.4153679653679654, 0.020010031902247573,
+    /// #     0.05121017216963086, 0.0069056184559087574, 0.22301724757231517, 0.0039615792978177295,
+    /// #     0.056434210463248966, 0.07302479361302891, 0.01241221397155972, 0.5325058452001528,
+    /// #     0.0714046596839863];
+    /// use metapool::batch::{Analyses, BatchPooler, BatchResults};
+    /// // the same 13 trials twice, as two analyses of a batch
+    /// let (yy, vv) = ([y, y].concat(), [v, v].concat());
+    /// let mut out = BatchResults::default();
+    /// BatchPooler::default().pool(&Analyses::uniform(&yy, &vv, 13)?, &mut out)?;
+    /// // metafor rma(yi, vi, method = "DL"): -0.7141 (se 0.1787)
+    /// for a in 0..2 {
+    ///     assert!((out.random.estimate[a] - -0.7141172220732269).abs() < 1e-12);
+    /// }
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn pool<T: BatchFloat>(
         &self,
         analyses: &Analyses<'_, T>,
@@ -191,6 +299,17 @@ impl BatchPooler {
 
     /// As [`BatchPooler::pool`], spread over rayon's thread pool in blocks of analyses. The
     /// results are identical to the serial ones (each analysis is computed the same way).
+    ///
+    /// ```
+    /// use metapool::batch::{Analyses, BatchPooler, BatchResults};
+    /// let (y, v) = ([0.1, 0.9, 0.4, 0.3, -0.2, 0.3], [0.01, 0.02, 0.015, 0.03, 0.05, 0.04]);
+    /// let analyses = Analyses::uniform(&y, &v, 3)?;
+    /// let (mut serial, mut parallel) = (BatchResults::default(), BatchResults::default());
+    /// BatchPooler::default().pool(&analyses, &mut serial)?;
+    /// BatchPooler::default().par_pool(&analyses, &mut parallel)?;
+    /// assert_eq!(serial, parallel);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     #[cfg(feature = "rayon")]
     pub fn par_pool<T: BatchFloat>(
         &self,

@@ -6,6 +6,14 @@ use crate::inference::normal_two_sided_p;
 use crate::numeric::NeumaierSum;
 
 /// How the rank test's p-value was computed.
+///
+/// ```
+/// use metapool::{EffectSet, bias::{rank_test, RankPValue}};
+/// // tied variances: the normal approximation with the tie-corrected variance
+/// let set = EffectSet::from_estimates(&[0.9, 0.6, 0.4, 0.3], &[0.2, 0.2, 0.05, 0.01])?;
+/// assert_eq!(rank_test(&set)?.method, RankPValue::NormalApproximation);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum RankPValue {
@@ -16,6 +24,26 @@ pub enum RankPValue {
 }
 
 /// The result of the rank correlation test.
+///
+/// ```
+/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+/// # use metapool::prelude::*;
+/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+/// #     (27, 16886, 29, 17825)]
+/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// # let set = EffectSet::from_studies(&bcg)?;
+/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+/// use metapool::bias::{rank_test, RankPValue};
+/// let begg = rank_test(&set)?;
+/// // metafor ranktest(dat.bcg): Kendall's tau = 0.0256, p = 0.9524 (exact)
+/// assert!((begg.tau - 0.02564102564102564).abs() < 1e-15); // 2 / 78: S = 2 of 78 pairs
+/// assert!((begg.p - 0.9523619079608663).abs() < 1e-12);
+/// assert_eq!((begg.k, begg.score, begg.method), (13, 2.0, RankPValue::Exact));
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RankTest {

@@ -7,6 +7,27 @@ use crate::inference::{normal_two_sided_p, t_two_sided_p, t_upper_quantile, Conf
 use crate::pool::{weighted_least_squares, Interval, Pooler};
 
 /// Which regression model the regression test fits (metafor `regtest(model = ...)`).
+///
+/// ```
+/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+/// # use metapool::prelude::*;
+/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+/// #     (27, 16886, 29, 17825)]
+/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// # let set = EffectSet::from_studies(&bcg)?;
+/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+/// use metapool::bias::{regression_test, EggerModel};
+/// let lm = regression_test(&set, EggerModel::Classical(ConfidenceLevel::default()))?;
+/// // metafor regtest(yi, vi, model = "lm"): t = -1.4013, df = 11, p = 0.1887, b = -0.1909
+/// assert!((lm.statistic - -1.4012820022893326).abs() < 1e-10);
+/// assert_eq!(lm.df, Some(11));
+/// assert!((lm.p - 0.18870699508197877).abs() < 1e-10);
+/// assert!((lm.limit.upper - 0.29347506555644165).abs() < 1e-10);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum EggerModel {
@@ -21,6 +42,29 @@ pub enum EggerModel {
 }
 
 /// The result of a regression test for funnel-plot asymmetry.
+///
+/// ```
+/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+/// # use metapool::prelude::*;
+/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+/// #     (27, 16886, 29, 17825)]
+/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// # let set = EffectSet::from_studies(&bcg)?;
+/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+/// use metapool::bias::{regression_test, EggerModel};
+/// let egger = regression_test(&set, EggerModel::MetaRegression(Pooler::default()))?;
+/// // metafor regtest(rma(yi, vi, method = "DL")): z = -0.8379, p = 0.4021, b = -0.5063
+/// // (CI -1.0950, 0.0823); the mixed-effects model's tau² 0.2861
+/// assert!((egger.statistic - -0.8379084404844273).abs() < 1e-9);
+/// assert!((egger.p - 0.4020821279730077).abs() < 1e-9);
+/// assert!((egger.limit.estimate - -0.5063490387454647).abs() < 1e-9);
+/// assert!((egger.slope - -0.7779522274245664).abs() < 1e-9);
+/// assert!((egger.tau2 - 0.2860580286357189).abs() < 1e-9);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RegressionTest {
@@ -83,6 +127,25 @@ pub fn regression_test(set: &EffectSet, model: EggerModel) -> Result<RegressionT
 }
 
 /// The predictor of the regression test (metafor `regtest(predictor = ...)`).
+///
+/// ```
+/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+/// # use metapool::prelude::*;
+/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+/// #     (27, 16886, 29, 17825)]
+/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// # let set = EffectSet::from_studies(&bcg)?;
+/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+/// use metapool::bias::{regression_test_on, EggerModel, Predictor};
+/// let peese = regression_test_on(&set, EggerModel::MetaRegression(FixedModel::default().into()), Predictor::Variance)?;
+/// // metafor regtest(rma(yi, vi, method = "FE"), predictor = "vi"): z = -3.0861, limit -0.3800
+/// assert!((peese.statistic - -3.0861391221518124).abs() < 1e-9);
+/// assert!((peese.limit.estimate - -0.3799535064282708).abs() < 1e-9);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Predictor {

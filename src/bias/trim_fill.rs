@@ -6,6 +6,27 @@ use crate::error::{Error, Result};
 use crate::pool::{Pooled, Pooler, Test};
 
 /// The estimator of the number of missing studies in trim-and-fill (Duval & Tweedie 2000).
+///
+/// ```
+/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+/// # use metapool::prelude::*;
+/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+/// #     (27, 16886, 29, 17825)]
+/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// # let set = EffectSet::from_studies(&bcg)?;
+/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+/// use metapool::bias::{trim_and_fill, MissingEstimator, TrimFillOptions};
+/// let r0 = TrimFillOptions { estimator: MissingEstimator::R0, ..TrimFillOptions::default() };
+/// let tf = trim_and_fill(&FixedModel::default().into(), &set, r0)?;
+/// // metafor trimfill(rma(yi, vi, method = "FE"), estimator = "R0"): k0 = 4 (SE = 3.1623), p = 0.0312
+/// assert_eq!(tf.k0, 4);
+/// assert!((tf.se_k0 - 10f64.sqrt()).abs() < 1e-15); // sqrt(2 k0 + 2)
+/// assert_eq!(tf.p_k0, Some(0.03125)); // 0.5^(k0 + 1)
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum MissingEstimator {
@@ -17,6 +38,25 @@ pub enum MissingEstimator {
 }
 
 /// The side of the funnel plot on which studies are missing.
+///
+/// ```
+/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+/// # use metapool::prelude::*;
+/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+/// #     (27, 16886, 29, 17825)]
+/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// # let set = EffectSet::from_studies(&bcg)?;
+/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+/// use metapool::bias::{trim_and_fill, Side, TrimFillOptions};
+/// // metafor: "Estimated number of missing studies on the right side: 1 (SE = 2.4528)"
+/// let tf = trim_and_fill(&Pooler::default(), &set, TrimFillOptions::default())?;
+/// assert_eq!((tf.side, tf.k0), (Side::Right, 1));
+/// assert!((tf.se_k0 - 2.4528).abs() < 5e-5);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Side {
@@ -27,6 +67,24 @@ pub enum Side {
 }
 
 /// How trim-and-fill picks the side.
+///
+/// ```
+/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+/// # use metapool::prelude::*;
+/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+/// #     (27, 16886, 29, 17825)]
+/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// # let set = EffectSet::from_studies(&bcg)?;
+/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+/// use metapool::bias::{trim_and_fill, Side, SideRule, TrimFillOptions};
+/// let left = TrimFillOptions { side: SideRule::Given(Side::Left), ..TrimFillOptions::default() };
+/// let tf = trim_and_fill(&FixedModel::default().into(), &set, left)?;
+/// assert_eq!(tf.side, Side::Left);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum SideRule {
@@ -39,6 +97,12 @@ pub enum SideRule {
 }
 
 /// Options of [`trim_and_fill`].
+///
+/// ```
+/// use metapool::bias::{MissingEstimator, SideRule, TrimFillOptions};
+/// let o = TrimFillOptions::default(); // metafor's trimfill defaults
+/// assert_eq!((o.estimator, o.side, o.max_iterations), (MissingEstimator::L0, SideRule::Estimate, 100));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TrimFillOptions {
@@ -62,6 +126,30 @@ impl Default for TrimFillOptions {
 }
 
 /// The result of trim-and-fill.
+///
+/// ```
+/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+/// # use metapool::prelude::*;
+/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+/// #     (27, 16886, 29, 17825)]
+/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// # let set = EffectSet::from_studies(&bcg)?;
+/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+/// use metapool::bias::{trim_and_fill, TrimFillOptions};
+/// let tf = trim_and_fill(&FixedModel::default().into(), &set, TrimFillOptions::default())?;
+/// // metafor trimfill(rma(yi, vi, method = "FE")): k0 = 4 on the right (SE = 2.3853);
+/// // filled y 0.7893, ...; adjusted fit (k = 17) -0.2910 (se 0.0383), Q(df = 16) = 262.7316
+/// assert_eq!(tf.k0, 4);
+/// assert!((tf.se_k0 - 2.3853255911929505).abs() < 1e-12);
+/// assert!((tf.filled[0].estimate() - 0.7892928192600777).abs() < 1e-12);
+/// assert!((tf.fit.estimate - -0.2910259921063531).abs() < 1e-12);
+/// assert!((tf.fit.heterogeneity.q - 262.7316348563879).abs() < 1e-9);
+/// assert_eq!(tf.fit.k, 17);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TrimFill {

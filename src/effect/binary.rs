@@ -39,6 +39,17 @@ pub struct LogOddsRatio {
 impl LogOddsRatio {
     /// The log odds ratio of a table, with the default correction (0.5 to tables with a zero
     /// cell).
+    ///
+    /// ```
+    /// use metapool::{EffectSize, LogOddsRatio, StudyEffect, TwoByTwo};
+    /// // Aronson 1948 (metafor dat.bcg): 4/123 vaccinated, 11/139 controls with tuberculosis
+    /// let lor = LogOddsRatio::new(TwoByTwo::from_cells(4, 119, 11, 128)?);
+    /// let StudyEffect::Included(e) = lor.effect()? else { unreachable!() };
+    /// // ln(a d / (b c)) and 1/a + 1/b + 1/c + 1/d (metafor escalc("OR"))
+    /// assert!((e.estimate() - (4.0f64 * 128.0 / (119.0 * 11.0)).ln()).abs() < 1e-14);
+    /// assert!((e.variance() - 0.3571249522536287).abs() < 1e-14);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn new(table: TwoByTwo) -> Self {
         LogOddsRatio {
             table,
@@ -47,6 +58,18 @@ impl LogOddsRatio {
     }
 
     /// The same with another continuity correction.
+    ///
+    /// ```
+    /// use metapool::{ContinuityCorrection, CorrectionRule, EffectSize, LogOddsRatio, StudyEffect, TwoByTwo};
+    /// let t = TwoByTwo::from_cells(0, 10, 3, 7)?;
+    /// // the default adds 0.5 to every cell of a table with a zero cell: ln(0.5 * 7.5 / (10.5 * 3.5))
+    /// let StudyEffect::Included(e) = LogOddsRatio::new(t).effect()? else { unreachable!() };
+    /// assert!((e.estimate() - (0.5f64 * 7.5 / (10.5 * 3.5)).ln()).abs() < 1e-14);
+    /// // without a correction the zero cell leaves the log odds ratio undefined: a typed error
+    /// let never = ContinuityCorrection::new(0.5, CorrectionRule::Never)?;
+    /// assert!(LogOddsRatio::new(t).with_correction(never).effect().is_err());
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn with_correction(mut self, correction: ContinuityCorrection) -> Self {
         self.correction = correction;
         self
@@ -55,6 +78,15 @@ impl LogOddsRatio {
 
 /// Which comparison a 2x2-table effect size makes; the Mantel-Haenszel estimator
 /// ([`crate::MantelHaenszel`]) is chosen by it.
+///
+/// ```
+/// use metapool::{BinaryMeasure, EffectSet, LogRiskRatio, TwoByTwo};
+/// let tables = [(4, 119, 11, 128), (6, 300, 29, 274)]
+///     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// let set = EffectSet::from_studies(&tables)?;
+/// assert_eq!(set.measure(), Some(BinaryMeasure::RiskRatio));
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
@@ -69,6 +101,16 @@ pub enum BinaryMeasure {
 
 /// An effect size computed from a 2x2 table that the Mantel-Haenszel method can pool: it gives
 /// its table (`as_ref`) and its measure.
+///
+/// ```
+/// use metapool::{BinaryEffect, BinaryMeasure, RiskDifference, TwoByTwo};
+/// fn measure_of<E: BinaryEffect>(e: &E) -> (BinaryMeasure, f64) {
+///     (E::MEASURE, e.as_ref().events1)
+/// }
+/// let rd = RiskDifference::new(TwoByTwo::from_cells(4, 119, 11, 128)?);
+/// assert_eq!(measure_of(&rd), (BinaryMeasure::RiskDifference, 4.0));
+/// # Ok::<(), metapool::Error>(())
+/// ```
 pub trait BinaryEffect: EffectSize + AsRef<TwoByTwo> {
     /// The measure.
     const MEASURE: BinaryMeasure;
@@ -109,6 +151,17 @@ macro_rules! table_effect_common {
     ($t:ident, $what:literal) => {
         impl $t {
             #[doc = concat!("The ", $what, " of a table, with the default correction (0.5 added to every cell of a table with a zero cell, as metafor's `escalc` and RevMan do).")]
+            ///
+            /// ```
+            /// use metapool::{EffectSize, LogRiskRatio, PetoOddsRatio, RiskDifference, StudyEffect, TwoByTwo};
+            /// // Aronson 1948 (metafor dat.bcg); values of metafor's escalc("RR"), ("RD"), ("PETO")
+            /// let t = TwoByTwo::from_cells(4, 119, 11, 128)?;
+            /// let y = |e: StudyEffect| match e { StudyEffect::Included(e) => e.estimate(), _ => f64::NAN };
+            /// assert!((y(LogRiskRatio::new(t).effect()?) - -0.8893113339202054).abs() < 1e-14);
+            /// assert!((y(RiskDifference::new(t).effect()?) - -0.04661636544422997).abs() < 1e-15);
+            /// assert!((y(PetoOddsRatio::new(t).effect()?) - -0.8603833473164194).abs() < 1e-14);
+            /// # Ok::<(), metapool::Error>(())
+            /// ```
             pub fn new(table: TwoByTwo) -> Self {
                 $t {
                     table,
@@ -117,6 +170,16 @@ macro_rules! table_effect_common {
             }
 
             /// The same with another continuity correction.
+            ///
+            /// ```
+            /// use metapool::{ContinuityCorrection, CorrectionRule, EffectSize, LogRiskRatio, StudyEffect, TwoByTwo};
+            /// let t = TwoByTwo::from_cells(4, 119, 11, 128)?;
+            /// let all = ContinuityCorrection::new(0.5, CorrectionRule::AllTables)?;
+            /// let StudyEffect::Included(e) = LogRiskRatio::new(t).with_correction(all).effect()? else { unreachable!() };
+            /// // ln((4.5 / 124) / (11.5 / 140))
+            /// assert!((e.estimate() - (4.5f64 / 124.0 / (11.5 / 140.0)).ln()).abs() < 1e-14);
+            /// # Ok::<(), metapool::Error>(())
+            /// ```
             pub fn with_correction(mut self, correction: ContinuityCorrection) -> Self {
                 self.correction = correction;
                 self

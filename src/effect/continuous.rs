@@ -117,6 +117,16 @@ pub struct MeanDifference {
 
 impl MeanDifference {
     /// A validated mean difference.
+    ///
+    /// ```
+    /// use metapool::{Arm, EffectSize, MeanDifference, StudyEffect};
+    /// let md = MeanDifference::new(Arm::new(10.0, 2.0, 20.0)?, Arm::new(12.0, 3.0, 25.0)?)?;
+    /// let StudyEffect::Included(e) = md.effect()? else { unreachable!() };
+    /// // y = m1 - m2, v = sd1²/n1 + sd2²/n2 (metafor escalc("MD"))
+    /// assert_eq!(e.estimate(), -2.0);
+    /// assert!((e.variance() - (4.0 / 20.0 + 9.0 / 25.0)).abs() < 1e-15);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn new(arm1: Arm, arm2: Arm) -> Result<Self> {
         let md = MeanDifference { arm1, arm2 };
         md.check()?;
@@ -143,6 +153,18 @@ impl EffectSize for MeanDifference {
 }
 
 /// Which small-sample correction and variance a standardized mean difference uses.
+///
+/// ```
+/// use metapool::{Arm, EffectSize, SmdConvention, StandardizedMeanDifference, StudyEffect};
+/// let g = StandardizedMeanDifference::new(Arm::new(94.0, 22.0, 60.0)?, Arm::new(92.0, 20.0, 60.0)?)?;
+/// // RevMan 5: J = 1 - 3 / (4 * 120 - 9); metafor: Gamma(59) / (sqrt(59) Gamma(58.5))
+/// assert!((g.correction() - 0.9936305732484076).abs() < 1e-15);
+/// let m = g.with_convention(SmdConvention::Metafor);
+/// assert!((m.correction() - 0.9936283148689962).abs() < 1e-13);
+/// let StudyEffect::Included(e) = m.effect()? else { unreachable!() };
+/// assert!((e.estimate() - 0.09452415852032972).abs() < 1e-12); // metafor escalc("SMD")
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum SmdConvention {
@@ -202,6 +224,16 @@ pub struct StandardizedMeanDifference {
 
 impl StandardizedMeanDifference {
     /// A validated SMD with the default convention ([`SmdConvention::RevMan5`]).
+    ///
+    /// ```
+    /// use metapool::{Arm, StandardizedMeanDifference};
+    /// let g = StandardizedMeanDifference::new(Arm::new(94.0, 22.0, 60.0)?, Arm::new(92.0, 20.0, 60.0)?)?;
+    /// // pooled SD sqrt((59 * 22² + 59 * 20²) / 118) = sqrt(442)
+    /// assert!((g.cohens_d() - 2.0 / 442f64.sqrt()).abs() < 1e-15);
+    /// // an arm needs at least two patients for its SD
+    /// assert!(Arm::new(1.0, 1.0, 1.0).is_err());
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn new(arm1: Arm, arm2: Arm) -> Result<Self> {
         let s = StandardizedMeanDifference {
             arm1,
@@ -213,6 +245,16 @@ impl StandardizedMeanDifference {
     }
 
     /// The same SMD under another convention.
+    ///
+    /// ```
+    /// use metapool::{Arm, SmdConvention, StandardizedMeanDifference};
+    /// let g = StandardizedMeanDifference::new(Arm::new(94.0, 22.0, 60.0)?, Arm::new(92.0, 20.0, 60.0)?)?;
+    /// let exact = g.with_convention(SmdConvention::Metafor);
+    /// // the two corrections differ in the sixth decimal at N = 120
+    /// assert!((g.correction() - exact.correction()).abs() < 3e-6);
+    /// assert_eq!(exact.cohens_d(), g.cohens_d());
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn with_convention(mut self, convention: SmdConvention) -> Self {
         self.convention = convention;
         self
@@ -224,6 +266,14 @@ impl StandardizedMeanDifference {
     }
 
     /// Cohen's d, `(m1 - m2) / s` with the pooled SD `s`.
+    ///
+    /// ```
+    /// use metapool::{Arm, StandardizedMeanDifference};
+    /// let g = StandardizedMeanDifference::new(Arm::new(10.0, 2.0, 11.0)?, Arm::new(7.0, 4.0, 11.0)?)?;
+    /// // s = sqrt((10 * 4 + 10 * 16) / 20) = sqrt(10)
+    /// assert!((g.cohens_d() - 3.0 / 10f64.sqrt()).abs() < 1e-15);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn cohens_d(&self) -> f64 {
         let (a, b) = (&self.arm1, &self.arm2);
         let df = a.n + b.n - 2.0;
@@ -235,7 +285,19 @@ impl StandardizedMeanDifference {
         (a.mean - b.mean) / s
     }
 
-    /// The small-sample correction factor J of the convention.
+    /// The small-sample correction factor J of the convention (see [`SmdConvention`]): RevMan 5's
+    /// `1 - 3 / (4N - 9)` (Deeks & Higgins 2010), or Hedges' (1981) exact
+    /// `Gamma(m/2) / (sqrt(m/2) Gamma((m - 1)/2))`, `m = N - 2`.
+    ///
+    /// ```
+    /// use metapool::{Arm, SmdConvention, StandardizedMeanDifference};
+    /// let g = StandardizedMeanDifference::new(Arm::new(10.0, 2.0, 11.0)?, Arm::new(7.0, 4.0, 11.0)?)?;
+    /// assert!((g.correction() - (1.0 - 3.0 / 79.0)).abs() < 1e-15); // RevMan 5, N = 22
+    /// // Hedges (1981) exact J for m = 20: Gamma(10) / (sqrt(10) Gamma(9.5))
+    /// let exact = g.with_convention(SmdConvention::Metafor).correction();
+    /// assert!((exact - 0.9619445337407464).abs() < 1e-13);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn correction(&self) -> f64 {
         let n = self.arm1.n + self.arm2.n;
         match self.convention {
@@ -313,6 +375,15 @@ impl EffectSize for StandardizedMeanDifference {
 }
 
 /// The before and after measurements of one self-controlled study (the same `n` patients).
+///
+/// ```
+/// use metapool::{EffectSize, PrePost, PrePostMeanDifference, StudyEffect};
+/// let pp = PrePost { mean_pre: 8.0, sd_pre: 2.0, mean_post: 5.0, sd_post: 2.0, n: 16.0 };
+/// // r = 0: the two time points as independent samples, v = (4 + 4) / 16
+/// let StudyEffect::Included(e) = PrePostMeanDifference::new(pp, 0.0)?.effect()? else { unreachable!() };
+/// assert_eq!((e.estimate(), e.variance()), (-3.0, 0.5));
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PrePost {
@@ -365,6 +436,16 @@ pub struct PrePostMeanDifference {
 
 impl PrePostMeanDifference {
     /// A validated pre/post mean difference with correlation `r`.
+    ///
+    /// ```
+    /// use metapool::{EffectSize, PrePost, PrePostMeanDifference, StudyEffect};
+    /// let pp = PrePost { mean_pre: 8.0, sd_pre: 2.0, mean_post: 5.0, sd_post: 3.0, n: 10.0 };
+    /// // v = (sd_pre² + sd_post² - 2 r sd_pre sd_post) / n = (4 + 9 - 2 * 0.8 * 6) / 10
+    /// let StudyEffect::Included(e) = PrePostMeanDifference::new(pp, 0.8)?.effect()? else { unreachable!() };
+    /// assert!((e.variance() - 0.34).abs() < 1e-15);
+    /// assert!(PrePostMeanDifference::new(pp, 1.5).is_err()); // r outside [-1, 1]
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn new(data: PrePost, r: f64) -> Result<Self> {
         let s = PrePostMeanDifference { data, r };
         s.check()?;

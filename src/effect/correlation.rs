@@ -31,6 +31,13 @@ pub struct Correlation {
 
 impl Correlation {
     /// A validated correlation (`f32` or `f64` inputs, widened to `f64`).
+    ///
+    /// ```
+    /// use metapool::Correlation;
+    /// assert!(Correlation::new(0.187, 109.0).is_ok());
+    /// assert!(Correlation::new(1.2, 109.0).is_err()); // |r| > 1
+    /// assert!(Correlation::new(0.187f32, 3.0).is_err()); // Fisher's z needs n > 3
+    /// ```
     pub fn new<T: num_traits::Float>(r: T, n: T) -> Result<Self> {
         let c = Correlation {
             r: wide(r),
@@ -91,6 +98,17 @@ pub struct FisherZ {
 
 impl FisherZ {
     /// Fisher's z of a correlation.
+    ///
+    /// ```
+    /// use metapool::{Correlation, EffectSize, FisherZ, Scale, StudyEffect};
+    /// // dat.molloy2014, first study: r = 0.187, n = 109 (metafor escalc("ZCOR"))
+    /// let z = FisherZ::new(Correlation::new(0.187, 109.0)?);
+    /// let StudyEffect::Included(e) = z.effect()? else { unreachable!() };
+    /// assert!((e.estimate() - 0.1892266425309288).abs() < 1e-15); // atanh(r)
+    /// assert!((e.variance() - 1.0 / 106.0).abs() < 1e-15); // 1 / (n - 3)
+    /// assert_eq!(z.scale(), Scale::FisherZ);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn new(correlation: Correlation) -> Self {
         FisherZ { correlation }
     }

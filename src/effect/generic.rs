@@ -37,6 +37,14 @@ pub struct Generic {
 impl Generic {
     /// An estimate and its standard error, both on the analysis scale (for a ratio: the log ratio
     /// and the SE of the log ratio).
+    ///
+    /// ```
+    /// use metapool::{Generic, Scale};
+    /// let hr = Generic::from_se(0.5f64.ln(), 0.2, Scale::Log)?; // a hazard ratio of 0.5, SE 0.2
+    /// assert_eq!(hr.se(), 0.2);
+    /// assert!(Generic::from_se(0.1, 0.0, Scale::Identity).is_err());
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn from_se(estimate: f64, se: f64, scale: Scale) -> Result<Self> {
         finite("estimate", estimate)?;
         positive("se", se)?;
@@ -51,6 +59,16 @@ impl Generic {
 
     /// An estimate with its confidence interval, all on the display scale (a ratio and its CI
     /// for [`Scale::Log`]).
+    ///
+    /// ```
+    /// use metapool::{ConfidenceLevel, Generic, Scale};
+    /// // OR 0.5 (0.25 to 1.0), 95% CI: se = (ln 1 - ln 0.25) / (2 * 1.959964) (Cochrane Handbook 6.3.2)
+    /// let or = Generic::from_ci(0.5, 0.25, 1.0, ConfidenceLevel::default(), Scale::Log)?;
+    /// assert!((or.se() - 0.353653019151067).abs() < 1e-12);
+    /// assert!((or.estimate() - 0.5f64.ln()).abs() < 1e-15);
+    /// assert!(Generic::from_ci(0.5, 0.0, 1.0, ConfidenceLevel::default(), Scale::Log).is_err());
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn from_ci(
         estimate: f64,
         lower: f64,
@@ -98,11 +116,26 @@ impl Generic {
     }
 
     /// The estimate on the analysis scale.
+    ///
+    /// ```
+    /// use metapool::{Generic, Scale};
+    /// let rr = Generic::from_se(0.8f64.ln(), 0.1, Scale::Log)?;
+    /// assert!((rr.estimate() - (-0.2231435513142097)).abs() < 1e-15); // ln 0.8
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn estimate(&self) -> f64 {
         self.estimate
     }
 
     /// The standard error on the analysis scale.
+    ///
+    /// ```
+    /// use metapool::{ConfidenceLevel, Generic, Scale};
+    /// // MD 2.0 (1.0 to 3.0), 90% CI: se = 1 / 1.6448536269514722
+    /// let md = Generic::from_ci(2.0, 1.0, 3.0, ConfidenceLevel::new(0.90)?, Scale::Identity)?;
+    /// assert!((md.se() - 1.0 / 1.6448536269514722).abs() < 1e-12);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn se(&self) -> f64 {
         self.se
     }

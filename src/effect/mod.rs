@@ -36,6 +36,15 @@ use crate::numeric::NeumaierSum;
 ///
 /// Every variant's back-transformation [`Scale::to_display`] is increasing, so a confidence
 /// interval on the analysis scale maps to one on the display scale.
+///
+/// ```
+/// use metapool::{EffectSet, LogRiskRatio, Scale, TwoByTwo};
+/// let set = EffectSet::from_studies(&[LogRiskRatio::new(TwoByTwo::from_cells(4, 119, 11, 128)?)])?;
+/// assert_eq!(set.scale(), Scale::Log);
+/// // metafor dat.bcg, Aronson 1948: RR 0.4109
+/// assert!((set.scale().to_display(set.effects()[0].estimate()) - 0.4109).abs() < 5e-5);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
@@ -107,6 +116,16 @@ impl Scale {
 
     /// Map a value on the display scale to the analysis scale (`ln` for ratios, the logit,
     /// arcsine or Freeman-Tukey transform of a proportion, `atanh` of a correlation).
+    ///
+    /// ```
+    /// use metapool::Scale;
+    /// assert_eq!(Scale::Log.to_analysis(1.0), 0.0);
+    /// assert!((Scale::Logit.to_analysis(68.0 / 81.0) - (68.0f64 / 13.0).ln()).abs() < 1e-14);
+    /// assert!((Scale::Arcsine.to_analysis(0.25) - std::f64::consts::FRAC_PI_6).abs() < 1e-15);
+    /// for s in [Scale::Log, Scale::Logit, Scale::FisherZ] {
+    ///     assert!((s.to_display(s.to_analysis(0.3)) - 0.3).abs() < 1e-15);
+    /// }
+    /// ```
     pub fn to_analysis(self, x: f64) -> f64 {
         match self {
             Scale::Identity => x,
@@ -137,6 +156,13 @@ impl Scale {
 
     /// The value of "no effect" on the display scale: 0 for differences, proportions and
     /// correlations, 1 for ratios.
+    ///
+    /// ```
+    /// use metapool::Scale;
+    /// assert_eq!(Scale::Log.null_value(), 1.0); // no effect on a ratio
+    /// assert_eq!(Scale::Identity.null_value(), 0.0);
+    /// assert_eq!(Scale::Log.to_analysis(Scale::Log.null_value()), 0.0);
+    /// ```
     pub fn null_value(self) -> f64 {
         match self {
             Scale::Log => 1.0,
@@ -234,6 +260,14 @@ impl Effect {
     /// An effect from an estimate and its sampling variance. Errors unless both are finite and
     /// the variance is strictly positive.
     /// `f32` or `f64` inputs are accepted (widened to `f64`).
+    ///
+    /// ```
+    /// use metapool::Effect;
+    /// let e = Effect::new(0.25f32, 0.0625f32)?; // f32 widened to f64 exactly
+    /// assert_eq!((e.estimate(), e.se()), (0.25, 0.25));
+    /// assert!(Effect::new(0.1, -1.0).is_err());
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn new<T: num_traits::Float>(estimate: T, variance: T) -> Result<Self> {
         let (estimate, variance) = (wide(estimate), wide(variance));
         crate::error::finite("estimate", estimate)?;
@@ -242,6 +276,14 @@ impl Effect {
     }
 
     /// An effect from an estimate and its standard error (`v = se^2`).
+    ///
+    /// ```
+    /// use metapool::Effect;
+    /// let e = Effect::from_se(-0.5, 0.2)?;
+    /// assert!((e.variance() - 0.04).abs() < 1e-17);
+    /// assert!(Effect::from_se(-0.5, 1e-200).is_err()); // se² underflows to 0
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn from_se<T: num_traits::Float>(estimate: T, se: T) -> Result<Self> {
         let (estimate, se) = (wide(estimate), wide(se));
         crate::error::positive("se", se)?;
@@ -253,16 +295,34 @@ impl Effect {
     }
 
     /// The estimate `y` on the analysis scale.
+    ///
+    /// ```
+    /// use metapool::Effect;
+    /// assert_eq!(Effect::new(-0.8893, 0.3256)?.estimate(), -0.8893);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn estimate(&self) -> f64 {
         self.estimate
     }
 
     /// The sampling variance `v`.
+    ///
+    /// ```
+    /// use metapool::Effect;
+    /// assert_eq!(Effect::from_se(1.0, 0.5)?.variance(), 0.25);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn variance(&self) -> f64 {
         self.variance
     }
 
     /// The standard error `sqrt(v)`.
+    ///
+    /// ```
+    /// use metapool::Effect;
+    /// assert_eq!(Effect::new(1.0, 0.0004)?.se(), 0.02);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn se(&self) -> f64 {
         self.variance.sqrt()
     }
@@ -274,6 +334,15 @@ impl Effect {
 }
 
 /// Why a study is left out of the pooled estimate although its data are valid.
+///
+/// ```
+/// use metapool::{EffectSet, Exclusion, LogOddsRatio, TwoByTwo};
+/// let tables = [(4, 16, 8, 12), (0, 20, 0, 20)]
+///     .map(|(a, b, c, d)| LogOddsRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// let set = EffectSet::from_studies(&tables)?;
+/// assert_eq!(set.excluded(), &[(1, Exclusion::NoEventsInEitherArm)]);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
@@ -286,6 +355,13 @@ pub enum Exclusion {
 }
 
 /// What an effect size yields for one study.
+///
+/// ```
+/// use metapool::{EffectSize, Exclusion, LogRiskRatio, StudyEffect, TwoByTwo};
+/// let all = LogRiskRatio::new(TwoByTwo::from_cells(20, 0, 20, 0)?);
+/// assert_eq!(all.effect()?, StudyEffect::Excluded(Exclusion::AllEventsInBothArms));
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum StudyEffect {

@@ -32,6 +32,13 @@ pub struct Proportion {
 
 impl Proportion {
     /// A validated proportion (`f32` or `f64` inputs, widened to `f64`).
+    ///
+    /// ```
+    /// use metapool::Proportion;
+    /// assert_eq!(Proportion::new(68.0, 81.0)?.value(), 68.0 / 81.0);
+    /// assert!(Proportion::new(82.0, 81.0).is_err()); // more events than patients
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn new<T: num_traits::Float>(events: T, total: T) -> Result<Self> {
         let p = Proportion {
             events: wide(events),
@@ -66,17 +73,44 @@ impl Proportion {
     }
 
     /// The observed proportion `events / total`.
+    ///
+    /// ```
+    /// use metapool::Proportion;
+    /// assert_eq!(Proportion::new(9.0f32, 36.0f32)?.value(), 0.25);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn value(&self) -> f64 {
         self.events / self.total
     }
 
     /// Whether there are no events or no non-events.
+    ///
+    /// ```
+    /// use metapool::Proportion;
+    /// assert!(Proportion::new(0.0, 12.0)?.is_boundary());
+    /// assert!(Proportion::new(12.0, 12.0)?.is_boundary());
+    /// assert!(!Proportion::new(3.0, 12.0)?.is_boundary());
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn is_boundary(&self) -> bool {
         self.events == 0.0 || self.events == self.total
     }
 }
 
 /// The scale a proportion is analysed on.
+///
+/// ```
+/// use metapool::{EffectSize, Proportion, ProportionEffect, ProportionTransform, StudyEffect};
+/// // 68/81 (metafor escalc("PLO") and escalc("PAS"))
+/// let p = Proportion::new(68.0, 81.0)?;
+/// let StudyEffect::Included(lo) = ProportionEffect::new(p, ProportionTransform::Logit).effect()? else { unreachable!() };
+/// assert!((lo.estimate() - (68.0f64 / 13.0).ln()).abs() < 1e-14);
+/// assert!((lo.variance() - (1.0 / 68.0 + 1.0 / 13.0)).abs() < 1e-15);
+/// let StudyEffect::Included(asin) = ProportionEffect::new(p, ProportionTransform::Arcsine).effect()? else { unreachable!() };
+/// assert!((asin.estimate() - 1.1586063886901916).abs() < 1e-14);
+/// assert!((asin.variance() - 1.0 / 324.0).abs() < 1e-17);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
@@ -98,6 +132,13 @@ impl ProportionTransform {
     /// of a study with 0 or all events for the raw proportion and the logit (`add = 1/2,
     /// to = "only0"`); none for the arcsine and Freeman-Tukey transforms, which are defined at
     /// 0 and 1 (`add = 0`).
+    ///
+    /// ```
+    /// use metapool::{CorrectionRule, ProportionTransform};
+    /// let c = ProportionTransform::Logit.default_correction();
+    /// assert_eq!((c.value, c.rule), (0.5, CorrectionRule::OnlyZeroCells));
+    /// assert_eq!(ProportionTransform::FreemanTukey.default_correction().rule, CorrectionRule::Never);
+    /// ```
     pub fn default_correction(self) -> ContinuityCorrection {
         match self {
             ProportionTransform::Raw | ProportionTransform::Logit => {
@@ -162,6 +203,15 @@ pub struct ProportionEffect {
 
 impl ProportionEffect {
     /// A proportion on the scale of `transform`, with metafor's default correction for it.
+    ///
+    /// ```
+    /// use metapool::{EffectSize, Proportion, ProportionEffect, ProportionTransform, StudyEffect};
+    /// // 0 of 20 on the logit: 0.5 added to events and non-events, ln(0.5 / 20.5)
+    /// let p = ProportionEffect::new(Proportion::new(0.0, 20.0)?, ProportionTransform::Logit);
+    /// let StudyEffect::Included(e) = p.effect()? else { unreachable!() };
+    /// assert!((e.estimate() - (0.5f64 / 20.5).ln()).abs() < 1e-14);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn new(proportion: Proportion, transform: ProportionTransform) -> Self {
         ProportionEffect {
             proportion,
@@ -171,6 +221,14 @@ impl ProportionEffect {
     }
 
     /// The same with another correction.
+    ///
+    /// ```
+    /// use metapool::{ContinuityCorrection, CorrectionRule, EffectSize, Proportion, ProportionEffect, ProportionTransform};
+    /// let zero = ProportionEffect::new(Proportion::new(0.0, 20.0)?, ProportionTransform::Logit);
+    /// let never = ContinuityCorrection::new(0.5, CorrectionRule::Never)?;
+    /// assert!(zero.with_correction(never).effect().is_err()); // logit(0) is undefined
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn with_correction(mut self, correction: ContinuityCorrection) -> Self {
         self.correction = correction;
         self

@@ -259,6 +259,17 @@ impl EffectSet {
     /// The same set with a label for every input study (included or excluded, in input
     /// order). Errors with a [`Problem::LengthMismatch`] unless there is one label per input
     /// study ([`EffectSet::input_len`]).
+    ///
+    /// ```
+    /// use metapool::EffectSet;
+    /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?;
+    /// let set = set.with_labels(["Ash 2001", "Bell 2004"])?;
+    /// assert_eq!(set.label(1), Some("Bell 2004"));
+    /// // one label per input study, or a typed error
+    /// let short = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?.with_labels(["Ash 2001"]);
+    /// assert!(short.is_err());
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn with_labels<S: Into<String>>(
         mut self,
         labels: impl IntoIterator<Item = S>,
@@ -272,27 +283,69 @@ impl EffectSet {
     }
 
     /// The label of the study at input position `position`, if the set has labels.
+    ///
+    /// ```
+    /// use metapool::EffectSet;
+    /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?;
+    /// assert_eq!(set.label(0), None); // no labels
+    /// let set = set.with_labels(["A", "B"])?;
+    /// assert_eq!((set.label(0), set.label(2)), (Some("A"), None));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn label(&self, position: usize) -> Option<&str> {
         self.labels.as_ref()?.get(position).map(String::as_str)
     }
 
     /// Every input study's label, in input order, if the set has labels.
+    ///
+    /// ```
+    /// use metapool::EffectSet;
+    /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?.with_labels(["A", "B"])?;
+    /// assert_eq!(set.labels().unwrap().join(", "), "A, B");
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn labels(&self) -> Option<&[String]> {
         self.labels.as_deref()
     }
 
     /// Every input study's 2x2 table, in input order, if the effects were computed from tables.
+    ///
+    /// ```
+    /// use metapool::{EffectSet, LogOddsRatio, TwoByTwo};
+    /// let t = TwoByTwo::from_cells(4, 119, 11, 128)?;
+    /// let set = EffectSet::from_studies(&[LogOddsRatio::new(t)])?;
+    /// assert_eq!(set.tables(), Some(&[t][..]));
+    /// assert_eq!(EffectSet::from_estimates(&[0.1], &[0.01])?.tables(), None);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn tables(&self) -> Option<&[TwoByTwo]> {
         self.tables.as_deref()
     }
 
     /// The comparison the tables' effects make (odds ratio, risk ratio or risk difference), if
     /// the effects were computed from tables by one of the Mantel-Haenszel measures.
+    ///
+    /// ```
+    /// use metapool::{BinaryMeasure, EffectSet, LogOddsRatio, PetoOddsRatio, TwoByTwo};
+    /// let t = TwoByTwo::from_cells(4, 119, 11, 128)?;
+    /// assert_eq!(EffectSet::from_studies(&[LogOddsRatio::new(t)])?.measure(), Some(BinaryMeasure::OddsRatio));
+    /// assert_eq!(EffectSet::from_studies(&[PetoOddsRatio::new(t)])?.measure(), None);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn measure(&self) -> Option<BinaryMeasure> {
         self.measure
     }
 
     /// The number of studies in the original input: included plus excluded.
+    ///
+    /// ```
+    /// use metapool::{EffectSet, LogOddsRatio, TwoByTwo};
+    /// let tables = [(4, 16, 8, 12), (0, 20, 0, 20)]
+    ///     .map(|(a, b, c, d)| LogOddsRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// let set = EffectSet::from_studies(&tables)?;
+    /// assert_eq!((set.input_len(), set.len()), (2, 1)); // the double-zero table is excluded
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn input_len(&self) -> usize {
         self.input_len
     }
@@ -345,26 +398,62 @@ impl EffectSet {
     }
 
     /// The included effects, in input order.
+    ///
+    /// ```
+    /// use metapool::EffectSet;
+    /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.04])?;
+    /// assert_eq!(set.effects()[1].se(), 0.2);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn effects(&self) -> &[Effect] {
         &self.effects
     }
 
     /// For each included effect, its position in the original input.
+    ///
+    /// ```
+    /// use metapool::{EffectSet, LogOddsRatio, TwoByTwo};
+    /// let tables = [(0, 20, 0, 20), (4, 16, 8, 12), (1, 29, 5, 25)]
+    ///     .map(|(a, b, c, d)| LogOddsRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// assert_eq!(EffectSet::from_studies(&tables)?.included(), &[1, 2]);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn included(&self) -> &[usize] {
         &self.included
     }
 
     /// Studies left out, with their positions and reasons.
+    ///
+    /// ```
+    /// use metapool::{EffectSet, Exclusion, LogRiskRatio, TwoByTwo};
+    /// let tables = [(4, 16, 8, 12), (20, 0, 20, 0)]
+    ///     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// assert_eq!(EffectSet::from_studies(&tables)?.excluded(), &[(1, Exclusion::AllEventsInBothArms)]);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn excluded(&self) -> &[(usize, Exclusion)] {
         &self.excluded
     }
 
     /// The analysis scale.
+    ///
+    /// ```
+    /// use metapool::{Correlation, EffectSet, FisherZ, Scale};
+    /// let set = EffectSet::from_studies(&[FisherZ::new(Correlation::new(0.3, 50.0)?)])?;
+    /// assert_eq!(set.scale(), Scale::FisherZ);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn scale(&self) -> Scale {
         self.scale
     }
 
     /// Number of included effects.
+    ///
+    /// ```
+    /// use metapool::EffectSet;
+    /// assert_eq!(EffectSet::from_estimates(&[0.1, 0.2, 0.3], &[0.01; 3])?.len(), 3);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.effects.len()
     }
@@ -403,6 +492,13 @@ impl EffectSet {
     }
 
     /// Whether no effect is included (never true for a constructed or deserialized set).
+    ///
+    /// ```
+    /// use metapool::EffectSet;
+    /// assert!(!EffectSet::from_estimates(&[0.1], &[0.01])?.is_empty());
+    /// assert!(EffectSet::from_estimates::<f64>(&[], &[]).is_err()); // an empty set is never built
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.effects.is_empty()
     }

@@ -34,6 +34,14 @@ pub struct TwoByTwo {
 
 impl TwoByTwo {
     /// A validated table.
+    ///
+    /// ```
+    /// use metapool::TwoByTwo;
+    /// let t = TwoByTwo::new(4.0, 123.0, 11.0, 139.0)?; // events and totals
+    /// assert_eq!(t.cells(), [4.0, 119.0, 11.0, 128.0]);
+    /// assert!(TwoByTwo::new(12.0, 10.0, 1.0, 10.0).is_err()); // events exceed the total
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn new<T: num_traits::Float>(events1: T, total1: T, events2: T, total2: T) -> Result<Self> {
         let t = TwoByTwo {
             events1: wide(events1),
@@ -96,6 +104,13 @@ impl TwoByTwo {
 
     /// The four cells `(a, b, c, d)`: events and non-events in arm 1, events and non-events in
     /// arm 2.
+    ///
+    /// ```
+    /// use metapool::TwoByTwo;
+    /// let [a, b, c, d] = TwoByTwo::new(4.0f32, 123.0, 11.0, 139.0)?.cells();
+    /// assert_eq!((a, b, c, d), (4.0, 119.0, 11.0, 128.0));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn cells(&self) -> [f64; 4] {
         [
             self.events1,
@@ -107,6 +122,13 @@ impl TwoByTwo {
 
     /// Why the table is not estimable as a ratio, if it is not: no events in either arm, or all
     /// participants with the event in both arms.
+    ///
+    /// ```
+    /// use metapool::{Exclusion, TwoByTwo};
+    /// assert_eq!(TwoByTwo::from_cells(0, 20, 0, 18)?.exclusion(), Some(Exclusion::NoEventsInEitherArm));
+    /// assert_eq!(TwoByTwo::from_cells(0, 20, 1, 18)?.exclusion(), None);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn exclusion(&self) -> Option<Exclusion> {
         if self.events1 == 0.0 && self.events2 == 0.0 {
             Some(Exclusion::NoEventsInEitherArm)
@@ -118,12 +140,28 @@ impl TwoByTwo {
     }
 
     /// Whether any of the four cells is zero.
+    ///
+    /// ```
+    /// use metapool::TwoByTwo;
+    /// assert!(TwoByTwo::from_cells(0, 20, 1, 18)?.has_zero_cell());
+    /// assert!(!TwoByTwo::from_cells(4, 119, 11, 128)?.has_zero_cell());
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn has_zero_cell(&self) -> bool {
         self.cells().contains(&0.0)
     }
 }
 
 /// When a continuity correction is added to the cells of a 2x2 table.
+///
+/// ```
+/// use metapool::{ContinuityCorrection, CorrectionRule, TwoByTwo};
+/// let t = TwoByTwo::from_cells(4, 119, 11, 128)?; // no zero cell
+/// let all = ContinuityCorrection::new(0.5, CorrectionRule::AllTables)?;
+/// assert_eq!(all.apply(&t), [4.5, 119.5, 11.5, 128.5]);
+/// assert_eq!(ContinuityCorrection::default().apply(&t), t.cells());
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum CorrectionRule {
@@ -139,6 +177,12 @@ pub enum CorrectionRule {
 
 /// The continuity correction for zero cells: `value` is added to all four cells of a table
 /// selected by `rule`. Default: 0.5 to tables with a zero cell, as RevMan 5 does.
+///
+/// ```
+/// use metapool::{ContinuityCorrection, CorrectionRule};
+/// let c = ContinuityCorrection::default(); // RevMan 5 and metafor's escalc
+/// assert_eq!((c.value, c.rule), (0.5, CorrectionRule::OnlyZeroCells));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(
     feature = "serde",
@@ -163,12 +207,25 @@ impl Default for ContinuityCorrection {
 
 impl ContinuityCorrection {
     /// A correction of `value` (finite, `> 0`) under `rule`.
+    ///
+    /// ```
+    /// use metapool::{ContinuityCorrection, CorrectionRule};
+    /// assert!(ContinuityCorrection::new(0.1, CorrectionRule::OnlyZeroCells).is_ok());
+    /// assert!(ContinuityCorrection::new(0.0, CorrectionRule::AllTables).is_err());
+    /// ```
     pub fn new(value: f64, rule: CorrectionRule) -> Result<Self> {
         crate::error::positive("continuity correction", value)?;
         Ok(ContinuityCorrection { value, rule })
     }
 
     /// The cells after correction.
+    ///
+    /// ```
+    /// use metapool::{ContinuityCorrection, TwoByTwo};
+    /// let t = TwoByTwo::from_cells(0, 10, 3, 7)?;
+    /// assert_eq!(ContinuityCorrection::default().apply(&t), [0.5, 10.5, 3.5, 7.5]);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn apply(&self, t: &TwoByTwo) -> [f64; 4] {
         let cells = t.cells();
         let add = match self.rule {

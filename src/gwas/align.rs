@@ -7,6 +7,28 @@ use super::Scheme;
 use crate::inference::normal_quantile;
 
 /// One cohort's contribution to a variant, aligned to the variant's canonical first allele.
+///
+/// ```
+/// // `cohorts`: two variants of the three cohort files of fixtures/gwas (PLINK, METAL, CSV layouts)
+/// # use metapool::gwas::*;
+/// # let cohorts = [
+/// #     "CHR SNP BP A1 A2 BETA SE P NMISS EAF\n1 rs10000 11761 A T 0.019251 0.032826 0.557569 5000 0.1057\n1 rs10001 14819 G T -0.01257 0.02171 0.562592 5000 0.2448\n",
+/// #     "MarkerName\tCHR\tPOS\tEA\tNEA\tEffect\tStdErr\tP\tN\tFREQ1\nrs10000\t1\t11761\tA\tT\t-0.01188\t0.045014\t0.791843\t3200\t0.1059\nrs10001\t1\t14819\tG\tT\t-0.067698\t0.029038\t0.0197344\t3200\t0.2266\n",
+/// #     "rsid,chrom,pos,allele1,allele2,beta,se,pval,n,eaf\nrs10000,1,11761,A,T,0.00533,0.027665,0.847224,8000,0.1045\nrs10001,1,14819,G,T,-0.016554,0.018497,0.370811,8000,0.2334\n",
+/// # ];
+/// # let spec = ReadSpec::new(Scheme::InverseVariance);
+/// # let mut table = VariantTable::new();
+/// # let mut aligner = Aligner::new(Scheme::InverseVariance, Palindromic::Keep);
+/// # for (c, text) in cohorts.iter().enumerate() {
+/// #     let mut r = CohortReader::new(text.as_bytes(), &format!("cohort{}", c + 1), &spec)?;
+/// #     table.read_cohort(&mut r, c, &mut aligner, OnInvalidRow::Stop, None)?;
+/// # }
+/// // rs10001 is G/T in every cohort: canonical a/c (the complement), so effects refer to T
+/// let s = &table.variants()[1].studies;
+/// assert_eq!(s.iter().map(|s| s.effect).collect::<Vec<_>>(), [0.01257, 0.067698, 0.016554]);
+/// assert_eq!((s[2].cohort, s[2].weight, s[0].frequency), (2, 8000.0, 1.0 - 0.2448));
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Study {
     /// 0-based cohort position.
@@ -25,6 +47,27 @@ pub struct Study {
 }
 
 /// A variant with its cohorts' aligned contributions.
+///
+/// ```
+/// // `cohorts`: two variants of the three cohort files of fixtures/gwas (PLINK, METAL, CSV layouts)
+/// # use metapool::gwas::*;
+/// # let cohorts = [
+/// #     "CHR SNP BP A1 A2 BETA SE P NMISS EAF\n1 rs10000 11761 A T 0.019251 0.032826 0.557569 5000 0.1057\n1 rs10001 14819 G T -0.01257 0.02171 0.562592 5000 0.2448\n",
+/// #     "MarkerName\tCHR\tPOS\tEA\tNEA\tEffect\tStdErr\tP\tN\tFREQ1\nrs10000\t1\t11761\tA\tT\t-0.01188\t0.045014\t0.791843\t3200\t0.1059\nrs10001\t1\t14819\tG\tT\t-0.067698\t0.029038\t0.0197344\t3200\t0.2266\n",
+/// #     "rsid,chrom,pos,allele1,allele2,beta,se,pval,n,eaf\nrs10000,1,11761,A,T,0.00533,0.027665,0.847224,8000,0.1045\nrs10001,1,14819,G,T,-0.016554,0.018497,0.370811,8000,0.2334\n",
+/// # ];
+/// # let spec = ReadSpec::new(Scheme::InverseVariance);
+/// # let mut table = VariantTable::new();
+/// # let mut aligner = Aligner::new(Scheme::InverseVariance, Palindromic::Keep);
+/// # for (c, text) in cohorts.iter().enumerate() {
+/// #     let mut r = CohortReader::new(text.as_bytes(), &format!("cohort{}", c + 1), &spec)?;
+/// #     table.read_cohort(&mut r, c, &mut aligner, OnInvalidRow::Stop, None)?;
+/// # }
+/// let v = &table.variants()[0];
+/// assert_eq!((v.marker.as_str(), v.chromosome.as_str(), v.position), ("rs10000", "1", 11761));
+/// assert_eq!((v.first.as_str(), v.second.as_str(), v.studies.len()), ("a", "t", 3));
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Variant {
     /// Marker name.
@@ -49,6 +92,13 @@ pub struct Variant {
 
 impl Variant {
     /// A variant with no contributions yet.
+    ///
+    /// ```
+    /// use metapool::gwas::Variant;
+    /// let v = Variant::new("rs123");
+    /// assert_eq!(v.marker, "rs123");
+    /// assert!(v.studies.is_empty());
+    /// ```
     pub fn new(marker: &str) -> Self {
         Variant {
             marker: marker.to_string(),
@@ -59,6 +109,26 @@ impl Variant {
 
     /// The canonical alleles on the strand of the first row, lower case (METAL's `Allele1`,
     /// `Allele2`): the effects of a result refer to the first.
+    ///
+    /// ```
+    /// // `cohorts`: two variants of the three cohort files of fixtures/gwas (PLINK, METAL, CSV layouts)
+    /// # use metapool::gwas::*;
+    /// # let cohorts = [
+    /// #     "CHR SNP BP A1 A2 BETA SE P NMISS EAF\n1 rs10000 11761 A T 0.019251 0.032826 0.557569 5000 0.1057\n1 rs10001 14819 G T -0.01257 0.02171 0.562592 5000 0.2448\n",
+    /// #     "MarkerName\tCHR\tPOS\tEA\tNEA\tEffect\tStdErr\tP\tN\tFREQ1\nrs10000\t1\t11761\tA\tT\t-0.01188\t0.045014\t0.791843\t3200\t0.1059\nrs10001\t1\t14819\tG\tT\t-0.067698\t0.029038\t0.0197344\t3200\t0.2266\n",
+    /// #     "rsid,chrom,pos,allele1,allele2,beta,se,pval,n,eaf\nrs10000,1,11761,A,T,0.00533,0.027665,0.847224,8000,0.1045\nrs10001,1,14819,G,T,-0.016554,0.018497,0.370811,8000,0.2334\n",
+    /// # ];
+    /// # let spec = ReadSpec::new(Scheme::InverseVariance);
+    /// # let mut table = VariantTable::new();
+    /// # let mut aligner = Aligner::new(Scheme::InverseVariance, Palindromic::Keep);
+    /// # for (c, text) in cohorts.iter().enumerate() {
+    /// #     let mut r = CohortReader::new(text.as_bytes(), &format!("cohort{}", c + 1), &spec)?;
+    /// #     table.read_cohort(&mut r, c, &mut aligner, OnInvalidRow::Stop, None)?;
+    /// # }
+    /// // METAL's Allele1/Allele2 for rs10001 (read as G/T): t, g
+    /// assert_eq!(table.variants()[1].metal_alleles(), ("t".to_string(), "g".to_string()));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn metal_alleles(&self) -> (String, String) {
         let (mut a, mut b) = (self.first.clone(), self.second.clone());
         if self.first_row_complemented {
@@ -71,6 +141,20 @@ impl Variant {
 
 /// Aligns rows to variants: METAL's orientation ([`Oriented`](super::Oriented)), the
 /// palindromic policy, and the sample-size z.
+///
+/// ```
+/// use metapool::gwas::*;
+/// let mut aligner = Aligner::new(Scheme::InverseVariance, Palindromic::Keep);
+/// let mut v = Variant::new("rs1");
+/// let row = |a1: &str, a2: &str, b| Record {
+///     marker: "rs1".into(), effect_allele: a1.into(), other_allele: a2.into(),
+///     effect: b, se: 0.1, weight: 100.0, frequency: f64::NAN, p: f64::NAN, ..Record::default()
+/// };
+/// aligner.add(&mut v, 0, &row("A", "G", 0.2)).unwrap();
+/// aligner.add(&mut v, 1, &row("G", "A", 0.3)).unwrap(); // swapped: -0.3 for A
+/// assert_eq!(aligner.add(&mut v, 2, &row("A", "C", 0.1)), Err(Reason::AlleleMismatch));
+/// assert_eq!(v.studies.iter().map(|s| s.effect).collect::<Vec<_>>(), [0.2, -0.3]);
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct Aligner {
     /// Policy for A/T and C/G variants.
@@ -82,6 +166,17 @@ pub struct Aligner {
 
 impl Aligner {
     /// An aligner for `scheme` with the given palindromic policy.
+    ///
+    /// ```
+    /// use metapool::gwas::*;
+    /// let mut aligner = Aligner::new(Scheme::SampleSize, Palindromic::Keep);
+    /// let mut v = Variant::new("rs1");
+    /// let rec = Record { marker: "rs1".into(), effect_allele: "A".into(), other_allele: "G".into(),
+    ///     effect: -0.2, negative: true, p: 0.05, se: f64::NAN, weight: 100.0, frequency: f64::NAN, ..Record::default() };
+    /// aligner.add(&mut v, 0, &rec).unwrap();
+    /// // METAL's sample-size z: sign(b) Phi^-1(1 - p / 2) = -1.959963984540054
+    /// assert!((v.studies[0].z - -1.959963984540054).abs() < 1e-12);
+    /// ```
     pub fn new(scheme: Scheme, palindromic: Palindromic) -> Self {
         Aligner {
             palindromic,
@@ -92,6 +187,15 @@ impl Aligner {
     }
 
     /// Add `rec` of cohort `cohort` to `v`, or say why it is excluded.
+    ///
+    /// ```
+    /// use metapool::gwas::*;
+    /// let mut aligner = Aligner::new(Scheme::InverseVariance, Palindromic::Drop);
+    /// let mut v = Variant::new("rs1");
+    /// let rec = Record { marker: "rs1".into(), effect_allele: "C".into(), other_allele: "G".into(),
+    ///     effect: 0.1, se: 0.1, weight: 1.0, ..Record::default() };
+    /// assert_eq!(aligner.add(&mut v, 0, &rec), Err(Reason::Palindromic));
+    /// ```
     pub fn add(
         &mut self,
         v: &mut Variant,

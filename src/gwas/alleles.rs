@@ -19,6 +19,26 @@
 
 /// What to do with palindromic (A/T or C/G) variants, whose strand the allele labels cannot
 /// reveal.
+///
+/// ```
+/// use metapool::gwas::*;
+/// // an A/T variant: cohort 2 reports the other strand (T/A with the frequency of T near 0.8)
+/// let c1 = "SNP A1 A2 BETA SE EAF\nrs9 A T 0.10 0.05 0.20\n";
+/// let c2 = "SNP A1 A2 BETA SE EAF\nrs9 A T -0.12 0.06 0.79\n";
+/// let spec = ReadSpec { need_frequency: true, ..ReadSpec::new(Scheme::InverseVariance) };
+/// let read = |policy| -> Result<Vec<f64>, metapool::Error> {
+///     let (mut table, mut aligner) = (VariantTable::new(), Aligner::new(Scheme::InverseVariance, policy));
+///     for (c, text) in [c1, c2].iter().enumerate() {
+///         let mut r = CohortReader::new(text.as_bytes(), "c", &spec)?;
+///         table.read_cohort(&mut r, c, &mut aligner, OnInvalidRow::Count, None)?;
+///     }
+///     Ok(table.variants()[0].studies.iter().map(|s| s.effect).collect())
+/// };
+/// assert_eq!(read(Palindromic::Keep)?, vec![0.10, -0.12]); // METAL and plink
+/// assert_eq!(read(Palindromic::Frequency { threshold: 0.1 })?, vec![0.10, 0.12]); // flipped by frequency
+/// assert_eq!(read(Palindromic::Drop)?, Vec::<f64>::new());
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Palindromic {
@@ -38,6 +58,15 @@ pub enum Palindromic {
 }
 
 /// A row's alleles in METAL's canonical orientation.
+///
+/// ```
+/// use metapool::gwas::Oriented;
+/// // the same variant as A/G, g/a and T/C (the other strand): one canonical pair a/g
+/// let (x, y, z) = (Oriented::new("A", "G"), Oriented::new("g", "a"), Oriented::new("T", "C"));
+/// assert_eq!((x.first.as_str(), x.second.as_str()), ("a", "g"));
+/// assert!(!x.swapped && y.swapped && z.complemented && !z.swapped);
+/// assert_eq!((y.first.clone(), z.first.clone()), (x.first.clone(), x.first));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Oriented {
     /// Canonical first allele (lower case).
@@ -70,12 +99,24 @@ impl Oriented {
     }
 
     /// Whether the pair is palindromic (A/T or C/G).
+    ///
+    /// ```
+    /// use metapool::gwas::Oriented;
+    /// assert!(Oriented::new("A", "T").is_palindromic() && Oriented::new("c", "g").is_palindromic());
+    /// assert!(!Oriented::new("A", "G").is_palindromic());
+    /// ```
     pub fn is_palindromic(&self) -> bool {
         is_palindromic(&self.first, &self.second)
     }
 
     /// The canonical alleles as they read on the strand of the row they came from (METAL prints
     /// a variant's alleles this way, from its first row).
+    ///
+    /// ```
+    /// use metapool::gwas::Oriented;
+    /// // G/T is complemented to C/A and sorted to a/c; on the row's strand that reads t/g
+    /// assert_eq!(Oriented::new("G", "T").on_row_strand(), ("t".to_string(), "g".to_string()));
+    /// ```
     pub fn on_row_strand(&self) -> (String, String) {
         let mut a = self.first.clone();
         let mut b = self.second.clone();

@@ -2,6 +2,15 @@
 //! (METAL's `MARKER`, `ALLELE`, `EFFECT`, ... commands).
 
 /// What a column of a cohort file holds.
+///
+/// ```
+/// use metapool::gwas::{ColumnLabels, ColumnMap, Role};
+/// // METAL's column names, found by the common names
+/// let map = ColumnMap::find(&["MarkerName", "Allele1", "Allele2", "Effect", "StdErr", "P-value"], &ColumnLabels::common());
+/// assert_eq!(map.index(Role::Marker), Some(0));
+/// assert_eq!(map.index(Role::PValue), Some(5));
+/// assert_eq!(map.index(Role::Weight), None);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Role {
@@ -30,6 +39,12 @@ pub enum Role {
 
 impl Role {
     /// Every role, in the order of the header-name table.
+    ///
+    /// ```
+    /// use metapool::gwas::Role;
+    /// assert_eq!(Role::ALL.len(), 10);
+    /// assert_eq!(Role::ALL[0], Role::Marker);
+    /// ```
     pub const ALL: [Role; 10] = [
         Role::Marker,
         Role::EffectAllele,
@@ -44,6 +59,11 @@ impl Role {
     ];
 
     /// How the role is named in messages.
+    ///
+    /// ```
+    /// use metapool::gwas::Role;
+    /// assert_eq!(Role::StdErr.name(), "standard error");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Role::Marker => "marker",
@@ -64,6 +84,12 @@ impl Role {
     }
 
     /// The common header names of this role, matched case-insensitively, first match wins.
+    ///
+    /// ```
+    /// use metapool::gwas::Role;
+    /// assert!(Role::Weight.common_names().contains(&"NMISS")); // plink's sample size
+    /// assert!(Role::Frequency.common_names().contains(&"FREQ1")); // METAL's
+    /// ```
     pub fn common_names(self) -> &'static [&'static str] {
         match self {
             Role::Marker => &[
@@ -105,6 +131,14 @@ impl Role {
 /// Which header label to look for, per role: either the common names ([`Role::common_names`])
 /// or one label given, as METAL's commands give it (`EFFECT log(OR)` takes the log of an odds
 /// ratio column `OR`).
+///
+/// ```
+/// use metapool::gwas::{ColumnLabels, ColumnMap, Role};
+/// // METAL's `MARKER ID` and `PVALUE PVAL_GC`
+/// let labels = ColumnLabels::common().with(Role::Marker, "ID").with(Role::PValue, "PVAL_GC");
+/// let map = ColumnMap::find(&["ID", "P", "PVAL_GC"], &labels);
+/// assert_eq!((map.index(Role::Marker), map.index(Role::PValue)), (Some(0), Some(2)));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ColumnLabels {
     given: [Option<String>; 10],
@@ -112,6 +146,11 @@ pub struct ColumnLabels {
 
 impl ColumnLabels {
     /// Common names for every role.
+    ///
+    /// ```
+    /// use metapool::gwas::{ColumnLabels, Role};
+    /// assert_eq!(ColumnLabels::common().given(Role::Effect), None);
+    /// ```
     pub fn common() -> Self {
         ColumnLabels::default()
     }
@@ -132,17 +171,36 @@ impl ColumnLabels {
     }
 
     /// Set the label of `role`.
+    ///
+    /// ```
+    /// use metapool::gwas::{ColumnLabels, Role};
+    /// let mut labels = ColumnLabels::common();
+    /// labels.set(Role::Weight, "N_EFF");
+    /// assert_eq!(labels.given(Role::Weight), Some("N_EFF"));
+    /// ```
     pub fn set(&mut self, role: Role, label: impl Into<String>) {
         self.given[role.slot()] = Some(label.into());
     }
 
     /// The label given for `role`, if any.
+    ///
+    /// ```
+    /// use metapool::gwas::{ColumnLabels, Role};
+    /// let labels = ColumnLabels::common().with(Role::StdErr, "SEBETA");
+    /// assert_eq!((labels.given(Role::StdErr), labels.given(Role::Effect)), (Some("SEBETA"), None));
+    /// ```
     pub fn given(&self, role: Role) -> Option<&str> {
         self.given[role.slot()].as_deref()
     }
 }
 
 /// Where each role's column is in one file's header.
+///
+/// ```
+/// use metapool::gwas::{ColumnLabels, ColumnMap, Role};
+/// let map = ColumnMap::find(&["rsid", "chrom", "pos", "allele1", "allele2", "beta", "se"], &ColumnLabels::common());
+/// assert_eq!((map.index(Role::Position), map.index(Role::StdErr), map.width()), (Some(2), Some(6), 7));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ColumnMap {
     index: [Option<usize>; 10],
@@ -155,6 +213,13 @@ impl ColumnMap {
     /// has no index; which roles are required depends on the scheme (see
     /// [`CohortReader`](super::CohortReader)). An effect column named `OR` (or given as
     /// `log(LABEL)`) holds odds ratios, taken to the log scale when read.
+    ///
+    /// ```
+    /// use metapool::gwas::{ColumnLabels, ColumnMap, Role};
+    /// let map = ColumnMap::find(&["SNP", "A1", "A2", "OR", "SE"], &ColumnLabels::common());
+    /// assert_eq!(map.index(Role::Effect), Some(3));
+    /// assert!(map.log_effect()); // an OR column is read as log odds ratios
+    /// ```
     pub fn find(header: &[&str], labels: &ColumnLabels) -> Self {
         let mut map = ColumnMap {
             width: header.len(),
@@ -189,16 +254,32 @@ impl ColumnMap {
     }
 
     /// The column index of `role`, if present.
+    ///
+    /// ```
+    /// use metapool::gwas::{ColumnLabels, ColumnMap, Role};
+    /// let map = ColumnMap::find(&["snp", "beta", "se"], &ColumnLabels::common()); // case-insensitive
+    /// assert_eq!((map.index(Role::Effect), map.index(Role::PValue)), (Some(1), None));
+    /// ```
     pub fn index(&self, role: Role) -> Option<usize> {
         self.index[role.slot()]
     }
 
     /// Whether the effect column holds odds ratios (read as their log).
+    ///
+    /// ```
+    /// use metapool::gwas::{ColumnLabels, ColumnMap};
+    /// assert!(!ColumnMap::find(&["SNP", "BETA", "SE"], &ColumnLabels::common()).log_effect());
+    /// ```
     pub fn log_effect(&self) -> bool {
         self.log_effect
     }
 
     /// Number of header fields.
+    ///
+    /// ```
+    /// use metapool::gwas::{ColumnLabels, ColumnMap};
+    /// assert_eq!(ColumnMap::find(&["SNP", "BETA", "SE", "EXTRA"], &ColumnLabels::common()).width(), 4);
+    /// ```
     pub fn width(&self) -> usize {
         self.width
     }

@@ -16,6 +16,18 @@ use std::io::BufRead;
 
 /// Per-cohort account of the rows read: used, excluded by reason, and the genomic-control
 /// lambda applied.
+///
+/// ```
+/// use metapool::gwas::*;
+/// let text = "SNP A1 A2 BETA SE\nrs1 A G 0.1 0.05\nrs2 A G x 0.05\nrs1 A G 0.2 0.05\n";
+/// let mut r = CohortReader::new(text.as_bytes(), "c1.txt", &ReadSpec::new(Scheme::InverseVariance))?;
+/// let mut aligner = Aligner::new(Scheme::InverseVariance, Palindromic::Keep);
+/// let report = VariantTable::new().read_cohort(&mut r, 0, &mut aligner, OnInvalidRow::Count, None)?;
+/// assert_eq!((report.file.as_str(), report.rows, report.used), ("c1.txt", 3, 1));
+/// assert_eq!(report.excluded.get(&Reason::Invalid(Role::Effect)), Some(&1)); // "x"
+/// assert_eq!(report.excluded.get(&Reason::Duplicate), Some(&1));
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct CohortReport {
     /// File name.
@@ -32,6 +44,12 @@ pub struct CohortReport {
 
 impl CohortReport {
     /// An empty report for `file`.
+    ///
+    /// ```
+    /// use metapool::gwas::CohortReport;
+    /// let r = CohortReport::new("c1.txt");
+    /// assert_eq!((r.rows, r.used, r.lambda), (0, 0, 1.0));
+    /// ```
     pub fn new(file: &str) -> Self {
         CohortReport {
             file: file.to_string(),
@@ -48,6 +66,19 @@ impl CohortReport {
 }
 
 /// What to do with an invalid row.
+///
+/// ```
+/// use metapool::Error;
+/// use metapool::gwas::*;
+/// let text = "SNP A1 A2 BETA SE\nrs1 A G 0.1 0.05\nrs2 A G 0.2 -1\n";
+/// let spec = ReadSpec::new(Scheme::InverseVariance);
+/// let mut aligner = Aligner::new(Scheme::InverseVariance, Palindromic::Keep);
+/// let mut r = CohortReader::new(text.as_bytes(), "c1.txt", &spec)?;
+/// let err = VariantTable::new().read_cohort(&mut r, 0, &mut aligner, OnInvalidRow::Stop, None).unwrap_err();
+/// // the file, line 3 and the column's header label
+/// assert!(matches!(err, Error::InvalidRecord { line: 3, ref column, .. } if column == "SE"));
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum OnInvalidRow {
@@ -59,6 +90,13 @@ pub enum OnInvalidRow {
 }
 
 /// A genomic region `chromosome:start-end` (inclusive, 1-based positions).
+///
+/// ```
+/// use metapool::gwas::Region;
+/// let r = Region::parse("X:100-200").unwrap();
+/// assert!(r.contains("chrX", 100) && r.contains("X", 200) && !r.contains("X", 99));
+/// assert!(Region::parse("2:200-100").is_none()); // start after end
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Region {
     /// Chromosome (compared without a `chr` prefix, case-insensitively).
@@ -101,6 +139,12 @@ impl Region {
     }
 
     /// Whether the region contains `position` on `chromosome`.
+    ///
+    /// ```
+    /// use metapool::gwas::Region;
+    /// let r = Region::parse("chr1:11761-14819").unwrap();
+    /// assert!(r.contains("1", 11761) && r.contains("1", 14819) && !r.contains("1", 17689));
+    /// ```
     pub fn contains(&self, chromosome: &str, position: u64) -> bool {
         strip_chr(chromosome).eq_ignore_ascii_case(&self.chromosome)
             && (self.start..=self.end).contains(&position)
@@ -117,6 +161,12 @@ fn strip_chr(c: &str) -> &str {
 
 /// The sort rank of a chromosome: 1-22 by number, then X, Y, XY, MT; other names after them
 /// (compared by name). A `chr` prefix is ignored.
+///
+/// ```
+/// use metapool::gwas::chromosome_rank;
+/// assert!(chromosome_rank("chr2") < chromosome_rank("10"));
+/// assert!(chromosome_rank("22") < chromosome_rank("X") && chromosome_rank("X") < chromosome_rank("MT"));
+/// ```
 pub fn chromosome_rank(c: &str) -> u32 {
     let c = strip_chr(c);
     if let Ok(n) = c.parse::<u32>() {
@@ -131,7 +181,28 @@ pub fn chromosome_rank(c: &str) -> u32 {
     }
 }
 
-/// Hash join of cohorts by marker name (see the [module docs](self)).
+/// Hash join of cohorts by marker name (see the [module docs](crate::gwas)).
+///
+/// ```
+/// // `cohorts`: two variants of the three cohort files of fixtures/gwas (PLINK, METAL, CSV layouts)
+/// # use metapool::gwas::*;
+/// # let cohorts = [
+/// #     "CHR SNP BP A1 A2 BETA SE P NMISS EAF\n1 rs10000 11761 A T 0.019251 0.032826 0.557569 5000 0.1057\n1 rs10001 14819 G T -0.01257 0.02171 0.562592 5000 0.2448\n",
+/// #     "MarkerName\tCHR\tPOS\tEA\tNEA\tEffect\tStdErr\tP\tN\tFREQ1\nrs10000\t1\t11761\tA\tT\t-0.01188\t0.045014\t0.791843\t3200\t0.1059\nrs10001\t1\t14819\tG\tT\t-0.067698\t0.029038\t0.0197344\t3200\t0.2266\n",
+/// #     "rsid,chrom,pos,allele1,allele2,beta,se,pval,n,eaf\nrs10000,1,11761,A,T,0.00533,0.027665,0.847224,8000,0.1045\nrs10001,1,14819,G,T,-0.016554,0.018497,0.370811,8000,0.2334\n",
+/// # ];
+/// # let spec = ReadSpec::new(Scheme::InverseVariance);
+/// # let mut table = VariantTable::new();
+/// # let mut aligner = Aligner::new(Scheme::InverseVariance, Palindromic::Keep);
+/// # for (c, text) in cohorts.iter().enumerate() {
+/// #     let mut r = CohortReader::new(text.as_bytes(), &format!("cohort{}", c + 1), &spec)?;
+/// #     table.read_cohort(&mut r, c, &mut aligner, OnInvalidRow::Stop, None)?;
+/// # }
+/// let markers: Vec<&str> = table.variants().iter().map(|v| v.marker.as_str()).collect();
+/// assert_eq!(markers, ["rs10000", "rs10001"]);
+/// assert!(table.variants().iter().all(|v| v.studies.len() == 3));
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Default)]
 pub struct VariantTable {
     index: HashMap<Box<str>, u32>,
@@ -140,11 +211,25 @@ pub struct VariantTable {
 
 impl VariantTable {
     /// An empty table.
+    ///
+    /// ```
+    /// use metapool::gwas::VariantTable;
+    /// assert!(VariantTable::new().variants().is_empty());
+    /// ```
     pub fn new() -> Self {
         VariantTable::default()
     }
 
     /// The variant named `marker`, created (after the others) when new.
+    ///
+    /// ```
+    /// use metapool::gwas::VariantTable;
+    /// let mut t = VariantTable::new();
+    /// t.variant_mut("rs2").position = 5;
+    /// t.variant_mut("rs1");
+    /// assert_eq!(t.variant_mut("rs2").position, 5); // found again, not re-created
+    /// assert_eq!(t.variants().len(), 2);
+    /// ```
     pub fn variant_mut(&mut self, marker: &str) -> &mut Variant {
         let at = match self.index.get(marker) {
             Some(&i) => i as usize,
@@ -160,6 +245,27 @@ impl VariantTable {
 
     /// Read every row of `reader` (cohort `cohort`) into the table; returns the cohort's report.
     /// Rows outside `region` are skipped without being counted.
+    ///
+    /// ```
+    /// // `cohorts`: two variants of the three cohort files of fixtures/gwas (PLINK, METAL, CSV layouts)
+    /// # use metapool::gwas::*;
+    /// # let cohorts = [
+    /// #     "CHR SNP BP A1 A2 BETA SE P NMISS EAF\n1 rs10000 11761 A T 0.019251 0.032826 0.557569 5000 0.1057\n1 rs10001 14819 G T -0.01257 0.02171 0.562592 5000 0.2448\n",
+    /// #     "MarkerName\tCHR\tPOS\tEA\tNEA\tEffect\tStdErr\tP\tN\tFREQ1\nrs10000\t1\t11761\tA\tT\t-0.01188\t0.045014\t0.791843\t3200\t0.1059\nrs10001\t1\t14819\tG\tT\t-0.067698\t0.029038\t0.0197344\t3200\t0.2266\n",
+    /// #     "rsid,chrom,pos,allele1,allele2,beta,se,pval,n,eaf\nrs10000,1,11761,A,T,0.00533,0.027665,0.847224,8000,0.1045\nrs10001,1,14819,G,T,-0.016554,0.018497,0.370811,8000,0.2334\n",
+    /// # ];
+    /// let spec = ReadSpec::new(Scheme::InverseVariance);
+    /// let mut table = VariantTable::new();
+    /// let mut aligner = Aligner::new(Scheme::InverseVariance, Palindromic::Keep);
+    /// let region = Region::parse("1:11000-12000").unwrap(); // only rs10000
+    /// for (c, text) in cohorts.iter().enumerate() {
+    ///     let mut r = CohortReader::new(text.as_bytes(), "c", &spec)?;
+    ///     let report = table.read_cohort(&mut r, c, &mut aligner, OnInvalidRow::Stop, Some(&region))?;
+    ///     assert_eq!((report.rows, report.used), (1, 1));
+    /// }
+    /// assert_eq!(table.variants().len(), 1);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn read_cohort<R: BufRead>(
         &mut self,
         reader: &mut CohortReader<R>,
@@ -193,12 +299,44 @@ impl VariantTable {
 
     /// The variants, in order of first appearance (or genomic order after
     /// [`VariantTable::sort_genomic`]).
+    ///
+    /// ```
+    /// // `cohorts`: two variants of the three cohort files of fixtures/gwas (PLINK, METAL, CSV layouts)
+    /// # use metapool::gwas::*;
+    /// # let cohorts = [
+    /// #     "CHR SNP BP A1 A2 BETA SE P NMISS EAF\n1 rs10000 11761 A T 0.019251 0.032826 0.557569 5000 0.1057\n1 rs10001 14819 G T -0.01257 0.02171 0.562592 5000 0.2448\n",
+    /// #     "MarkerName\tCHR\tPOS\tEA\tNEA\tEffect\tStdErr\tP\tN\tFREQ1\nrs10000\t1\t11761\tA\tT\t-0.01188\t0.045014\t0.791843\t3200\t0.1059\nrs10001\t1\t14819\tG\tT\t-0.067698\t0.029038\t0.0197344\t3200\t0.2266\n",
+    /// #     "rsid,chrom,pos,allele1,allele2,beta,se,pval,n,eaf\nrs10000,1,11761,A,T,0.00533,0.027665,0.847224,8000,0.1045\nrs10001,1,14819,G,T,-0.016554,0.018497,0.370811,8000,0.2334\n",
+    /// # ];
+    /// # let spec = ReadSpec::new(Scheme::InverseVariance);
+    /// # let mut table = VariantTable::new();
+    /// # let mut aligner = Aligner::new(Scheme::InverseVariance, Palindromic::Keep);
+    /// # for (c, text) in cohorts.iter().enumerate() {
+    /// #     let mut r = CohortReader::new(text.as_bytes(), &format!("cohort{}", c + 1), &spec)?;
+    /// #     table.read_cohort(&mut r, c, &mut aligner, OnInvalidRow::Stop, None)?;
+    /// # }
+    /// assert_eq!(table.variants()[1].marker, "rs10001");
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn variants(&self) -> &[Variant] {
         &self.variants
     }
 
     /// Put the variants in genomic order (chromosome rank, name, position), first appearance
     /// breaking ties (a stable sort). The index is dropped: no more rows can be added.
+    ///
+    /// ```
+    /// use metapool::gwas::VariantTable;
+    /// let mut t = VariantTable::new();
+    /// for (m, chr, pos) in [("a", "X", 5), ("b", "10", 1), ("c", "2", 9), ("d", "2", 3)] {
+    ///     let v = t.variant_mut(m);
+    ///     v.chromosome = chr.into();
+    ///     v.position = pos;
+    /// }
+    /// t.sort_genomic();
+    /// let order: Vec<&str> = t.variants().iter().map(|v| v.marker.as_str()).collect();
+    /// assert_eq!(order, ["d", "c", "b", "a"]);
+    /// ```
     pub fn sort_genomic(&mut self) {
         self.index = HashMap::new();
         self.variants.sort_by(|a, b| {
@@ -217,6 +355,13 @@ impl VariantTable {
     }
 
     /// Take the variants out.
+    ///
+    /// ```
+    /// use metapool::gwas::VariantTable;
+    /// let mut t = VariantTable::new();
+    /// t.variant_mut("rs1");
+    /// assert_eq!(t.into_variants()[0].marker, "rs1");
+    /// ```
     pub fn into_variants(self) -> Vec<Variant> {
         self.variants
     }

@@ -9,7 +9,7 @@
 //!                 Hartung-Knapp) or sample size (METAL's default); Q, I², genomic control
 //!   --> VariantResult --metal::write_table--> METAL's METAANALYSIS1.TBL and .info
 //! ```
-//! [`metal::Script`] runs METAL scripts unchanged.
+//! [`metal::Session`] runs METAL scripts unchanged.
 //!
 //! ```
 //! use metapool::gwas::*;

@@ -10,6 +10,29 @@ use crate::inference::{chi_square_upper_tail, normal_two_sided_p, ConfidenceLeve
 use crate::{EffectSet, RandomModel, Tau2Control, Tau2Estimator, Test};
 
 /// How cohorts are weighted (METAL's `SCHEME`).
+///
+/// ```
+/// // `cohorts`: two variants of the three cohort files of fixtures/gwas (PLINK, METAL, CSV layouts)
+/// # use metapool::gwas::*;
+/// # let cohorts = [
+/// #     "CHR SNP BP A1 A2 BETA SE P NMISS EAF\n1 rs10000 11761 A T 0.019251 0.032826 0.557569 5000 0.1057\n1 rs10001 14819 G T -0.01257 0.02171 0.562592 5000 0.2448\n",
+/// #     "MarkerName\tCHR\tPOS\tEA\tNEA\tEffect\tStdErr\tP\tN\tFREQ1\nrs10000\t1\t11761\tA\tT\t-0.01188\t0.045014\t0.791843\t3200\t0.1059\nrs10001\t1\t14819\tG\tT\t-0.067698\t0.029038\t0.0197344\t3200\t0.2266\n",
+/// #     "rsid,chrom,pos,allele1,allele2,beta,se,pval,n,eaf\nrs10000,1,11761,A,T,0.00533,0.027665,0.847224,8000,0.1045\nrs10001,1,14819,G,T,-0.016554,0.018497,0.370811,8000,0.2334\n",
+/// # ];
+/// let spec = ReadSpec::new(Scheme::SampleSize);
+/// let mut table = VariantTable::new();
+/// let mut aligner = Aligner::new(Scheme::SampleSize, Palindromic::Keep);
+/// for (c, text) in cohorts.iter().enumerate() {
+///     let mut r = CohortReader::new(text.as_bytes(), "c", &spec)?;
+///     table.read_cohort(&mut r, c, &mut aligner, OnInvalidRow::Stop, None)?;
+/// }
+/// let mut out = Vec::new();
+/// GwasPooler::default().pool(table.variants(), 3, &[1.0; 3], &mut PoolBuffers::default(), &mut out)?;
+/// // plink --meta-analysis weighted-z: rs10000 0.3439 (P 0.7309); rs10001 -1.987 on G (P 0.04695)
+/// assert!((out[0].fixed.z - 0.3439).abs() < 5e-5 && (out[0].fixed.p - 0.7309).abs() < 5e-5);
+/// assert!((out[1].fixed.z - 1.987).abs() < 5e-4 && (out[1].fixed.p - 0.04695).abs() < 5e-6);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Scheme {
@@ -30,6 +53,31 @@ pub enum Scheme {
 }
 
 /// The test of the random-effects estimate.
+///
+/// ```
+/// // `cohorts`: two variants of the three cohort files of fixtures/gwas (PLINK, METAL, CSV layouts)
+/// # use metapool::gwas::*;
+/// # let cohorts = [
+/// #     "CHR SNP BP A1 A2 BETA SE P NMISS EAF\n1 rs10000 11761 A T 0.019251 0.032826 0.557569 5000 0.1057\n1 rs10001 14819 G T -0.01257 0.02171 0.562592 5000 0.2448\n",
+/// #     "MarkerName\tCHR\tPOS\tEA\tNEA\tEffect\tStdErr\tP\tN\tFREQ1\nrs10000\t1\t11761\tA\tT\t-0.01188\t0.045014\t0.791843\t3200\t0.1059\nrs10001\t1\t14819\tG\tT\t-0.067698\t0.029038\t0.0197344\t3200\t0.2266\n",
+/// #     "rsid,chrom,pos,allele1,allele2,beta,se,pval,n,eaf\nrs10000,1,11761,A,T,0.00533,0.027665,0.847224,8000,0.1045\nrs10001,1,14819,G,T,-0.016554,0.018497,0.370811,8000,0.2334\n",
+/// # ];
+/// # let spec = ReadSpec::new(Scheme::InverseVariance);
+/// # let mut table = VariantTable::new();
+/// # let mut aligner = Aligner::new(Scheme::InverseVariance, Palindromic::Keep);
+/// # for (c, text) in cohorts.iter().enumerate() {
+/// #     let mut r = CohortReader::new(text.as_bytes(), &format!("cohort{}", c + 1), &spec)?;
+/// #     table.read_cohort(&mut r, c, &mut aligner, OnInvalidRow::Stop, None)?;
+/// # }
+/// let pooler = GwasPooler { scheme: Scheme::InverseVariance, random: Some(metapool::Tau2Estimator::DerSimonianLaird),
+///     random_test: RandomTest::HartungKnapp, ..GwasPooler::default() };
+/// let mut out = Vec::new();
+/// pooler.pool(table.variants(), 3, &[1.0; 3], &mut PoolBuffers::default(), &mut out)?;
+/// let (re, hk) = (out[1].random.unwrap(), out[1].hartung_knapp.unwrap());
+/// assert_eq!(re.effect, hk.effect); // the same estimate, another test: t on k - 1 = 2 df
+/// assert!(hk.p > re.p);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum RandomTest {
@@ -47,6 +95,13 @@ pub enum RandomTest {
 /// ```
 /// METAL takes the element at position `floor(n / 2)` of the sorted chi-squares (the upper
 /// median for even n), and so does [`genomic_control_lambda`].
+///
+/// ```
+/// use metapool::gwas::MEDIAN_CHI2_1DF;
+/// use metapool::inference::normal_quantile;
+/// // the median of chi-square on 1 df is Phi^-1(0.75)², 0.45493642311957..., as METAL rounds it
+/// assert!((MEDIAN_CHI2_1DF - normal_quantile(0.75).powi(2)).abs() < 5e-8);
+/// ```
 pub const MEDIAN_CHI2_1DF: f64 = 0.4549364;
 
 /// Genomic-control lambda of a set of 1-df chi-squares, as METAL computes it (see
@@ -74,6 +129,31 @@ pub fn genomic_control_lambda(chi2: &mut [f64]) -> f64 {
 }
 
 /// One model's result for a variant.
+///
+/// ```
+/// // `cohorts`: two variants of the three cohort files of fixtures/gwas (PLINK, METAL, CSV layouts)
+/// # use metapool::gwas::*;
+/// # let cohorts = [
+/// #     "CHR SNP BP A1 A2 BETA SE P NMISS EAF\n1 rs10000 11761 A T 0.019251 0.032826 0.557569 5000 0.1057\n1 rs10001 14819 G T -0.01257 0.02171 0.562592 5000 0.2448\n",
+/// #     "MarkerName\tCHR\tPOS\tEA\tNEA\tEffect\tStdErr\tP\tN\tFREQ1\nrs10000\t1\t11761\tA\tT\t-0.01188\t0.045014\t0.791843\t3200\t0.1059\nrs10001\t1\t14819\tG\tT\t-0.067698\t0.029038\t0.0197344\t3200\t0.2266\n",
+/// #     "rsid,chrom,pos,allele1,allele2,beta,se,pval,n,eaf\nrs10000,1,11761,A,T,0.00533,0.027665,0.847224,8000,0.1045\nrs10001,1,14819,G,T,-0.016554,0.018497,0.370811,8000,0.2334\n",
+/// # ];
+/// # let spec = ReadSpec::new(Scheme::InverseVariance);
+/// # let mut table = VariantTable::new();
+/// # let mut aligner = Aligner::new(Scheme::InverseVariance, Palindromic::Keep);
+/// # for (c, text) in cohorts.iter().enumerate() {
+/// #     let mut r = CohortReader::new(text.as_bytes(), &format!("cohort{}", c + 1), &spec)?;
+/// #     table.read_cohort(&mut r, c, &mut aligner, OnInvalidRow::Stop, None)?;
+/// # }
+/// let mut out = Vec::new();
+/// let pooler = GwasPooler { scheme: Scheme::InverseVariance, ..GwasPooler::default() };
+/// pooler.pool(table.variants(), 3, &[1.0; 3], &mut PoolBuffers::default(), &mut out)?;
+/// let e = out[0].fixed;
+/// // GWAMA (fixed effects), rs10000: beta 0.006952, se 0.019145, z 0.363126; plink P 0.7165
+/// assert!((e.effect - 0.006952).abs() < 5e-7 && (e.se - 0.019145).abs() < 5e-7);
+/// assert!((e.z - 0.363126).abs() < 5e-7 && (e.p - 0.7165).abs() < 5e-5);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Estimate {
     /// Pooled effect (inverse variance) or NaN (sample size).
@@ -88,6 +168,34 @@ pub struct Estimate {
 
 /// The meta-analysis of one variant, its effects referring to the canonical first allele
 /// ([`Variant::first`]).
+///
+/// ```
+/// // `cohorts`: two variants of the three cohort files of fixtures/gwas (PLINK, METAL, CSV layouts)
+/// # use metapool::gwas::*;
+/// # let cohorts = [
+/// #     "CHR SNP BP A1 A2 BETA SE P NMISS EAF\n1 rs10000 11761 A T 0.019251 0.032826 0.557569 5000 0.1057\n1 rs10001 14819 G T -0.01257 0.02171 0.562592 5000 0.2448\n",
+/// #     "MarkerName\tCHR\tPOS\tEA\tNEA\tEffect\tStdErr\tP\tN\tFREQ1\nrs10000\t1\t11761\tA\tT\t-0.01188\t0.045014\t0.791843\t3200\t0.1059\nrs10001\t1\t14819\tG\tT\t-0.067698\t0.029038\t0.0197344\t3200\t0.2266\n",
+/// #     "rsid,chrom,pos,allele1,allele2,beta,se,pval,n,eaf\nrs10000,1,11761,A,T,0.00533,0.027665,0.847224,8000,0.1045\nrs10001,1,14819,G,T,-0.016554,0.018497,0.370811,8000,0.2334\n",
+/// # ];
+/// # let spec = ReadSpec::new(Scheme::InverseVariance);
+/// # let mut table = VariantTable::new();
+/// # let mut aligner = Aligner::new(Scheme::InverseVariance, Palindromic::Keep);
+/// # for (c, text) in cohorts.iter().enumerate() {
+/// #     let mut r = CohortReader::new(text.as_bytes(), &format!("cohort{}", c + 1), &spec)?;
+/// #     table.read_cohort(&mut r, c, &mut aligner, OnInvalidRow::Stop, None)?;
+/// # }
+/// let mut out = Vec::new();
+/// let pooler = GwasPooler { scheme: Scheme::InverseVariance, ..GwasPooler::default() };
+/// pooler.pool(table.variants(), 3, &[1.0; 3], &mut PoolBuffers::default(), &mut out)?;
+/// let r = &out[1];
+/// // GWAMA, rs10001 (on G; here on T, the canonical first allele): beta -0.024932, Q 2.698408,
+/// // Q p 0.259447, I² 0.258822, "---" (here "+++"), 16200 samples
+/// assert!((r.fixed.effect - 0.024932).abs() < 5e-7);
+/// assert!((r.q - 2.698408).abs() < 5e-7 && (r.q_p - 0.259447).abs() < 5e-7);
+/// assert!((r.i2 - 25.8822).abs() < 5e-5);
+/// assert_eq!((r.k, r.df, r.weight, r.direction.as_str()), (3, 2, 16200.0, "+++"));
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct VariantResult {
     /// Number of cohorts pooled.
@@ -117,7 +225,33 @@ pub struct VariantResult {
     pub direction: String,
 }
 
-/// Pools variants (see the [module docs](self)).
+/// Pools variants (see the [module docs](crate::gwas)).
+///
+/// ```
+/// // `cohorts`: two variants of the three cohort files of fixtures/gwas (PLINK, METAL, CSV layouts)
+/// # use metapool::gwas::*;
+/// # let cohorts = [
+/// #     "CHR SNP BP A1 A2 BETA SE P NMISS EAF\n1 rs10000 11761 A T 0.019251 0.032826 0.557569 5000 0.1057\n1 rs10001 14819 G T -0.01257 0.02171 0.562592 5000 0.2448\n",
+/// #     "MarkerName\tCHR\tPOS\tEA\tNEA\tEffect\tStdErr\tP\tN\tFREQ1\nrs10000\t1\t11761\tA\tT\t-0.01188\t0.045014\t0.791843\t3200\t0.1059\nrs10001\t1\t14819\tG\tT\t-0.067698\t0.029038\t0.0197344\t3200\t0.2266\n",
+/// #     "rsid,chrom,pos,allele1,allele2,beta,se,pval,n,eaf\nrs10000,1,11761,A,T,0.00533,0.027665,0.847224,8000,0.1045\nrs10001,1,14819,G,T,-0.016554,0.018497,0.370811,8000,0.2334\n",
+/// # ];
+/// # let spec = ReadSpec::new(Scheme::InverseVariance);
+/// # let mut table = VariantTable::new();
+/// # let mut aligner = Aligner::new(Scheme::InverseVariance, Palindromic::Keep);
+/// # for (c, text) in cohorts.iter().enumerate() {
+/// #     let mut r = CohortReader::new(text.as_bytes(), &format!("cohort{}", c + 1), &spec)?;
+/// #     table.read_cohort(&mut r, c, &mut aligner, OnInvalidRow::Stop, None)?;
+/// # }
+/// let pooler = GwasPooler { scheme: Scheme::InverseVariance, random: Some(metapool::Tau2Estimator::DerSimonianLaird),
+///     ..GwasPooler::default() };
+/// let mut out = Vec::new();
+/// pooler.pool(table.variants(), 3, &[1.0; 3], &mut PoolBuffers::default(), &mut out)?;
+/// let re = out[1].random.unwrap();
+/// // GWAMA --random, rs10001: beta -0.026452 (on G), se 0.015011, z -1.762125; plink P(R) 0.07805
+/// assert!((re.effect - 0.026452).abs() < 5e-7 && (re.se - 0.015011).abs() < 5e-7);
+/// assert!((re.z - 1.762125).abs() < 5e-7 && (re.p - 0.07805).abs() < 5e-6);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GwasPooler {
     /// Weighting scheme.
@@ -142,6 +276,30 @@ impl Default for GwasPooler {
 }
 
 /// Reused buffers of [`GwasPooler::pool`].
+///
+/// ```
+/// // `cohorts`: two variants of the three cohort files of fixtures/gwas (PLINK, METAL, CSV layouts)
+/// # use metapool::gwas::*;
+/// # let cohorts = [
+/// #     "CHR SNP BP A1 A2 BETA SE P NMISS EAF\n1 rs10000 11761 A T 0.019251 0.032826 0.557569 5000 0.1057\n1 rs10001 14819 G T -0.01257 0.02171 0.562592 5000 0.2448\n",
+/// #     "MarkerName\tCHR\tPOS\tEA\tNEA\tEffect\tStdErr\tP\tN\tFREQ1\nrs10000\t1\t11761\tA\tT\t-0.01188\t0.045014\t0.791843\t3200\t0.1059\nrs10001\t1\t14819\tG\tT\t-0.067698\t0.029038\t0.0197344\t3200\t0.2266\n",
+/// #     "rsid,chrom,pos,allele1,allele2,beta,se,pval,n,eaf\nrs10000,1,11761,A,T,0.00533,0.027665,0.847224,8000,0.1045\nrs10001,1,14819,G,T,-0.016554,0.018497,0.370811,8000,0.2334\n",
+/// # ];
+/// # let spec = ReadSpec::new(Scheme::InverseVariance);
+/// # let mut table = VariantTable::new();
+/// # let mut aligner = Aligner::new(Scheme::InverseVariance, Palindromic::Keep);
+/// # for (c, text) in cohorts.iter().enumerate() {
+/// #     let mut r = CohortReader::new(text.as_bytes(), &format!("cohort{}", c + 1), &spec)?;
+/// #     table.read_cohort(&mut r, c, &mut aligner, OnInvalidRow::Stop, None)?;
+/// # }
+/// let pooler = GwasPooler { scheme: Scheme::InverseVariance, ..GwasPooler::default() };
+/// let (mut buffers, mut out) = (PoolBuffers::default(), Vec::new());
+/// for _ in 0..2 { // e.g. one block of variants after another, the buffers reused
+///     pooler.pool(table.variants(), 3, &[1.0; 3], &mut buffers, &mut out)?;
+///     assert_eq!(out.len(), 2);
+/// }
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Default)]
 pub struct PoolBuffers {
     y: Vec<f64>,
@@ -160,6 +318,31 @@ impl GwasPooler {
 
     /// Pool `variants` (of `cohorts` cohorts, with genomic-control lambdas `lambda[c]`) into
     /// `out` (cleared; one result per variant, `k = 0` for a variant without contributions).
+    ///
+    /// ```
+    /// // `cohorts`: two variants of the three cohort files of fixtures/gwas (PLINK, METAL, CSV layouts)
+    /// # use metapool::gwas::*;
+    /// # let cohorts = [
+    /// #     "CHR SNP BP A1 A2 BETA SE P NMISS EAF\n1 rs10000 11761 A T 0.019251 0.032826 0.557569 5000 0.1057\n1 rs10001 14819 G T -0.01257 0.02171 0.562592 5000 0.2448\n",
+    /// #     "MarkerName\tCHR\tPOS\tEA\tNEA\tEffect\tStdErr\tP\tN\tFREQ1\nrs10000\t1\t11761\tA\tT\t-0.01188\t0.045014\t0.791843\t3200\t0.1059\nrs10001\t1\t14819\tG\tT\t-0.067698\t0.029038\t0.0197344\t3200\t0.2266\n",
+    /// #     "rsid,chrom,pos,allele1,allele2,beta,se,pval,n,eaf\nrs10000,1,11761,A,T,0.00533,0.027665,0.847224,8000,0.1045\nrs10001,1,14819,G,T,-0.016554,0.018497,0.370811,8000,0.2334\n",
+    /// # ];
+    /// # let spec = ReadSpec::new(Scheme::InverseVariance);
+    /// # let mut table = VariantTable::new();
+    /// # let mut aligner = Aligner::new(Scheme::InverseVariance, Palindromic::Keep);
+    /// # for (c, text) in cohorts.iter().enumerate() {
+    /// #     let mut r = CohortReader::new(text.as_bytes(), &format!("cohort{}", c + 1), &spec)?;
+    /// #     table.read_cohort(&mut r, c, &mut aligner, OnInvalidRow::Stop, None)?;
+    /// # }
+    /// let pooler = GwasPooler { scheme: Scheme::InverseVariance, ..GwasPooler::default() };
+    /// let mut out = Vec::new();
+    /// // genomic control: lambda 2 for cohort 1 doubles its variance (METAL: se² lambda)
+    /// pooler.pool(table.variants(), 3, &[2.0, 1.0, 1.0], &mut PoolBuffers::default(), &mut out)?;
+    /// let w = [1.0 / (2.0 * 0.032826f64.powi(2)), 1.0 / 0.045014f64.powi(2), 1.0 / 0.027665f64.powi(2)];
+    /// let beta = (w[0] * 0.019251 - w[1] * 0.01188 + w[2] * 0.00533) / (w[0] + w[1] + w[2]);
+    /// assert!((out[0].fixed.effect - beta).abs() < 1e-15);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn pool(
         &self,
         variants: &[Variant],

@@ -4,6 +4,14 @@ use super::columns::Role;
 use crate::error::{Error, Problem};
 
 /// What is wrong with one field or row of a cohort file.
+///
+/// ```
+/// use metapool::Error;
+/// use metapool::gwas::*;
+/// let err = CohortReader::new("SNP A1 A2 BETA\n".as_bytes(), "c1.txt", &ReadSpec::new(Scheme::InverseVariance)).unwrap_err();
+/// // no standard-error column: line 1 (the header)
+/// assert!(matches!(err, Error::InvalidRecord { line: 1, problem: RecordProblem::MissingColumn, .. }));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
@@ -52,6 +60,12 @@ impl std::fmt::Display for RecordProblem {
 }
 
 /// Why a row of a cohort did not enter the meta-analysis (counted per cohort).
+///
+/// ```
+/// use metapool::gwas::{Reason, Role};
+/// assert_eq!(Reason::Invalid(Role::StdErr).to_string(), "invalid standard error");
+/// assert_eq!(Reason::AlleleMismatch.to_string(), "allele mismatch");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Reason {
@@ -84,6 +98,16 @@ impl std::fmt::Display for Reason {
 }
 
 /// An invalid row: its line, the column (header label) and what is wrong.
+///
+/// ```
+/// use metapool::gwas::*;
+/// let text = "SNP A1 A2 BETA SE\nrs1 A G 0.1\n";
+/// let mut r = CohortReader::new(text.as_bytes(), "c1.txt", &ReadSpec::new(Scheme::InverseVariance))?;
+/// let e = r.next_record(&mut Record::default()).unwrap().unwrap_err();
+/// assert_eq!(e.line, 2);
+/// assert_eq!(e.problem, RecordProblem::FieldCount { expected: 5, found: 4 });
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowError {
     /// 1-based line number.
@@ -98,6 +122,15 @@ pub struct RowError {
 
 impl RowError {
     /// The reason to count when the row is skipped.
+    ///
+    /// ```
+    /// use metapool::gwas::*;
+    /// let text = "SNP A1 A2 BETA SE\nrs1 A G 0.1 abc\n";
+    /// let mut r = CohortReader::new(text.as_bytes(), "c1.txt", &ReadSpec::new(Scheme::InverseVariance))?;
+    /// let e = r.next_record(&mut Record::default()).unwrap().unwrap_err();
+    /// assert_eq!(e.reason(), Reason::Invalid(Role::StdErr));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn reason(&self) -> Reason {
         match (&self.problem, self.role) {
             (RecordProblem::Duplicate, _) => Reason::Duplicate,
@@ -107,6 +140,16 @@ impl RowError {
     }
 
     /// The crate error naming `file`.
+    ///
+    /// ```
+    /// use metapool::Error;
+    /// use metapool::gwas::*;
+    /// let text = "SNP A1 A2 BETA SE\nrs1 A G 0.1 abc\n";
+    /// let mut r = CohortReader::new(text.as_bytes(), "c1.txt", &ReadSpec::new(Scheme::InverseVariance))?;
+    /// let e = r.next_record(&mut Record::default()).unwrap().unwrap_err().into_error("c1.txt");
+    /// assert!(matches!(e, Error::InvalidRecord { line: 2, ref file, ref column, .. } if file == "c1.txt" && column == "SE"));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn into_error(self, file: &str) -> Error {
         Error::InvalidRecord {
             file: file.to_string(),

@@ -8,6 +8,15 @@ use crate::error::{Error, Problem, Result};
 use std::io::BufRead;
 
 /// How the fields of a line are separated (METAL's `SEPARATOR`).
+///
+/// ```
+/// use metapool::gwas::*;
+/// // METAL's SEPARATOR COMMA keeps empty fields: a missing SE is an invalid row
+/// let spec = ReadSpec { separator: Some(Separator::Comma), ..ReadSpec::new(Scheme::InverseVariance) };
+/// let mut r = CohortReader::new("SNP,BETA,SE\nrs1,0.1,\n".as_bytes(), "c", &spec)?;
+/// assert!(r.next_record(&mut Record::default()).unwrap().is_err());
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Separator {
@@ -25,6 +34,13 @@ pub enum Separator {
 impl Separator {
     /// The separator a header line suggests: tab if it has a tab, comma if it has a comma,
     /// whitespace otherwise.
+    ///
+    /// ```
+    /// use metapool::gwas::Separator;
+    /// assert_eq!(Separator::detect("MarkerName\tEffect\tStdErr"), Separator::Tab);
+    /// assert_eq!(Separator::detect("rsid,beta,se"), Separator::Comma);
+    /// assert_eq!(Separator::detect("SNP  BETA SE"), Separator::Whitespace);
+    /// ```
     pub fn detect(header: &str) -> Self {
         if header.contains('\t') {
             Separator::Tab
@@ -74,6 +90,18 @@ impl Separator {
 
 /// One row of a cohort file, validated for the scheme. Absent optional fields are NaN (numbers)
 /// or empty (text).
+///
+/// ```
+/// use metapool::gwas::*;
+/// let text = "CHR SNP BP A1 A2 OR SE P N\n1 rs1 11761 A T 0.5 0.1 0.01 5000\n";
+/// let mut r = CohortReader::new(text.as_bytes(), "c", &ReadSpec::new(Scheme::SampleSize))?;
+/// let mut rec = Record::default();
+/// r.next_record(&mut rec).unwrap().unwrap();
+/// assert_eq!((rec.line, rec.position, rec.weight, rec.p), (2, 11761, 5000.0, 0.01));
+/// assert!((rec.effect - 0.5f64.ln()).abs() < 1e-15 && rec.negative); // an OR below 1
+/// assert!(rec.frequency.is_nan()); // no frequency column
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Record {
     /// 1-based line number in the file.
@@ -104,6 +132,17 @@ pub struct Record {
 }
 
 /// What to read from each cohort.
+///
+/// ```
+/// use metapool::gwas::*;
+/// // METAL's DEFAULTWEIGHT 1000 for a file without a sample-size column
+/// let spec = ReadSpec { default_weight: 1000.0, ..ReadSpec::new(Scheme::SampleSize) };
+/// let mut r = CohortReader::new("SNP BETA P\nrs1 0.1 0.2\n".as_bytes(), "c", &spec)?;
+/// let mut rec = Record::default();
+/// r.next_record(&mut rec).unwrap().unwrap();
+/// assert_eq!(rec.weight, 1000.0);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReadSpec {
     /// The scheme decides the required columns: effect and standard error for inverse
@@ -126,6 +165,12 @@ pub struct ReadSpec {
 
 impl ReadSpec {
     /// Common column names, separator detected, default weight 1, strict field counts.
+    ///
+    /// ```
+    /// use metapool::gwas::{ReadSpec, Scheme};
+    /// let spec = ReadSpec::new(Scheme::InverseVariance);
+    /// assert_eq!((spec.separator, spec.default_weight, spec.strict_columns), (None, 1.0, true));
+    /// ```
     pub fn new(scheme: Scheme) -> Self {
         ReadSpec {
             scheme,
@@ -173,16 +218,37 @@ pub struct CohortReader<R> {
 
 impl<R> CohortReader<R> {
     /// The file's name, as given.
+    ///
+    /// ```
+    /// use metapool::gwas::{CohortReader, ReadSpec, Scheme};
+    /// let r = CohortReader::new("SNP BETA SE\n".as_bytes(), "cohort1.txt", &ReadSpec::new(Scheme::InverseVariance))?;
+    /// assert_eq!(r.name(), "cohort1.txt");
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// The columns found.
+    ///
+    /// ```
+    /// use metapool::gwas::{CohortReader, ReadSpec, Role, Scheme};
+    /// let r = CohortReader::new("SNP BETA SE\n".as_bytes(), "c", &ReadSpec::new(Scheme::InverseVariance))?;
+    /// assert_eq!(r.columns().index(Role::StdErr), Some(2));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn columns(&self) -> &ColumnMap {
         &self.map
     }
 
     /// The header labels.
+    ///
+    /// ```
+    /// use metapool::gwas::{CohortReader, ReadSpec, Scheme};
+    /// let r = CohortReader::new("SNP\tBETA\tSE\n".as_bytes(), "c", &ReadSpec::new(Scheme::InverseVariance))?;
+    /// assert_eq!(r.header(), ["SNP", "BETA", "SE"]);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn header(&self) -> &[String] {
         &self.header
     }
@@ -191,6 +257,14 @@ impl<R> CohortReader<R> {
 impl<R: BufRead> CohortReader<R> {
     /// Read the header of `input` (named `name` in errors) and find the columns; a missing
     /// required column is an [`Error::InvalidRecord`] on line 1.
+    ///
+    /// ```
+    /// use metapool::gwas::{CohortReader, ReadSpec, Scheme};
+    /// // the sample-size scheme needs a p-value column, inverse variance a standard error
+    /// assert!(CohortReader::new("SNP BETA SE\n".as_bytes(), "c", &ReadSpec::new(Scheme::SampleSize)).is_err());
+    /// assert!(CohortReader::new("SNP BETA SE\n".as_bytes(), "c", &ReadSpec::new(Scheme::InverseVariance)).is_ok());
+    /// assert!(CohortReader::new("".as_bytes(), "c", &ReadSpec::new(Scheme::InverseVariance)).is_err()); // no header
+    /// ```
     pub fn new(mut input: R, name: &str, spec: &ReadSpec) -> Result<Self> {
         let mut buf = String::new();
         let io = |e: std::io::Error| Error::InvalidRecord {
@@ -283,6 +357,17 @@ impl<R: BufRead> CohortReader<R> {
     /// invalid row (the caller stops or counts it and reads on), `Some(Ok(()))` for a valid
     /// one. Blank lines and lines starting with `#` are skipped. An I/O error ends the file
     /// with an error on its line.
+    ///
+    /// ```
+    /// use metapool::gwas::*;
+    /// let text = "SNP BETA SE\n# a comment\n\nrs1 0.1 0.05\n";
+    /// let mut r = CohortReader::new(text.as_bytes(), "c", &ReadSpec::new(Scheme::InverseVariance))?;
+    /// let mut rec = Record::default();
+    /// assert_eq!(r.next_record(&mut rec), Some(Ok(()))); // comment and blank line skipped
+    /// assert_eq!((rec.line, rec.marker.as_str()), (4, "rs1"));
+    /// assert_eq!(r.next_record(&mut rec), None);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn next_record(&mut self, rec: &mut Record) -> Option<std::result::Result<(), RowError>> {
         loop {
             self.buf.clear();

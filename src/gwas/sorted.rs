@@ -17,7 +17,29 @@ struct Head<R> {
     last_position: u64,
 }
 
-/// Streaming merge of cohorts sorted by chromosome and position (see the [module docs](self)).
+/// Streaming merge of cohorts sorted by chromosome and position (see the [module docs](crate::gwas)).
+///
+/// ```
+/// // `cohorts`: two variants of the three cohort files of fixtures/gwas (PLINK, METAL, CSV layouts)
+/// # use metapool::gwas::*;
+/// # let cohorts = [
+/// #     "CHR SNP BP A1 A2 BETA SE P NMISS EAF\n1 rs10000 11761 A T 0.019251 0.032826 0.557569 5000 0.1057\n1 rs10001 14819 G T -0.01257 0.02171 0.562592 5000 0.2448\n",
+/// #     "MarkerName\tCHR\tPOS\tEA\tNEA\tEffect\tStdErr\tP\tN\tFREQ1\nrs10000\t1\t11761\tA\tT\t-0.01188\t0.045014\t0.791843\t3200\t0.1059\nrs10001\t1\t14819\tG\tT\t-0.067698\t0.029038\t0.0197344\t3200\t0.2266\n",
+/// #     "rsid,chrom,pos,allele1,allele2,beta,se,pval,n,eaf\nrs10000,1,11761,A,T,0.00533,0.027665,0.847224,8000,0.1045\nrs10001,1,14819,G,T,-0.016554,0.018497,0.370811,8000,0.2334\n",
+/// # ];
+/// let spec = ReadSpec { need_position: true, ..ReadSpec::new(Scheme::InverseVariance) };
+/// let readers = cohorts.iter().map(|t| CohortReader::new(t.as_bytes(), "c", &spec)).collect::<Result<Vec<_>, _>>()?;
+/// let aligner = Aligner::new(Scheme::InverseVariance, Palindromic::Keep);
+/// let mut merge = SortedMerge::new(readers, aligner, OnInvalidRow::Stop, None)?;
+/// let mut block = Vec::new();
+/// let mut markers = Vec::new();
+/// while merge.next_position(&mut block)? {
+///     markers.extend(block.iter().map(|v| (v.marker.clone(), v.studies.len())));
+///     merge.recycle(&mut block);
+/// }
+/// assert_eq!(markers, [("rs10000".to_string(), 3), ("rs10001".to_string(), 3)]);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 pub struct SortedMerge<R> {
     heads: Vec<Head<R>>,
     aligner: Aligner,
@@ -29,6 +51,24 @@ pub struct SortedMerge<R> {
 
 impl<R: BufRead> SortedMerge<R> {
     /// A merge of `readers` (cohort `i` is `readers[i]`; each must have position columns).
+    ///
+    /// ```
+    /// use metapool::gwas::*;
+    /// let spec = ReadSpec { need_position: true, ..ReadSpec::new(Scheme::InverseVariance) };
+    /// let unsorted = "CHR BP SNP BETA SE\n2 10 rs2 0.1 0.1\n1 10 rs1 0.1 0.1\n";
+    /// let r = CohortReader::new(unsorted.as_bytes(), "c", &spec)?;
+    /// let aligner = Aligner::new(Scheme::InverseVariance, Palindromic::Keep);
+    /// let all = SortedMerge::new(vec![r], aligner, OnInvalidRow::Stop, None).and_then(|mut m| {
+    ///     let mut block = Vec::new();
+    ///     while m.next_position(&mut block)? {
+    ///         m.recycle(&mut block);
+    ///     }
+    ///     Ok(())
+    /// });
+    /// // chromosome 2, then 1: not sorted
+    /// assert!(matches!(all, Err(metapool::Error::InvalidRecord { problem: RecordProblem::NotSorted, .. })));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn new(
         readers: Vec<CohortReader<R>>,
         aligner: Aligner,
@@ -65,11 +105,44 @@ impl<R: BufRead> SortedMerge<R> {
     }
 
     /// The per-cohort reports so far (complete once the merge is exhausted).
+    ///
+    /// ```
+    /// // `cohorts`: two variants of the three cohort files of fixtures/gwas (PLINK, METAL, CSV layouts)
+    /// # use metapool::gwas::*;
+    /// # let cohorts = [
+    /// #     "CHR SNP BP A1 A2 BETA SE P NMISS EAF\n1 rs10000 11761 A T 0.019251 0.032826 0.557569 5000 0.1057\n1 rs10001 14819 G T -0.01257 0.02171 0.562592 5000 0.2448\n",
+    /// #     "MarkerName\tCHR\tPOS\tEA\tNEA\tEffect\tStdErr\tP\tN\tFREQ1\nrs10000\t1\t11761\tA\tT\t-0.01188\t0.045014\t0.791843\t3200\t0.1059\nrs10001\t1\t14819\tG\tT\t-0.067698\t0.029038\t0.0197344\t3200\t0.2266\n",
+    /// #     "rsid,chrom,pos,allele1,allele2,beta,se,pval,n,eaf\nrs10000,1,11761,A,T,0.00533,0.027665,0.847224,8000,0.1045\nrs10001,1,14819,G,T,-0.016554,0.018497,0.370811,8000,0.2334\n",
+    /// # ];
+    /// let spec = ReadSpec { need_position: true, ..ReadSpec::new(Scheme::InverseVariance) };
+    /// let readers = cohorts.iter().map(|t| CohortReader::new(t.as_bytes(), "c", &spec)).collect::<Result<Vec<_>, _>>()?;
+    /// let mut merge = SortedMerge::new(readers, Aligner::new(Scheme::InverseVariance, Palindromic::Keep), OnInvalidRow::Stop, None)?;
+    /// let mut block = Vec::new();
+    /// while merge.next_position(&mut block)? { merge.recycle(&mut block); }
+    /// assert!(merge.reports().iter().all(|r| r.used == 2));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn reports(&self) -> &[CohortReport] {
         &self.reports
     }
 
     /// Set the genomic-control lambda reported for each cohort.
+    ///
+    /// ```
+    /// // `cohorts`: two variants of the three cohort files of fixtures/gwas (PLINK, METAL, CSV layouts)
+    /// # use metapool::gwas::*;
+    /// # let cohorts = [
+    /// #     "CHR SNP BP A1 A2 BETA SE P NMISS EAF\n1 rs10000 11761 A T 0.019251 0.032826 0.557569 5000 0.1057\n1 rs10001 14819 G T -0.01257 0.02171 0.562592 5000 0.2448\n",
+    /// #     "MarkerName\tCHR\tPOS\tEA\tNEA\tEffect\tStdErr\tP\tN\tFREQ1\nrs10000\t1\t11761\tA\tT\t-0.01188\t0.045014\t0.791843\t3200\t0.1059\nrs10001\t1\t14819\tG\tT\t-0.067698\t0.029038\t0.0197344\t3200\t0.2266\n",
+    /// #     "rsid,chrom,pos,allele1,allele2,beta,se,pval,n,eaf\nrs10000,1,11761,A,T,0.00533,0.027665,0.847224,8000,0.1045\nrs10001,1,14819,G,T,-0.016554,0.018497,0.370811,8000,0.2334\n",
+    /// # ];
+    /// let spec = ReadSpec { need_position: true, ..ReadSpec::new(Scheme::InverseVariance) };
+    /// let readers = cohorts.iter().map(|t| CohortReader::new(t.as_bytes(), "c", &spec)).collect::<Result<Vec<_>, _>>()?;
+    /// let mut merge = SortedMerge::new(readers, Aligner::new(Scheme::InverseVariance, Palindromic::Keep), OnInvalidRow::Stop, None)?;
+    /// merge.set_lambdas(&[1.05, 1.0, 1.2]);
+    /// assert_eq!(merge.reports()[2].lambda, 1.2);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn set_lambdas(&mut self, lambdas: &[f64]) {
         for (r, &l) in self.reports.iter_mut().zip(lambdas) {
             r.lambda = l;
@@ -131,12 +204,47 @@ impl<R: BufRead> SortedMerge<R> {
 
     /// Hand back variants whose results are written, so that their buffers are reused
     /// (`block` is left empty).
+    ///
+    /// ```
+    /// // `cohorts`: two variants of the three cohort files of fixtures/gwas (PLINK, METAL, CSV layouts)
+    /// # use metapool::gwas::*;
+    /// # let cohorts = [
+    /// #     "CHR SNP BP A1 A2 BETA SE P NMISS EAF\n1 rs10000 11761 A T 0.019251 0.032826 0.557569 5000 0.1057\n1 rs10001 14819 G T -0.01257 0.02171 0.562592 5000 0.2448\n",
+    /// #     "MarkerName\tCHR\tPOS\tEA\tNEA\tEffect\tStdErr\tP\tN\tFREQ1\nrs10000\t1\t11761\tA\tT\t-0.01188\t0.045014\t0.791843\t3200\t0.1059\nrs10001\t1\t14819\tG\tT\t-0.067698\t0.029038\t0.0197344\t3200\t0.2266\n",
+    /// #     "rsid,chrom,pos,allele1,allele2,beta,se,pval,n,eaf\nrs10000,1,11761,A,T,0.00533,0.027665,0.847224,8000,0.1045\nrs10001,1,14819,G,T,-0.016554,0.018497,0.370811,8000,0.2334\n",
+    /// # ];
+    /// let spec = ReadSpec { need_position: true, ..ReadSpec::new(Scheme::InverseVariance) };
+    /// let readers = cohorts.iter().map(|t| CohortReader::new(t.as_bytes(), "c", &spec)).collect::<Result<Vec<_>, _>>()?;
+    /// let mut merge = SortedMerge::new(readers, Aligner::new(Scheme::InverseVariance, Palindromic::Keep), OnInvalidRow::Stop, None)?;
+    /// let mut block = Vec::new();
+    /// merge.next_position(&mut block)?;
+    /// merge.recycle(&mut block);
+    /// assert!(block.is_empty());
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn recycle(&mut self, block: &mut Vec<Variant>) {
         self.spare.append(block);
     }
 
     /// Append to `out` the variants of the next position in genomic order (their buffers
     /// taken from those [`SortedMerge::recycle`]d); `false` when every cohort is exhausted.
+    ///
+    /// ```
+    /// // `cohorts`: two variants of the three cohort files of fixtures/gwas (PLINK, METAL, CSV layouts)
+    /// # use metapool::gwas::*;
+    /// # let cohorts = [
+    /// #     "CHR SNP BP A1 A2 BETA SE P NMISS EAF\n1 rs10000 11761 A T 0.019251 0.032826 0.557569 5000 0.1057\n1 rs10001 14819 G T -0.01257 0.02171 0.562592 5000 0.2448\n",
+    /// #     "MarkerName\tCHR\tPOS\tEA\tNEA\tEffect\tStdErr\tP\tN\tFREQ1\nrs10000\t1\t11761\tA\tT\t-0.01188\t0.045014\t0.791843\t3200\t0.1059\nrs10001\t1\t14819\tG\tT\t-0.067698\t0.029038\t0.0197344\t3200\t0.2266\n",
+    /// #     "rsid,chrom,pos,allele1,allele2,beta,se,pval,n,eaf\nrs10000,1,11761,A,T,0.00533,0.027665,0.847224,8000,0.1045\nrs10001,1,14819,G,T,-0.016554,0.018497,0.370811,8000,0.2334\n",
+    /// # ];
+    /// let spec = ReadSpec { need_position: true, ..ReadSpec::new(Scheme::InverseVariance) };
+    /// let readers = cohorts.iter().map(|t| CohortReader::new(t.as_bytes(), "c", &spec)).collect::<Result<Vec<_>, _>>()?;
+    /// let mut merge = SortedMerge::new(readers, Aligner::new(Scheme::InverseVariance, Palindromic::Keep), OnInvalidRow::Stop, None)?;
+    /// let mut block = Vec::new();
+    /// assert!(merge.next_position(&mut block)?);
+    /// assert_eq!((block[0].marker.as_str(), block[0].position), ("rs10000", 11761));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn next_position(&mut self, out: &mut Vec<Variant>) -> Result<bool> {
         let first = out.len();
         // the smallest (rank, chromosome, position) among the live heads

@@ -2,6 +2,12 @@
 //! and their labels.
 
 /// The step multipliers a linear axis may use (times a power of ten).
+///
+/// ```
+/// use metapool::plot::axis::{nice_step, Steps};
+/// assert_eq!(nice_step(0.23, Steps::OneTwoFive), 0.5);
+/// assert_eq!(nice_step(0.23, Steps::OneTwoTwoHalfFive), 0.25);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Steps {
     /// 1, 2, 5 (and 10).
@@ -22,6 +28,14 @@ impl Steps {
 
 /// Ticks of a linear axis: evenly spaced values and the number of decimals that prints them all
 /// exactly.
+///
+/// ```
+/// use metapool::plot::axis::{linear_ticks, Steps};
+/// let t = linear_ticks(-1.3, 0.4, 4, Steps::OneTwoTwoHalfFive);
+/// // span 1.7 / 4 = 0.425 -> step 0.5; from floor(-1.3 / 0.5) 0.5 to ceil(0.4 / 0.5) 0.5
+/// assert_eq!(t.values, vec![-1.5, -1.0, -0.5, 0.0, 0.5]);
+/// assert_eq!((t.step, t.decimals), (0.5, 1));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ticks {
     /// The tick values, ascending.
@@ -37,6 +51,13 @@ pub struct Ticks {
 ///
 /// ```text
 /// step = min { m 10^floor(log10 raw) : m in steps, m 10^floor(log10 raw) >= raw }
+/// ```
+///
+/// ```
+/// use metapool::plot::axis::{nice_step, Steps};
+/// assert_eq!(nice_step(3.2, Steps::OneTwoFive), 5.0);
+/// assert_eq!(nice_step(7.0, Steps::OneTwoFive), 10.0);
+/// assert_eq!(nice_step(f64::NAN, Steps::OneTwoFive), 1.0);
 /// ```
 pub fn nice_step(raw: f64, steps: Steps) -> f64 {
     if !(raw.is_finite() && raw > 0.0) {
@@ -111,6 +132,13 @@ pub fn round_ratios(e0: i32, e1: i32, mantissas: &[f64]) -> Vec<f64> {
 }
 
 /// Which ticks of a log axis [`log_ticks`] returns.
+///
+/// ```
+/// use metapool::plot::axis::{log_ticks, LogSpan};
+/// // a RevMan forest axis symmetric about 1: 0.05 to 20
+/// assert_eq!(log_ticks(0.05, 20.0, LogSpan::Inside), vec![0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0]);
+/// assert_eq!(log_ticks(0.06, 15.0, LogSpan::Cover).first(), Some(&0.05));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LogSpan {
     /// The ticks inside the range (a forest plot, whose range is set by its data).

@@ -11,6 +11,27 @@ use crate::pool::Pooled;
 use std::fmt::Write;
 
 /// One study in a funnel plot.
+///
+/// ```
+/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+/// # use metapool::prelude::*;
+/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+/// #     (27, 16886, 29, 17825)]
+/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// # let set = EffectSet::from_studies(&bcg)?;
+/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+/// use metapool::plot::Funnel;
+/// let fit = FixedModel::default().pool(&set)?;
+/// let p = Funnel::new(&set, &fit)?.points()[0];
+/// // Aronson 1948: y = -0.8893, se = sqrt(0.3256) (metafor escalc("RR"))
+/// assert!((p.estimate - -0.8893113339202054).abs() < 1e-15);
+/// assert!((p.se - 0.32558476500396133f64.sqrt()).abs() < 1e-15);
+/// assert!(!p.filled);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct FunnelPoint {
@@ -23,6 +44,18 @@ pub struct FunnelPoint {
 }
 
 /// How the effect axis is labelled.
+///
+/// ```
+/// use metapool::{EffectSet, FixedModel, Scale, Effect};
+/// use metapool::plot::{Funnel, FunnelStyle, TickLabels};
+/// let e = [(-0.9, 0.3), (-0.2, 0.05), (0.1, 0.2)].map(|(y, v)| Effect::new(y, v).unwrap());
+/// let set = EffectSet::from_effects(e.to_vec(), Scale::Log)?;
+/// let fit = FixedModel::default().pool(&set)?;
+/// let style = FunnelStyle { tick_labels: TickLabels::Display, ..FunnelStyle::default() };
+/// let svg = Funnel::new(&set, &fit)?.to_svg(&style)?;
+/// assert!(svg.contains(">0.5</text>") && svg.contains(">1</text>")); // round ratios on the log axis
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum TickLabels {
@@ -35,6 +68,19 @@ pub enum TickLabels {
 }
 
 /// Size and labels of a funnel plot.
+///
+/// ```
+/// use metapool::{EffectSet, FixedModel};
+/// use metapool::plot::{Funnel, FunnelStyle};
+/// let set = EffectSet::from_estimates(&[0.9, 0.6, 0.4], &[0.25, 0.12, 0.06])?;
+/// let fit = FixedModel::default().pool(&set)?;
+/// let style = FunnelStyle { title: Some("Funnel".into()), x_label: "Log odds ratio".into(), ..FunnelStyle::default() };
+/// let svg = Funnel::new(&set, &fit)?.to_svg(&style)?;
+/// assert!(svg.contains(">Log odds ratio</text>") && svg.contains("<title>Funnel</title>"));
+/// let tiny = FunnelStyle { width: 100.0, ..FunnelStyle::default() };
+/// assert!(Funnel::new(&set, &fit)?.to_svg(&tiny).is_err()); // below 200 pixels
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct FunnelStyle {
@@ -91,6 +137,25 @@ pub struct Funnel {
 
 impl Funnel {
     /// The studies of `set` around the estimate of `fit` (with `fit`'s confidence level).
+    ///
+    /// ```
+    /// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+    /// # use metapool::prelude::*;
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// use metapool::plot::Funnel;
+    /// let fit = Pooler::default().pool(&set)?;
+    /// let funnel = Funnel::new(&set, &fit)?;
+    /// assert_eq!(funnel.points().len(), 13);
+    /// assert!((funnel.center() - -0.7141172220732269).abs() < 1e-12); // metafor DL estimate
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn new(set: &EffectSet, fit: &Pooled) -> Result<Funnel> {
         let points = set
             .effects()
@@ -111,6 +176,29 @@ impl Funnel {
 
     /// The observed studies of `set` and the studies trim-and-fill imputed, around the adjusted
     /// estimate.
+    ///
+    /// ```
+    /// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+    /// # use metapool::prelude::*;
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// use metapool::bias::{trim_and_fill, TrimFillOptions};
+    /// use metapool::plot::{Funnel, FunnelStyle};
+    /// let tf = trim_and_fill(&FixedModel::default().into(), &set, TrimFillOptions::default())?;
+    /// let funnel = Funnel::trim_and_fill(&set, &tf)?;
+    /// // metafor funnel(trimfill(rma(yi, vi, method = "FE"))): 13 observed, 4 filled, centred at -0.2910
+    /// assert_eq!(funnel.points().iter().filter(|p| p.filled).count(), 4);
+    /// assert!((funnel.center() - -0.2910259921063531).abs() < 1e-12);
+    /// assert_eq!(funnel.points().len(), 17);
+    /// assert!(funnel.to_svg(&FunnelStyle::default())?.contains("<circle"));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn trim_and_fill(set: &EffectSet, tf: &TrimFill) -> Result<Funnel> {
         let mut funnel = Funnel::new(set, &tf.fit)?;
         funnel.points.extend(tf.filled.iter().map(|e| FunnelPoint {
@@ -122,11 +210,27 @@ impl Funnel {
     }
 
     /// The points, observed first.
+    ///
+    /// ```
+    /// use metapool::{EffectSet, FixedModel, plot::Funnel};
+    /// let set = EffectSet::from_estimates(&[0.9, 0.6], &[0.25, 0.04])?;
+    /// let f = Funnel::new(&set, &FixedModel::default().pool(&set)?)?;
+    /// assert_eq!(f.points()[1].se, 0.2);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn points(&self) -> &[FunnelPoint] {
         &self.points
     }
 
     /// The centre line (the pooled estimate).
+    ///
+    /// ```
+    /// use metapool::{EffectSet, FixedModel, plot::Funnel};
+    /// let set = EffectSet::from_estimates(&[0.9, 0.6], &[0.04, 0.04])?;
+    /// let f = Funnel::new(&set, &FixedModel::default().pool(&set)?)?;
+    /// assert!((f.center() - 0.75).abs() < 1e-15); // equal weights: the mean
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn center(&self) -> f64 {
         self.center
     }
@@ -134,6 +238,15 @@ impl Funnel {
     /// Render as a standalone SVG document. Errors when the width or height is below 200 or not
     /// finite, and with [`Error::NonFinite`] when the data span more than `f64` can place on an
     /// axis.
+    ///
+    /// ```
+    /// use metapool::{EffectSet, FixedModel, plot::{Funnel, FunnelStyle}};
+    /// let set = EffectSet::from_estimates(&[0.9, 0.6, 0.4], &[0.25, 0.12, 0.06])?;
+    /// let svg = Funnel::new(&set, &FixedModel::default().pool(&set)?)?.to_svg(&FunnelStyle::default())?;
+    /// assert!(svg.starts_with("<?xml") && svg.contains("width=\"640\""));
+    /// assert_eq!(svg.matches("<circle").count(), 3);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn to_svg(&self, style: &FunnelStyle) -> Result<String> {
         for (name, x) in [("width", style.width), ("height", style.height)] {
             if !x.is_finite() {

@@ -31,6 +31,12 @@ pub fn escape(text: &str) -> String {
 
 /// A standalone SVG document: size in pixels, the base font (Helvetica, Arial, sans-serif) and
 /// size, a white background.
+///
+/// ```
+/// use metapool::plot::svg::Document;
+/// let svg = Document::new(320.0, 200.0, 12.0).render(None, "");
+/// assert!(svg.contains("width=\"320\"") && svg.contains("height=\"200\""));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Document {
     /// Width in pixels.
@@ -43,6 +49,12 @@ pub struct Document {
 
 impl Document {
     /// A document of `width` x `height` pixels with text at `font_size` pixels.
+    ///
+    /// ```
+    /// use metapool::plot::svg::Document;
+    /// let d = Document::new(640.0, 480.0, 13.0);
+    /// assert_eq!((d.width, d.height, d.font_size), (640.0, 480.0, 13.0));
+    /// ```
     pub fn new(width: f64, height: f64, font_size: f64) -> Document {
         Document {
             width,
@@ -54,6 +66,13 @@ impl Document {
     /// The document around `body` (SVG elements, one a line): the XML declaration, the `<svg>`
     /// element with its size and font, a `<title>` when given (escaped here), the white
     /// background, `body`, and the closing tag.
+    ///
+    /// ```
+    /// use metapool::plot::svg::Document;
+    /// let svg = Document::new(200.0, 100.0, 12.0).render(Some("BCG <RR>"), "<line x1=\"0\" y1=\"0\" x2=\"1\" y2=\"1\"/>\n");
+    /// assert!(svg.contains("<title>BCG &lt;RR&gt;</title>"));
+    /// assert_eq!(svg.matches("<line").count(), 1);
+    /// ```
     pub fn render(&self, title: Option<&str>, body: &str) -> String {
         let (w, h, f) = (self.width, self.height, self.font_size);
         let mut s = String::with_capacity(body.len() + 400);

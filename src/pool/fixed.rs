@@ -64,6 +64,24 @@ pub struct FixedModel {
 
 impl FixedModel {
     /// An inverse-variance fixed-effect model with the given confidence level and the z test.
+    ///
+    /// ```
+    /// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+    /// # use metapool::prelude::*;
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let fit = FixedModel::new(ConfidenceLevel::new(0.90)?).pool(&set)?;
+    /// // metafor rma(method = "FE", level = 90): estimate -0.4303, se 0.0405
+    /// assert!((fit.estimate - -0.4302851636540909).abs() < 1e-12);
+    /// assert!((fit.ci_upper - (fit.estimate + 1.6448536269514722 * fit.se)).abs() < 1e-12);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn new(level: ConfidenceLevel) -> Self {
         FixedModel {
             level,
@@ -73,29 +91,89 @@ impl FixedModel {
     }
 
     /// The Mantel-Haenszel model (95% CI, z test): odds ratio, risk ratio or risk difference
-    /// as the set's tables were analysed ([`EffectSet::measure`]); see [`MantelHaenszel`].
+    /// as the set's tables were analysed ([`EffectSet::measure`]); see [`MantelHaenszel`](crate::pool::MantelHaenszel).
+    ///
+    /// ```
+    /// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+    /// # use metapool::prelude::*;
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let fit = FixedModel::mantel_haenszel().pool(&set)?;
+    /// // metafor rma.mh(measure = "RR"): -0.4537 (se 0.0393), Q(df = 12) = 152.5676; RR 0.6353
+    /// assert!((fit.estimate - -0.4537096046837539).abs() < 1e-12);
+    /// assert!((fit.se - 0.03933736687129438).abs() < 1e-12);
+    /// assert!((fit.heterogeneity.q - 152.56755358665728).abs() < 1e-9);
+    /// assert!((fit.display().estimate - 0.6353).abs() < 5e-5);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn mantel_haenszel() -> Self {
         FixedModel::default().with_method(FixedMethod::MantelHaenszel)
     }
 
-    /// Peto's odds ratio model (95% CI, z test); see [`Peto`].
+    /// Peto's odds ratio model (95% CI, z test); see [`Peto`](crate::pool::Peto).
+    ///
+    /// ```
+    /// use metapool::prelude::*;
+    /// let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    ///     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    ///     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    ///     (27, 16886, 29, 17825)]
+    ///     .map(|(a, b, c, d)| PetoOddsRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// let fit = FixedModel::peto().pool(&EffectSet::from_studies(&bcg)?)?;
+    /// // metafor rma.peto(dat.bcg): -0.4744 (se 0.0407), Q(df = 12) = 167.7302
+    /// assert!((fit.estimate - -0.47444631094063633).abs() < 1e-12);
+    /// assert!((fit.heterogeneity.q - 167.7301675114894).abs() < 1e-9);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn peto() -> Self {
         FixedModel::default().with_method(FixedMethod::Peto)
     }
 
     /// The same model with another test.
+    ///
+    /// ```
+    /// use metapool::prelude::*;
+    /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
+    /// let kh = FixedModel::default().with_test(Test::KnappHartung).pool(&set)?;
+    /// let z = FixedModel::default().pool(&set)?;
+    /// // Knapp-Hartung scale for a fixed-effect model: Q / (k - 1)
+    /// let scale = z.heterogeneity.q / 2.0;
+    /// assert!((kh.se - z.se * scale.sqrt()).abs() < 1e-14);
+    /// assert_eq!(kh.df, Some(2));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn with_test(mut self, test: Test) -> Self {
         self.test = test;
         self
     }
 
     /// The same model with another confidence level.
+    ///
+    /// ```
+    /// use metapool::prelude::*;
+    /// let set = EffectSet::from_estimates(&[0.2, 0.4], &[0.04, 0.04])?;
+    /// let fit = FixedModel::default().with_level(ConfidenceLevel::new(0.99)?).pool(&set)?;
+    /// // mu = 0.3, se = sqrt(1 / 50); 99%: mu +/- 2.5758293035489004 se
+    /// assert!((fit.ci_lower - (0.3 - 2.5758293035489004 * 0.02f64.sqrt())).abs() < 1e-14);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn with_level(mut self, level: ConfidenceLevel) -> Self {
         self.level = level;
         self
     }
 
     /// The same model with another method.
+    ///
+    /// ```
+    /// use metapool::prelude::*;
+    /// assert_eq!(FixedModel::default().with_method(FixedMethod::Peto), FixedModel::peto());
+    /// ```
     pub fn with_method(mut self, method: FixedMethod) -> Self {
         self.method = method;
         self
@@ -103,6 +181,27 @@ impl FixedModel {
 
     /// Pool a set of effects. Mantel-Haenszel and Peto pool the set's 2x2 tables
     /// ([`Error::MissingTables`] for a set without them).
+    ///
+    /// ```
+    /// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+    /// # use metapool::prelude::*;
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let fit = FixedModel::default().pool(&set)?;
+    /// // metafor rma(yi, vi, method = "FE"): -0.4303 (se 0.0405), z = -10.6247, CI -0.5097 to -0.3509
+    /// assert!((fit.estimate - -0.4302851636540909).abs() < 1e-12);
+    /// assert!((fit.se - 0.04049875171086381).abs() < 1e-12);
+    /// assert!((fit.statistic - -10.624652501046512).abs() < 1e-9);
+    /// assert!((fit.ci_lower - -0.5096612584262139).abs() < 1e-12);
+    /// assert!((fit.studies[0].weight - 0.503754802568308).abs() < 1e-10);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn pool(&self, set: &EffectSet) -> Result<Pooled> {
         match self.method {
             FixedMethod::InverseVariance => self.pool_inverse_variance(set),
@@ -141,6 +240,18 @@ impl FixedModel {
     }
 
     /// Compute each study's effect and pool them.
+    ///
+    /// ```
+    /// use metapool::prelude::*;
+    /// let studies = [
+    ///     MeanDifference::new(Arm::new(10.0, 2.0, 20.0)?, Arm::new(12.0, 2.0, 20.0)?)?,
+    ///     MeanDifference::new(Arm::new(11.0, 2.0, 20.0)?, Arm::new(12.0, 2.0, 20.0)?)?,
+    /// ];
+    /// // equal variances (0.4 each): the fixed-effect estimate is the plain mean of -2 and -1
+    /// let fit = FixedModel::default().pool_studies(&studies)?;
+    /// assert!((fit.estimate - -1.5).abs() < 1e-15 && (fit.se - 0.2f64.sqrt()).abs() < 1e-15);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn pool_studies<E: EffectSize>(&self, studies: &[E]) -> Result<Pooled> {
         self.pool(&EffectSet::from_studies(studies)?)
     }

@@ -47,6 +47,15 @@ pub struct GeneralizedQModel {
 
 impl GeneralizedQModel {
     /// The same model with another test.
+    ///
+    /// ```
+    /// use metapool::EffectSet;
+    /// use metapool::pool::{GeneralizedQModel, Test};
+    /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
+    /// let fit = GeneralizedQModel::default().with_test(Test::T).pool(&set, &[1.0, 1.0, 1.0])?;
+    /// assert_eq!((fit.test, fit.df), (Test::T, Some(2)));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn with_test(mut self, test: Test) -> Self {
         self.test = test;
         self
@@ -54,6 +63,18 @@ impl GeneralizedQModel {
 
     /// Pool a set of effects with one positive, finite weight per study, in the order of
     /// `set.effects()` (errors name the study by its input position).
+    ///
+    /// ```
+    /// use metapool::{EffectSet, Tau2Estimator};
+    /// use metapool::pool::GeneralizedQModel;
+    /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
+    /// // with weights 1 / v_i the generalized Q estimator is DerSimonian-Laird's
+    /// let gq = GeneralizedQModel::default().pool(&set, &[100.0, 50.0, 1.0 / 0.015])?;
+    /// let dl = Tau2Estimator::DerSimonianLaird.fit(&set)?;
+    /// assert!((gq.heterogeneity.tau2 - dl.tau2).abs() < 1e-14);
+    /// assert!(GeneralizedQModel::default().pool(&set, &[1.0, 1.0]).is_err()); // one weight per study
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn pool(&self, set: &EffectSet, weights: &[f64]) -> Result<Pooled> {
         let e = set.effects();
         let k = e.len();

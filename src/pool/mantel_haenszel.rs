@@ -68,6 +68,16 @@ pub struct MantelHaenszel {
 
 impl MantelHaenszel {
     /// A Mantel-Haenszel model with the given confidence level.
+    ///
+    /// ```
+    /// use metapool::{ConfidenceLevel, LogOddsRatio, MantelHaenszel, TwoByTwo};
+    /// // one table: the MH odds ratio is the table's own, a d / (b c) = 4 * 12 / (16 * 8)
+    /// let t = [LogOddsRatio::new(TwoByTwo::from_cells(4, 16, 8, 12)?)];
+    /// let fit = MantelHaenszel::new(ConfidenceLevel::new(0.9)?).pool(&t)?;
+    /// assert!((fit.display().estimate - 0.375).abs() < 1e-15);
+    /// assert_eq!(fit.level.level(), 0.9);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn new(level: ConfidenceLevel) -> Self {
         MantelHaenszel { level }
     }
@@ -77,6 +87,21 @@ impl MantelHaenszel {
     /// invalid table (naming it), when every table is excluded, or when the estimate or its
     /// variance is undefined (odds and risk ratios: `sum R` or `sum S` is zero; risk difference:
     /// a zero variance).
+    ///
+    /// ```
+    /// use metapool::{LogOddsRatio, MantelHaenszel, TwoByTwo};
+    /// let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    ///     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    ///     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    ///     (27, 16886, 29, 17825)]
+    ///     .map(|(a, b, c, d)| LogOddsRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// let fit = MantelHaenszel::default().pool(&bcg)?;
+    /// // metafor rma.mh(measure = "OR", dat.bcg): -0.4734 (se 0.0410), Q(df = 12) = 163.9426
+    /// assert!((fit.estimate - -0.4734109883885855).abs() < 1e-12);
+    /// assert!((fit.se - 0.04100777840423144).abs() < 1e-12);
+    /// assert!((fit.heterogeneity.q - 163.94257956919316).abs() < 1e-9);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn pool<E: BinaryEffect>(&self, tables: &[E]) -> Result<Pooled> {
         let set = EffectSet::from_studies(tables)?;
         mantel_haenszel(&set, &self.level)

@@ -42,6 +42,25 @@ use crate::heterogeneity::Heterogeneity;
 use crate::inference::{normal_two_sided_p, ConfidenceLevel};
 
 /// Which fixed-effect method produced a result.
+///
+/// ```
+/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+/// # use metapool::prelude::*;
+/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+/// #     (27, 16886, 29, 17825)]
+/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// # let set = EffectSet::from_studies(&bcg)?;
+/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+/// let iv = FixedModel::default().pool(&set)?;
+/// let mh = FixedModel::default().with_method(FixedMethod::MantelHaenszel).pool(&set)?;
+/// assert_eq!(mh.model, Model::Fixed(FixedMethod::MantelHaenszel));
+/// // metafor: rma(method = "FE") -0.4303, rma.mh(measure = "RR") -0.4537
+/// assert!((iv.estimate - -0.4303).abs() < 5e-5 && (mh.estimate - -0.4537).abs() < 5e-5);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
@@ -59,6 +78,15 @@ pub enum FixedMethod {
 impl FixedMethod {
     /// metafor's name for the method (`"IV"` for inverse variance, as `rma(method = "FE")`
     /// uses it, `"MH"`, `"PETO"`).
+    ///
+    /// ```
+    /// use metapool::FixedMethod;
+    /// for m in [FixedMethod::InverseVariance, FixedMethod::MantelHaenszel, FixedMethod::Peto] {
+    ///     assert_eq!(m.metafor_name().parse::<FixedMethod>()?, m); // round trip
+    /// }
+    /// assert_eq!(FixedMethod::MantelHaenszel.metafor_name(), "MH");
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn metafor_name(self) -> &'static str {
         match self {
             FixedMethod::InverseVariance => "IV",
@@ -94,6 +122,14 @@ impl std::str::FromStr for FixedMethod {
 }
 
 /// The model behind a pooled result.
+///
+/// ```
+/// use metapool::prelude::*;
+/// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
+/// let fit = RandomModel::default().with_estimator(Tau2Estimator::RestrictedMaximumLikelihood).pool(&set)?;
+/// assert_eq!(fit.model, Model::Random(Tau2Estimator::RestrictedMaximumLikelihood));
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Model {
@@ -166,6 +202,26 @@ pub struct Pooled {
 }
 
 /// One study that took part in a pooled result.
+///
+/// ```
+/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+/// # use metapool::prelude::*;
+/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+/// #     (27, 16886, 29, 17825)]
+/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// # let set = EffectSet::from_studies(&bcg)?;
+/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+/// let fit = RandomModel::default().pool(&set.with_labels(bcg.iter().enumerate().map(|(i, _)| format!("trial {}", i + 1)))?)?;
+/// let first = &fit.studies[0];
+/// // metafor weights(rma(yi, vi, method = "DL")): Aronson 1948 5.04%
+/// assert_eq!((first.position, first.label.as_deref()), (0, Some("trial 1")));
+/// assert!((first.weight - 5.036491683231726).abs() < 1e-9);
+/// assert!((first.effect.unwrap().estimate() - -0.8893113339202054).abs() < 1e-14);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PooledStudy {
@@ -182,6 +238,18 @@ pub struct PooledStudy {
 }
 
 /// One study left out of a pooled result.
+///
+/// ```
+/// use metapool::prelude::*;
+/// use metapool::Exclusion;
+/// let tables = [(4, 16, 8, 12), (0, 20, 0, 20), (1, 29, 5, 25)]
+///     .map(|(a, b, c, d)| LogOddsRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// let set = EffectSet::from_studies(&tables)?.with_labels(["A", "B", "C"])?;
+/// let fit = FixedModel::mantel_haenszel().pool(&set)?;
+/// let out = &fit.excluded[0];
+/// assert_eq!((out.position, out.label.as_deref(), out.why), (1, Some("B"), Exclusion::NoEventsInEitherArm));
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ExcludedStudy {
@@ -201,6 +269,18 @@ impl PartialEq<(usize, Exclusion)> for ExcludedStudy {
 }
 
 /// Something a fit did differently from what its model asked for.
+///
+/// ```
+/// use metapool::prelude::*;
+/// use metapool::Note;
+/// let one = EffectSet::from_estimates(&[0.3], &[0.01])?;
+/// let fit = RandomModel::default().with_test(Test::KnappHartung).pool(&one)?;
+/// // metafor: "Setting argument test="z" since k=1"
+/// assert_eq!(fit.test, Test::Z);
+/// assert_eq!(fit.notes, vec![Note::ZTestForOneStudy { requested: Test::KnappHartung }]);
+/// assert_eq!(fit.notes[0].to_string(), "tested with z instead of knha since k = 1");
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
@@ -226,6 +306,24 @@ impl std::fmt::Display for Note {
 }
 
 /// A point estimate with its confidence interval, on one scale.
+///
+/// ```
+/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+/// # use metapool::prelude::*;
+/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+/// #     (27, 16886, 29, 17825)]
+/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// # let set = EffectSet::from_studies(&bcg)?;
+/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+/// let rr = RandomModel::default().pool(&set)?.display();
+/// // metafor predict(rma(yi, vi, method = "DL"), transf = exp): 0.4896 [0.3449, 0.6950]
+/// assert!((rr.estimate - (-0.7141172220732269f64).exp()).abs() < 1e-12);
+/// assert!((rr.lower - (-1.0644452800840507f64).exp()).abs() < 1e-12);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Interval {
@@ -240,6 +338,24 @@ pub struct Interval {
 impl Pooled {
     /// The estimate and CI on the display scale: back-transformed (`exp`) for ratio measures,
     /// unchanged otherwise.
+    ///
+    /// ```
+    /// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+    /// # use metapool::prelude::*;
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let rr = FixedModel::default().pool(&set)?.display();
+    /// // metafor rma(method = "FE"): exp(-0.4303) = 0.6503, CI exp(-0.5097) to exp(-0.3509)
+    /// assert!((rr.estimate - (-0.4302851636540909f64).exp()).abs() < 1e-12);
+    /// assert!((rr.upper - (-0.35090906888196793f64).exp()).abs() < 1e-12);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn display(&self) -> Interval {
         Interval {
             estimate: self.scale.to_display(self.estimate),
@@ -249,16 +365,42 @@ impl Pooled {
     }
 
     /// Whether this is a random-effects result.
+    ///
+    /// ```
+    /// use metapool::prelude::*;
+    /// let set = EffectSet::from_estimates(&[0.1, 0.9], &[0.01, 0.02])?;
+    /// assert!(RandomModel::default().pool(&set)?.is_random());
+    /// assert!(!FixedModel::default().pool(&set)?.is_random());
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn is_random(&self) -> bool {
         matches!(self.model, Model::Random(_))
     }
 
     /// The studies' weights in percent, in the order of [`Pooled::studies`].
+    ///
+    /// ```
+    /// use metapool::prelude::*;
+    /// // fixed effect: w_i = 1 / v_i, in percent 100 w_i / sum w
+    /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.04])?;
+    /// let w = FixedModel::default().pool(&set)?.weights();
+    /// assert!((w[0] - 100.0 * 4.0 / 7.0).abs() < 1e-12 && (w[2] - 100.0 / 7.0).abs() < 1e-12);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn weights(&self) -> Vec<f64> {
         self.studies.iter().map(|s| s.weight).collect()
     }
 
     /// The input positions of the studies used, in the order of [`Pooled::studies`].
+    ///
+    /// ```
+    /// use metapool::prelude::*;
+    /// let tables = [(0, 20, 0, 20), (4, 16, 8, 12), (1, 29, 5, 25)]
+    ///     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// let fit = FixedModel::default().pool(&EffectSet::from_studies(&tables)?)?;
+    /// assert_eq!(fit.included(), vec![1, 2]); // the double-zero table is left out
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn included(&self) -> Vec<usize> {
         self.studies.iter().map(|s| s.position).collect()
     }

@@ -44,12 +44,30 @@ pub struct Peto {
 
 impl Peto {
     /// A Peto model with the given confidence level.
+    ///
+    /// ```
+    /// use metapool::{ConfidenceLevel, Peto, TwoByTwo};
+    /// let fit = Peto::new(ConfidenceLevel::new(0.99)?).pool(&[TwoByTwo::from_cells(4, 16, 8, 12)?])?;
+    /// assert!((fit.ci_upper - fit.estimate - 2.5758293035489004 * fit.se).abs() < 1e-14);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn new(level: ConfidenceLevel) -> Self {
         Peto { level }
     }
 
     /// Pool 2x2 tables (a [`TwoByTwo`] or any effect size built on one). Errors for an empty
     /// input, an invalid table (naming it), or when every table is excluded.
+    ///
+    /// ```
+    /// use metapool::{Peto, TwoByTwo};
+    /// // one table a, b, c, d = 4, 16, 8, 12: O - E = 4 - 20 * 12 / 40 = -2,
+    /// // V = 20 * 20 * 12 * 28 / (40² * 39) (Yusuf et al. 1985)
+    /// let fit = Peto::default().pool(&[TwoByTwo::from_cells(4, 16, 8, 12)?])?;
+    /// let v = 20.0 * 20.0 * 12.0 * 28.0 / (1600.0 * 39.0);
+    /// assert!((fit.estimate - -2.0 / v).abs() < 1e-14 && (fit.se - 1.0 / v.sqrt()).abs() < 1e-14);
+    /// assert!(Peto::default().pool(&[TwoByTwo::from_cells(0, 10, 0, 10)?]).is_err()); // all excluded
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn pool<T: AsRef<TwoByTwo>>(&self, tables: &[T]) -> Result<Pooled> {
         // the raw cells, as the pooled Peto method uses them
         let raw = ContinuityCorrection {

@@ -58,6 +58,25 @@ impl From<RandomModel> for Pooler {
 
 impl Pooler {
     /// Pool a set of effects with this model.
+    ///
+    /// ```
+    /// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+    /// # use metapool::prelude::*;
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let fit = Pooler::default().pool(&set)?; // DerSimonian-Laird
+    /// // metafor rma(yi, vi, method = "DL"): -0.7141 (se 0.1787), tau² = 0.3088
+    /// assert!((fit.estimate - -0.7141172220732269).abs() < 1e-12);
+    /// assert!((fit.se - 0.1787420895354031).abs() < 1e-12);
+    /// assert!((fit.heterogeneity.tau2 - 0.3087602628623762).abs() < 1e-12);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn pool(&self, set: &EffectSet) -> Result<Pooled> {
         match self {
             Pooler::Fixed(m) => m.pool(set),
@@ -66,6 +85,13 @@ impl Pooler {
     }
 
     /// How the model tests its estimate.
+    ///
+    /// ```
+    /// use metapool::prelude::*;
+    /// let p: Pooler = RandomModel::default().with_test(Test::KnappHartung).into();
+    /// assert_eq!(p.test(), Test::KnappHartung);
+    /// assert_eq!(Pooler::from(FixedModel::default()).test(), Test::Z);
+    /// ```
     pub fn test(&self) -> Test {
         match self {
             Pooler::Fixed(m) => m.test,
@@ -74,6 +100,25 @@ impl Pooler {
     }
 
     /// The same model with another test.
+    ///
+    /// ```
+    /// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+    /// # use metapool::prelude::*;
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let p = Pooler::from(RandomModel::default().with_estimator("REML".parse()?)).with_test(Test::KnappHartung);
+    /// let fit = p.pool(&set)?;
+    /// // metafor rma(yi, vi, method = "REML", test = "knha"): -0.7145 (se 0.1808), t = -3.9522, df 12
+    /// assert!((fit.se - 0.1808).abs() < 5e-5 && (fit.statistic - -3.9522).abs() < 5e-5);
+    /// assert_eq!(fit.df, Some(12));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn with_test(self, test: Test) -> Pooler {
         match self {
             Pooler::Fixed(m) => Pooler::Fixed(m.with_test(test)),
@@ -82,6 +127,13 @@ impl Pooler {
     }
 
     /// The same model with another confidence level.
+    ///
+    /// ```
+    /// use metapool::prelude::*;
+    /// let p = Pooler::default().with_level(ConfidenceLevel::new(0.9)?);
+    /// assert_eq!(p.level().level(), 0.9);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn with_level(self, level: ConfidenceLevel) -> Pooler {
         match self {
             Pooler::Fixed(m) => Pooler::Fixed(m.with_level(level)),
@@ -101,6 +153,11 @@ impl Pooler {
     }
 
     /// The confidence level of the model's intervals.
+    ///
+    /// ```
+    /// use metapool::prelude::*;
+    /// assert_eq!(Pooler::default().level(), ConfidenceLevel::default());
+    /// ```
     pub fn level(&self) -> ConfidenceLevel {
         match self {
             Pooler::Fixed(m) => m.level,

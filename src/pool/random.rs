@@ -58,6 +58,25 @@ pub struct RandomModel {
 
 impl RandomModel {
     /// A random-effects model with the z test and metafor's iteration defaults.
+    ///
+    /// ```
+    /// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+    /// # use metapool::prelude::*;
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let fit = RandomModel::new(Tau2Estimator::RestrictedMaximumLikelihood, ConfidenceLevel::default()).pool(&set)?;
+    /// // metafor rma(yi, vi, method = "REML"): -0.7145 (se 0.1798), tau² = 0.3132, I² = 92.22%
+    /// assert!((fit.estimate - -0.7145).abs() < 5e-5 && (fit.se - 0.1798).abs() < 5e-5);
+    /// assert!((fit.heterogeneity.tau2 - 0.3132).abs() < 5e-5);
+    /// assert!((fit.heterogeneity.i2 - 92.22).abs() < 5e-3);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn new(estimator: Tau2Estimator, level: ConfidenceLevel) -> Self {
         RandomModel {
             estimator,
@@ -67,18 +86,71 @@ impl RandomModel {
     }
 
     /// The same model with another tau² estimator.
+    ///
+    /// ```
+    /// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+    /// # use metapool::prelude::*;
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let reml = RandomModel::default().with_estimator("REML".parse()?).pool(&set)?;
+    /// // metafor: tau² = 0.3132 (SE = 0.1664)
+    /// let tau2 = reml.tau2_fit.unwrap();
+    /// assert!((tau2.tau2 - 0.3132).abs() < 5e-5 && (tau2.se.unwrap() - 0.1664).abs() < 5e-5);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn with_estimator(mut self, estimator: Tau2Estimator) -> Self {
         self.estimator = estimator;
         self
     }
 
     /// The same model with another test.
+    ///
+    /// ```
+    /// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+    /// # use metapool::prelude::*;
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let fit = RandomModel::default().with_estimator("REML".parse()?).with_test("knha".parse()?).pool(&set)?;
+    /// // metafor rma(yi, vi, method = "REML", test = "knha"): CI -1.1084 to -0.3206, p = 0.0019
+    /// assert!((fit.ci_lower - -1.1084).abs() < 5e-5 && (fit.ci_upper - -0.3206).abs() < 5e-5);
+    /// assert!((fit.p - 0.0019).abs() < 5e-5);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn with_test(mut self, test: Test) -> Self {
         self.test = test;
         self
     }
 
     /// The same model with another confidence level.
+    ///
+    /// ```
+    /// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+    /// # use metapool::prelude::*;
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let fit = RandomModel::default().with_level(ConfidenceLevel::new(0.9)?).pool(&set)?;
+    /// // DL: -0.7141 (se 0.1787); 90%: mu +/- 1.6448536269514722 se
+    /// assert!((fit.ci_lower - (-0.7141172220732269 - 1.6448536269514722 * 0.1787420895354031)).abs() < 1e-11);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn with_level(mut self, level: ConfidenceLevel) -> Self {
         self.level = level;
         self
@@ -121,12 +193,46 @@ impl RandomModel {
     }
 
     /// The same model with other iteration settings.
+    ///
+    /// ```
+    /// use metapool::prelude::*;
+    /// use metapool::{Tau2Control, Tau2Stop};
+    /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4, 0.7], &[0.01, 0.02, 0.015, 0.03])?;
+    /// let one_step = Tau2Control::default().with_max_iterations(1)?;
+    /// let fit = RandomModel::default().with_estimator("REML".parse()?).with_control(one_step).pool(&set);
+    /// // REML does not converge in one Fisher scoring step from its start: a typed error or report
+    /// match fit {
+    ///     Ok(f) => assert!(!matches!(f.tau2_fit.unwrap().stop, Tau2Stop::Converged { .. })),
+    ///     Err(e) => assert!(matches!(e, Error::NotConverged { .. })),
+    /// }
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn with_control(mut self, control: Tau2Control) -> Self {
         self.control = control;
         self
     }
 
     /// Pool a set of effects.
+    ///
+    /// ```
+    /// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+    /// # use metapool::prelude::*;
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let fit = RandomModel::default().pool(&set)?;
+    /// // metafor rma(yi, vi, method = "DL"): -0.7141 (se 0.1787), z = -3.9952, CI -1.0644 to -0.3638
+    /// assert!((fit.estimate - -0.7141172220732269).abs() < 1e-12);
+    /// assert!((fit.statistic - -3.9952381888865807).abs() < 1e-10);
+    /// assert!((fit.ci_upper - -0.3637891640624032).abs() < 1e-12);
+    /// assert!((fit.p - 6.462924304703998e-05).abs() < 1e-15);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn pool(&self, set: &EffectSet) -> Result<Pooled> {
         let e = set.effects();
         let mut core = fixed_core(e.len(), |i| e[i].estimate(), |i| e[i].variance())?;
@@ -158,6 +264,16 @@ impl RandomModel {
     }
 
     /// Compute each study's effect and pool them.
+    ///
+    /// ```
+    /// use metapool::prelude::*;
+    /// let studies = [0.1, 0.9, 0.4].map(|y| Effect::new(y, 0.01).unwrap());
+    /// // equal variances v = 0.01: DL tau² = (Q - df) / (sum w - sum w² / sum w),
+    /// // Q = sum (y - 0.4667)² / 0.01 = 98 / 3, so tau² = (98 / 3 - 2) / 200
+    /// let fit = RandomModel::default().pool_studies(&studies)?;
+    /// assert!((fit.heterogeneity.tau2 - (98.0 / 3.0 - 2.0) / 200.0).abs() < 1e-14);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn pool_studies<E: EffectSize>(&self, studies: &[E]) -> Result<Pooled> {
         self.pool(&EffectSet::from_studies(studies)?)
     }
@@ -195,6 +311,17 @@ impl RandomModel {
     /// RevMan 5's "M-H, Random" analysis of odds ratios: this model with
     /// [`RandomModel::with_q_from`]`(FixedMethod::MantelHaenszel)` on the tables' effect set.
     /// Errors with [`crate::Error::Undefined`] for another estimator than DerSimonian-Laird.
+    ///
+    /// ```
+    /// # #![allow(deprecated)]
+    /// use metapool::prelude::*;
+    /// let tables = [(10, 40, 20, 30), (5, 35, 4, 36), (30, 70, 45, 55)]
+    ///     .map(|(a, b, c, d)| LogOddsRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// let old = RandomModel::default().pool_mantel_haenszel_q(&tables)?;
+    /// let new = RandomModel::default().with_q_from(FixedMethod::MantelHaenszel).pool(&EffectSet::from_studies(&tables)?)?;
+    /// assert_eq!(old, new);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     #[deprecated(note = "use `with_q_from(FixedMethod::MantelHaenszel).pool(&set)`")]
     pub fn pool_mantel_haenszel_q(&self, tables: &[LogOddsRatio]) -> Result<Pooled> {
         if self.estimator != Tau2Estimator::DerSimonianLaird {

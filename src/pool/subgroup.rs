@@ -13,6 +13,24 @@ use crate::numeric::NeumaierSum;
 
 /// How the studies within each subgroup are pooled, which decides the test for subgroup
 /// differences.
+///
+/// ```
+/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+/// # use metapool::prelude::*;
+/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+/// #     (27, 16886, 29, 17825)]
+/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// # let set = EffectSet::from_studies(&bcg)?;
+/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+/// let res = SubgroupAnalysis::new(SubgroupModel::Fixed).pool(&set, &alloc)?;
+/// // metafor rma(yi, vi, mods = ~ factor(alloc), method = "FE"): QM(df = 2) = 19.8654
+/// assert!((res.between.q - 19.86536981966557).abs() < 1e-9);
+/// assert_eq!(res.between.df, 2);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
@@ -32,6 +50,25 @@ pub enum SubgroupModel {
 }
 
 /// One subgroup: its label and its full pooled result.
+///
+/// ```
+/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+/// # use metapool::prelude::*;
+/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+/// #     (27, 16886, 29, 17825)]
+/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// # let set = EffectSet::from_studies(&bcg)?;
+/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+/// let res = SubgroupAnalysis::new(SubgroupModel::Fixed).pool(&set, &alloc)?;
+/// let random = &res.groups[0];
+/// // metafor rma(yi, vi, method = "FE", subset = alloc == "random"): -0.2945 (k = 7)
+/// assert_eq!((random.label, random.pooled.k), ("random", 7));
+/// assert!((random.pooled.estimate - -0.294536663614776).abs() < 1e-12);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Subgroup<G> {
@@ -42,6 +79,25 @@ pub struct Subgroup<G> {
 }
 
 /// The result of a subgroup analysis.
+///
+/// ```
+/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+/// # use metapool::prelude::*;
+/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+/// #     (27, 16886, 29, 17825)]
+/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// # let set = EffectSet::from_studies(&bcg)?;
+/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+/// let res = SubgroupAnalysis::new(SubgroupModel::Fixed).pool(&set, &alloc)?;
+/// let labels: Vec<&str> = res.groups.iter().map(|g| g.label).collect();
+/// assert_eq!(labels, ["random", "alternate", "systematic"]); // order of first appearance
+/// assert!((res.overall.estimate - -0.4302851636540909).abs() < 1e-12);
+/// assert!((res.between.q_p.unwrap() - 4.8561238362814666e-05).abs() < 1e-13);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Subgroups<G> {
@@ -150,6 +206,23 @@ pub struct SubgroupAnalysis {
 
 impl SubgroupAnalysis {
     /// A subgroup analysis with 95% intervals.
+    ///
+    /// ```
+    /// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+    /// # use metapool::prelude::*;
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let res = SubgroupAnalysis::new(SubgroupModel::Fixed).pool(&set, &alloc)?;
+    /// // metafor, alloc == "alternate": -0.7186 (se 0.0780)
+    /// assert!((res.groups[1].pooled.se - 0.07800677661604308).abs() < 1e-12);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn new(model: SubgroupModel) -> Self {
         SubgroupAnalysis {
             model,
@@ -178,12 +251,38 @@ impl SubgroupAnalysis {
     }
 
     /// The same with other iteration settings for the tau² estimators.
+    ///
+    /// ```
+    /// use metapool::prelude::*;
+    /// use metapool::Tau2Control;
+    /// let a = SubgroupAnalysis::new(SubgroupModel::RandomCommon(Tau2Estimator::RestrictedMaximumLikelihood))
+    ///     .with_control(Tau2Control::default().with_max_iterations(500)?);
+    /// assert_eq!(a.control.max_iterations(), 500);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn with_control(mut self, control: Tau2Control) -> Self {
         self.control = control;
         self
     }
 
     /// The same with another confidence level.
+    ///
+    /// ```
+    /// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+    /// # use metapool::prelude::*;
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let res = SubgroupAnalysis::new(SubgroupModel::Fixed).with_level(ConfidenceLevel::new(0.9)?).pool(&set, &alloc)?;
+    /// let g = &res.groups[0].pooled;
+    /// assert!((g.ci_upper - (g.estimate + 1.6448536269514722 * g.se)).abs() < 1e-14);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn with_level(mut self, level: ConfidenceLevel) -> Self {
         self.level = level;
         self
@@ -199,6 +298,24 @@ impl SubgroupAnalysis {
     /// Errors when the lengths differ, when the common-tau² model is asked for with the two-step
     /// DL or generalized Q estimator, when an iterative estimator does not converge, or when a
     /// pooled number is not finite.
+    ///
+    /// ```
+    /// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+    /// # use metapool::prelude::*;
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let model = SubgroupModel::RandomSeparate(Tau2Estimator::DerSimonianLaird);
+    /// let res = SubgroupAnalysis::new(model).pool(&set, &alloc)?;
+    /// assert_eq!(res.groups.len(), 3);
+    /// assert!(SubgroupAnalysis::new(model).pool(&set, &alloc[..12]).is_err()); // one label per study
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn pool<G: Clone + PartialEq>(
         &self,
         set: &EffectSet,

@@ -19,6 +19,18 @@ use crate::inference::{t_two_sided_p, t_upper_quantile, ConfidenceLevel};
 /// variant does (Knapp & Hartung 2003; Röver, Knapp & Friede 2015). Sources: Hartung & Knapp
 /// (2001); Sidik & Jonkman (2002); metafor 3.8 `rma.uni` (`test = "z"`, `"t"`, `"knha"`,
 /// `"adhoc"`).
+///
+/// ```
+/// use metapool::prelude::*;
+/// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
+/// let z = RandomModel::default().pool(&set)?;
+/// let t = RandomModel::default().with_test(Test::T).pool(&set)?;
+/// // the same se; the t test's CI uses the t quantile on k - 1 = 2 df instead of 1.96, which
+/// // for 2 df has the closed form t(p) = (2p - 1) / sqrt(2 p (1 - p)), here p = 0.975
+/// assert_eq!(z.se, t.se);
+/// assert!((t.ci_upper - t.estimate - 0.95 / 0.04875f64.sqrt() * t.se).abs() < 1e-13);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
@@ -37,6 +49,12 @@ pub enum Test {
 
 impl Test {
     /// Every test, in metafor's order.
+    ///
+    /// ```
+    /// use metapool::Test;
+    /// let names: Vec<&str> = Test::ALL.iter().map(|t| t.metafor_name()).collect();
+    /// assert_eq!(names, ["z", "t", "knha", "adhoc"]);
+    /// ```
     pub const ALL: [Test; 4] = [
         Test::Z,
         Test::T,
@@ -45,6 +63,14 @@ impl Test {
     ];
 
     /// metafor's name for the test (`"z"`, `"t"`, `"knha"`, `"adhoc"`).
+    ///
+    /// ```
+    /// use metapool::Test;
+    /// for t in Test::ALL {
+    ///     assert_eq!(t.metafor_name().parse::<Test>()?, t);
+    /// }
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn metafor_name(self) -> &'static str {
         match self {
             Test::Z => "z",
@@ -55,6 +81,11 @@ impl Test {
     }
 
     /// Whether the test uses the t distribution on k - 1 df.
+    ///
+    /// ```
+    /// use metapool::Test;
+    /// assert!(!Test::Z.is_t() && Test::KnappHartungAdHoc.is_t());
+    /// ```
     pub fn is_t(self) -> bool {
         !matches!(self, Test::Z)
     }
@@ -121,6 +152,27 @@ impl Test {
 /// ```
 /// Sources: Higgins, Thompson & Spiegelhalter (2009), J R Stat Soc A 172:137-159 (t on k - 2
 /// df); Riley, Higgins & Deeks (2011); metafor 3.8 `predict.rma`.
+///
+/// ```
+/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+/// # use metapool::prelude::*;
+/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+/// #     (27, 16886, 29, 17825)]
+/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// # let set = EffectSet::from_studies(&bcg)?;
+/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+/// use metapool::PredictionKind;
+/// let fit = RandomModel::default().pool(&set)?;
+/// let pi = fit.prediction_interval(PredictionKind::Metafor)?;
+/// // metafor predict(rma(yi, vi, method = "DL")): pi.lb = -1.8582, pi.ub = 0.4299
+/// let half = 1.959963984540054 * (fit.se.powi(2) + fit.heterogeneity.tau2).sqrt();
+/// assert!((pi.upper - (fit.estimate + half)).abs() < 1e-12);
+/// assert!((pi.lower - -1.8582).abs() < 5e-5);
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]

@@ -56,6 +56,30 @@ use std::fmt;
 
 /// A result that writes its summary in a given [`Style`]; its `Display` is the summary in
 /// [`Style::metafor`] with the formatter's precision as the decimals.
+///
+/// ```
+/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+/// # use metapool::prelude::*;
+/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+/// #     (27, 16886, 29, 17825)]
+/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// # let set = EffectSet::from_studies(&bcg)?;
+/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+/// use metapool::print::{Style, Summarize};
+/// let fit = Pooler::default().pool(&set)?;
+/// // metafor print(rma(yi, vi, method = "DL")): tau^2 0.3088 (SE = 0.2299), I^2 92.12%,
+/// // H^2 12.69, Q(df = 12) = 152.2330, zval -3.9952, ci.lb -1.0644, ci.ub -0.3638
+/// let text = fit.to_string();
+/// assert!(text.contains("Heterogeneity: Tau² = 0.3088 (SE = 0.2299); Chi² = 152.2330, df = 12 (P < .0001); I² = 92.12%; H² = 12.69"));
+/// assert!(text.contains("Test for overall effect: Z = -3.9952 (P < .0001)"));
+/// assert!(text.contains("95% CI [-1.0644, -0.3638]"));
+/// // RevMan's look: the same fit, 2 decimals
+/// assert!(fit.summary(Style::revman()).to_string().contains("Total (95% CI)  0.49 [0.34, 0.70]  100.0%"));
+/// # Ok::<(), metapool::Error>(())
+/// ```
 pub trait Summarize {
     /// Write the summary, each line ending in a newline.
     fn write_summary(&self, out: &mut dyn fmt::Write, style: &Style) -> fmt::Result;
@@ -67,6 +91,27 @@ pub trait Summarize {
 }
 
 /// A result with the [`Style`] to print it in (from [`Summarize::summary`]).
+///
+/// ```
+/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+/// # use metapool::prelude::*;
+/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+/// #     (27, 16886, 29, 17825)]
+/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// # let set = EffectSet::from_studies(&bcg)?;
+/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+/// use metapool::print::{Style, Summarize};
+/// let fit = FixedModel::default().pool(&set)?;
+/// // metafor print(rma(yi, vi, method = "FE")): zval -10.6247; RR exp(-0.4303) = 0.6503,
+/// // CI exp(-0.5097) = 0.6007 to exp(-0.3509) = 0.7040
+/// let summary = fit.summary(Style::metafor());
+/// assert!(summary.to_string().contains("Test for overall effect: Z = -10.6247 (P < .0001)"));
+/// assert!(format!("{summary}").contains("Total (95% CI)  0.6503 [0.6007, 0.7040]"));
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Summary<'a, T: ?Sized> {
     item: &'a T,

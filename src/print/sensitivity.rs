@@ -65,6 +65,26 @@ pub struct LeaveOneOutTable<'a> {
 
 impl<'a> LeaveOneOutTable<'a> {
     /// The table of `fits` (from [`crate::sensitivity::leave_one_out`]).
+    ///
+    /// ```
+    /// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+    /// # use metapool::prelude::*;
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// use metapool::{print::LeaveOneOutTable, sensitivity::leave_one_out};
+    /// let loo = leave_one_out(&Pooler::default(), &set)?;
+    /// let text = LeaveOneOutTable::new(&loo).to_string();
+    /// // metafor leave1out(rma(yi, vi, method = "DL"), transf = exp), Aronson 1948:
+    /// // 0.4940 -3.8270 0.0001 0.3443 0.7089 151.5826 0.0000 0.3122 92.7432
+    /// assert!(text.contains("Omitting Study 1   0.4940 [0.3443, 0.7089]  -3.8270   0.0001  151.5826  < .0001  0.3122  92.7432%"));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn new(fits: &'a [LeaveOneOut]) -> Self {
         LeaveOneOutTable { fits }
     }
@@ -105,6 +125,26 @@ pub struct CumulativeTable<'a> {
 
 impl<'a> CumulativeTable<'a> {
     /// The table of `steps` (from [`crate::sensitivity::cumulative`]).
+    ///
+    /// ```
+    /// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+    /// # use metapool::prelude::*;
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// use metapool::{print::CumulativeTable, sensitivity::cumulative};
+    /// let steps = cumulative(&Pooler::default(), &set)?;
+    /// let text = CumulativeTable::new(&steps).to_string();
+    /// // metafor cumul(rma(yi, vi, method = "DL"), transf = exp), Hart & Sutherland 1977:
+    /// // 0.2412 -11.0694 0.0000 0.1875 0.3103 1.0410 0.7913 0.0000 0.0000
+    /// assert!(text.contains("+ Study 4   0.2412 [0.1875, 0.3103]  -11.0694  < .0001    1.0410   0.7913  0.0000   0.0000%"));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn new(steps: &'a [CumulativeStep]) -> Self {
         CumulativeTable { steps }
     }

@@ -3,6 +3,26 @@
 use crate::error::{Error, Problem, Result};
 
 /// How p-values are written.
+///
+/// ```
+/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+/// # use metapool::prelude::*;
+/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+/// #     (27, 16886, 29, 17825)]
+/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// # let set = EffectSet::from_studies(&bcg)?;
+/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+/// use metapool::print::{PValueStyle, Style, Summarize};
+/// let fit = Pooler::default().pool(&set)?; // p = 6.46e-5 (metafor)
+/// let metafor = fit.summary(Style::metafor()).to_string();
+/// let revman = fit.summary(Style::metafor().with_p_values(PValueStyle::RevMan)).to_string();
+/// assert!(metafor.contains("Z = -3.9952 (P < .0001)"));
+/// assert!(revman.contains("Z = -3.9952 (P = 0.00006)"));
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum PValueStyle {
@@ -44,10 +64,22 @@ impl Default for Style {
 }
 
 /// The most decimals a style prints (beyond, `f64` has no more digits to show).
+///
+/// ```
+/// use metapool::print::{Style, MAX_DIGITS};
+/// assert!(Style::metafor().with_digits(MAX_DIGITS).is_ok());
+/// assert!(Style::metafor().with_digits(MAX_DIGITS + 1).is_err());
+/// ```
 pub const MAX_DIGITS: usize = 15;
 
 impl Style {
     /// metafor's look: 4 decimals, metafor p-values.
+    ///
+    /// ```
+    /// use metapool::print::{PValueStyle, Style};
+    /// assert_eq!((Style::metafor().digits(), Style::metafor().p_values()), (4, PValueStyle::Metafor));
+    /// assert_eq!(Style::default(), Style::metafor());
+    /// ```
     pub fn metafor() -> Style {
         Style {
             digits: 4,
@@ -56,6 +88,17 @@ impl Style {
     }
 
     /// RevMan 5's look: 2 decimals, RevMan p-values.
+    ///
+    /// ```
+    /// use metapool::EffectSet;
+    /// use metapool::pool::FixedModel;
+    /// use metapool::print::{Style, Summarize};
+    /// let set = EffectSet::from_estimates(&[0.2, 0.4], &[0.04, 0.04])?;
+    /// // mu = 0.3, se = sqrt(0.02): z = 2.1213, p = 0.0339
+    /// let text = FixedModel::default().pool(&set)?.summary(Style::revman()).to_string();
+    /// assert!(text.contains("Test for overall effect: Z = 2.12 (P = 0.034)"));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn revman() -> Style {
         Style {
             digits: 2,
@@ -64,6 +107,18 @@ impl Style {
     }
 
     /// The same style with `digits` decimals (at most [`MAX_DIGITS`]).
+    ///
+    /// ```
+    /// use metapool::EffectSet;
+    /// use metapool::pool::FixedModel;
+    /// use metapool::print::{Style, Summarize};
+    /// let set = EffectSet::from_estimates(&[0.2, 0.4], &[0.04, 0.04])?;
+    /// let fit = FixedModel::default().pool(&set)?;
+    /// // z = 0.3 / sqrt(0.02) = 2.121320...
+    /// assert!(fit.summary(Style::metafor().with_digits(6)?).to_string().contains("Z = 2.121320"));
+    /// assert_eq!(format!("{fit:.6}"), fit.summary(Style::metafor().with_digits(6)?).to_string());
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn with_digits(mut self, digits: usize) -> Result<Style> {
         if digits > MAX_DIGITS {
             return Err(Error::InvalidParameter {
@@ -80,17 +135,33 @@ impl Style {
     }
 
     /// The same style with another p-value convention.
+    ///
+    /// ```
+    /// use metapool::print::{PValueStyle, Style};
+    /// let s = Style::revman().with_p_values(PValueStyle::Metafor);
+    /// assert_eq!((s.digits(), s.p_values()), (2, PValueStyle::Metafor));
+    /// ```
     pub fn with_p_values(mut self, p_values: PValueStyle) -> Style {
         self.p_values = p_values;
         self
     }
 
     /// Decimals.
+    ///
+    /// ```
+    /// use metapool::print::Style;
+    /// assert_eq!(Style::revman().digits(), 2);
+    /// ```
     pub fn digits(&self) -> usize {
         self.digits
     }
 
     /// The p-value convention.
+    ///
+    /// ```
+    /// use metapool::print::{PValueStyle, Style};
+    /// assert_eq!(Style::revman().p_values(), PValueStyle::RevMan);
+    /// ```
     pub fn p_values(&self) -> PValueStyle {
         self.p_values
     }

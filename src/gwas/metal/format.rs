@@ -56,6 +56,15 @@ fn strip_zeros(s: &str) -> &str {
 /// ```
 /// (the asymptotic series, used for |z| >= 20 where its truncation error is below 1e-11; the
 /// exact tail below).
+///
+/// ```
+/// use metapool::gwas::metal::log10_two_sided_p;
+/// // z = 1.959963984540054: p = 0.05
+/// assert!((log10_two_sided_p(1.959963984540054) - 0.05f64.log10()).abs() < 1e-13);
+/// // z = 40: p = 2 Q(40) = 7.3e-350, below f64's range; log10 from R's pnorm(-40, log.p = TRUE)
+/// // = -804.6084420137538, plus log10(2)
+/// assert!((log10_two_sided_p(40.0) - (-804.6084420137538 / std::f64::consts::LN_10 + 2f64.log10())).abs() < 1e-9);
+/// ```
 pub fn log10_two_sided_p(z: f64) -> f64 {
     let z = z.abs();
     if z < 20.0 {

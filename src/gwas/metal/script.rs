@@ -4,6 +4,13 @@
 use super::super::{Scheme, Separator};
 
 /// Genomic control of each input file (METAL's `GENOMICCONTROL`).
+///
+/// ```
+/// use metapool::gwas::metal::{parse_line, Command, GenomicControl};
+/// assert_eq!(parse_line("GENOMICCONTROL ON"), Some(Command::GenomicControl(GenomicControl::Estimate)));
+/// assert_eq!(parse_line("GENOMICCONTROL 1.05"), Some(Command::GenomicControl(GenomicControl::Given(1.05))));
+/// assert_eq!(parse_line("genomiccontrol list snps.txt"), Some(Command::GenomicControl(GenomicControl::List("snps.txt".into()))));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum GenomicControl {
     /// None (`OFF`, the default).
@@ -17,6 +24,13 @@ pub enum GenomicControl {
 }
 
 /// One command of a METAL script.
+///
+/// ```
+/// use metapool::gwas::metal::{parse_line, Command};
+/// // any prefix of a command's name, as METAL matches it
+/// assert_eq!(parse_line("DEFAULT 500"), Some(Command::DefaultWeight(500.0)));
+/// assert_eq!(parse_line("CLEAR"), Some(Command::Clear));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// `ANALYZE [HETEROGENEITY]`.

@@ -12,9 +12,46 @@ use std::collections::HashSet;
 use std::io::{self, BufRead};
 
 /// Opens an input file by the name the script gives (the caller may decompress).
+///
+/// ```
+/// use metapool::gwas::metal::{Opener, Session};
+/// use std::io::{self, BufRead};
+/// let mut open = |name: &str| -> io::Result<Box<dyn BufRead>> {
+///     Err(io::Error::new(io::ErrorKind::NotFound, name.to_string()))
+/// };
+/// let opener: &mut Opener<'_> = &mut open;
+/// // a file that cannot be opened is reported and skipped, as METAL does
+/// let log = Session::new().run("PROCESS missing.txt\n", opener)?;
+/// assert!(log.messages.iter().any(|m| m.contains("missing.txt")));
+/// assert!(log.tables.is_empty());
+/// # Ok::<(), metapool::Error>(())
+/// ```
 pub type Opener<'a> = dyn FnMut(&str) -> io::Result<Box<dyn BufRead>> + 'a;
 
 /// What a script run did: METAL-style messages, and the tables written.
+///
+/// ```
+/// use metapool::gwas::metal::Session;
+/// use std::io::{self, BufRead};
+/// let files = |name: &str| -> io::Result<Box<dyn BufRead>> {
+///     let text = match name {
+///         "a.txt" => "MARKER ALLELE1 ALLELE2 EFFECT STDERR\nrs1 A G 0.10 0.05\n",
+///         _ => "MARKER ALLELE1 ALLELE2 EFFECT STDERR\nrs1 G A -0.14 0.07\n",
+///     };
+///     Ok(Box::new(io::Cursor::new(text)))
+/// };
+/// let out = std::env::temp_dir().join(format!("metapool-doc-runlog-{}-", std::process::id()));
+/// let script = format!("SCHEME STDERR\nOUTFILE {} .TBL\nPROCESS a.txt\nPROCESS b.txt\nANALYZE\n", out.display());
+/// let log = Session::new().run(&script, &mut { files })?;
+/// assert_eq!(log.tables.len(), 1);
+/// let tbl = std::fs::read_to_string(&log.tables[0]).map_err(|e| metapool::Error::Unparsable { what: "table", text: e.to_string() })?;
+/// // rs1: b.txt reports G/A, so its effect on A is +0.14;
+/// // beta = (0.10 / 0.05² + 0.14 / 0.07²) / (1 / 0.05² + 1 / 0.07²) = 0.11351...
+/// assert!(tbl.lines().nth(1).unwrap().starts_with("rs1\ta\tg\t0.1135\t0.0407\t"));
+/// # std::fs::remove_file(&log.tables[0]).ok();
+/// # std::fs::remove_file(format!("{}.info", log.tables[0])).ok();
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RunLog {
     /// Messages in METAL's `## ...` style (files processed, rows skipped, lambdas, warnings
@@ -25,6 +62,20 @@ pub struct RunLog {
 }
 
 /// A METAL session: settings and the markers accumulated by `PROCESS` (see [`Session::run`]).
+///
+/// ```
+/// use metapool::gwas::metal::Session;
+/// use std::io::{self, BufRead};
+/// let mut open = |_: &str| -> io::Result<Box<dyn BufRead>> {
+///     Ok(Box::new(io::Cursor::new("MARKER ALLELE1 ALLELE2 EFFECT STDERR PVALUE N\nrs1 A G 0.1 0.05 0.0455 100\n")))
+/// };
+/// // settings persist between runs of one session, as between lines of one script
+/// let mut s = Session::new();
+/// s.run("SCHEME STDERR\n", &mut open)?;
+/// let log = s.run("PROCESS c1.txt\n", &mut open)?;
+/// assert!(log.messages.iter().any(|m| m.contains("c1.txt")));
+/// # Ok::<(), metapool::Error>(())
+/// ```
 pub struct Session {
     labels: ColumnLabels,
     separator: Separator,
@@ -86,6 +137,15 @@ impl Default for Session {
 
 impl Session {
     /// A session with METAL's defaults.
+    ///
+    /// ```
+    /// use metapool::gwas::metal::Session;
+    /// use std::io::{self, BufRead};
+    /// let mut open = |_: &str| -> io::Result<Box<dyn BufRead>> { Ok(Box::new(io::Cursor::new(""))) };
+    /// let log = Session::new().run("# nothing but a comment\n", &mut open)?;
+    /// assert!(log.tables.is_empty());
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn new() -> Self {
         Session::default()
     }
@@ -94,6 +154,24 @@ impl Session {
     /// `open`. Output tables are created by the names METAL gives them (relative to the working
     /// directory, as METAL resolves them). A file METAL would refuse (missing column) is
     /// reported and skipped, as METAL does; an I/O error on an output ends the run.
+    ///
+    /// ```
+    /// use metapool::gwas::metal::Session;
+    /// use std::io::{self, BufRead};
+    /// let mut open = |_: &str| -> io::Result<Box<dyn BufRead>> {
+    ///     Ok(Box::new(io::Cursor::new("MARKER ALLELE1 ALLELE2 EFFECT PVALUE N\nrs1 A G 0.1 0.0455 400\nrs2 A C -0.1 0.5 400\n")))
+    /// };
+    /// let out = std::env::temp_dir().join(format!("metapool-doc-run-{}-", std::process::id()));
+    /// let script = format!("OUTFILE {} .TBL\nPROCESS c1.txt\nPROCESS c2.txt\nANALYZE\n", out.display());
+    /// let log = Session::new().run(&script, &mut open)?;
+    /// let tbl = std::fs::read_to_string(&log.tables[0]).map_err(|e| metapool::Error::Unparsable { what: "table", text: e.to_string() })?;
+    /// // METAL's default sample-size scheme: two cohorts with z = Phi^-1(1 - 0.0455 / 2) = 2.0000 and
+    /// // N = 400 each: Z = (20 * 2 + 20 * 2) / sqrt(800) = 2.828
+    /// assert!(tbl.lines().nth(1).unwrap().starts_with("rs1\ta\tg\t800.00\t2.828\t"));
+    /// # std::fs::remove_file(&log.tables[0]).ok();
+    /// # std::fs::remove_file(format!("{}.info", log.tables[0])).ok();
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn run(&mut self, script: &str, open: &mut Opener<'_>) -> Result<RunLog> {
         for line in script.lines() {
             let Some(cmd) = parse_line(line) else {

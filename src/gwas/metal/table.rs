@@ -7,6 +7,34 @@ use crate::gwas::{Scheme, Variant, VariantResult};
 use std::io::{self, Write};
 
 /// Which columns the table has (set by METAL's commands).
+///
+/// ```
+/// // `cohorts`: two variants of the three cohort files of fixtures/gwas (PLINK, METAL, CSV layouts)
+/// # use metapool::gwas::*;
+/// # let cohorts = [
+/// #     "CHR SNP BP A1 A2 BETA SE P NMISS EAF\n1 rs10000 11761 A T 0.019251 0.032826 0.557569 5000 0.1057\n1 rs10001 14819 G T -0.01257 0.02171 0.562592 5000 0.2448\n",
+/// #     "MarkerName\tCHR\tPOS\tEA\tNEA\tEffect\tStdErr\tP\tN\tFREQ1\nrs10000\t1\t11761\tA\tT\t-0.01188\t0.045014\t0.791843\t3200\t0.1059\nrs10001\t1\t14819\tG\tT\t-0.067698\t0.029038\t0.0197344\t3200\t0.2266\n",
+/// #     "rsid,chrom,pos,allele1,allele2,beta,se,pval,n,eaf\nrs10000,1,11761,A,T,0.00533,0.027665,0.847224,8000,0.1045\nrs10001,1,14819,G,T,-0.016554,0.018497,0.370811,8000,0.2334\n",
+/// # ];
+/// # let spec = ReadSpec::new(Scheme::InverseVariance);
+/// # let mut table = VariantTable::new();
+/// # let mut aligner = Aligner::new(Scheme::InverseVariance, Palindromic::Keep);
+/// # for (c, text) in cohorts.iter().enumerate() {
+/// #     let mut r = CohortReader::new(text.as_bytes(), &format!("cohort{}", c + 1), &spec)?;
+/// #     table.read_cohort(&mut r, c, &mut aligner, OnInvalidRow::Stop, None)?;
+/// # }
+/// use metapool::gwas::metal::{write_table, TableLayout};
+/// let layout = TableLayout { scheme: Scheme::InverseVariance, track_positions: true, average_freq: false,
+///     min_max_freq: false, heterogeneity: true, effect_precision: 4, stderr_precision: 4, min_weight: 1.0 };
+/// let mut out = Vec::new();
+/// let pooler = GwasPooler { scheme: Scheme::InverseVariance, ..GwasPooler::default() };
+/// pooler.pool(table.variants(), 3, &[1.0; 3], &mut PoolBuffers::default(), &mut out)?;
+/// let mut tbl = Vec::new();
+/// write_table(&mut tbl, &layout, table.variants(), &out).unwrap();
+/// let text = String::from_utf8(tbl).unwrap();
+/// assert!(text.starts_with("Chromosome\tPosition\tMarkerName\tAllele1\tAllele2\tEffect\tStdErr\tP-value\tDirection\tHetISq\tHetChiSq\tHetDf\tHetPVal"));
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TableLayout {
     /// `SCHEME`: Weight/Zscore or Effect/StdErr.
@@ -32,6 +60,35 @@ pub struct TableLayout {
 /// Weight %.2f  Zscore %.3f  Effect %.{effect_precision}f  StdErr %.{stderr_precision}f
 /// P-value: %.4g for |z| < 20, else m.mme-N from log10 p     Freq1 FreqSE MinFreq MaxFreq %.4f
 /// HetISq %.1f  HetChiSq %.3f  HetDf %d  HetPVal %.4g (1 when Q < 1e-7 or one study)
+/// ```
+///
+/// ```
+/// // `cohorts`: two variants of the three cohort files of fixtures/gwas (PLINK, METAL, CSV layouts)
+/// # use metapool::gwas::*;
+/// # let cohorts = [
+/// #     "CHR SNP BP A1 A2 BETA SE P NMISS EAF\n1 rs10000 11761 A T 0.019251 0.032826 0.557569 5000 0.1057\n1 rs10001 14819 G T -0.01257 0.02171 0.562592 5000 0.2448\n",
+/// #     "MarkerName\tCHR\tPOS\tEA\tNEA\tEffect\tStdErr\tP\tN\tFREQ1\nrs10000\t1\t11761\tA\tT\t-0.01188\t0.045014\t0.791843\t3200\t0.1059\nrs10001\t1\t14819\tG\tT\t-0.067698\t0.029038\t0.0197344\t3200\t0.2266\n",
+/// #     "rsid,chrom,pos,allele1,allele2,beta,se,pval,n,eaf\nrs10000,1,11761,A,T,0.00533,0.027665,0.847224,8000,0.1045\nrs10001,1,14819,G,T,-0.016554,0.018497,0.370811,8000,0.2334\n",
+/// # ];
+/// # let spec = ReadSpec::new(Scheme::InverseVariance);
+/// # let mut table = VariantTable::new();
+/// # let mut aligner = Aligner::new(Scheme::InverseVariance, Palindromic::Keep);
+/// # for (c, text) in cohorts.iter().enumerate() {
+/// #     let mut r = CohortReader::new(text.as_bytes(), &format!("cohort{}", c + 1), &spec)?;
+/// #     table.read_cohort(&mut r, c, &mut aligner, OnInvalidRow::Stop, None)?;
+/// # }
+/// use metapool::gwas::metal::{write_table, TableLayout};
+/// let layout = TableLayout { scheme: Scheme::InverseVariance, track_positions: false, average_freq: false,
+///     min_max_freq: false, heterogeneity: true, effect_precision: 4, stderr_precision: 4, min_weight: 1.0 };
+/// let mut out = Vec::new();
+/// let pooler = GwasPooler { scheme: Scheme::InverseVariance, ..GwasPooler::default() };
+/// pooler.pool(table.variants(), 3, &[1.0; 3], &mut PoolBuffers::default(), &mut out)?;
+/// let mut tbl = Vec::new();
+/// assert_eq!(write_table(&mut tbl, &layout, table.variants(), &out).unwrap(), 2);
+/// let text = String::from_utf8(tbl).unwrap();
+/// // GWAMA, rs10001 on G: beta -0.024932, se 0.012669, Q 2.698408, I² 25.88%, Q p 0.259447
+/// assert_eq!(text.lines().nth(2).unwrap(), "rs10001\tt\tg\t0.0249\t0.0127\t0.04907\t+++\t25.9\t2.698\t2\t0.2594");
+/// # Ok::<(), metapool::Error>(())
 /// ```
 pub fn write_table<W: Write>(
     w: &mut W,
@@ -102,6 +159,17 @@ pub fn write_table<W: Write>(
 }
 
 /// Write METAL's `.info` file describing the columns of `table` and listing the inputs.
+///
+/// ```
+/// use metapool::gwas::Scheme;
+/// use metapool::gwas::metal::{write_info, TableLayout};
+/// let layout = TableLayout { scheme: Scheme::SampleSize, track_positions: false, average_freq: false,
+///     min_max_freq: false, heterogeneity: false, effect_precision: 4, stderr_precision: 4, min_weight: 1.0 };
+/// let mut info = Vec::new();
+/// write_info(&mut info, &layout, "METAANALYSIS1.TBL", &["c1.txt".to_string()]).unwrap();
+/// let text = String::from_utf8(info).unwrap();
+/// assert!(text.contains("named 'METAANALYSIS1.TBL'") && text.contains("c1.txt"));
+/// ```
 pub fn write_info<W: Write>(
     w: &mut W,
     layout: &TableLayout,

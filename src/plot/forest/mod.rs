@@ -32,6 +32,19 @@ use std::fmt::Display;
 
 /// The per-arm data columns of a forest plot, one entry per input study (included or not), in
 /// input order.
+///
+/// ```
+/// use metapool::prelude::*;
+/// use metapool::plot::forest::{ArmData, Forest};
+/// let arms = vec![(Arm::new(10.0, 2.0, 20.0)?, Arm::new(12.0, 3.0, 25.0)?)];
+/// let studies = [MeanDifference::new(arms[0].0, arms[0].1)?];
+/// let set = EffectSet::from_studies(&studies)?;
+/// let svg = Forest::new(&set, &FixedModel::default().pool(&set)?).data(ArmData::Continuous(arms))?.to_svg()?;
+/// // RevMan's continuous columns; MD -2.00 with v = 4/20 + 9/25: CI -2 -/+ 1.96 sqrt(0.56)
+/// assert!(svg.contains(">Mean</text>") && svg.contains(">SD</text>"));
+/// assert!(svg.contains("-2.00 [-3.47, -0.53]"));
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum ArmData {
     /// Events and totals per arm (RevMan "Events", "Total").
@@ -50,6 +63,17 @@ impl ArmData {
 }
 
 /// The labels under the axis, either side of the line of no effect.
+///
+/// ```
+/// use metapool::{EffectSet, FixedModel};
+/// use metapool::plot::forest::{Favours, Forest};
+/// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?;
+/// let fit = FixedModel::default().pool(&set)?;
+/// let svg = Forest::new(&set, &fit).favours(Favours::Hidden).to_svg()?;
+/// assert!(!svg.contains("Favours"));
+/// assert!(Forest::new(&set, &fit).to_svg()?.contains("Favours [experimental]")); // RevMan's default
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Favours {
     /// Left and right labels (RevMan: "Favours \[experimental\]", "Favours \[control\]").
@@ -65,6 +89,12 @@ pub enum Favours {
 
 impl Favours {
     /// "Favours `left`" and "Favours `right`".
+    ///
+    /// ```
+    /// use metapool::plot::forest::Favours;
+    /// assert_eq!(Favours::sides("BCG", "control"),
+    ///     Favours::Labels { left: "Favours BCG".into(), right: "Favours control".into() });
+    /// ```
     pub fn sides(left: &str, right: &str) -> Favours {
         Favours::Labels {
             left: format!("Favours {left}"),
@@ -81,6 +111,25 @@ impl Default for Favours {
 }
 
 /// The range of the effect axis.
+///
+/// ```
+/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+/// # use metapool::prelude::*;
+/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+/// #     (27, 16886, 29, 17825)]
+/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// # let set = EffectSet::from_studies(&bcg)?;
+/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+/// use metapool::plot::forest::{AxisRange, Forest};
+/// let fit = Pooler::default().pool(&set)?;
+/// // symmetric about 1 on the log scale: the ticks of 1/x and x both appear
+/// let svg = Forest::new(&set, &fit).axis_range(AxisRange::SymmetricAboutNull).to_svg()?;
+/// assert!(svg.contains(">0.1</text>") && svg.contains(">10</text>"));
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum AxisRange {
     /// Symmetric about the line of no effect (about 1 on the log scale for ratios), as RevMan
@@ -96,6 +145,26 @@ pub enum AxisRange {
 }
 
 /// Whether the prediction interval of a random-effects total is drawn (a grey bar below it).
+///
+/// ```
+/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+/// # use metapool::prelude::*;
+/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+/// #     (27, 16886, 29, 17825)]
+/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+/// # let set = EffectSet::from_studies(&bcg)?;
+/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+/// use metapool::plot::forest::{Forest, PredictionBar};
+/// use metapool::PredictionKind;
+/// let fit = Pooler::default().pool(&set)?;
+/// let svg = Forest::new(&set, &fit).prediction(PredictionBar::Shown(PredictionKind::Metafor)).to_svg()?;
+/// // metafor predict(rma(yi, vi, method = "DL"), transf = exp): pi 0.16 to 1.54 (exp(-1.8582), exp(0.4299))
+/// assert!(svg.contains("Prediction interval") && svg.contains("[0.16, 1.54]"));
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum PredictionBar {
     /// Not drawn (RevMan 5).
@@ -173,8 +242,24 @@ pub struct Forest {
 }
 
 /// The most characters a study label may keep ([`Forest::label_chars`]).
+///
+/// ```
+/// use metapool::{EffectSet, FixedModel, plot::forest::{Forest, MAX_LABEL_CHARS}};
+/// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?;
+/// let f = Forest::new(&set, &FixedModel::default().pool(&set)?);
+/// assert!(f.clone().label_chars(MAX_LABEL_CHARS).is_ok() && f.label_chars(MAX_LABEL_CHARS + 1).is_err());
+/// # Ok::<(), metapool::Error>(())
+/// ```
 pub const MAX_LABEL_CHARS: usize = 120;
 /// The fewest characters a study label may be cut to.
+///
+/// ```
+/// use metapool::{EffectSet, FixedModel, plot::forest::{Forest, MIN_LABEL_CHARS}};
+/// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?;
+/// let f = Forest::new(&set, &FixedModel::default().pool(&set)?);
+/// assert!(f.clone().label_chars(MIN_LABEL_CHARS).is_ok() && f.label_chars(MIN_LABEL_CHARS - 1).is_err());
+/// # Ok::<(), metapool::Error>(())
+/// ```
 pub const MIN_LABEL_CHARS: usize = 8;
 
 fn length_error(name: &'static str, expected: usize, got: usize) -> Error {
@@ -188,6 +273,22 @@ impl Forest {
     /// The studies of `set` with their labels ("Study 1", "Study 2", ... when the set has none)
     /// and their weights in `fit`, and `fit` as the total; the set's 2x2 tables, if it carries
     /// them, as the data columns.
+    ///
+    /// ```
+    /// use metapool::prelude::*;
+    /// use metapool::plot::Forest;
+    /// let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619)]
+    ///     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// let set = EffectSet::from_studies(&bcg)?;
+    /// let svg = Forest::new(&set, &RandomModel::default().pool(&set)?).to_svg()?;
+    /// // metafor: Aronson 1948 RR 0.4109 [0.1343, 1.2574]; cumul(...) after four trials 0.2412
+    /// // [0.1875, 0.3103], Q = 1.0410 on 3 df (P = 0.7913)
+    /// assert!(svg.contains(">Study 1</text>") && svg.contains("0.41 [0.13, 1.26]"));
+    /// assert!(svg.contains("0.24 [0.19, 0.31]"));
+    /// assert!(svg.contains("Chi² = 1.04, df = 3 (P = 0.79)"));
+    /// assert!(svg.contains(">Risk Ratio</text>")); // the measure, from the set's tables
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn new(set: &EffectSet, fit: &Pooled) -> Forest {
         let studies = studies_of(set, fit);
         let sections = vec![Section {
@@ -214,6 +315,27 @@ impl Forest {
     /// `groups` holds the subgroup of every input study, as given to
     /// [`SubgroupAnalysis::pool`](crate::pool::SubgroupAnalysis::pool); weights are those in
     /// the overall fit.
+    ///
+    /// ```
+    /// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
+    /// # use metapool::prelude::*;
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// use metapool::plot::Forest;
+    /// let res = SubgroupAnalysis::new(SubgroupModel::Fixed).pool(&set, &alloc)?;
+    /// let svg = Forest::subgroups(&set, &alloc, &res)?.to_svg()?;
+    /// // metafor rma(yi, vi, mods = ~ factor(alloc), method = "FE"): QM(df = 2) = 19.8654, p < .0001
+    /// // (RevMan's I² for subgroup differences: (19.87 - 2) / 19.87 = 90%)
+    /// assert!(svg.contains("Test for subgroup differences: Chi² = 19.87, df = 2 (P = 0.00005), I² = 90%"));
+    /// assert_eq!(svg.matches("class=\"diamond\"").count(), 4); // three subtotals and the total
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn subgroups<G: Display + PartialEq>(
         set: &EffectSet,
         groups: &[G],
@@ -284,6 +406,17 @@ impl Forest {
 
     /// The test for subgroup differences, printed under the total ("Test for subgroup
     /// differences: Chi² = .., df = .. (P = ..), I² = ..%").
+    ///
+    /// ```
+    /// use metapool::{EffectSet, FixedModel, Heterogeneity, plot::Forest};
+    /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?;
+    /// let svg = Forest::new(&set, &FixedModel::default().pool(&set)?)
+    ///     .subgroup_test(Heterogeneity::fixed(6.0, 2))
+    ///     .to_svg()?;
+    /// // Q = 6 on 2 df: P = exp(-3) = 0.0498, I² = (6 - 2) / 6 = 67%
+    /// assert!(svg.contains("Test for subgroup differences: Chi² = 6.00, df = 2 (P = 0.050), I² = 67%"));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn subgroup_test(mut self, test: Heterogeneity) -> Forest {
         self.subgroup_test = Some(test);
         self
@@ -318,6 +451,15 @@ impl Forest {
     }
 
     /// Study labels, one per input study in input order.
+    ///
+    /// ```
+    /// use metapool::{EffectSet, FixedModel, plot::Forest};
+    /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?;
+    /// let f = Forest::new(&set, &FixedModel::default().pool(&set)?);
+    /// assert!(f.clone().labels(&["Ash 2001", "Bell & Co 2004"])?.to_svg()?.contains(">Bell &amp; Co 2004</text>"));
+    /// assert!(f.labels(&["only one"]).is_err()); // one label per input study
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn labels<S: AsRef<str>>(mut self, labels: &[S]) -> Result<Forest> {
         if labels.len() != self.studies.len() {
             return Err(length_error("labels", self.studies.len(), labels.len()));
@@ -329,6 +471,16 @@ impl Forest {
     }
 
     /// The per-arm data columns (one entry per input study).
+    ///
+    /// ```
+    /// use metapool::prelude::*;
+    /// use metapool::plot::forest::{ArmData, Forest};
+    /// let tables = vec![TwoByTwo::from_cells(4, 119, 11, 128)?, TwoByTwo::from_cells(6, 300, 29, 274)?];
+    /// let set = EffectSet::from_estimates(&[-0.89, -1.59], &[0.33, 0.19])?;
+    /// let svg = Forest::new(&set, &FixedModel::default().pool(&set)?).data(ArmData::Dichotomous(tables))?.to_svg()?;
+    /// assert!(svg.contains(">Events</text>") && svg.contains(">123</text>") && svg.contains(">306</text>"));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn data(mut self, data: ArmData) -> Result<Forest> {
         if data.len() != self.studies.len() {
             return Err(length_error("data", self.studies.len(), data.len()));
@@ -338,6 +490,14 @@ impl Forest {
     }
 
     /// A title above the plot.
+    ///
+    /// ```
+    /// use metapool::{EffectSet, FixedModel, plot::Forest};
+    /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?;
+    /// let svg = Forest::new(&set, &FixedModel::default().pool(&set)?).title("Analysis 1.1").to_svg()?;
+    /// assert!(svg.contains(">Analysis 1.1</text>"));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn title(mut self, title: &str) -> Forest {
         self.options.title = Some(title.to_string());
         self
@@ -346,6 +506,15 @@ impl Forest {
     /// The name of the measure in the column headers ("Risk Ratio"; default from the set's
     /// 2x2 measure ("Odds Ratio", "Risk Ratio", "Risk Difference", "Peto Odds Ratio"), else
     /// from the scale: "Ratio", "Mean Difference", "Proportion", "Correlation").
+    ///
+    /// ```
+    /// use metapool::{EffectSet, FixedModel, plot::Forest};
+    /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?;
+    /// let f = Forest::new(&set, &FixedModel::default().pool(&set)?);
+    /// assert!(f.clone().to_svg()?.contains(">Mean Difference</text>")); // from the identity scale
+    /// assert!(f.measure("Std. Mean Difference").to_svg()?.contains(">Std. Mean Difference</text>"));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn measure(mut self, name: &str) -> Forest {
         self.options.measure = Some(name.to_string());
         self
@@ -354,42 +523,106 @@ impl Forest {
     /// The method in the column headers instead of the one derived from the model ("IV,
     /// Fixed", "M-H, Fixed", "Peto, Fixed", "IV, Random"), e.g. "M-H, Random" for RevMan's
     /// random-effects model on 2x2 tables.
+    ///
+    /// ```
+    /// use metapool::{EffectSet, FixedModel, plot::Forest};
+    /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?;
+    /// let f = Forest::new(&set, &FixedModel::default().pool(&set)?);
+    /// assert!(f.clone().to_svg()?.contains("IV, Fixed, 95% CI"));
+    /// assert!(f.method("M-H, Random").to_svg()?.contains("M-H, Random, 95% CI"));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn method(mut self, method: &str) -> Forest {
         self.options.method = Some(method.to_string());
         self
     }
 
     /// The names of the two arms over the data columns (default "Experimental", "Control").
+    ///
+    /// ```
+    /// use metapool::prelude::*;
+    /// use metapool::plot::Forest;
+    /// let t = [LogRiskRatio::new(TwoByTwo::from_cells(4, 119, 11, 128)?)];
+    /// let set = EffectSet::from_studies(&t)?;
+    /// let svg = Forest::new(&set, &FixedModel::default().pool(&set)?).arms("BCG", "Control").to_svg()?;
+    /// assert!(svg.contains(">BCG</text>") && svg.contains(">Control</text>"));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn arms(mut self, experimental: &str, control: &str) -> Forest {
         self.options.arms = (experimental.to_string(), control.to_string());
         self
     }
 
     /// The labels under the axis.
+    ///
+    /// ```
+    /// use metapool::{EffectSet, FixedModel, plot::forest::{Favours, Forest}};
+    /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?;
+    /// let svg = Forest::new(&set, &FixedModel::default().pool(&set)?).favours(Favours::sides("A", "B")).to_svg()?;
+    /// assert!(svg.contains(">Favours A</text>") && svg.contains(">Favours B</text>"));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn favours(mut self, favours: Favours) -> Forest {
         self.options.favours = favours;
         self
     }
 
     /// The range of the effect axis.
+    ///
+    /// ```
+    /// use metapool::{EffectSet, FixedModel, plot::forest::{AxisRange, Forest}};
+    /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?;
+    /// let f = Forest::new(&set, &FixedModel::default().pool(&set)?);
+    /// // the data range leaves out the symmetric axis's negative half
+    /// assert!(f.clone().to_svg()?.contains(">-0.4</text>"));
+    /// assert!(!f.axis_range(AxisRange::Data).to_svg()?.contains(">-0.4</text>"));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn axis_range(mut self, range: AxisRange) -> Forest {
         self.options.axis_range = range;
         self
     }
 
     /// A caption under the axis (none by default, as RevMan).
+    ///
+    /// ```
+    /// use metapool::{EffectSet, FixedModel, plot::Forest};
+    /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?;
+    /// let svg = Forest::new(&set, &FixedModel::default().pool(&set)?).axis_title("Mean difference (mmHg)").to_svg()?;
+    /// assert!(svg.contains(">Mean difference (mmHg)</text>"));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn axis_title(mut self, title: &str) -> Forest {
         self.options.axis_title = Some(title.to_string());
         self
     }
 
     /// Whether and how the prediction interval of a random-effects total is drawn.
+    ///
+    /// ```
+    /// use metapool::{EffectSet, FixedModel, PredictionKind, plot::forest::{Forest, PredictionBar}};
+    /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?;
+    /// // a fixed-effect total has no prediction interval: nothing is drawn
+    /// let svg = Forest::new(&set, &FixedModel::default().pool(&set)?)
+    ///     .prediction(PredictionBar::Shown(PredictionKind::HigginsT)).to_svg()?;
+    /// assert!(!svg.contains("Prediction interval"));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn prediction(mut self, bar: PredictionBar) -> Forest {
         self.options.prediction = bar;
         self
     }
 
     /// The number style of the texts (default [`Style::revman`]: 2 decimals, RevMan p-values).
+    ///
+    /// ```
+    /// use metapool::{EffectSet, FixedModel, plot::Forest, print::Style};
+    /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.04])?;
+    /// let svg = Forest::new(&set, &FixedModel::default().pool(&set)?).style(Style::metafor()).to_svg()?;
+    /// // w = 100, 25: mu = (10 + 7.5) / 125 = 0.14, 4 decimals
+    /// assert!(svg.contains(">0.1400 ["));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn style(mut self, style: Style) -> Forest {
         self.options.style = style;
         self
@@ -397,6 +630,14 @@ impl Forest {
 
     /// Cut study labels to `chars` characters (an ellipsis marks the cut); between
     /// [`MIN_LABEL_CHARS`] and [`MAX_LABEL_CHARS`], default 30.
+    ///
+    /// ```
+    /// use metapool::{EffectSet, FixedModel, plot::Forest};
+    /// let set = EffectSet::from_estimates(&[0.1], &[0.01])?.with_labels(["Frimodt-Moller et al 1973"])?;
+    /// let svg = Forest::new(&set, &FixedModel::default().pool(&set)?).label_chars(10)?.to_svg()?;
+    /// assert!(svg.contains(">Frimodt-M…</text>"));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn label_chars(mut self, chars: usize) -> Result<Forest> {
         if !(MIN_LABEL_CHARS..=MAX_LABEL_CHARS).contains(&chars) {
             return Err(Error::InvalidParameter {
@@ -414,6 +655,16 @@ impl Forest {
 
     /// Render as a standalone SVG document. Errors with [`Error::NonFinite`] when the data
     /// span more than an axis can show.
+    ///
+    /// ```
+    /// use metapool::{EffectSet, RandomModel, plot::Forest};
+    /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
+    /// let svg = Forest::new(&set, &RandomModel::default().pool(&set)?).to_svg()?;
+    /// // metafor rma(yi, vi, method = "DL"): tau² 0.1400, Q(df = 2) = 21.3846, z = 2.0160, p = 0.0438
+    /// assert!(svg.contains("Heterogeneity: Tau² = 0.14; Chi² = 21.38, df = 2 (P = 0.00002); I² = 91%"));
+    /// assert!(svg.contains("Test for overall effect: Z = 2.02 (P = 0.044)"));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn to_svg(&self) -> Result<String> {
         render::render(self)
     }

@@ -25,6 +25,31 @@ use crate::error::{Error, Result};
 /// ```
 /// The enum is `#[non_exhaustive]`: adding estimators is not a breaking change. The default
 /// is DerSimonian-Laird (RevMan's; metafor's default is REML).
+///
+/// ```
+/// // `y`, `v`: metafor's escalc("RR") of dat.bcg (13 trials)
+/// # let y = [-0.8893113339202054, -1.5853886572014306, -1.3480731482996933, -1.4415511900213054,
+/// #     -0.21754732221129558, -0.786115585818864, -1.6208982235983918, 0.011952333523840508,
+/// #     -0.4694176487381494, -1.3713448034727844, -0.3393588283383906, 0.44591340057137874,
+/// #     -0.017313948216879815];
+/// # let v = [0.32558476500396133, 0.19458112139814385, 0.4153679653679654, 0.020010031902247573,
+/// #     0.05121017216963086, 0.0069056184559087574, 0.22301724757231517, 0.0039615792978177295,
+/// #     0.056434210463248966, 0.07302479361302891, 0.01241221397155972, 0.5325058452001528,
+/// #     0.0714046596839863];
+/// use metapool::{EffectSet, Tau2Estimator};
+/// let set = EffectSet::from_estimates(&y, &v)?;
+/// // metafor rma(yi, vi, method = m)$tau2 for m in DL, HE, HS, HSk, SJ, ML, REML, EB, PM, PMM, DL2
+/// let metafor = [0.3087602628623762, 0.3285638579957688, 0.22836286367690684, 0.24916993028096543,
+///     0.34551570159859507, 0.280028171049595, 0.3132433259808949, 0.3180685157713051,
+///     0.3180937118630151, 0.34340869818605063, 0.3179555661213229];
+/// for (e, r) in Tau2Estimator::ALL.into_iter().zip(metafor) {
+///     // closed forms to rounding; iterative estimators within metafor's own convergence
+///     // tolerance (uniroot's eps^0.25 for PM and PMM)
+///     let tol = if e.is_iterative() { 2e-4 } else { 1e-12 };
+///     assert!((e.fit(&set)?.tau2 - r).abs() < tol * r, "{}", e.metafor_name());
+/// }
+/// # Ok::<(), metapool::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
@@ -59,7 +84,7 @@ pub enum Tau2Estimator {
     DerSimonianLairdTwoStep,
     /// The generalized Q-statistic estimator with user weights (DerSimonian & Kacker 2007;
     /// metafor `"GENQ"`). It needs one weight per study, so it is fitted with
-    /// [`crate::pool::GeneralizedQModel`]; [`RandomModel`] and [`Tau2Estimator::fit`] return
+    /// [`crate::pool::GeneralizedQModel`]; [`crate::RandomModel`] and [`Tau2Estimator::fit`] return
     /// [`crate::Error::Undefined`] for it.
     GeneralizedQ,
 }
@@ -67,6 +92,12 @@ pub enum Tau2Estimator {
 impl Tau2Estimator {
     /// Every estimator that needs nothing but the effects (all but [`Tau2Estimator::GeneralizedQ`]),
     /// in metafor's order of documentation.
+    ///
+    /// ```
+    /// use metapool::Tau2Estimator;
+    /// assert_eq!(Tau2Estimator::ALL.len(), 11);
+    /// assert!(!Tau2Estimator::ALL.contains(&Tau2Estimator::GeneralizedQ)); // it needs user weights
+    /// ```
     pub const ALL: [Tau2Estimator; 11] = [
         Tau2Estimator::DerSimonianLaird,
         Tau2Estimator::Hedges,
@@ -83,6 +114,16 @@ impl Tau2Estimator {
 
     /// metafor's name for the method (`"DL2"` for the two-step estimator, which metafor fits as
     /// `"GENQ"` with weights `1/(vi + tau2_DL)`).
+    ///
+    /// ```
+    /// use metapool::Tau2Estimator;
+    /// let names: Vec<&str> = Tau2Estimator::ALL.iter().map(|e| e.metafor_name()).collect();
+    /// assert_eq!(names, ["DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM", "PMM", "DL2"]);
+    /// for e in Tau2Estimator::ALL {
+    ///     assert_eq!(e.metafor_name().parse::<Tau2Estimator>()?, e);
+    /// }
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn metafor_name(self) -> &'static str {
         match self {
             Tau2Estimator::DerSimonianLaird => "DL",
@@ -116,6 +157,12 @@ impl Tau2Estimator {
     }
 
     /// Whether the estimator is iterative (Fisher scoring or root finding).
+    ///
+    /// ```
+    /// use metapool::Tau2Estimator;
+    /// let iterative: Vec<&str> = Tau2Estimator::ALL.iter().filter(|e| e.is_iterative()).map(|e| e.metafor_name()).collect();
+    /// assert_eq!(iterative, ["ML", "REML", "EB", "PM", "PMM"]);
+    /// ```
     pub fn is_iterative(self) -> bool {
         matches!(
             self,
@@ -141,6 +188,28 @@ impl Tau2Estimator {
     }
 
     /// Estimate tau² with the given iteration settings.
+    ///
+    /// ```
+    /// // `y`, `v`: metafor's escalc("RR") of dat.bcg (13 trials)
+    /// # let y = [-0.8893113339202054, -1.5853886572014306, -1.3480731482996933, -1.4415511900213054,
+    /// #     -0.21754732221129558, -0.786115585818864, -1.6208982235983918, 0.011952333523840508,
+    /// #     -0.4694176487381494, -1.3713448034727844, -0.3393588283383906, 0.44591340057137874,
+    /// #     -0.017313948216879815];
+    /// # let v = [0.32558476500396133, 0.19458112139814385, 0.4153679653679654, 0.020010031902247573,
+    /// #     0.05121017216963086, 0.0069056184559087574, 0.22301724757231517, 0.0039615792978177295,
+    /// #     0.056434210463248966, 0.07302479361302891, 0.01241221397155972, 0.5325058452001528,
+    /// #     0.0714046596839863];
+    /// use metapool::{EffectSet, Tau2Control, Tau2Estimator};
+    /// let set = EffectSet::from_estimates(&y, &v)?;
+    /// // a tighter convergence threshold than metafor's 1e-5 moves REML by less than metafor's own
+    /// // tolerance: metafor rma(yi, vi, method = "REML")$tau2 = 0.3132433259808949
+    /// let tight = Tau2Control::default().with_threshold(1e-12)?;
+    /// let fit = Tau2Estimator::RestrictedMaximumLikelihood.fit_with(&set, &tight)?;
+    /// assert!((fit.tau2 - 0.3132433259808949).abs() < 1e-5);
+    /// // SE from the inverse Fisher information; metafor: tau^2 0.3132 (SE = 0.1664)
+    /// assert!((fit.se.unwrap() - 0.1664).abs() < 5e-5);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn fit_with(self, set: &EffectSet, control: &Tau2Control) -> Result<Tau2Fit> {
         let e = set.effects();
         super::estimate(
