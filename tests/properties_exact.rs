@@ -184,3 +184,32 @@ proptest! {
         }
     }
 }
+
+/// Two analyses (found by the properties above) whose ML likelihood has two maxima: at 0 and
+/// inside (k = 2: metafor's Fisher scoring finds the inner one, at 1.044), and two inside
+/// (k = 3: the one nearer the start is lower); the exact solver keeps the higher.
+#[test]
+fn a_likelihood_with_two_maxima_gives_the_higher() {
+    let cases: [(&[f64], &[f64]); 2] = [
+        (
+            &[-1.1054329010730983, 1.5254534883994988],
+            &[1.0, 0.08319776843757955],
+        ),
+        (
+            &[-1.320953626099709, 2.2582978159552907, -1.5273920428582919],
+            &[5.6904743716562336e-5, 1.0, 4.725266990849916e-6],
+        ),
+    ];
+    for (y, v) in cases {
+        let set = EffectSet::from_estimates(y, v).unwrap();
+        let exact = Tau2Estimator::MaximumLikelihood.fit(&set).unwrap();
+        let path = Tau2Estimator::MaximumLikelihood
+            .fit_with(&set, &Tau2Control::metafor())
+            .unwrap();
+        assert!(exact.tau2 > 1.0, "{exact:?}");
+        assert!((exact.tau2 - path.tau2).abs() < 1e-4, "{exact:?} {path:?}");
+        for t in [0.0, 1e-3, 0.012, 0.1, 0.5] {
+            assert!(log_likelihood(y, v, exact.tau2, false) > log_likelihood(y, v, t, false));
+        }
+    }
+}

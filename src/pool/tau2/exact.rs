@@ -237,7 +237,8 @@ pub(crate) fn solve(equation: Equation, d: &impl Design, start: Option<f64>) -> 
         (dl > 0.0).then_some(dl)
     });
     let (vmin, vmax) = d.variance_range();
-    let upper = equation.upper(vmax, s0.rss, df);
+    // an overflowing bound (variances near the largest double) becomes the largest double
+    let upper = equation.upper(vmax, s0.rss, df).min(f64::MAX);
     let eval = |t: f64| {
         let s = d.equation_sums(t);
         (equation.value(&s), equation.slope(&s))
