@@ -7,7 +7,7 @@
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use metapool::batch::{Analyses, BatchPooler, BatchResults, OnFailure};
 use metapool::{
-    Arm, EffectSet, EffectSize, LogOddsRatio, RandomModel, StandardizedMeanDifference,
+    Arm, EffectSet, EffectSize, LogOddsRatio, RandomModel, StandardizedMeanDifference, Tau2Control,
     Tau2Estimator, TwoByTwo,
 };
 use std::time::Duration;
@@ -103,9 +103,10 @@ fn batch(c: &mut Criterion) {
     g.finish();
 }
 
-/// REML (Fisher scoring, metafor's default control) at k = 10 and 100: the single-analysis API
-/// on one analysis, and the batch path on 100,000 analyses of k = 10 and 10,000 of k = 100
-/// (analyses that do not converge are recorded, not retried).
+/// REML (the exact solver, the default) at k = 10 and 100: the single-analysis API on one
+/// analysis, and the batch path on 100,000 analyses of k = 10 and 10,000 of k = 100; in the
+/// batch path also REML along metafor's path (`Tau2Control::metafor()`, analyses that do not
+/// converge recorded, not retried) and DerSimonian-Laird, the yardstick, on the same analyses.
 fn reml(c: &mut Criterion) {
     let mut g = c.benchmark_group("reml");
     g.sample_size(10)
@@ -115,6 +116,8 @@ fn reml(c: &mut Criterion) {
     let pooler = BatchPooler::default()
         .with_estimator(Tau2Estimator::RestrictedMaximumLikelihood)
         .with_on_failure(OnFailure::Record);
+    let metafor = pooler.with_control(Tau2Control::metafor());
+    let dl = BatchPooler::default();
     for (k, n) in [(10usize, 100_000usize), (100, 10_000)] {
         let (y, v) = data(n, k, 3);
         let set = EffectSet::from_estimates(&y[..k], &v[..k]).unwrap();
@@ -129,6 +132,16 @@ fn reml(c: &mut Criterion) {
             BenchmarkId::new("BatchPooler::pool", k),
             &analyses,
             |b, a| b.iter(|| pooler.pool(black_box(a), &mut out).unwrap()),
+        );
+        g.bench_with_input(
+            BenchmarkId::new("BatchPooler::pool metafor", k),
+            &analyses,
+            |b, a| b.iter(|| metafor.pool(black_box(a), &mut out).unwrap()),
+        );
+        g.bench_with_input(
+            BenchmarkId::new("BatchPooler::pool DL", k),
+            &analyses,
+            |b, a| b.iter(|| dl.pool(black_box(a), &mut out).unwrap()),
         );
     }
     g.finish();

@@ -70,7 +70,7 @@
 //! | 55 | overflow of the z statistic | `y = 1e300, v = 1e-300` | `NonFinite { what: "z statistic" }` |
 //! | 56 | SMD whose mean difference overflows | means `1e308` and `-1e308` | `InvalidStudy { study: 0, field: "standardized mean difference", NotFinite(inf) }` |
 //! | 57 | k = 1 with Hartung-Knapp (also ad hoc, t) | `RandomModel::default().with_test(Test::KnappHartung).pool(&one_study)` | `TooFewStudies { method: "a t-based test (k - 1 df)", needed: 2, got: 1 }` |
-//! | 58 | non-convergence of Fisher scoring (REML, ML, EB) | `Tau2Control::default().with_max_iterations(1)` | `NotConverged { method: "Fisher scoring", iterations: 2, last_change }` |
+//! | 58 | non-convergence of Fisher scoring (REML, ML, EB; metafor mode only: the exact default cannot fail) | `Tau2Control::metafor().with_max_iterations(1)` | `NotConverged { method: "Fisher scoring", iterations: 2, last_change }` |
 //! | 59 | non-convergence of the Paule-Mandel root search | the same control, `Tau2Estimator::PauleMandel` | `NotConverged { method: "Paule-Mandel root search", iterations: 1, .. }` |
 //! | 60 | iteration control out of range | `with_max_iterations(0)`, `with_threshold(-1.0)` / `NaN` | `InvalidParameter { name: "max_iterations", TooSmall { min: 1, got: 0 } }`, `{ name: "threshold", NotPositive(-1) }` (`NotFinite(NaN)`) |
 //! | 61 | proportion with events > total | `Proportion { events: 5, total: 3 }` as study 1 | `InvalidStudy { study: 1, field: "events", EventsExceedTotal { events: 5, total: 3 } }` |
@@ -80,7 +80,7 @@
 //! | 65 | prediction interval of a fixed-effect fit | `fixed.prediction_interval(..)` | `Undefined { what: "prediction interval", .. }` |
 //! | 66 | subgroup labels of the wrong length | 2 labels for 5 studies | `InvalidParameter { name: "groups", OutOfRange { .. got: 2 } }` |
 //! | 67 | batch layout inconsistent | last offset past the data; columns of different lengths | `InvalidLayout { why, at }` |
-//! | 68 | invalid study inside a batch | NaN as study 1 of analysis 1 | `InAnalysis { analysis: 1, source: InvalidStudy { study: 1, field: "estimate", NotFinite(NaN) } }` |
+//! | 68 | invalid study inside a batch | NaN as study 1 of analysis 1 | by default (`OnFailure::Record`) the row's status `Failed(InvalidStudy)`, NaN results, the error in `failures`; with `OnFailure::Stop`: `InAnalysis { analysis: 1, source: InvalidStudy { study: 1, field: "estimate", NotFinite(NaN) } }` |
 //! | 69 | negative tau² for the one-pass accumulator | `InverseVarianceSums::with_tau2(-1.0)` | `InvalidParameter { name: "tau2", Negative(-1) }` |
 //! | 70 | risk ratios all excluded; Peto with no tables | double-zero table; `Peto::pool(&[])` | `AllExcluded { excluded: 1 }`; `Empty` |
 //!

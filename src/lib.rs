@@ -93,4 +93,6 @@ pub use pool::{
     ModelRule, Note, Peto, Pooled, PooledStudy, Pooler, RandomModel, Selection, Subgroup,
     SubgroupAnalysis, SubgroupModel, Subgroups, Tau2Estimator,
 };
-pub use pool::{HeterogeneityIntervals, PredictionKind, Tau2Control, Tau2Fit, Tau2Stop, Test};
+pub use pool::{
+    HeterogeneityIntervals, PredictionKind, Tau2Control, Tau2Fit, Tau2Mode, Tau2Stop, Test,
+};

@@ -697,7 +697,7 @@ mod merged_api {
 
     #[test]
     fn r58_fisher_scoring_does_not_converge() {
-        let control = Tau2Control::default().with_max_iterations(1).unwrap();
+        let control = Tau2Control::metafor().with_max_iterations(1).unwrap();
         for est in [
             Tau2Estimator::RestrictedMaximumLikelihood,
             Tau2Estimator::MaximumLikelihood,
@@ -720,7 +720,7 @@ mod merged_api {
 
     #[test]
     fn r59_paule_mandel_does_not_converge() {
-        let control = Tau2Control::default().with_max_iterations(1).unwrap();
+        let control = Tau2Control::metafor().with_max_iterations(1).unwrap();
         match RandomModel::default()
             .with_estimator(Tau2Estimator::PauleMandel)
             .with_control(control)
@@ -861,12 +861,24 @@ mod merged_api {
         let a = Analyses::with_offsets(&[0.1, 0.2, NAN], &[0.1, 0.1, 0.1], &[0, 1, 3]).unwrap();
         let mut out = BatchResults::default();
         expect_err(
-            BatchPooler::default().pool(&a, &mut out),
+            BatchPooler::default()
+                .with_on_failure(metapool::batch::OnFailure::Stop)
+                .pool(&a, &mut out),
             Error::InAnalysis {
                 analysis: 1,
                 source: Box::new(study(1, "estimate", Problem::NotFinite(NAN))),
             },
         );
+        // by default the batch goes on and says why in the analysis' status
+        BatchPooler::default().pool(&a, &mut out).unwrap();
+        assert_eq!(
+            out.status[1],
+            metapool::batch::AnalysisStatus::Failed(metapool::batch::FailureReason::InvalidStudy)
+        );
+        assert!(matches!(
+            out.failures[0].1,
+            Error::InvalidStudy { study: 1, .. }
+        ));
     }
 
     #[test]

@@ -144,6 +144,7 @@ fn failures_stop_or_are_recorded() {
     let analyses = Analyses::with_offsets(&y, &v, &offsets).unwrap();
     let mut out = BatchResults::default();
     let err = BatchPooler::default()
+        .with_on_failure(OnFailure::Stop)
         .pool(&analyses, &mut out)
         .unwrap_err();
     match err {
@@ -167,6 +168,25 @@ fn failures_stop_or_are_recorded() {
     record.pool(&analyses, &mut out).unwrap();
     let failed: Vec<usize> = out.failures.iter().map(|f| f.0).collect();
     assert_eq!(failed, vec![1, 2, 3]);
+    // the default records them too, with the reason in the status column
+    let mut by_default = BatchResults::default();
+    BatchPooler::default()
+        .pool(&analyses, &mut by_default)
+        .unwrap();
+    assert_eq!(by_default.status, out.status);
+    let positions = |r: &BatchResults| r.failures.iter().map(|f| f.0).collect::<Vec<_>>();
+    assert_eq!(positions(&by_default), positions(&out));
+    use metapool::batch::{AnalysisStatus::*, FailureReason};
+    assert_eq!(
+        out.status,
+        vec![
+            Pooled,
+            Failed(FailureReason::InvalidStudy),
+            Failed(FailureReason::Empty),
+            Failed(FailureReason::InvalidStudy),
+            Pooled
+        ]
+    );
     assert!(matches!(out.failures[1].1, Error::Empty));
     assert!(matches!(
         out.failures[2].1,

@@ -18,7 +18,7 @@ use metapool::pool::{GeneralizedQModel, PredictionKind, Tau2Estimator, Test};
 fn estimator(name: &str) -> Option<Tau2Estimator> {
     Tau2Estimator::from_metafor_name(name)
 }
-use metapool::{EffectSet, FixedModel, RandomModel};
+use metapool::{EffectSet, FixedModel, RandomModel, Tau2Control};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -119,6 +119,7 @@ fn every_estimator_and_test_matches_metafor() {
                     }
                     Some(e) => RandomModel::default()
                         .with_estimator(e)
+                        .with_control(Tau2Control::metafor())
                         .with_test(test)
                         .pool(&set),
                 }
@@ -190,7 +191,7 @@ fn every_estimator_and_test_matches_metafor() {
             let qp = &m["qprofile"];
             if let Some(e) = estimator(method) {
                 assert!(qp.get("error").is_none(), "{name} {method}: confint failed");
-                let model = RandomModel::default();
+                let model = RandomModel::default().with_control(Tau2Control::metafor());
                 let fit = if e == Tau2Estimator::GeneralizedQ {
                     GeneralizedQModel::default().pool(&set, &a).unwrap()
                 } else {
@@ -277,7 +278,6 @@ fn close(what: &str, ours: f64, theirs: f64, tol: f64) {
 /// `Tau2Control::with_tolerance(1e-9)`, the setting it was generated with.
 #[test]
 fn kacker2004_golden_pm_dl_fe_knapp_hartung() {
-    use metapool::pool::Tau2Control;
     let g: Value = serde_json::from_str(include_str!(
         "../fixtures/golden/kacker2004_generic_PM_DL_FE_HK.json"
     ))
@@ -285,7 +285,7 @@ fn kacker2004_golden_pm_dl_fe_knapp_hartung() {
     let set =
         EffectSet::from_estimates(&arr(&g["inputs"]["yi"]), &arr(&g["inputs"]["vi"])).unwrap();
     let e = &g["expected"];
-    let control = Tau2Control::default().with_tolerance(1e-9).unwrap();
+    let control = Tau2Control::metafor().with_tolerance(1e-9).unwrap();
     let cases = [
         (
             "PM_paule_mandel",
@@ -464,7 +464,9 @@ fn bcg_at_90_percent() {
     for x in cases {
         let m = x["method"].as_str().unwrap();
         let t = x["test"].as_str().unwrap();
-        let model = RandomModel::new(estimator(m).unwrap(), level).with_test(test_of(t));
+        let model = RandomModel::new(estimator(m).unwrap(), level)
+            .with_control(Tau2Control::metafor())
+            .with_test(test_of(t));
         let fit = model.pool(&set).unwrap();
         let f = |k: &str| x[k].as_f64().unwrap();
         let tol = 1e-8;

@@ -14,7 +14,7 @@ use metapool::bias::{
 use metapool::pool::Test;
 use metapool::sensitivity::{cumulative, cumulative_by, influence, leave_one_out, Direction};
 use metapool::{
-    ConfidenceLevel, EffectSet, FixedModel, Pooled, Pooler, RandomModel, Tau2Estimator,
+    ConfidenceLevel, EffectSet, FixedModel, Pooled, Pooler, RandomModel, Tau2Control, Tau2Estimator,
 };
 use serde_json::Value;
 
@@ -85,7 +85,11 @@ fn pooler(method: &str, test: &str) -> Option<Pooler> {
         m => Tau2Estimator::ALL
             .into_iter()
             .find(|e| e.metafor_name() == m)
-            .map(|e| RandomModel::new(e, ConfidenceLevel::default()).into()),
+            .map(|e| {
+                RandomModel::new(e, ConfidenceLevel::default())
+                    .with_control(Tau2Control::metafor())
+                    .into()
+            }),
     };
     p.map(|p| p.with_test(test))
 }

@@ -12,7 +12,7 @@
 //! where tau² is truncated) is compared absolutely at 1e-14. Each estimator's largest relative
 //! difference is printed (run with `--nocapture`).
 
-use metapool::{EffectSet, SubgroupAnalysis, SubgroupModel, Tau2Estimator, Tau2Stop};
+use metapool::{EffectSet, SubgroupAnalysis, SubgroupModel, Tau2Control, Tau2Estimator, Tau2Stop};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -107,6 +107,7 @@ fn common_tau2_subgroups_match_metafor_for_every_estimator() {
             let (est, iterative) = estimator(method);
             let tol = if iterative { 1e-8 } else { 1e-10 };
             let got = SubgroupAnalysis::new(SubgroupModel::RandomCommon(est))
+                .with_control(Tau2Control::metafor())
                 .pool(&set, &groups)
                 .unwrap_or_else(|e| panic!("{name} {method}: {e}"));
             let what = |x: &str| format!("{name} {method} {x}");

@@ -35,6 +35,7 @@ fn bcg_reml_matches_metafor_printout() {
     // estimate -0.7145, se 0.1798; Fisher scoring converged after 3 iterations.
     let fit = RandomModel::default()
         .with_estimator(Tau2Estimator::RestrictedMaximumLikelihood)
+        .with_control(Tau2Control::metafor())
         .pool(&bcg())
         .unwrap();
     let t = fit.tau2_fit.unwrap();
@@ -76,7 +77,7 @@ fn one_study_gives_tau2_zero_and_no_t_test() {
 
 #[test]
 fn fisher_scoring_out_of_iterations_is_a_typed_error() {
-    let control = Tau2Control::default().with_max_iterations(1).unwrap();
+    let control = Tau2Control::metafor().with_max_iterations(1).unwrap();
     for e in [
         Tau2Estimator::MaximumLikelihood,
         Tau2Estimator::RestrictedMaximumLikelihood,
@@ -96,23 +97,25 @@ fn fisher_scoring_out_of_iterations_is_a_typed_error() {
 
 #[test]
 fn paule_mandel_reports_root_search_and_limits() {
-    let fit = Tau2Estimator::PauleMandel.fit(&bcg()).unwrap();
+    let fit = Tau2Estimator::PauleMandel
+        .fit_with(&bcg(), &Tau2Control::metafor())
+        .unwrap();
     assert!(matches!(fit.stop, Tau2Stop::Root { bracket } if bracket <= 2e-4));
     assert!(fit.iterations > 0);
     // a search interval that cannot contain the root
-    let control = Tau2Control::default().with_tau2_max(0.01).unwrap();
+    let control = Tau2Control::metafor().with_tau2_max(0.01).unwrap();
     let err = Tau2Estimator::PauleMandel
         .fit_with(&bcg(), &control)
         .unwrap_err();
     assert!(matches!(err, Error::Undefined { .. }));
     // too few evaluations
-    let control = Tau2Control::default().with_max_iterations(2).unwrap();
+    let control = Tau2Control::metafor().with_max_iterations(2).unwrap();
     let err = Tau2Estimator::PauleMandelMedian
         .fit_with(&bcg(), &control)
         .unwrap_err();
     assert!(matches!(err, Error::NotConverged { iterations: 2, .. }));
     // a tighter tolerance moves the root by less than the default tolerance
-    let tight = Tau2Control::default().with_tolerance(1e-14).unwrap();
+    let tight = Tau2Control::metafor().with_tolerance(1e-14).unwrap();
     let exact = Tau2Estimator::PauleMandel.fit_with(&bcg(), &tight).unwrap();
     assert!((exact.tau2 - fit.tau2).abs() < f64::EPSILON.powf(0.25));
 }
@@ -127,8 +130,13 @@ fn homogeneous_data_truncate_at_zero_and_say_so() {
     let dl = Tau2Estimator::DerSimonianLaird.fit(&set).unwrap();
     assert_eq!(dl.tau2, 0.0);
     assert!(matches!(dl.stop, Tau2Stop::ClosedForm { raw } if raw < 0.0));
-    let pm = Tau2Estimator::PauleMandel.fit(&set).unwrap();
+    let pm = Tau2Estimator::PauleMandel
+        .fit_with(&set, &Tau2Control::metafor())
+        .unwrap();
     assert_eq!((pm.tau2, pm.stop), (0.0, Tau2Stop::AtLowerBound));
+    let pm = Tau2Estimator::PauleMandel.fit(&set).unwrap();
+    assert!(matches!(pm.stop, Tau2Stop::Boundary { equation } if equation <= 0.0));
+    assert_eq!(pm.tau2, 0.0);
     let reml = Tau2Estimator::RestrictedMaximumLikelihood
         .fit(&set)
         .unwrap();
@@ -192,9 +200,9 @@ fn invalid_control_values_are_rejected() {
 #[test]
 fn step_adjustment_and_start_change_the_path_not_the_answer() {
     let base = Tau2Estimator::RestrictedMaximumLikelihood
-        .fit(&bcg())
+        .fit_with(&bcg(), &Tau2Control::metafor())
         .unwrap();
-    let control = Tau2Control::default()
+    let control = Tau2Control::metafor()
         .with_step_adjustment(0.5)
         .unwrap()
         .with_max_iterations(1000)
@@ -330,7 +338,7 @@ proptest! {
 fn q_profile_bounds_solve_the_q_equation_when_tightened() {
     use metapool::inference::chi_square_quantile;
     let set = bcg();
-    let control = Tau2Control::default().with_tolerance(1e-15).unwrap();
+    let control = Tau2Control::metafor().with_tolerance(1e-15).unwrap();
     let model = RandomModel::default().with_control(control);
     let fit = model.pool(&set).unwrap();
     let ci = model.heterogeneity_intervals(&set, &fit).unwrap();

@@ -4,6 +4,50 @@ use super::Row;
 use crate::error::Error;
 use crate::pool::Wald;
 
+/// Why one analysis of a batch could not be pooled (the full error is in
+/// [`BatchResults::failures`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum FailureReason {
+    /// A study's estimate or variance is invalid (not finite, variance not positive).
+    InvalidStudy,
+    /// The analysis has no studies.
+    Empty,
+    /// A result is not finite in floating point (sums overflowed or cancelled).
+    NonFinite,
+    /// An iterative tau² estimator did not converge (only in `Tau2Mode::Metafor`).
+    NotConverged,
+    /// Any other error (see the analysis' entry in [`BatchResults::failures`]).
+    Other,
+}
+
+impl FailureReason {
+    /// The reason of an error.
+    pub fn of(error: &Error) -> FailureReason {
+        match error {
+            Error::InvalidStudy { .. } => FailureReason::InvalidStudy,
+            Error::Empty => FailureReason::Empty,
+            Error::NonFinite { .. } => FailureReason::NonFinite,
+            Error::NotConverged { .. } => FailureReason::NotConverged,
+            Error::InAnalysis { source, .. } => FailureReason::of(source),
+            _ => FailureReason::Other,
+        }
+    }
+}
+
+/// How one analysis of a batch ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum AnalysisStatus {
+    /// Pooled: every number of its row is finite.
+    #[default]
+    Pooled,
+    /// Not pooled: its row holds NaN (`k` 0, `q_p` `None`).
+    Failed(FailureReason),
+}
+
 /// One model's Wald results, one entry per analysis.
 ///
 /// ```text
@@ -111,6 +155,11 @@ pub struct BatchResults {
     pub random: WaldColumns,
     /// Heterogeneity statistics.
     pub heterogeneity: HeterogeneityColumns,
+    /// Iterations of the tau² estimator ([`Tau2Fit::iterations`](crate::Tau2Fit); 0 for the
+    /// closed forms and for failed analyses).
+    pub tau2_iterations: Vec<usize>,
+    /// Whether each analysis was pooled, and if not, why.
+    pub status: Vec<AnalysisStatus>,
     /// Analyses that could not be pooled, in order, with the reason (only with
     /// [`OnFailure::Record`](super::OnFailure::Record)); their rows hold NaN.
     pub failures: Vec<(usize, Error)>,
@@ -158,6 +207,8 @@ impl BatchResults {
     /// Resize every column to `n` rows (reusing their buffers) and clear the failures.
     pub(crate) fn reset(&mut self, n: usize) {
         self.k.resize(n, 0);
+        self.tau2_iterations.resize(n, 0);
+        self.status.resize(n, AnalysisStatus::Pooled);
         for w in [&mut self.fixed, &mut self.random] {
             for c in [
                 &mut w.estimate,
@@ -182,6 +233,8 @@ impl BatchResults {
         let h = &mut self.heterogeneity;
         ColumnsMut {
             k: &mut self.k,
+            tau2_iterations: &mut self.tau2_iterations,
+            status: &mut self.status,
             fixed: WaldMut::new(&mut self.fixed),
             random: WaldMut::new(&mut self.random),
             q: &mut h.q,
@@ -256,6 +309,8 @@ impl<'a> WaldMut<'a> {
 /// Mutable views of a block of rows of a [`BatchResults`].
 pub(crate) struct ColumnsMut<'a> {
     k: &'a mut [usize],
+    tau2_iterations: &'a mut [usize],
+    status: &'a mut [AnalysisStatus],
     fixed: WaldMut<'a>,
     random: WaldMut<'a>,
     q: &'a mut [f64],
@@ -273,6 +328,8 @@ impl ColumnsMut<'_> {
     #[inline(always)]
     pub(crate) fn write(&mut self, i: usize, r: &Row) {
         self.k[i] = r.k;
+        self.tau2_iterations[i] = r.tau2_iterations;
+        self.status[i] = AnalysisStatus::Pooled;
         self.fixed.write(i, &r.fixed);
         self.random.write(i, &r.random);
         let h = &r.heterogeneity;
@@ -283,7 +340,7 @@ impl ColumnsMut<'_> {
         self.tau2[i] = h.tau2;
     }
 
-    pub(crate) fn write_failed(&mut self, i: usize) {
+    pub(crate) fn write_failed(&mut self, i: usize, error: &Error) {
         let nan = Wald {
             estimate: f64::NAN,
             se: f64::NAN,
@@ -293,6 +350,8 @@ impl ColumnsMut<'_> {
             p: f64::NAN,
         };
         self.k[i] = 0;
+        self.tau2_iterations[i] = 0;
+        self.status[i] = AnalysisStatus::Failed(FailureReason::of(error));
         self.fixed.write(i, &nan);
         self.random.write(i, &nan);
         self.q[i] = f64::NAN;
@@ -305,6 +364,8 @@ impl ColumnsMut<'_> {
     #[cfg(feature = "rayon")]
     pub(crate) fn split_at(self, mid: usize) -> (Self, Self) {
         let (k0, k1) = self.k.split_at_mut(mid);
+        let (n0, n1) = self.tau2_iterations.split_at_mut(mid);
+        let (s0, s1) = self.status.split_at_mut(mid);
         let (f0, f1) = self.fixed.split_at(mid);
         let (r0, r1) = self.random.split_at(mid);
         let (q0, q1) = self.q.split_at_mut(mid);
@@ -315,6 +376,8 @@ impl ColumnsMut<'_> {
         (
             ColumnsMut {
                 k: k0,
+                tau2_iterations: n0,
+                status: s0,
                 fixed: f0,
                 random: r0,
                 q: q0,
@@ -325,6 +388,8 @@ impl ColumnsMut<'_> {
             },
             ColumnsMut {
                 k: k1,
+                tau2_iterations: n1,
+                status: s1,
                 fixed: f1,
                 random: r1,
                 q: q1,

@@ -45,7 +45,7 @@ mod columns;
 
 pub use accumulate::InverseVarianceSums;
 pub use analyses::{offsets_from_lengths, Analyses, BatchFloat};
-pub use columns::{BatchResults, HeterogeneityColumns, WaldColumns};
+pub use columns::{AnalysisStatus, BatchResults, FailureReason, HeterogeneityColumns, WaldColumns};
 
 use crate::error::{Error, Result};
 use crate::heterogeneity::{typical_variance, Heterogeneity};
@@ -73,10 +73,12 @@ use columns::ColumnsMut;
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum OnFailure {
     /// Stop and return [`Error::InAnalysis`] for the first failing analysis (lowest position).
-    #[default]
     Stop,
-    /// Record the failure in [`BatchResults::failures`], fill that analysis' row with NaN (its
-    /// `k` with 0, its `q_p` with `None`) and go on. Every row not listed there is finite.
+    /// Record the failure in [`BatchResults::failures`] and in its row's
+    /// [`BatchResults::status`], fill that analysis' row with NaN (its `k` with 0, its `q_p`
+    /// with `None`) and go on (the default: one analysis never aborts a batch). Every row not
+    /// listed there is finite.
+    #[default]
     Record,
 }
 
@@ -85,26 +87,26 @@ pub enum OnFailure {
 /// [`RandomModel`] (with the z test) do one at a time. See the
 /// [module docs](self).
 ///
-/// Any [`Tau2Estimator`] works; the iterative ones (REML, ML, EB, PM, ...) run with
-/// [`BatchPooler::with_control`], metafor's defaults unless set. Fisher scoring with metafor's
-/// defaults does not converge on a small share of analyses (about 0.8% of random analyses of
-/// k = 10, as metafor itself); `Tau2Control::default().with_step_adjustment(0.5)` with more
-/// iterations converges on them (see `benches/compare/RESULTS.md`).
+/// Any [`Tau2Estimator`] works; the iterative ones (REML, ML, EB, PM, ...) run with the
+/// model's [`Tau2Control`], the exact solver unless set, which converges on every analysis of
+/// finite valid studies. [`Tau2Control::metafor`] follows metafor's iteration path instead,
+/// whose Fisher scoring does not converge on a small share of analyses (about 0.8% of random
+/// analyses of k = 10, as metafor itself): such an analysis gets the status
+/// `Failed(NotConverged)` and NaN results, and the batch goes on ([`OnFailure::Record`], the
+/// default).
 ///
 /// ```
-/// use metapool::batch::{Analyses, BatchPooler, BatchResults, OnFailure};
-/// use metapool::{Tau2Control, Tau2Estimator};
+/// use metapool::batch::{AnalysisStatus, Analyses, BatchPooler, BatchResults};
+/// use metapool::Tau2Estimator;
 /// let y = [0.1, 0.9, 0.4, 0.3, -0.2, 0.3, 0.1];
 /// let v = [0.01, 0.02, 0.015, 0.03, 0.05, 0.04, 0.02];
 /// let analyses = Analyses::with_offsets(&y, &v, &[0, 4, 7])?;
-/// let reml = BatchPooler::default()
-///     .with_estimator(Tau2Estimator::RestrictedMaximumLikelihood)
-///     .with_control(Tau2Control::default().with_step_adjustment(0.5)?.with_max_iterations(1000)?)
-///     .with_on_failure(OnFailure::Record);
+/// let reml = BatchPooler::default().with_estimator(Tau2Estimator::RestrictedMaximumLikelihood);
 /// let mut out = BatchResults::default();
 /// reml.pool(&analyses, &mut out)?;
 /// assert!(out.failures.is_empty());
-/// assert!(out.heterogeneity.tau2[0] > 0.0);
+/// assert_eq!(out.status, vec![AnalysisStatus::Pooled; 2]);
+/// assert!(out.heterogeneity.tau2[0] > 0.0 && out.tau2_iterations[0] > 0);
 /// # Ok::<(), metapool::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -122,6 +124,7 @@ pub struct BatchPooler {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Row {
     pub k: usize,
+    pub tau2_iterations: usize,
     pub fixed: Wald,
     pub random: Wald,
     pub heterogeneity: Heterogeneity,
@@ -256,8 +259,9 @@ impl BatchPooler {
     /// Pool every analysis into `out`, which is resized to `analyses.len()` rows (its buffers
     /// are reused: no allocation once they are large enough) and whose `failures` are cleared.
     ///
-    /// With [`OnFailure::Stop`] an analysis that cannot be pooled ends the batch with
-    /// [`Error::InAnalysis`]; rows before it are filled, the rest are unspecified.
+    /// With [`OnFailure::Record`] (the default) an analysis that cannot be pooled gets its
+    /// reason in [`BatchResults::status`] and NaN results; with [`OnFailure::Stop`] it ends the
+    /// batch with [`Error::InAnalysis`]; rows before it are filled, the rest are unspecified.
     ///
     /// ```
     /// // `y`, `v`: metafor's escalc("RR") of dat.bcg (13 trials)
@@ -365,7 +369,7 @@ impl BatchPooler {
                         })
                     }
                     OnFailure::Record => {
-                        cols.write_failed(row);
+                        cols.write_failed(row, &e);
                         failures.push((a, e));
                     }
                 },
@@ -405,9 +409,12 @@ impl BatchPooler {
         let core = fixed_core_of(k, ys, vs)?;
         let m = &self.model;
         let fixed = Wald::new(core.estimate, (1.0 / core.sum_w).sqrt(), &m.level);
-        let tau2 = match m.estimator {
-            Tau2Estimator::DerSimonianLaird => dersimonian_laird(&core)?,
-            estimator => tau2::estimate(estimator, k, y, v, &m.control)?.tau2,
+        let (tau2, tau2_iterations) = match m.estimator {
+            Tau2Estimator::DerSimonianLaird => (dersimonian_laird(&core)?, 0),
+            estimator => {
+                let fit = tau2::estimate(estimator, k, y, v, &m.control)?;
+                (fit.tau2, fit.iterations)
+            }
         };
         // weighted_core forms sum w* and mu* exactly as the single API's weighted_sums does;
         // at tau2 = 0 its weights 1 / (v + 0) are the fixed-effect ones and it repeats
@@ -426,6 +433,7 @@ impl BatchPooler {
         check_heterogeneity(&heterogeneity)?;
         Ok(Row {
             k,
+            tau2_iterations,
             fixed,
             random,
             heterogeneity,

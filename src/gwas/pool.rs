@@ -310,14 +310,10 @@ pub struct PoolBuffers {
 }
 
 impl GwasPooler {
-    /// The iteration settings of the REML and other iterative estimators: step halving and up
-    /// to 1000 iterations, which converge where metafor's defaults stall (see
-    /// [`BatchPooler`]).
+    /// The iteration settings of the REML and other iterative estimators: the exact solver
+    /// (the default), which converges where metafor's defaults stall (see [`BatchPooler`]).
     fn control() -> Tau2Control {
         Tau2Control::default()
-            .with_step_adjustment(0.5)
-            .and_then(|c| c.with_max_iterations(1000))
-            .unwrap_or_default()
     }
 
     /// Pool `variants` (of `cohorts` cohorts, with genomic-control lambdas `lambda[c]`) into

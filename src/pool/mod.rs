@@ -31,7 +31,8 @@ pub(crate) use regression::weighted_least_squares;
 pub use rule::{ModelChoice, ModelRule, Selection};
 pub use subgroup::{Subgroup, SubgroupAnalysis, SubgroupModel, Subgroups};
 pub use tau2::{
-    BoundStatus, HeterogeneityIntervals, Tau2Control, Tau2Estimator, Tau2Fit, Tau2Stop,
+    BoundStatus, HeterogeneityIntervals, Tau2Control, Tau2Estimator, Tau2Fit, Tau2Method, Tau2Mode,
+    Tau2Stop,
 };
 pub use test::{PredictionKind, Test};
 

@@ -279,9 +279,9 @@ impl RandomModel {
     }
 
     /// The Q-profile confidence intervals for tau², tau, I² and H² of a fit of this model
-    /// (metafor `confint()`), at this model's confidence level and with its
-    /// [`Tau2Control::tolerance`] for the root searches (metafor's default `eps^0.25`; tighten it
-    /// for bounds exact to rounding); see [`HeterogeneityIntervals`].
+    /// (metafor `confint()`), at this model's confidence level: exact bounds by default, or with
+    /// [`Tau2Control::metafor`] metafor's `uniroot` searches with the control's
+    /// [`Tau2Control::tolerance`] (metafor's default `eps^0.25`); see [`HeterogeneityIntervals`].
     ///
     /// ```
     /// use metapool::{EffectSet, RandomModel};
@@ -304,7 +304,7 @@ impl RandomModel {
             |i| e[i].variance(),
             &fit.heterogeneity,
             &self.level,
-            self.control.tolerance(),
+            &self.control,
         )
     }
 

@@ -164,7 +164,7 @@ mod tests {
                 else {
                     continue;
                 };
-                let tau2 = regression_tau2(method, &y, &v, &x, &Tau2Control::default())
+                let tau2 = regression_tau2(method, &y, &v, &x, &Tau2Control::metafor())
                     .unwrap()
                     .tau2;
                 let fit = weighted_least_squares(&y, &v, &x, tau2).unwrap();
@@ -209,7 +209,7 @@ mod tests {
             for r in d["meta_regression"].as_array().unwrap() {
                 let m = r["method"].as_str().unwrap();
                 let est = estimator(m);
-                let fit = regression_tau2(est, &y, &v, &x, &Tau2Control::default()).unwrap();
+                let fit = regression_tau2(est, &y, &v, &x, &Tau2Control::metafor()).unwrap();
                 let wls = weighted_least_squares(&y, &v, &x, fit.tau2).unwrap();
                 let qe = Moderator::new(&y, &v, &x).unwrap().at(0.0).rss;
                 let iterative = matches!(
@@ -266,6 +266,55 @@ mod tests {
         assert_eq!(checked, 7 * 10 * 7);
     }
 
+    /// The exact solver (the default control) on the meta-regression on `sqrt(v)` against
+    /// metafor with tight control (`fixtures/metafor/exact.json`, `generate_exact.R`): tau²
+    /// and its standard error at 1e-9 relative (1e-12 absolute below 1e-6).
+    #[test]
+    fn exact_meta_regression_tau2_matches_metafor_tight_control() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/metafor/exact.json"
+        ))
+        .unwrap();
+        let fx: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mut checked = 0;
+        for d in fx["datasets"].as_array().unwrap() {
+            let Some(fits) = d.get("moderator") else {
+                continue;
+            };
+            let (y, v) = (arr(&d["yi"]), arr(&d["vi"]));
+            let x: Vec<f64> = v.iter().map(|v| v.sqrt()).collect();
+            if Moderator::new(&y, &v, &x).is_err() {
+                // a (nearly) constant moderator: metafor drops it or fits the ill-conditioned
+                // model; metapool says it is collinear with the intercept
+                assert!(x.iter().all(|&xi| (xi / x[0] - 1.0).abs() < 1e-6));
+                continue;
+            }
+            for f in fits.as_array().unwrap() {
+                let m = f["method"].as_str().unwrap();
+                let est = Tau2Estimator::from_metafor_name(m).unwrap();
+                let fit = regression_tau2(est, &y, &v, &x, &Tau2Control::default()).unwrap();
+                for (what, got, want) in [
+                    ("tau2", fit.tau2, f["tau2"].as_f64().unwrap()),
+                    ("se_tau2", fit.se.unwrap(), f["se_tau2"].as_f64().unwrap()),
+                ] {
+                    let ok = if want.abs() < 1e-6 {
+                        (got - want).abs() <= 1e-12
+                    } else {
+                        ((got - want) / want).abs() <= 1e-9
+                    };
+                    assert!(
+                        ok,
+                        "{} {m} {what}: got {got:e}, metafor {want:e}",
+                        d["name"]
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 190);
+    }
+
     /// A user `tau2_max` bounds the Paule-Mandel search exactly as given, as metafor's
     /// `control = list(tau2.max = ...)` does: a root inside gives metafor's tau² (1e-8
     /// relative), a bound below the root the same failure as metafor's "tau2.max too low".
@@ -283,7 +332,7 @@ mod tests {
         let x: Vec<f64> = v.iter().map(|v| v.sqrt()).collect();
         let mut checked = 0;
         for f in spec["fits"].as_array().unwrap() {
-            let control = Tau2Control::default()
+            let control = Tau2Control::metafor()
                 .with_tau2_max(f["tau2_max"].as_f64().unwrap())
                 .unwrap();
             let got = regression_tau2(Tau2Estimator::PauleMandel, &y, &v, &x, &control);

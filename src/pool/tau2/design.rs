@@ -11,6 +11,7 @@
 use super::paule_mandel::mad;
 use crate::error::Result;
 use crate::pool::core::{fixed_core, generalized_q, weighted_sums, WeightedSums};
+use crate::pool::sums::equation_sums;
 
 /// The sums over `P` at one set of weights `w`, `V = diag(v)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -55,6 +56,37 @@ impl From<WeightedSums> for ProjectionSums {
     }
 }
 
+/// The sums the estimating equations of the iterative estimators and their Newton steps need
+/// (see [`super::exact`]): a subset of [`ProjectionSums`], which a design may compute faster.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct EquationSums {
+    /// `sum w`
+    pub sum_w: f64,
+    /// `sum w^2`
+    pub sum_w2: f64,
+    /// `y'Py`
+    pub rss: f64,
+    /// `y'PPy`
+    pub rss2: f64,
+    /// `tr P`
+    pub tr_p: f64,
+    /// `tr PP` (only a slope for Newton steps: its rounding does not move the solution)
+    pub tr_pp: f64,
+}
+
+impl From<ProjectionSums> for EquationSums {
+    fn from(s: ProjectionSums) -> Self {
+        EquationSums {
+            sum_w: s.sum_w,
+            sum_w2: s.sum_w2,
+            rss: s.rss,
+            rss2: s.rss2,
+            tr_p: s.tr_p,
+            tr_pp: s.tr_pp,
+        }
+    }
+}
+
 /// A linear model for the study effects, `y = X b + u + e`, `u ~ N(0, tau2)`, `e ~ N(0, v)`.
 pub(crate) trait Design {
     /// Number of studies.
@@ -75,8 +107,15 @@ pub(crate) trait Design {
     fn residual_q(&self, tau2: f64) -> f64 {
         self.at(tau2).rss
     }
+    /// The sums of the estimating equations at `w = 1 / (v + tau2)` (by default from
+    /// [`Design::at`]).
+    fn equation_sums(&self, tau2: f64) -> EquationSums {
+        self.at(tau2).into()
+    }
     /// `sum ln(v + tau2)`.
     fn sum_log_variance(&self, tau2: f64) -> f64;
+    /// The smallest and the largest sampling variance (the exact solver's bracket).
+    fn variance_range(&self) -> (f64, f64);
     /// `(QE, tr P)` at the fixed-effect weights `w = 1/v`, from the fixed-effect kernel (`tr P`
     /// without cancellation; DerSimonian-Laird's numerator and denominator).
     fn fixed_q_and_tr_p(&self) -> Result<(f64, f64)>;
@@ -135,12 +174,18 @@ where
     fn residual_q(&self, tau2: f64) -> f64 {
         generalized_q(self.k, self.y, self.v, tau2)
     }
+    fn equation_sums(&self, tau2: f64) -> EquationSums {
+        equation_sums(self.k, self.y, self.v, tau2)
+    }
     fn sum_log_variance(&self, tau2: f64) -> f64 {
         let mut logs = crate::numeric::NeumaierSum::default();
         for i in 0..self.k {
             logs.add(((self.v)(i) + tau2).ln());
         }
         logs.value()
+    }
+    fn variance_range(&self) -> (f64, f64) {
+        range((0..self.k).map(self.v))
     }
     fn fixed_q_and_tr_p(&self) -> Result<(f64, f64)> {
         let core = fixed_core(self.k, self.y, self.v)?;
@@ -162,4 +207,11 @@ where
             -0.5 * kf * ln2pi - 0.5 * logs - 0.5 * core.q
         })
     }
+}
+
+/// The smallest and the largest of some values (`(inf, -inf)` for none).
+pub(crate) fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+        (lo.min(x), hi.max(x))
+    })
 }

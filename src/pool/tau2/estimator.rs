@@ -174,7 +174,7 @@ impl Tau2Estimator {
         )
     }
 
-    /// Estimate tau² with metafor's default [`Tau2Control`].
+    /// Estimate tau² with the default [`Tau2Control`] (the exact solver).
     ///
     /// ```
     /// use metapool::{EffectSet, Tau2Estimator};

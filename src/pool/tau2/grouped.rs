@@ -14,7 +14,7 @@
 //! estimators themselves are those of the intercept-only model, written once over
 //! [`Design`].
 
-use super::design::{Design, ProjectionSums};
+use super::design::{range, Design, ProjectionSums};
 use super::Tau2Estimator;
 use super::{Tau2Control, Tau2Fit, Tau2Stop};
 use crate::effect::Effect;
@@ -105,6 +105,13 @@ impl Design for Grouped<'_> {
             logs.add((e.variance() + tau2).ln());
         }
         logs.value()
+    }
+    fn variance_range(&self) -> (f64, f64) {
+        range(
+            self.groups
+                .iter()
+                .flat_map(|g| g.iter().map(|e| e.variance())),
+        )
     }
     fn fixed_q_and_tr_p(&self) -> Result<(f64, f64)> {
         let (mut qe, mut tr_p) = (NeumaierSum::default(), NeumaierSum::default());

@@ -2,7 +2,7 @@
 //! scoring with step halving, exactly as metafor 3.8 `rma.uni` iterates (Harville 1977;
 //! Jennrich & Sampson 1976; Viechtbauer 2005), for any [`Design`].
 
-use super::design::Design;
+use super::design::{Design, ProjectionSums};
 use super::moment::hedges_raw;
 use super::Tau2Estimator;
 use super::{Tau2Control, Tau2Fit, Tau2Stop};
@@ -82,17 +82,25 @@ pub(crate) fn fisher_scoring(
             tau2 = 0.0;
         }
     }
-    let s = d.at(tau2);
-    let se = match estimator {
-        Tau2Estimator::MaximumLikelihood => (2.0 / s.sum_w2).sqrt(),
-        Tau2Estimator::RestrictedMaximumLikelihood => (2.0 / s.tr_pp).sqrt(),
-        _ => (2.0 * kf * kf / df).sqrt() / s.sum_w,
-    };
     Ok(Tau2Fit {
         estimator,
         tau2,
-        se: Some(se),
+        se: Some(standard_error(estimator, &d.at(tau2), d)),
         iterations,
         stop,
     })
+}
+
+/// metafor's standard error of an iterative estimate from the sums at the estimate
+/// (`df = k - p`):
+/// ```text
+/// ML   sqrt(2 / sum w^2)      REML  sqrt(2 / tr PP)      EB, PM, PMM  sqrt(2 k^2 / df) / sum w
+/// ```
+pub(crate) fn standard_error(estimator: Tau2Estimator, s: &ProjectionSums, d: &impl Design) -> f64 {
+    let kf = d.k() as f64;
+    match estimator {
+        Tau2Estimator::MaximumLikelihood => (2.0 / s.sum_w2).sqrt(),
+        Tau2Estimator::RestrictedMaximumLikelihood => (2.0 / s.tr_pp).sqrt(),
+        _ => (2.0 * kf * kf / d.df()).sqrt() / s.sum_w,
+    }
 }

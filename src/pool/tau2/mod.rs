@@ -13,6 +13,13 @@
 //!                                                       se = t0 sqrt(2 tr PVPV + 4 t tr PPV + 2 t^2 tr PP) / (k-1)
 //!   DL2  (RSS - tr PV) / tr P          at w = 1/(v + tau2_DL)
 //!                                                       se = sqrt(2 tr PVPV + 4 t tr PPV + 2 t^2 tr PP) / tr P
+//! iterative estimators, Tau2Mode::Exact (the default; the module `exact`):
+//!   the root of   ML: y'PPy = S   REML: y'PPy = tr P   EB, PM: RSS = k - 1
+//!                 PMM: RSS = qchisq(0.5, k - 1)
+//!   bracketed on [0, provable upper bound], tau2 = 0 when the equation at 0 is not positive,
+//!   safeguarded Newton steps to 1e-13 relative (Tau2Stop::Solved / Tau2Stop::Boundary);
+//!   standard errors as below
+//! iterative estimators, Tau2Mode::Metafor (Tau2Control::metafor()), metafor's own path:
 //! Fisher scoring from max(0, HE), step halving to stay >= 0, stop when |change| <= threshold:
 //!   ML   step = (y'PPy - S) / sum w^2                  se = sqrt(2 / sum w^2)
 //!   REML step = (y'PPy - tr P) / tr PP                 se = sqrt(2 / tr PP)
@@ -38,8 +45,10 @@
 //! 2021); Morris (1983); Paule & Mandel (1982); DerSimonian & Kacker (2007); Raudenbush (2009)
 //! for the models with moderators.
 
+mod control;
 pub(crate) mod design;
 mod estimator;
+pub(crate) mod exact;
 pub(crate) mod grouped;
 pub(crate) mod likelihood;
 pub(crate) mod moderator;
@@ -48,170 +57,11 @@ pub(crate) mod paule_mandel;
 pub(crate) mod q_profile;
 pub(crate) mod zeroin;
 
+pub use control::{Tau2Control, Tau2Mode};
 pub use estimator::Tau2Estimator;
 pub use q_profile::{BoundStatus, HeterogeneityIntervals};
 
-use crate::error::{Error, Problem, Result};
-
-/// Settings of the iterative tau² estimators, metafor's `control` list of `rma.uni`, with
-/// metafor's defaults:
-/// ```text
-/// threshold      = 1e-5                       Fisher scoring stops when |change| <= threshold
-/// tolerance      = .Machine$double.eps^0.25   uniroot's tol (Paule-Mandel); log-likelihood check
-/// max_iterations = 100                        Fisher scoring iterations / root-finder evaluations
-/// step_adjustment = 1                         Fisher scoring step multiplier (stepadj)
-/// tau2_init      = None                       Fisher scoring start: max(0, Hedges estimate);
-///                                             Sidik-Jonkman start: sum (y - mean y)^2 / k
-/// tau2_max       = None                       upper end of the Paule-Mandel search:
-///                                             max(100, 10 mad(y)^2)
-/// ```
-/// Source: metafor 3.8 `?rma.uni`, "Note" and the `control` argument.
-///
-/// ```
-/// use metapool::pool::Tau2Control;
-/// let c = Tau2Control::default().with_threshold(1e-10)?.with_max_iterations(1000)?;
-/// assert_eq!(c.threshold(), 1e-10);
-/// assert!(Tau2Control::default().with_tolerance(-1.0).is_err());
-/// # Ok::<(), metapool::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Serialize, serde::Deserialize),
-    serde(remote = "Self")
-)]
-pub struct Tau2Control {
-    threshold: f64,
-    tolerance: f64,
-    max_iterations: usize,
-    step_adjustment: f64,
-    tau2_init: Option<f64>,
-    tau2_max: Option<f64>,
-}
-
-impl Default for Tau2Control {
-    /// metafor's defaults.
-    fn default() -> Self {
-        Tau2Control {
-            threshold: 1e-5,
-            tolerance: f64::EPSILON.powf(0.25),
-            max_iterations: 100,
-            step_adjustment: 1.0,
-            tau2_init: None,
-            tau2_max: None,
-        }
-    }
-}
-
-fn positive_param(name: &'static str, x: f64) -> Result<f64> {
-    if !x.is_finite() {
-        return Err(Error::InvalidParameter {
-            name,
-            problem: Problem::NotFinite(x),
-        });
-    }
-    if x > 0.0 {
-        Ok(x)
-    } else {
-        Err(Error::InvalidParameter {
-            name,
-            problem: Problem::NotPositive(x),
-        })
-    }
-}
-
-impl Tau2Control {
-    /// Fisher scoring convergence threshold on the change in tau² (must be > 0).
-    pub fn with_threshold(mut self, threshold: f64) -> Result<Self> {
-        self.threshold = positive_param("threshold", threshold)?;
-        Ok(self)
-    }
-    /// Root-finder tolerance (must be > 0).
-    pub fn with_tolerance(mut self, tolerance: f64) -> Result<Self> {
-        self.tolerance = positive_param("tolerance", tolerance)?;
-        Ok(self)
-    }
-    /// Maximum iterations (must be >= 1).
-    pub fn with_max_iterations(mut self, max_iterations: usize) -> Result<Self> {
-        if max_iterations == 0 {
-            return Err(Error::InvalidParameter {
-                name: "max_iterations",
-                problem: Problem::TooSmall { min: 1.0, got: 0.0 },
-            });
-        }
-        self.max_iterations = max_iterations;
-        Ok(self)
-    }
-    /// Fisher scoring step multiplier (must be > 0).
-    pub fn with_step_adjustment(mut self, step: f64) -> Result<Self> {
-        self.step_adjustment = positive_param("step_adjustment", step)?;
-        Ok(self)
-    }
-    /// Starting value for Fisher scoring and Sidik-Jonkman (must be >= 0).
-    pub fn with_tau2_init(mut self, tau2: f64) -> Result<Self> {
-        if !(tau2.is_finite() && tau2 >= 0.0) {
-            return Err(Error::InvalidParameter {
-                name: "tau2_init",
-                problem: if tau2.is_finite() {
-                    Problem::Negative(tau2)
-                } else {
-                    Problem::NotFinite(tau2)
-                },
-            });
-        }
-        self.tau2_init = Some(tau2);
-        Ok(self)
-    }
-    /// Upper end of the Paule-Mandel search interval (must be > 0).
-    pub fn with_tau2_max(mut self, tau2_max: f64) -> Result<Self> {
-        self.tau2_max = Some(positive_param("tau2_max", tau2_max)?);
-        Ok(self)
-    }
-    /// The Fisher scoring threshold.
-    pub fn threshold(&self) -> f64 {
-        self.threshold
-    }
-    /// The root-finder tolerance.
-    pub fn tolerance(&self) -> f64 {
-        self.tolerance
-    }
-    /// The maximum number of iterations.
-    pub fn max_iterations(&self) -> usize {
-        self.max_iterations
-    }
-    /// The Fisher scoring step multiplier.
-    pub fn step_adjustment(&self) -> f64 {
-        self.step_adjustment
-    }
-    /// The user's starting value, if any.
-    pub fn tau2_init(&self) -> Option<f64> {
-        self.tau2_init
-    }
-    /// The user's upper search limit, if any.
-    pub fn tau2_max(&self) -> Option<f64> {
-        self.tau2_max
-    }
-
-    /// Check the fields (they are validated by the builders; this guards deserialized values).
-    pub(crate) fn validate(&self) -> Result<()> {
-        positive_param("threshold", self.threshold)?;
-        positive_param("tolerance", self.tolerance)?;
-        positive_param("step_adjustment", self.step_adjustment)?;
-        if self.max_iterations == 0 {
-            return Err(Error::InvalidParameter {
-                name: "max_iterations",
-                problem: Problem::TooSmall { min: 1.0, got: 0.0 },
-            });
-        }
-        if let Some(t) = self.tau2_init {
-            Tau2Control::default().with_tau2_init(t)?;
-        }
-        if let Some(t) = self.tau2_max {
-            positive_param("tau2_max", t)?;
-        }
-        Ok(())
-    }
-}
+use crate::error::{Error, Result};
 
 /// How a tau² estimate was reached.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -248,6 +98,23 @@ pub enum Tau2Stop {
     },
     /// One study: tau² = 0 by definition (metafor's `k = 1` rule).
     SingleStudy,
+    /// The exact solver ([`Tau2Mode::Exact`]) found the root of the estimating equation inside
+    /// its bracket, to 1e-13 relative.
+    Solved {
+        /// The last step of the safeguarded Newton iteration.
+        last_step: f64,
+        /// The width of the final bracket around the root.
+        bracket: f64,
+        /// The estimating equation at the solution (0 to rounding): twice the score for ML and
+        /// REML, `y'Py - target` for EB, PM and PMM.
+        equation: f64,
+    },
+    /// The exact solver ([`Tau2Mode::Exact`]): tau² = 0 because the estimating equation at 0 is
+    /// not positive (the (restricted) likelihood decreases from 0, or `Q(0) <= target`).
+    Boundary {
+        /// The estimating equation at tau² = 0 (<= 0).
+        equation: f64,
+    },
     /// A moderator model with as many coefficients as studies (for the common-tau² subgroup
     /// model: every subgroup a single study), so no residual degrees of freedom: tau² = 0 by
     /// definition (metafor refuses to fit such a model).
@@ -272,6 +139,75 @@ pub struct Tau2Fit {
     pub stop: Tau2Stop,
 }
 
+/// The method that produced a tau² estimate ([`Tau2Fit::method`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum Tau2Method {
+    /// A closed form (DL, HE, HS, HSk, SJ, DL2, GENQ).
+    ClosedForm,
+    /// metafor's Fisher scoring (ML, REML, EB in [`Tau2Mode::Metafor`]).
+    FisherScoring,
+    /// metafor's Brent root search, R's `uniroot` (PM, PMM in [`Tau2Mode::Metafor`]).
+    Brent,
+    /// The exact solver: safeguarded Newton steps in a bracket ([`Tau2Mode::Exact`]).
+    SafeguardedNewton,
+    /// No computation: tau² = 0 by definition (one study, a saturated model).
+    Definition,
+}
+
+impl Tau2Fit {
+    /// How the estimate was computed.
+    ///
+    /// ```
+    /// use metapool::pool::{Tau2Control, Tau2Method};
+    /// use metapool::{EffectSet, Tau2Estimator};
+    /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
+    /// let reml = Tau2Estimator::RestrictedMaximumLikelihood;
+    /// let exact = reml.fit(&set)?;
+    /// assert_eq!(exact.method(), Tau2Method::SafeguardedNewton);
+    /// assert!(exact.equation().unwrap().abs() < 1e-9 && !exact.at_boundary());
+    /// let metafor = reml.fit_with(&set, &Tau2Control::metafor())?;
+    /// assert_eq!(metafor.method(), Tau2Method::FisherScoring);
+    /// assert!((exact.tau2 - metafor.tau2).abs() < 1e-5);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
+    pub fn method(&self) -> Tau2Method {
+        match self.stop {
+            Tau2Stop::ClosedForm { .. } => Tau2Method::ClosedForm,
+            Tau2Stop::Converged { .. } | Tau2Stop::ResetToZero { .. } => Tau2Method::FisherScoring,
+            Tau2Stop::Root { .. } | Tau2Stop::AtLowerBound => Tau2Method::Brent,
+            Tau2Stop::Solved { .. } | Tau2Stop::Boundary { .. } => Tau2Method::SafeguardedNewton,
+            Tau2Stop::SingleStudy | Tau2Stop::Saturated => Tau2Method::Definition,
+        }
+    }
+
+    /// The last step of the iteration (Fisher scoring's last change, the root search's final
+    /// bracket for Brent, the last Newton step of the exact solver); `None` without one.
+    pub fn last_step(&self) -> Option<f64> {
+        match self.stop {
+            Tau2Stop::Converged { last_change } => Some(last_change),
+            Tau2Stop::Root { bracket } => Some(bracket),
+            Tau2Stop::Solved { last_step, .. } => Some(last_step),
+            _ => None,
+        }
+    }
+
+    /// The estimating equation at the estimate, where the exact solver computed it
+    /// ([`Tau2Stop::Solved`], [`Tau2Stop::Boundary`]).
+    pub fn equation(&self) -> Option<f64> {
+        match self.stop {
+            Tau2Stop::Solved { equation, .. } | Tau2Stop::Boundary { equation } => Some(equation),
+            _ => None,
+        }
+    }
+
+    /// Whether the estimate sits on the boundary tau² = 0.
+    pub fn at_boundary(&self) -> bool {
+        self.tau2 == 0.0
+    }
+}
+
 /// Every estimator written over a [`design::Design`] (all but DL2 and GENQ, which the
 /// intercept-only model handles itself and metafor 3.8 does not define with moderators), by
 /// the formulas of the module documentation with `k - 1` replaced by `df = k - p`. The
@@ -289,6 +225,15 @@ pub(crate) fn fit_design(
         Tau2Estimator::HunterSchmidt => moment::hunter_schmidt(d, false),
         Tau2Estimator::HunterSchmidtSmallSample => moment::hunter_schmidt(d, true),
         Tau2Estimator::SidikJonkman => moment::sidik_jonkman(d, control),
+        Tau2Estimator::MaximumLikelihood
+        | Tau2Estimator::RestrictedMaximumLikelihood
+        | Tau2Estimator::EmpiricalBayes
+        | Tau2Estimator::PauleMandel
+        | Tau2Estimator::PauleMandelMedian
+            if control.mode() == Tau2Mode::Exact =>
+        {
+            exact::fit(estimator, d, control)?
+        }
         Tau2Estimator::MaximumLikelihood
         | Tau2Estimator::RestrictedMaximumLikelihood
         | Tau2Estimator::EmpiricalBayes => likelihood::fisher_scoring(estimator, d, control)?,
@@ -363,5 +308,3 @@ where
     };
     finish(estimator, fit, "tau2")
 }
-
-validated_serde!(Tau2Control, |c| c.validate());

@@ -22,7 +22,7 @@
 //! algebra and no allocation, three passes over the studies. Source: metafor 3.8 `rma.uni`
 //! (its estimators written with `P` for any `X`; Viechtbauer 2005, 2010; Raudenbush 2009).
 
-use super::design::{Design, ProjectionSums};
+use super::design::{range, Design, ProjectionSums};
 use crate::error::{Error, Result};
 use crate::numeric::NeumaierSum;
 use crate::pool::core::weighted_sums;
@@ -222,6 +222,9 @@ impl Design for Moderator<'_> {
             logs.add((vi + tau2).ln());
         }
         logs.value()
+    }
+    fn variance_range(&self) -> (f64, f64) {
+        range(self.v.iter().copied())
     }
     /// `(QE, tr P)` at `w = 1/v`: the residual Q of the regression and `sum w (1 - h)`.
     fn fixed_q_and_tr_p(&self) -> Result<(f64, f64)> {

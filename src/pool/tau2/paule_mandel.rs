@@ -3,6 +3,7 @@
 //! (`uniroot` on `[0, tau2_max]`).
 
 use super::design::Design;
+use super::likelihood::standard_error;
 use super::zeroin::zeroin;
 use super::Tau2Estimator;
 use super::{Tau2Control, Tau2Fit, Tau2Stop};
@@ -46,7 +47,6 @@ pub(crate) fn paule_mandel(
     d: &impl Design,
     control: &Tau2Control,
 ) -> Result<Tau2Fit> {
-    let kf = d.k() as f64;
     let df = d.df();
     let target = if estimator == Tau2Estimator::PauleMandelMedian {
         chi_square_quantile(0.5, df)
@@ -100,7 +100,7 @@ pub(crate) fn paule_mandel(
     Ok(Tau2Fit {
         estimator,
         tau2,
-        se: Some((2.0 * kf * kf / df).sqrt() / d.at(tau2).sum_w),
+        se: Some(standard_error(estimator, &d.at(tau2), d)),
         iterations,
         stop,
     })

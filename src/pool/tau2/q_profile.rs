@@ -1,7 +1,10 @@
 //! The Q-profile confidence interval for tau² (Viechtbauer 2007), and the I² and H² intervals
 //! that follow from it, as metafor 3.8 `confint.rma.uni(type = "QP")` computes them.
 
+use super::design::{Design, Intercept};
+use super::exact;
 use super::zeroin::zeroin;
+use super::{Tau2Control, Tau2Mode};
 use crate::error::{Error, Result};
 use crate::heterogeneity::{typical_variance, Heterogeneity};
 use crate::inference::{chi_square_quantile, ConfidenceLevel};
@@ -54,9 +57,11 @@ pub struct HeterogeneityIntervals {
 /// ```text
 /// Q(tau2) = sum w (y - mu_w)^2,  w = 1 / (v + tau2)     (decreasing in tau2)
 /// lower: Q(lower) = qchisq(1 - alpha/2, k - 1);  upper: Q(upper) = qchisq(alpha/2, k - 1)
-/// searched in [0, max(100, 10 tau2)] by Brent's method (tol: the model's Tau2Control tolerance,
-/// metafor's eps^0.25 by default; at most 1000 evaluations, confint's default);
-/// Q(0) below a quantile: that bound is 0; Q(max) above it: the bound is max
+/// exact mode (the default): solved by the exact solver (module `exact`) on its provable bracket,
+///   to 1e-13 relative; Q(0) <= a quantile: that bound is 0 (never a search ceiling)
+/// metafor mode: searched in [0, max(100, 10 tau2)] by Brent's method (tol: the control's
+///   tolerance, metafor's eps^0.25 by default; at most 1000 evaluations, confint's default);
+///   Q(0) below a quantile: that bound is 0; Q(max) above it: the bound is max
 /// I2 = 100 t / (s2 + t),  H2 = t / s2 + 1,  s2 = (k - 1) / tr P  (typical within-study variance)
 /// ```
 /// Source: Viechtbauer (2007), Confidence intervals for the amount of heterogeneity in
@@ -67,7 +72,7 @@ pub(crate) fn q_profile<Y, V>(
     v: V,
     fit: &Heterogeneity,
     level: &ConfidenceLevel,
-    tol: f64,
+    control: &Tau2Control,
 ) -> Result<HeterogeneityIntervals>
 where
     Y: Fn(usize) -> f64 + Copy,
@@ -94,52 +99,9 @@ where
             what: "Q-profile chi-square critical value",
         });
     }
-    let tau2_min = 0.0;
-    let tau2_max = (10.0 * tau2).max(100.0);
-    let max_iter = 1000;
-    let q = |t: f64| generalized_q(k, y, v, t);
-    let q_min = q(tau2_min);
-    let q_max = q(tau2_max);
-    let solve = |crit: f64| -> Result<(f64, BoundStatus)> {
-        let r = zeroin(
-            |t| q(t) - crit,
-            tau2_min,
-            tau2_max,
-            q_min - crit,
-            q_max - crit,
-            tol,
-            max_iter,
-        );
-        if !r.converged {
-            return Err(Error::NotConverged {
-                method: "Q-profile root search",
-                iterations: r.iterations,
-                last_change: r.bracket,
-            });
-        }
-        Ok((
-            r.x,
-            BoundStatus::Root {
-                iterations: r.iterations,
-                bracket: r.bracket,
-            },
-        ))
-    };
-    let floor = (tau2_min, BoundStatus::SearchFloor);
-    let ceiling = (tau2_max, BoundStatus::SearchCeiling);
-    let ub = if q_min < crit_l {
-        floor
-    } else if q_max > crit_l {
-        ceiling
-    } else {
-        solve(crit_l)?
-    };
-    let (lb, ub) = if q_max > crit_u {
-        (ceiling, ceiling)
-    } else if q_min < crit_u {
-        (floor, ub)
-    } else {
-        (solve(crit_u)?, ub)
+    let (lb, ub) = match control.mode() {
+        Tau2Mode::Metafor => metafor_bounds(k, y, v, tau2, (crit_l, crit_u), control.tolerance())?,
+        _ => exact_bounds(&Intercept { k, y, v }, (crit_l, crit_u))?,
     };
     if lb.0 > ub.0 {
         // both roots were found only to the search's absolute tolerance, which is coarser than
@@ -187,4 +149,91 @@ where
         }
     }
     Ok(out)
+}
+
+/// A bound with how it was found.
+type Bound = (f64, BoundStatus);
+
+/// metafor's bounds: `uniroot` (Brent, tolerance `tol`, at most 1000 evaluations) on
+/// `[0, max(100, 10 tau2)]`, the ends when the equation has no root inside.
+fn metafor_bounds<Y, V>(
+    k: usize,
+    y: Y,
+    v: V,
+    tau2: f64,
+    (crit_l, crit_u): (f64, f64),
+    tol: f64,
+) -> Result<(Bound, Bound)>
+where
+    Y: Fn(usize) -> f64 + Copy,
+    V: Fn(usize) -> f64 + Copy,
+{
+    let tau2_min = 0.0;
+    let tau2_max = (10.0 * tau2).max(100.0);
+    let max_iter = 1000;
+    let q = |t: f64| generalized_q(k, y, v, t);
+    let q_min = q(tau2_min);
+    let q_max = q(tau2_max);
+    let solve = |crit: f64| -> Result<Bound> {
+        let r = zeroin(
+            |t| q(t) - crit,
+            tau2_min,
+            tau2_max,
+            q_min - crit,
+            q_max - crit,
+            tol,
+            max_iter,
+        );
+        if !r.converged {
+            return Err(Error::NotConverged {
+                method: "Q-profile root search",
+                iterations: r.iterations,
+                last_change: r.bracket,
+            });
+        }
+        Ok((
+            r.x,
+            BoundStatus::Root {
+                iterations: r.iterations,
+                bracket: r.bracket,
+            },
+        ))
+    };
+    let floor = (tau2_min, BoundStatus::SearchFloor);
+    let ceiling = (tau2_max, BoundStatus::SearchCeiling);
+    let ub = if q_min < crit_l {
+        floor
+    } else if q_max > crit_l {
+        ceiling
+    } else {
+        solve(crit_l)?
+    };
+    let (lb, ub) = if q_max > crit_u {
+        (ceiling, ceiling)
+    } else if q_min < crit_u {
+        (floor, ub)
+    } else {
+        (solve(crit_u)?, ub)
+    };
+    Ok((lb, ub))
+}
+
+/// The exact bounds: the root of `Q(tau2) = crit` by the exact solver on its provable bracket
+/// ([`exact::Equation::Q`]), or 0 when `Q(0) <= crit`; never the search ceiling.
+fn exact_bounds(d: &impl Design, (crit_l, crit_u): (f64, f64)) -> Result<(Bound, Bound)> {
+    let bound = |crit: f64| -> Result<Bound> {
+        Ok(
+            match exact::solve(exact::Equation::Q { target: crit }, d, None)? {
+                exact::Solved::Boundary { .. } => (0.0, BoundStatus::SearchFloor),
+                exact::Solved::Interior(sol) => (
+                    sol.tau2,
+                    BoundStatus::Root {
+                        iterations: sol.iterations,
+                        bracket: sol.bracket,
+                    },
+                ),
+            },
+        )
+    };
+    Ok((bound(crit_u)?, bound(crit_l)?))
 }
