@@ -246,6 +246,20 @@ pub struct ModelArgs {
     #[arg(long, value_enum, ignore_case = true, default_value = "DL")]
     pub tau2: Tau2Arg,
 
+    /// How iterative tau² estimators (REML, ML, EB, PM, PMM) are solved: `exact` solves the
+    /// estimating equation to full precision and always converges; `metafor` follows metafor's
+    /// iteration path and stopping rules (Fisher scoring, uniroot), failures included.
+    #[arg(long, value_enum, ignore_case = true, default_value = "exact")]
+    pub tau2_control: Tau2ControlArg,
+
+    /// Iteration limit of --tau2-control metafor (metafor's `maxiter`) [default: 100].
+    #[arg(long)]
+    pub max_iter: Option<usize>,
+
+    /// Convergence threshold of --tau2-control metafor (metafor's `threshold`) [default: 1e-5].
+    #[arg(long)]
+    pub threshold: Option<f64>,
+
     /// Confidence interval and test of the random-effects model.
     #[arg(long, value_enum, ignore_case = true, default_value = "wald")]
     pub ci: CiArg,
@@ -275,6 +289,13 @@ pub struct OutputArgs {
     /// differences: everything the JSON has).
     #[arg(long, value_enum, ignore_case = true, default_value = "analyses")]
     pub csv_rows: CsvRows,
+}
+
+/// `--tau2-control`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Tau2ControlArg {
+    Exact,
+    Metafor,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

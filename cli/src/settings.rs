@@ -2,14 +2,14 @@
 //! options and the zero-cell corrections.
 
 use crate::args::{
-    CiArg, FixedMethodArg, InputArgs, ModelArg, ModelArgs, PredictionArg, ScaleArg, Tau2Arg, ToArg,
-    YesNo,
+    CiArg, FixedMethodArg, InputArgs, ModelArg, ModelArgs, PredictionArg, ScaleArg, Tau2Arg,
+    Tau2ControlArg, ToArg, YesNo,
 };
 use crate::measure::{Display, Measure, StudyOptions};
 use metapool::pool::{PredictionKind, Test};
 use metapool::{
     ConfidenceLevel, ContinuityCorrection, CorrectionRule, FixedMethod, FixedModel, ModelChoice,
-    ModelRule, RandomModel, Scale, Tau2Estimator,
+    ModelRule, RandomModel, Scale, Tau2Control, Tau2Estimator,
 };
 
 /// Everything an analysis needs besides its rows, validated once.
@@ -35,6 +35,36 @@ pub struct Settings {
     pub drop00: bool,
     /// GENERIC without `--scale`: warn when the CIs look like ratios.
     pub warn_scale: bool,
+}
+
+/// `--tau2-control`, with `--max-iter` and `--threshold` for the metafor mode.
+fn tau2_control(a: &ModelArgs) -> Result<Tau2Control, String> {
+    match a.tau2_control {
+        Tau2ControlArg::Exact => {
+            if a.max_iter.is_some() || a.threshold.is_some() {
+                return Err(
+                    "--max-iter and --threshold apply to --tau2-control metafor (the exact \
+                     solver needs neither)"
+                        .to_string(),
+                );
+            }
+            Ok(Tau2Control::default())
+        }
+        Tau2ControlArg::Metafor => {
+            let mut c = Tau2Control::metafor();
+            if let Some(n) = a.max_iter {
+                c = c
+                    .with_max_iterations(n)
+                    .map_err(|e| format!("--max-iter: {e}"))?;
+            }
+            if let Some(t) = a.threshold {
+                c = c
+                    .with_threshold(t)
+                    .map_err(|e| format!("--threshold: {e}"))?;
+            }
+            Ok(c)
+        }
+    }
 }
 
 impl Settings {
@@ -94,7 +124,9 @@ impl Settings {
         // Odds ratios with the Mantel-Haenszel method and DL tau² follow RevMan's "M-H, Random"
         // (tau² from the MH-centred Q); every other random-effects fit is metafor's `rma` on the
         // per-study effects (`--fixed-method IV` gives metafor's fit for OR).
-        let mut random = RandomModel::new(estimator, level).with_test(test);
+        let mut random = RandomModel::new(estimator, level)
+            .with_test(test)
+            .with_control(tau2_control(a)?);
         if m == Measure::Or
             && fixed == FixedMethod::MantelHaenszel
             && estimator == Tau2Estimator::DerSimonianLaird

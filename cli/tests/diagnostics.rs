@@ -80,7 +80,17 @@ fn model_args(method: &str, test: &str) -> Option<Vec<&'static str>> {
         "adhoc" => "hk-adhoc",
         _ => return None,
     };
-    Some(vec!["--model", "random", "--tau2", tau2, "--ci", ci])
+    // The fixture is metafor with its default control: its iteration path.
+    Some(vec![
+        "--model",
+        "random",
+        "--tau2",
+        tau2,
+        "--tau2-control",
+        "metafor",
+        "--ci",
+        ci,
+    ])
 }
 
 /// The fits compared: every fixture analysis the CLI options can express.

@@ -254,6 +254,9 @@ fn tau2_estimators_tests_and_prediction_intervals_match_metafor() {
                     "random",
                     "--tau2",
                     est,
+                    // The fixture is metafor with its default control: its iteration path.
+                    "--tau2-control",
+                    "metafor",
                     "--ci",
                     ci,
                     "--prediction",
@@ -381,4 +384,117 @@ fn mantel_haenszel_subgroup_difference_test_matches_metafor() {
         assert_eq!(t["df"], b["df"]);
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `--tau2-control exact` (the default) against metafor with tight control
+/// (fixtures/metafor/exact.json, made by generate_exact.R) on the datasets where metafor's
+/// default REML fails to converge: every one is pooled, tau² and the estimate agree at 1e-9
+/// relative (1e-12 absolute below 1e-6), and each fit says how tau² was reached. With
+/// `--tau2-control metafor` the same analyses fail as metafor's do, each reported without
+/// stopping the run.
+#[test]
+fn exact_tau2_control_solves_what_metafors_default_cannot() {
+    let fixture: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("metafor/exact.json")).unwrap())
+            .unwrap();
+    let sets: Vec<&Value> = fixture["datasets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["default_reml_fails"].as_bool() == Some(true))
+        .collect();
+    assert!(sets.len() >= 20, "{} datasets", sets.len());
+    let mut csv = String::from("dataset,estimate,vi\n");
+    for d in &sets {
+        let name = d["name"].as_str().unwrap();
+        for (y, v) in d["yi"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(d["vi"].as_array().unwrap())
+        {
+            csv.push_str(&format!(
+                "{name},{},{}\n",
+                y.as_f64().unwrap(),
+                v.as_f64().unwrap()
+            ));
+        }
+    }
+    let path = std::env::temp_dir().join(format!("metapool-exact-{}.csv", std::process::id()));
+    std::fs::write(&path, csv).unwrap();
+    let path = path.to_str().unwrap();
+    let args = |control: &'static str| {
+        vec![
+            "pool",
+            "--measure",
+            "GENERIC",
+            "--by",
+            "dataset",
+            "--model",
+            "random",
+            "--tau2",
+            "REML",
+            "--tau2-control",
+            control,
+            "--keep-going",
+            "--format",
+            "json",
+            path,
+        ]
+    };
+    let out = run(&args("exact"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let analyses = v["analyses"].as_array().unwrap();
+    assert_eq!(analyses.len(), sets.len());
+    let close = |got: f64, want: f64| {
+        if want.abs() < 1e-6 {
+            (got - want).abs() <= 1e-12
+        } else {
+            ((got - want) / want).abs() <= 1e-9
+        }
+    };
+    for (a, d) in analyses.iter().zip(&sets) {
+        let want = d["fits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["method"] == "REML" && f["test"] == "z")
+            .unwrap();
+        let name = d["name"].as_str().unwrap();
+        for (key, wkey) in [("tau2", "tau2"), ("estimate", "estimate"), ("se", "se")] {
+            let (g, w) = (a[key].as_f64().unwrap(), want[wkey].as_f64().unwrap());
+            assert!(close(g, w), "{name} {key}: {g} vs metafor {w}");
+        }
+        let stop = a["tau2_stop"].as_str().unwrap();
+        assert!(stop == "solved" || stop == "boundary", "{name}: {stop}");
+        assert!(a["tau2_iterations"].as_u64().is_some(), "{name}");
+    }
+    // metafor's path: the same analyses fail as in metafor, each reported, none aborting.
+    let out = run(&args("metafor"));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let analyses = v["analyses"].as_array().unwrap();
+    assert_eq!(analyses.len(), sets.len());
+    let failed = analyses.iter().filter(|a| a["error"].is_string()).count();
+    assert!(
+        failed >= 1,
+        "metafor's default path converged on every analysis"
+    );
+    // The exact solver needs no iteration settings.
+    let out = run(&[
+        "pool",
+        "--measure",
+        "GENERIC",
+        "--tau2",
+        "REML",
+        "--max-iter",
+        "500",
+        path,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--tau2-control metafor"));
 }

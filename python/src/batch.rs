@@ -84,6 +84,9 @@ pub fn pool_batch<'py>(
         random,
         heterogeneity: h,
         failures,
+        tau2_iterations,
+        // the failures carry each failed analysis with its reason
+        status: _,
     } = out;
     let d = PyDict::new(py);
     d.set_item("k", PyArray1::from_vec(py, k))?;
@@ -95,6 +98,7 @@ pub fn pool_batch<'py>(
     d.set_item("tau2", PyArray1::from_vec(py, h.tau2))?;
     d.set_item("I2", PyArray1::from_vec(py, h.i2))?;
     d.set_item("H2", PyArray1::from_vec(py, h.h2))?;
+    d.set_item("tau2_iterations", PyArray1::from_vec(py, tau2_iterations))?;
     let failures = failures
         .into_iter()
         .map(|(a, e)| (a, e.to_string()))

@@ -83,7 +83,7 @@ impl<'a, W: Write> CsvSink<'a, W> {
             Display::Proportion => header.extend_from_slice(CSV_PROPORTION),
             Display::Identity => {}
         }
-        header.push("error");
+        header.extend_from_slice(&["tau2_iterations", "tau2_stop", "error"]);
         if studies {
             header.extend_from_slice(CSV_STUDY);
         }
@@ -164,6 +164,12 @@ impl<'a, W: Write> CsvSink<'a, W> {
                 w.write_field(x.flatten().map(|x| buf.format(x)).unwrap_or(""))?;
             }
         }
+        w.write_field(
+            st.tau2_iterations
+                .map(|k| k.to_string())
+                .unwrap_or_default(),
+        )?;
+        w.write_field(st.tau2_stop.unwrap_or(""))?;
         w.write_field(error)?;
         if studies {
             match study {

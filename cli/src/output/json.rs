@@ -136,6 +136,8 @@ impl Stats {
         o.opt_f64("q_p", self.q_p);
         o.opt_f64("pi_lower", self.pi_lower);
         o.opt_f64("pi_upper", self.pi_upper);
+        o.opt_usize("tau2_iterations", self.tau2_iterations);
+        o.opt_str("tau2_stop", self.tau2_stop);
         o.skip_f64("exp_estimate", self.exp_estimate);
         o.skip_f64("exp_ci_lower", self.exp_ci_lower);
         o.skip_f64("exp_ci_upper", self.exp_ci_upper);

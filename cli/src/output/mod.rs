@@ -41,6 +41,10 @@ pub struct Stats {
     /// Prediction interval (random-effects fits; `null` for fixed-effect fits).
     pub pi_lower: Option<f64>,
     pub pi_upper: Option<f64>,
+    /// Iterations of an iterative tau² estimator (0 for closed forms); `null` for fixed effect.
+    pub tau2_iterations: Option<usize>,
+    /// How tau² was reached (`metapool::pool::Tau2Stop::name`); `null` for fixed effect.
+    pub tau2_stop: Option<&'static str>,
     /// Ratio measures only (absent otherwise): the estimate and bounds back-transformed.
     pub exp_estimate: Option<Option<f64>>,
     pub exp_ci_lower: Option<Option<f64>>,
@@ -143,6 +147,8 @@ impl Stats {
             q_p: h.q_p,
             pi_lower,
             pi_upper,
+            tau2_iterations: p.tau2_fit.as_ref().map(|f| f.iterations),
+            tau2_stop: p.tau2_fit.as_ref().map(|f| f.stop.name()),
             exp_estimate: ee,
             exp_ci_lower: el,
             exp_ci_upper: eu,

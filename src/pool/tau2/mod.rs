@@ -121,6 +121,35 @@ pub enum Tau2Stop {
     Saturated,
 }
 
+impl Tau2Stop {
+    /// A short name of how the estimate was reached, as the command-line tool writes it
+    /// (`tau2_stop`): `closed_form`, `converged`, `root`, `at_lower_bound`, `reset_to_zero`,
+    /// `single_study`, `solved`, `boundary`, `saturated`.
+    ///
+    /// ```
+    /// use metapool::{EffectSet, Tau2Estimator};
+    /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
+    /// assert_eq!(Tau2Estimator::RestrictedMaximumLikelihood.fit(&set)?.stop.name(), "solved");
+    /// assert_eq!(Tau2Estimator::DerSimonianLaird.fit(&set)?.stop.name(), "closed_form");
+    /// let same = EffectSet::from_estimates(&[0.2, 0.2, 0.2], &[0.01, 0.02, 0.015])?;
+    /// assert_eq!(Tau2Estimator::RestrictedMaximumLikelihood.fit(&same)?.stop.name(), "boundary");
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
+    pub fn name(&self) -> &'static str {
+        match self {
+            Tau2Stop::ClosedForm { .. } => "closed_form",
+            Tau2Stop::Converged { .. } => "converged",
+            Tau2Stop::Root { .. } => "root",
+            Tau2Stop::AtLowerBound => "at_lower_bound",
+            Tau2Stop::ResetToZero { .. } => "reset_to_zero",
+            Tau2Stop::SingleStudy => "single_study",
+            Tau2Stop::Solved { .. } => "solved",
+            Tau2Stop::Boundary { .. } => "boundary",
+            Tau2Stop::Saturated => "saturated",
+        }
+    }
+}
+
 /// A tau² estimate with its standard error and how it was computed (argmin-style report).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
