@@ -493,3 +493,51 @@ fn meta_regression_matches_metafor() {
     );
     assert!(fits > 500, "only {fits} fits compared");
 }
+
+/// The summary prints metafor's figures for `rma(yi, vi, mods = ~ ablat + alloc, data =
+/// dat.bcg)` (metafor 3.8.1 `print.rma`, copied from its output).
+#[test]
+fn summary_prints_metafor_figures() {
+    let fx = fixture();
+    let set = &fx["data_sets"]["bcg"];
+    let terms = ["ablat".to_string(), "alloc".to_string()];
+    let mut x = Moderators::new(13)
+        .continuous("ablat", &nums(&set["mods"]["ablat"]["values"]))
+        .unwrap();
+    let alloc: Vec<&str> = set["mods"]["alloc"]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    x = x.factor(Factor::new("alloc", &alloc).unwrap()).unwrap();
+    let x = x.matrix().unwrap();
+    assert_eq!(x.names().len(), terms.len() + 2);
+    let fit = MetaRegression::default()
+        .fit_values(
+            &nums(&set["yi"]),
+            &nums(&set["vi"]),
+            &x,
+            metapool::effect::Scale::Log,
+        )
+        .unwrap();
+    let text = fit.to_string();
+    for line in [
+        "Mixed-Effects Model (k = 13; tau² estimator: REML)",
+        "tau² (estimated amount of residual heterogeneity):     0.1446 (SE = 0.1124)",
+        "tau (square root of estimated tau² value):             0.3803",
+        "I² (residual heterogeneity / unaccounted variability): 70.11%",
+        "H² (unaccounted variability / sampling variability):   3.35",
+        "R² (amount of heterogeneity accounted for):            53.84%",
+        "QE(df = 9) = 26.2034, p-val = 0.0019",
+        "Test of Moderators (coefficients 2,3,4):",
+        "QM(df = 3) = 11.0605, p-val = 0.0114",
+        "                 estimate      se     zval    pval    ci.lb    ci.ub",
+        "intrcpt            0.2932  0.4050   0.7239  0.4691  -0.5006   1.0870",
+        "ablat             -0.0273  0.0092  -2.9650  0.0030  -0.0453  -0.0092",
+        "allocrandom       -0.2675  0.3504  -0.7633  0.4453  -0.9543   0.4193",
+        "allocsystematic    0.0585  0.3795   0.1540  0.8776  -0.6854   0.8023",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in\n{text}");
+    }
+}
