@@ -420,7 +420,7 @@ fn meta_regression_matches_metafor() {
         }
         if case.get("rstudent_z").is_some() {
             let rt_opt = fit
-                .rstudent(&reg)
+                .rstudent()
                 .unwrap_or_else(|e| panic!("{id}: rstudent {e}"));
             // metafor's NA where the design without the study is rank deficient
             let na: Vec<bool> = case["rstudent_resid"]

@@ -144,6 +144,19 @@ impl MetaRegression {
         x: &ModelMatrix,
         scale: Scale,
     ) -> Result<RegressionFit> {
+        self.fit_with(y, v, x, scale, PseudoR2::Compute)
+    }
+
+    /// [`MetaRegression::fit_values`], with or without the pseudo-R² (whose intercept-only
+    /// fit a permutation test need not repeat).
+    pub(crate) fn fit_with(
+        &self,
+        y: &[f64],
+        v: &[f64],
+        x: &ModelMatrix,
+        scale: Scale,
+        r2: PseudoR2,
+    ) -> Result<RegressionFit> {
         let k = x.k();
         for (name, len) in [("yi", y.len()), ("vi", v.len())] {
             if len != k {
@@ -235,9 +248,13 @@ impl MetaRegression {
             i2,
             h2,
         };
-        let r2 = self.pseudo_r2(y, v, x, tau2, qe)?;
+        let r2 = match r2 {
+            PseudoR2::Compute => self.pseudo_r2(y, v, x, tau2, qe)?,
+            PseudoR2::Skip => None,
+        };
         let (ml, reml) = fit_statistics(y, v, x, tau2, wf.rss, &wf.qr, self.model);
         let fit = RegressionFit {
+            spec: self.clone(),
             model: self.model,
             test: self.test,
             level: self.level,
@@ -334,6 +351,13 @@ impl MetaRegression {
             }
         }
     }
+}
+
+/// Whether a fit computes the pseudo-R².
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PseudoR2 {
+    Compute,
+    Skip,
 }
 
 fn check_known_tau2(t: f64) -> Result<()> {
@@ -523,6 +547,9 @@ pub struct FitStatistics {
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct RegressionFit {
+    /// The model as specified (for refits: `rstudent`, permutation tests).
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub(crate) spec: MetaRegression,
     pub(crate) model: RegressionModel,
     pub(crate) test: Test,
     pub(crate) level: ConfidenceLevel,
@@ -605,6 +632,10 @@ impl RegressionFit {
     /// Fit statistics as metafor computes them under REML.
     pub fn fit_statistics_reml(&self) -> FitStatistics {
         self.reml
+    }
+    /// The model as specified.
+    pub fn specification(&self) -> &MetaRegression {
+        &self.spec
     }
     /// The model matrix.
     pub fn model_matrix(&self) -> &ModelMatrix {

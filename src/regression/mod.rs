@@ -34,15 +34,19 @@
 //! # Ok::<(), metapool::Error>(())
 //! ```
 
+mod anova;
 mod design;
 mod fit;
 mod linalg;
+mod permutation;
 mod predict;
 mod projection;
 
+pub use anova::{Combination, LikelihoodRatioTest, WaldTest};
 pub use design::{Factor, Intercept, LevelOrder, ModelMatrix, ModeratorProblem, Moderators};
 pub use fit::{
     Coefficient, FitStatistics, MetaRegression, ModeratorTest, RegressionFit, RegressionModel,
     ResidualHeterogeneity,
 };
+pub use permutation::{PermutationTest, Permutations};
 pub use predict::{Blup, Prediction, Residual};

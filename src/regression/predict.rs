@@ -2,7 +2,7 @@
 //! `rstandard`, `rstudent`).
 
 use super::design::{ModelMatrix, ModeratorProblem};
-use super::fit::{MetaRegression, RegressionFit};
+use super::fit::{PseudoR2, RegressionFit};
 use super::projection::{fitted_value, quadratic_form};
 use crate::error::{Error, Problem, Result};
 use crate::inference::t_upper_quantile;
@@ -179,7 +179,8 @@ impl RegressionFit {
     /// A study without which the design is rank deficient (it alone identifies a coefficient)
     /// has no deleted residual: `None`, as metafor's `NA`. Errors when another refit fails,
     /// naming the study ([`Error::InAnalysis`]).
-    pub fn rstudent(&self, model: &MetaRegression) -> Result<Vec<Option<Residual>>> {
+    pub fn rstudent(&self) -> Result<Vec<Option<Residual>>> {
+        let model = &self.spec;
         let (k, p) = (self.k, self.p());
         let mut out = Vec::with_capacity(k);
         for i in 0..k {
@@ -203,7 +204,13 @@ impl RegressionFit {
                 Err(e) => return Err(in_deleted(e, i)),
             };
             let del = model
-                .fit_values(&keep(&self.y), &keep(&self.v), &xm, self.scale)
+                .fit_with(
+                    &keep(&self.y),
+                    &keep(&self.v),
+                    &xm,
+                    self.scale,
+                    PseudoR2::Skip,
+                )
                 .map_err(|e| in_deleted(e, i))?;
             let row = self.row(i);
             let pred: f64 = row
