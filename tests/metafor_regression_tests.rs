@@ -257,3 +257,51 @@ fn random_permutations_are_reproducible_from_the_seed() {
     assert!(a.p[1] < 0.01, "{:?}", a.p);
     assert!(a.p.iter().all(|p| (0.0..=1.0).contains(p)));
 }
+
+/// metafor's own expectations (tests/testthat/test_misc_permutest.r, metafor 3.8 era):
+/// dat.hine1989 risk differences, `rma(yi, vi)` exact permutation p = 0.0625, and with the fake
+/// moderator `mod = c(3,1,2,2,4,5)` exact p = (1, 0.0028) (to metafor's p-value tolerance; the
+/// exact shares are 1 and 1/360: 360 distinct arrangements of the moderator, which has a tie).
+#[test]
+fn metafor_test_suite_permutation_expectations() {
+    use metapool::{EffectSet, RiskDifference, TwoByTwo};
+    let cells = [
+        (2, 39, 1, 43),
+        (4, 44, 4, 44),
+        (6, 107, 4, 110),
+        (7, 103, 5, 100),
+        (7, 110, 3, 106),
+        (11, 154, 4, 146),
+    ];
+    let studies: Vec<RiskDifference> = cells
+        .iter()
+        .map(|&(a, n1, c, n2)| {
+            RiskDifference::new(TwoByTwo::from_cells(a, n1 - a, c, n2 - c).unwrap())
+        })
+        .collect();
+    let set = EffectSet::from_studies(&studies).unwrap();
+    let reml = MetaRegression::default();
+    let int_only = reml
+        .fit(&set, &Moderators::new(6).matrix().unwrap())
+        .unwrap();
+    let c = &int_only.coefficients()[0];
+    // metafor: estimate 0.029444, se 0.013068, zval 2.253107
+    close("estimate", c.estimate, 0.029444, 2e-5);
+    close("zval", c.statistic, 2.253107, 1e-6);
+    let perm = int_only.permutation_test(Permutations::default()).unwrap();
+    assert!(perm.exact);
+    assert_eq!(perm.p, vec![0.0625]);
+    let x = Moderators::new(6)
+        .continuous("mod", &[3.0, 1.0, 2.0, 2.0, 4.0, 5.0])
+        .unwrap()
+        .matrix()
+        .unwrap();
+    let perm = reml
+        .fit(&set, &x)
+        .unwrap()
+        .permutation_test(Permutations::default())
+        .unwrap();
+    assert!(perm.exact && perm.permutations == 360, "{perm:?}");
+    assert_eq!(perm.p[0], 1.0);
+    assert!((perm.p[1] - 0.0028).abs() < 0.0005, "{:?}", perm.p);
+}

@@ -9,7 +9,9 @@
 //! factor g           one 0/1 column per level but the reference, named "g<level>"
 //!                    (no intercept: the first factor term has a column for every level)
 //! interaction a:b    the elementwise products of the columns of a and b, named "a:b"
-//!                    (factor columns in treatment coding, e.g. "ablat:allocrandom")
+//!                    (factor columns in treatment coding, e.g. "ablat:allocrandom", when the
+//!                    term without the factor is in the model; otherwise one column per level,
+//!                    as R codes x:g without the main effect of x)
 //! ```
 //! A design whose columns are linearly dependent (in R's `qr()` sense, tolerance 1e-7
 //! relative to the column's norm) is an error naming the first column, in order, that is a
@@ -316,6 +318,16 @@ impl Moderators {
         Ok(self)
     }
 
+    /// Remove the main effect of a moderator already added, keeping it for interactions (R's
+    /// `~ g + g:x` has no main effect of `x`).
+    pub fn without_main_effect(mut self, name: &str) -> Result<Moderators> {
+        let Some(var) = self.variables.iter().position(|v| v.name() == name) else {
+            return Err(problem(name, None, ModeratorProblem::UnknownColumn));
+        };
+        self.terms.retain(|t| t != &[var]);
+        Ok(self)
+    }
+
     /// The columns of one variable within a term: `(name suffix, values)`.
     fn variable_columns(&self, var: usize, all_levels: bool) -> Vec<(String, Vec<f64>)> {
         match &self.variables[var] {
@@ -358,7 +370,20 @@ impl Moderators {
         for (ti, term) in self.terms.iter().enumerate() {
             let mut acc: Vec<(String, Vec<f64>)> = vec![(String::new(), vec![1.0; self.k])];
             for &var in term {
-                let cols = self.variable_columns(var, full_factor == Some(ti));
+                let all_levels = if term.len() == 1 {
+                    full_factor == Some(ti)
+                } else {
+                    // R: a factor in an interaction is coded by contrasts when the term without
+                    // it is in the model (marginality), otherwise by indicators of every level
+                    let mut rest: Vec<usize> = term.iter().copied().filter(|&u| u != var).collect();
+                    rest.sort_unstable();
+                    !self.terms.iter().any(|t| {
+                        let mut t = t.clone();
+                        t.sort_unstable();
+                        t == rest
+                    })
+                };
+                let cols = self.variable_columns(var, all_levels);
                 let mut next = Vec::with_capacity(acc.len() * cols.len());
                 // R orders interaction columns with the first variable varying fastest
                 for (cn, cv) in &cols {
@@ -498,6 +523,26 @@ mod tests {
             .unwrap();
         assert_eq!(m.names(), ["ga", "gb", "gc", "x", "x:gb", "x:gc"]);
         assert_eq!(m.column(4), [1.0, 0.0, 0.0, 0.0, 5.0, 0.0, 0.0]);
+    }
+
+    /// R: `model.matrix(~ g + x:g)` codes g by contrasts and x:g by every level.
+    #[test]
+    fn an_interaction_without_its_main_effect_gets_every_level() {
+        let g = ["a", "b", "a", "c", "b", "c", "a"];
+        let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.5, 7.0];
+        let m = Moderators::new(7)
+            .factor(Factor::new("g", &g).unwrap())
+            .unwrap()
+            .continuous("x", &x)
+            .unwrap();
+        let m = m
+            .interaction(&["g", "x"])
+            .unwrap()
+            .without_main_effect("x")
+            .unwrap()
+            .matrix()
+            .unwrap();
+        assert_eq!(m.names(), ["intrcpt", "gb", "gc", "ga:x", "gb:x", "gc:x"]);
     }
 
     #[test]
