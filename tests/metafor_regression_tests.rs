@@ -305,3 +305,118 @@ fn metafor_test_suite_permutation_expectations() {
     assert_eq!(perm.p[0], 1.0);
     assert!((perm.p[1] - 0.0028).abs() < 0.0005, "{:?}", perm.p);
 }
+
+/// Q-profile intervals of the residual tau², tau, I², H² against metafor's `confint(res)$random`
+/// (rows tau², tau, I², H²): 1e-6 relative (metafor's root search stops at eps^0.25 in tau²,
+/// and the same Brent steps give the same bounds; estimates 1e-8).
+#[test]
+fn q_profile_intervals_match_metafor() {
+    let fx = fixture();
+    let fits = [
+        fit(&fx, &["ablat"], MetaRegression::default()),
+        fit(
+            &fx,
+            &["ablat", "alloc"],
+            MetaRegression::random(Tau2Estimator::DerSimonianLaird),
+        ),
+        fit(
+            &fx,
+            &["ablat", "year"],
+            MetaRegression::random(Tau2Estimator::PauleMandel),
+        ),
+        {
+            let (y, v, _) = bcg(&fx, &[]);
+            let x = Moderators::new(13)
+                .with_intercept(metapool::regression::Intercept::Excluded)
+                .continuous("ablat", &nums(&fx["bcg"]["ablat"]))
+                .unwrap()
+                .matrix()
+                .unwrap();
+            MetaRegression::default()
+                .fit_values(&y, &v, &x, Scale::Log)
+                .unwrap()
+        },
+    ];
+    for (f, case) in fits.iter().zip(fx["confint"].as_array().unwrap()) {
+        let name = case["name"].as_str().unwrap();
+        let ci = f.heterogeneity_intervals().unwrap();
+        let rows = [ci.tau2, ci.tau, ci.i2, ci.h2];
+        let (est, lo, hi) = (
+            nums(&case["estimate"]),
+            nums(&case["lower"]),
+            nums(&case["upper"]),
+        );
+        for (j, r) in rows.iter().enumerate() {
+            close(&format!("{name} estimate[{j}]"), r.estimate, est[j], 1e-8);
+            close(&format!("{name} lower[{j}]"), r.lower, lo[j], 1e-6);
+            close(&format!("{name} upper[{j}]"), r.upper, hi[j], 1e-6);
+        }
+    }
+}
+
+/// The benchmark's data (benches/regression.rs) fitted by metafor
+/// (fixtures/metafor/bench_regression.R prints tau² and b1 to 10 significant digits): the
+/// timed fits compute metafor's numbers.
+#[test]
+fn benchmark_data_fits_match_metafor() {
+    let data = |k: usize| {
+        let x: Vec<Vec<f64>> = (0..5)
+            .map(|j| {
+                (1..=k)
+                    .map(|i| (0.37 * i as f64 * (j + 1) as f64 + j as f64).sin())
+                    .collect()
+            })
+            .collect();
+        let v: Vec<f64> = (1..=k)
+            .map(|i| 0.01 + 0.2 * ((7 * i) % 13) as f64 / 13.0)
+            .collect();
+        let y: Vec<f64> = (0..k)
+            .map(|i| {
+                let fi = (i + 1) as f64;
+                0.1 + (0..5).map(|j| 0.05 * (j + 1) as f64 * x[j][i]).sum::<f64>()
+                    + 0.3 * (1.3 * fi).cos()
+                    + 0.2 * (2.1 * fi).sin()
+            })
+            .collect();
+        let mut names = vec!["intrcpt".to_string()];
+        let mut columns = vec![vec![1.0; k]];
+        for (j, c) in x.into_iter().enumerate() {
+            names.push(format!("x{}", j + 1));
+            columns.push(c);
+        }
+        (y, v, ModelMatrix::new(names, columns).unwrap())
+    };
+    for (k, method, tau2, b1) in [
+        (
+            100,
+            Tau2Estimator::RestrictedMaximumLikelihood,
+            0.04159749278,
+            0.06609972673,
+        ),
+        (
+            100,
+            Tau2Estimator::DerSimonianLaird,
+            0.03578515476,
+            0.0675509494,
+        ),
+        (
+            1000,
+            Tau2Estimator::RestrictedMaximumLikelihood,
+            0.02519823153,
+            0.05011926447,
+        ),
+        (
+            1000,
+            Tau2Estimator::DerSimonianLaird,
+            0.0166352767,
+            0.05022536333,
+        ),
+    ] {
+        let (y, v, x) = data(k);
+        let f = MetaRegression::random(method)
+            .fit_values(&y, &v, &x, Scale::Identity)
+            .unwrap();
+        close(&format!("k={k} tau2"), f.residual().tau2, tau2, 1e-9);
+        close(&format!("k={k} b1"), f.coefficients()[1].estimate, b1, 1e-9);
+    }
+}

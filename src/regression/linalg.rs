@@ -165,7 +165,12 @@ impl ThinQr {
     }
 }
 
+/// The Euclidean norm: the plain sum of squares, rescaled only when it overflows or underflows.
 fn norm(x: &[f64]) -> f64 {
+    let ss: f64 = x.iter().map(|t| t * t).sum();
+    if ss.is_finite() && ss > f64::MIN_POSITIVE * 1e20 {
+        return ss.sqrt();
+    }
     let scale = x.iter().fold(0.0f64, |m, t| m.max(t.abs()));
     if scale == 0.0 || !scale.is_finite() {
         return scale;

@@ -6,7 +6,9 @@
 //! (fixed effects: `tau2 = 0`) with every tau² estimator metafor allows with moderators (DL,
 //! HE, HS, HSk, SJ, ML, REML, EB, PM, PMM), the tests z, t, knha and adhoc, the omnibus test
 //! of moderators (QM), residual heterogeneity (QE, tau², I², H²), pseudo-R² and fit
-//! statistics; predictions at new moderator values, BLUPs, fitted values and residuals.
+//! statistics; predictions at new moderator values, BLUPs, fitted values and residuals;
+//! permutation tests (`permutest`), Wald tests of linear combinations and likelihood-ratio
+//! tests (`anova`), and the Q-profile interval of the residual tau² (`confint`).
 //!
 //! - [`Moderators`] and [`Factor`] build the [`ModelMatrix`] (continuous and categorical
 //!   moderators, interactions, with or without an intercept; a redundant column is an error
@@ -35,6 +37,7 @@
 //! ```
 
 mod anova;
+mod confint;
 mod design;
 mod fit;
 mod linalg;

@@ -122,17 +122,28 @@ impl Regression<'_> {
             ]) {
                 a.add(t);
             }
-            // M_d += d_i w_i q_i q_i'
+            // M_d += d_i w_i q_i q_i' (upper triangle; M is symmetric)
             for c in 0..p {
-                for rr in 0..p {
-                    let t = wi * q[rr] * q[c];
+                let wq = wi * q[c];
+                for rr in 0..=c {
+                    let t = wq * q[rr];
                     m1[rr + c * p] += t;
                     mv[rr + c * p] += vi * t;
                 }
             }
         }
         let [sum_w, sum_w2, rss, rss2, tr_p, tr_pv, g1, gv, gvv] = acc.map(|a| a.value());
-        let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(a, b)| a * b).sum::<f64>();
+        // <A, B> over the full symmetric matrices from their upper triangles
+        let dot = |a: &[f64], b: &[f64]| {
+            let mut s = 0.0;
+            for c in 0..p {
+                for r in 0..c {
+                    s += 2.0 * a[r + c * p] * b[r + c * p];
+                }
+                s += a[c + c * p] * b[c + c * p];
+            }
+            s
+        };
         ProjectionSums {
             sum_w,
             sum_w2,

@@ -80,10 +80,31 @@ where
             got: k,
         });
     }
-    let (tau2, i2, h2) = (fit.tau2, fit.i2, fit.h2);
     let core = fixed_core(k, y, v)?;
-    let df = (k - 1) as f64;
     let s2 = typical_variance(k - 1, core.sum_w, core.share_complement);
+    q_profile_of(
+        |t| generalized_q(k, y, v, t),
+        (k - 1) as f64,
+        s2,
+        fit,
+        level,
+        tol,
+    )
+}
+
+/// The Q-profile interval for any design: `q(tau2)` is its generalized Q (`y'Py` at
+/// `w = 1 / (v + tau2)`, decreasing), `df = k - p`, `s2` the typical within-study variance
+/// `(k - p) / tr P` at `w = 1/v` (for I² and H²), `fit` the point estimates; otherwise as
+/// [`q_profile`] (metafor 3.8 `confint.rma.uni` for models with moderators).
+pub(crate) fn q_profile_of(
+    q: impl Fn(f64) -> f64,
+    df: f64,
+    s2: f64,
+    fit: &Heterogeneity,
+    level: &ConfidenceLevel,
+    tol: f64,
+) -> Result<HeterogeneityIntervals> {
+    let (tau2, i2, h2) = (fit.tau2, fit.i2, fit.h2);
     let alpha = 1.0 - level.level();
     let crit_u = chi_square_quantile(1.0 - alpha / 2.0, df);
     let crit_l = chi_square_quantile(alpha / 2.0, df);
@@ -97,7 +118,6 @@ where
     let tau2_min = 0.0;
     let tau2_max = (10.0 * tau2).max(100.0);
     let max_iter = 1000;
-    let q = |t: f64| generalized_q(k, y, v, t);
     let q_min = q(tau2_min);
     let q_max = q(tau2_max);
     let solve = |crit: f64| -> Result<(f64, BoundStatus)> {
