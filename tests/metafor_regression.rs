@@ -32,21 +32,11 @@ use metapool::{pool::Test, Tau2Estimator};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-fn fixture() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/metafor/regression.json"
-    ))
-    .expect("fixture present");
-    serde_json::from_str(&text).expect("valid JSON")
-}
+mod regression_common;
+use regression_common::nums;
 
-fn nums(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap_or_else(|| panic!("array: {v}"))
-        .iter()
-        .map(|x| x.as_f64().expect("number"))
-        .collect()
+fn fixture() -> Value {
+    regression_common::fixture("regression.json")
 }
 
 fn model(method: &str, test: &str) -> (MetaRegression, f64) {

@@ -14,21 +14,11 @@ use metapool::regression::{
 use metapool::Tau2Estimator;
 use serde_json::Value;
 
-fn fixture() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/metafor/regression_tests.json"
-    ))
-    .expect("fixture present");
-    serde_json::from_str(&text).expect("valid JSON")
-}
+mod regression_common;
+use regression_common::nums;
 
-fn nums(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap_or_else(|| panic!("array: {v}"))
-        .iter()
-        .map(|x| x.as_f64().expect("number"))
-        .collect()
+fn fixture() -> Value {
+    regression_common::fixture("regression_tests.json")
 }
 
 fn close(what: &str, got: f64, want: f64, tol: f64) {
@@ -359,33 +349,6 @@ fn q_profile_intervals_match_metafor() {
 /// timed fits compute metafor's numbers.
 #[test]
 fn benchmark_data_fits_match_metafor() {
-    let data = |k: usize| {
-        let x: Vec<Vec<f64>> = (0..5)
-            .map(|j| {
-                (1..=k)
-                    .map(|i| (0.37 * i as f64 * (j + 1) as f64 + j as f64).sin())
-                    .collect()
-            })
-            .collect();
-        let v: Vec<f64> = (1..=k)
-            .map(|i| 0.01 + 0.2 * ((7 * i) % 13) as f64 / 13.0)
-            .collect();
-        let y: Vec<f64> = (0..k)
-            .map(|i| {
-                let fi = (i + 1) as f64;
-                0.1 + (0..5).map(|j| 0.05 * (j + 1) as f64 * x[j][i]).sum::<f64>()
-                    + 0.3 * (1.3 * fi).cos()
-                    + 0.2 * (2.1 * fi).sin()
-            })
-            .collect();
-        let mut names = vec!["intrcpt".to_string()];
-        let mut columns = vec![vec![1.0; k]];
-        for (j, c) in x.into_iter().enumerate() {
-            names.push(format!("x{}", j + 1));
-            columns.push(c);
-        }
-        (y, v, ModelMatrix::new(names, columns).unwrap())
-    };
     for (k, method, tau2, b1) in [
         (
             100,
@@ -412,7 +375,7 @@ fn benchmark_data_fits_match_metafor() {
             0.05022536333,
         ),
     ] {
-        let (y, v, x) = data(k);
+        let (y, v, x) = regression_common::data::five_moderators(k);
         let f = MetaRegression::random(method)
             .fit_values(&y, &v, &x, Scale::Identity)
             .unwrap();
