@@ -94,12 +94,7 @@ impl Summarize for RegressionFit {
         )?;
         writeln!(out)?;
         let qm = self.moderator_test();
-        let btt = qm
-            .btt
-            .iter()
-            .map(|j| (j + 1).to_string())
-            .collect::<Vec<_>>()
-            .join(",");
+        let btt = coefficient_ranges(&qm.btt);
         writeln!(out, "Test of Moderators (coefficients {btt}):")?;
         match qm.df2 {
             Some(df2) => writeln!(
@@ -120,39 +115,67 @@ impl Summarize for RegressionFit {
         writeln!(out)?;
         writeln!(out, "Model Results:")?;
         writeln!(out)?;
-        let stat = if self.test().is_t() { "tval" } else { "zval" };
-        let mut rows: Vec<[String; 7]> = vec![[
-            String::new(),
-            "estimate".into(),
-            "se".into(),
-            stat.into(),
-            "pval".into(),
-            "ci.lb".into(),
-            "ci.ub".into(),
-        ]];
+        // t-based tests add the df column after the statistic (metafor)
+        let t = self.test().is_t();
+        let df = (self.k() - self.p()).to_string();
+        let mut header: Vec<String> = vec![String::new(), "estimate".into(), "se".into()];
+        header.push(if t { "tval" } else { "zval" }.into());
+        if t {
+            header.push("df".into());
+        }
+        header.extend(["pval", "ci.lb", "ci.ub"].map(String::from));
+        let mut rows: Vec<Vec<String>> = vec![header];
         for c in self.coefficients() {
-            rows.push([
+            let mut row = vec![
                 c.name.clone(),
                 fixed(c.estimate, d),
                 fixed(c.se, d),
                 fixed(c.statistic, d),
-                p_value(c.p, style),
-                fixed(c.ci_lower, d),
-                fixed(c.ci_upper, d),
-            ]);
+            ];
+            if t {
+                row.push(df.clone());
+            }
+            // metafor's tables write "<.0001" without the space of its test lines
+            row.push(p_value(c.p, style).replace("< ", "<"));
+            row.push(fixed(c.ci_lower, d));
+            row.push(fixed(c.ci_upper, d));
+            rows.push(row);
         }
-        let widths: Vec<usize> = (0..7)
+        let cols = rows[0].len();
+        let widths: Vec<usize> = (0..cols)
             .map(|j| rows.iter().map(|r| r[j].chars().count()).max().unwrap_or(0))
             .collect();
         for row in &rows {
             let mut line = format!("{:<w$}", row[0], w = widths[0]);
-            for j in 1..7 {
-                line.push_str(&format!("  {:>w$}", row[j], w = widths[j]));
+            for (cell, w) in row.iter().zip(&widths).skip(1) {
+                line.push_str(&format!("  {cell:>w$}"));
             }
             writeln!(out, "{}", line.trim_end())?;
         }
         Ok(())
     }
+}
+
+/// 1-based coefficient numbers as metafor writes them: runs of consecutive numbers as `a:b`,
+/// separated by commas (`[1, 2, 3]` -> `"2:4"`, `[1, 3]` -> `"2,4"`).
+fn coefficient_ranges(btt: &[usize]) -> String {
+    let mut b: Vec<usize> = btt.iter().map(|j| j + 1).collect();
+    b.sort_unstable();
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let mut j = i;
+        while j + 1 < b.len() && b[j + 1] == b[j] + 1 {
+            j += 1;
+        }
+        parts.push(if j > i {
+            format!("{}:{}", b[i], b[j])
+        } else {
+            b[i].to_string()
+        });
+        i = j + 1;
+    }
+    parts.join(",")
 }
 
 /// `"= 0.0019"` or `"< .0001"`.
