@@ -186,6 +186,13 @@ fn meta_regression_matches_metafor() {
         assert_eq!(x.names(), names, "{id}: names");
         let num = |k: &str| case[k].as_f64().unwrap_or_else(|| panic!("{id}: {k}"));
         let w = &mut worst;
+        // the largest differences are reported apart for the ill-conditioned designs
+        let method = &if ill {
+            format!("{method} (cond ~1e4)")
+        } else {
+            method.to_string()
+        };
+        let method = method.as_str();
         w.floor = 0.0;
         let r = fit.residual();
         w.check(method, tol, &format!("{id} QE"), r.qe, num("QE"));
