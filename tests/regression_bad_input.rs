@@ -134,3 +134,17 @@ fn fit_errors_are_typed() {
     // a known tau² must be finite and >= 0
     assert!(MetaRegression::known_tau2(-0.1).is_err());
 }
+
+/// A deserialized `MetaRegression` is validated like a constructed one.
+#[test]
+fn deserialized_specifications_are_validated() {
+    let spec = MetaRegression::known_tau2(0.1).unwrap().with_btt(&[1]);
+    let json = serde_json::to_string(&spec).unwrap();
+    let back: MetaRegression = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, spec);
+    let bad_tau2 = json.replace("0.1", "-0.1");
+    assert!(serde_json::from_str::<MetaRegression>(&bad_tau2).is_err());
+    let bad_btt = json.replace("[1]", "[1,1]");
+    assert_ne!(bad_btt, json);
+    assert!(serde_json::from_str::<MetaRegression>(&bad_btt).is_err());
+}

@@ -65,7 +65,11 @@ impl Default for RegressionModel {
 /// # Ok::<(), metapool::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
 pub struct MetaRegression {
     /// Fixed or mixed effects, and how tau² is had.
     pub model: RegressionModel,
@@ -173,7 +177,7 @@ impl MetaRegression {
             crate::error::finite("yi", y[i]).map_err(|e| e.in_study(i))?;
             crate::error::positive("vi", v[i]).map_err(|e| e.in_study(i))?;
         }
-        self.control.validate()?;
+        self.validate()?;
         let p = x.p();
         let btt = self.checked_btt(x)?;
         // metafor 3.8 forms every y'Py of the tau² estimators and of QE with y centred at its
@@ -183,10 +187,7 @@ impl MetaRegression {
         let design = Regression { y: &yc, v, x };
         let tau2_fit = match self.model {
             RegressionModel::Fixed => None,
-            RegressionModel::KnownTau2(t) => {
-                check_known_tau2(t)?;
-                None
-            }
+            RegressionModel::KnownTau2(_) => None,
             RegressionModel::Random(e) => Some(fit_design(
                 e,
                 &design,
@@ -277,6 +278,20 @@ impl MetaRegression {
         Ok(fit)
     }
 
+    /// Check what can be checked without the design (fitting and deserialization call it):
+    /// the tau² settings, a known tau² finite and >= 0, `btt` not empty and without duplicates
+    /// (its range is checked against the design when fitting).
+    pub(crate) fn validate(&self) -> Result<()> {
+        self.control.validate()?;
+        if let RegressionModel::KnownTau2(t) = self.model {
+            check_known_tau2(t)?;
+        }
+        if let Some(b) = &self.btt {
+            check_btt_list(b)?;
+        }
+        Ok(())
+    }
+
     fn checked_btt(&self, x: &ModelMatrix) -> Result<Vec<usize>> {
         let p = x.p();
         let btt = match &self.btt {
@@ -284,32 +299,16 @@ impl MetaRegression {
             None if x.has_intercept() && p > 1 => (1..p).collect(),
             None => (0..p).collect(),
         };
-        if btt.is_empty() {
+        check_btt_list(&btt)?;
+        if let Some(&j) = btt.iter().find(|&&j| j >= p) {
             return Err(Error::InvalidParameter {
                 name: "btt",
-                problem: Problem::LengthMismatch {
-                    expected: 1,
-                    got: 0,
+                problem: Problem::OutOfRange {
+                    lo: -1.0,
+                    hi: p as f64,
+                    got: j as f64,
                 },
             });
-        }
-        for (n, &j) in btt.iter().enumerate() {
-            if j >= p {
-                return Err(Error::InvalidParameter {
-                    name: "btt",
-                    problem: Problem::OutOfRange {
-                        lo: -1.0,
-                        hi: p as f64,
-                        got: j as f64,
-                    },
-                });
-            }
-            if btt[..n].contains(&j) {
-                return Err(Error::InvalidParameter {
-                    name: "btt",
-                    problem: Problem::Duplicate(j),
-                });
-            }
         }
         Ok(btt)
     }
@@ -358,6 +357,27 @@ impl MetaRegression {
 pub(crate) enum PseudoR2 {
     Compute,
     Skip,
+}
+
+fn check_btt_list(btt: &[usize]) -> Result<()> {
+    if btt.is_empty() {
+        return Err(Error::InvalidParameter {
+            name: "btt",
+            problem: Problem::LengthMismatch {
+                expected: 1,
+                got: 0,
+            },
+        });
+    }
+    for (n, &j) in btt.iter().enumerate() {
+        if btt[..n].contains(&j) {
+            return Err(Error::InvalidParameter {
+                name: "btt",
+                problem: Problem::Duplicate(j),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn check_known_tau2(t: f64) -> Result<()> {
@@ -659,3 +679,5 @@ impl RegressionFit {
         }
     }
 }
+
+validated_serde!(MetaRegression, |m| m.validate());
