@@ -1,9 +1,10 @@
 //! Model comparison (metafor `anova.rma`): Wald tests of linear combinations of the
 //! coefficients, and likelihood-ratio tests between nested fits.
 
-use super::fit::{wald_test, FitStatistics, ModeratorTest, RegressionFit, RegressionModel};
+use super::fit::RegressionModel;
 use super::linalg::spd_inverse;
 use super::projection::quadratic_form;
+use super::result::{wald_test, FitStatistics, ModeratorTest, RegressionFit};
 use crate::error::{Error, Problem, Result};
 use crate::inference::{chi_square_upper_tail, normal_two_sided_p, t_two_sided_p};
 use crate::pool::Tau2Estimator;

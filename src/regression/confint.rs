@@ -1,8 +1,9 @@
 //! The Q-profile confidence interval for the residual tau² of a meta-regression (metafor
 //! `confint(res)` on an `rma(mods = ...)` fit; Viechtbauer 2007).
 
-use super::fit::{RegressionFit, RegressionModel};
+use super::fit::RegressionModel;
 use super::projection::Regression;
+use super::result::RegressionFit;
 use crate::error::{Error, Result};
 use crate::heterogeneity::Heterogeneity;
 use crate::pool::tau2::design::Design;

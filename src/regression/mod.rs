@@ -39,17 +39,18 @@
 mod anova;
 mod confint;
 mod design;
+mod factor;
 mod fit;
 mod linalg;
 mod permutation;
 mod predict;
 mod projection;
+mod result;
 
 pub use anova::{Combination, LikelihoodRatioTest, WaldTest};
-pub use design::{Factor, Intercept, LevelOrder, ModelMatrix, ModeratorProblem, Moderators};
-pub use fit::{
-    Coefficient, FitStatistics, MetaRegression, ModeratorTest, RegressionFit, RegressionModel,
-    ResidualHeterogeneity,
-};
+pub use design::{Intercept, ModelMatrix, ModeratorProblem, Moderators};
+pub use factor::{Factor, LevelOrder};
+pub use fit::{MetaRegression, RegressionModel};
 pub use permutation::{PermutationTest, Permutations};
 pub use predict::{Blup, Prediction, Residual};
+pub use result::{Coefficient, FitStatistics, ModeratorTest, RegressionFit, ResidualHeterogeneity};

@@ -16,7 +16,8 @@
 //! reproducible from the seed, not R's random numbers).
 
 use super::design::ModelMatrix;
-use super::fit::{PseudoR2, RegressionFit};
+use super::fit::PseudoR2;
+use super::result::RegressionFit;
 use crate::error::{Error, Problem, Result};
 
 /// metafor's `comptol`: `sqrt(eps)`.

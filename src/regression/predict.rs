@@ -2,8 +2,9 @@
 //! `rstandard`, `rstudent`).
 
 use super::design::{ModelMatrix, ModeratorProblem};
-use super::fit::{PseudoR2, RegressionFit};
+use super::fit::PseudoR2;
 use super::projection::{fitted_value, quadratic_form};
+use super::result::RegressionFit;
 use crate::error::{Error, Problem, Result};
 use crate::inference::t_upper_quantile;
 
