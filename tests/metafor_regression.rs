@@ -510,72 +510,61 @@ fn summary_prints_metafor_figures() {
     x = x.factor(Factor::new("alloc", &alloc).unwrap()).unwrap();
     let x = x.matrix().unwrap();
     assert_eq!(x.names().len(), terms.len() + 2);
-    let fit = MetaRegression::default()
-        .fit_values(
-            &nums(&set["yi"]),
-            &nums(&set["vi"]),
-            &x,
-            metapool::effect::Scale::Log,
-        )
-        .unwrap();
-    let text = fit.to_string();
-    for line in [
-        "Mixed-Effects Model (k = 13; tau² estimator: REML)",
-        "tau² (estimated amount of residual heterogeneity):     0.1446 (SE = 0.1124)",
-        "tau (square root of estimated tau² value):             0.3803",
-        "I² (residual heterogeneity / unaccounted variability): 70.11%",
-        "H² (unaccounted variability / sampling variability):   3.35",
-        "R² (amount of heterogeneity accounted for):            53.84%",
-        "QE(df = 9) = 26.2034, p-val = 0.0019",
-        "Test of Moderators (coefficients 2:4):",
-        "QM(df = 3) = 11.0605, p-val = 0.0114",
-        "                 estimate      se     zval    pval    ci.lb    ci.ub",
-        "intrcpt            0.2932  0.4050   0.7239  0.4691  -0.5006   1.0870",
-        "ablat             -0.0273  0.0092  -2.9650  0.0030  -0.0453  -0.0092",
-        "allocrandom       -0.2675  0.3504  -0.7633  0.4453  -0.9543   0.4193",
-        "allocsystematic    0.0585  0.3795   0.1540  0.8776  -0.6854   0.8023",
-    ] {
-        assert!(text.contains(line), "missing {line:?} in\n{text}");
-    }
+    // the summary of bcg ~ ablat + alloc under a model, and the lines it must contain
+    let check = |model: MetaRegression, lines: &[&str]| {
+        let text = model
+            .fit_values(
+                &nums(&set["yi"]),
+                &nums(&set["vi"]),
+                &x,
+                metapool::effect::Scale::Log,
+            )
+            .unwrap()
+            .to_string();
+        for line in lines {
+            assert!(text.contains(line), "missing {line:?} in\n{text}");
+        }
+    };
+    check(
+        MetaRegression::default(),
+        &[
+            "Mixed-Effects Model (k = 13; tau² estimator: REML)",
+            "tau² (estimated amount of residual heterogeneity):     0.1446 (SE = 0.1124)",
+            "tau (square root of estimated tau² value):             0.3803",
+            "I² (residual heterogeneity / unaccounted variability): 70.11%",
+            "H² (unaccounted variability / sampling variability):   3.35",
+            "R² (amount of heterogeneity accounted for):            53.84%",
+            "QE(df = 9) = 26.2034, p-val = 0.0019",
+            "Test of Moderators (coefficients 2:4):",
+            "QM(df = 3) = 11.0605, p-val = 0.0114",
+            "                 estimate      se     zval    pval    ci.lb    ci.ub",
+            "intrcpt            0.2932  0.4050   0.7239  0.4691  -0.5006   1.0870",
+            "ablat             -0.0273  0.0092  -2.9650  0.0030  -0.0453  -0.0092",
+            "allocrandom       -0.2675  0.3504  -0.7633  0.4453  -0.9543   0.4193",
+            "allocsystematic    0.0585  0.3795   0.1540  0.8776  -0.6854   0.8023",
+        ],
+    );
     // test = "knha": the F test and the df column
-    let knha = MetaRegression::default()
-        .with_test(Test::KnappHartung)
-        .fit_values(
-            &nums(&set["yi"]),
-            &nums(&set["vi"]),
-            &x,
-            metapool::effect::Scale::Log,
-        )
-        .unwrap()
-        .to_string();
-    for line in [
-        "F(df1 = 3, df2 = 9) = 3.4471, p-val = 0.0650",
-        "                 estimate      se     tval  df    pval    ci.lb    ci.ub",
-        "ablat             -0.0273  0.0095  -2.8669   9  0.0186  -0.0488  -0.0058",
-    ] {
-        assert!(knha.contains(line), "missing {line:?} in\n{knha}");
-    }
+    check(
+        MetaRegression::default().with_test(Test::KnappHartung),
+        &[
+            "F(df1 = 3, df2 = 9) = 3.4471, p-val = 0.0650",
+            "                 estimate      se     tval  df    pval    ci.lb    ci.ub",
+            "ablat             -0.0273  0.0095  -2.8669   9  0.0186  -0.0488  -0.0058",
+        ],
+    );
     // method = "FE", btt = c(2, 4)
-    let fe = MetaRegression::fixed()
-        .with_btt(&[1, 3])
-        .fit_values(
-            &nums(&set["yi"]),
-            &nums(&set["vi"]),
-            &x,
-            metapool::effect::Scale::Log,
-        )
-        .unwrap()
-        .to_string();
-    for line in [
-        "Fixed-Effects with Moderators Model (k = 13)",
-        "I² (residual heterogeneity / unaccounted variability): 65.65%",
-        "H² (unaccounted variability / sampling variability):   2.91",
-        "R² (amount of heterogeneity accounted for):            77.05%",
-        "Test of Moderators (coefficients 2,4):",
-        "QM(df = 2) = 112.3078, p-val < .0001",
-        "                 estimate      se      zval    pval    ci.lb    ci.ub",
-        "ablat             -0.0328  0.0032  -10.3036  <.0001  -0.0391  -0.0266",
-    ] {
-        assert!(fe.contains(line), "missing {line:?} in\n{fe}");
-    }
+    check(
+        MetaRegression::fixed().with_btt(&[1, 3]),
+        &[
+            "Fixed-Effects with Moderators Model (k = 13)",
+            "I² (residual heterogeneity / unaccounted variability): 65.65%",
+            "H² (unaccounted variability / sampling variability):   2.91",
+            "R² (amount of heterogeneity accounted for):            77.05%",
+            "Test of Moderators (coefficients 2,4):",
+            "QM(df = 2) = 112.3078, p-val < .0001",
+            "                 estimate      se      zval    pval    ci.lb    ci.ub",
+            "ablat             -0.0328  0.0032  -10.3036  <.0001  -0.0391  -0.0266",
+        ],
+    );
 }
