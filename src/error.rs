@@ -257,6 +257,17 @@ pub enum Error {
         /// The position (in the offsets, or the column length) where it shows.
         at: usize,
     },
+    /// A moderator of a meta-regression (see [`crate::regression`]) or a column of its model
+    /// matrix is invalid.
+    #[error("moderator `{column}`{}: {problem}", match study { Some(s) => format!(", study {s}"), None => String::new() })]
+    InvalidModerator {
+        /// The moderator's or the column's name.
+        column: String,
+        /// 0-based position of the study, for a problem with one value.
+        study: Option<usize>,
+        /// What is wrong.
+        problem: crate::regression::ModeratorProblem,
+    },
 }
 
 impl Error {

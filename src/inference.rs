@@ -179,6 +179,33 @@ pub fn t_two_sided_p(t: f64, df: f64) -> f64 {
     statrs::function::beta::beta_reg(df / 2.0, 0.5, x)
 }
 
+/// Upper-tail probability of the F distribution with `df1` and `df2` degrees of freedom,
+/// R's `pf(f, df1, df2, lower.tail = FALSE)`:
+/// ```text
+/// P(F >= f) = I_(df2 / (df2 + df1 f)) (df2 / 2, df1 / 2)
+/// ```
+/// Returns 1 for `f <= 0`, and NaN unless both df are positive and `f` is not NaN. Source:
+/// Abramowitz & Stegun 26.6.2.
+///
+/// # Example
+/// ```
+/// // pf(3.5, 2, 10, lower.tail = FALSE) = 0.07042962777237427 (R 4.x)
+/// let p = metapool::inference::f_upper_tail(3.5, 2.0, 10.0);
+/// assert!((p / 0.07042962777237427 - 1.0).abs() < 1e-13);
+/// ```
+pub fn f_upper_tail(f: f64, df1: f64, df2: f64) -> f64 {
+    if !(df1 > 0.0 && df2 > 0.0) || f.is_nan() {
+        return f64::NAN;
+    }
+    if f <= 0.0 {
+        return 1.0;
+    }
+    if f.is_infinite() {
+        return 0.0;
+    }
+    statrs::function::beta::beta_reg(df2 / 2.0, df1 / 2.0, df2 / (df2 + df1 * f))
+}
+
 /// Upper quantile of Student's t with `df` degrees of freedom: the `t` with
 /// `P(T_df >= t) = upper` (`upper` in (0, 1)), i.e. R's `qt(upper, df, lower.tail = FALSE)`.
 ///

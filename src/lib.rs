@@ -74,6 +74,7 @@ pub mod plot;
 pub mod pool;
 pub mod prelude;
 pub mod print;
+pub mod regression;
 pub mod report;
 pub mod sensitivity;
 mod tails;

@@ -33,6 +33,7 @@
 mod bias;
 mod number;
 mod pooled;
+mod regression;
 mod selection;
 mod sensitivity;
 mod style;
@@ -142,6 +143,7 @@ display_by_summary!(
     crate::bias::RegressionTest,
     crate::bias::RankTest,
     crate::bias::TrimFill,
+    crate::regression::RegressionFit,
     LeaveOneOutTable<'_>,
     CumulativeTable<'_>,
 );

@@ -85,10 +85,34 @@ where
             got: k,
         });
     }
-    let (tau2, i2, h2) = (fit.tau2, fit.i2, fit.h2);
     let core = fixed_core(k, y, v)?;
-    let df = (k - 1) as f64;
     let s2 = typical_variance(k - 1, core.sum_w, core.share_complement);
+    q_profile_of(
+        &Intercept { k, y, v },
+        |t| generalized_q(k, y, v, t),
+        (k - 1) as f64,
+        s2,
+        fit,
+        level,
+        control,
+    )
+}
+
+/// The Q-profile interval for any design: `q(tau2)` is its generalized Q (`y'Py` at
+/// `w = 1 / (v + tau2)`, decreasing; metafor's path searches it), `design` the same model for
+/// the exact solver, `df = k - p`, `s2` the typical within-study variance `(k - p) / tr P` at
+/// `w = 1/v` (for I² and H²), `fit` the point estimates; otherwise as [`q_profile`] (metafor
+/// 3.8 `confint.rma.uni` for models with moderators).
+pub(crate) fn q_profile_of(
+    design: &impl Design,
+    q: impl Fn(f64) -> f64,
+    df: f64,
+    s2: f64,
+    fit: &Heterogeneity,
+    level: &ConfidenceLevel,
+    control: &Tau2Control,
+) -> Result<HeterogeneityIntervals> {
+    let (tau2, i2, h2) = (fit.tau2, fit.i2, fit.h2);
     let alpha = 1.0 - level.level();
     let crit_u = chi_square_quantile(1.0 - alpha / 2.0, df);
     let crit_l = chi_square_quantile(alpha / 2.0, df);
@@ -100,8 +124,8 @@ where
         });
     }
     let (lb, ub) = match control.mode() {
-        Tau2Mode::Metafor => metafor_bounds(k, y, v, tau2, (crit_l, crit_u), control.tolerance())?,
-        _ => exact_bounds(&Intercept { k, y, v }, (crit_l, crit_u))?,
+        Tau2Mode::Metafor => metafor_bounds(q, tau2, (crit_l, crit_u), control.tolerance())?,
+        _ => exact_bounds(design, (crit_l, crit_u))?,
     };
     if lb.0 > ub.0 {
         // both roots were found only to the search's absolute tolerance, which is coarser than
@@ -156,22 +180,15 @@ type Bound = (f64, BoundStatus);
 
 /// metafor's bounds: `uniroot` (Brent, tolerance `tol`, at most 1000 evaluations) on
 /// `[0, max(100, 10 tau2)]`, the ends when the equation has no root inside.
-fn metafor_bounds<Y, V>(
-    k: usize,
-    y: Y,
-    v: V,
+fn metafor_bounds(
+    q: impl Fn(f64) -> f64,
     tau2: f64,
     (crit_l, crit_u): (f64, f64),
     tol: f64,
-) -> Result<(Bound, Bound)>
-where
-    Y: Fn(usize) -> f64 + Copy,
-    V: Fn(usize) -> f64 + Copy,
-{
+) -> Result<(Bound, Bound)> {
     let tau2_min = 0.0;
     let tau2_max = (10.0 * tau2).max(100.0);
     let max_iter = 1000;
-    let q = |t: f64| generalized_q(k, y, v, t);
     let q_min = q(tau2_min);
     let q_max = q(tau2_max);
     let solve = |crit: f64| -> Result<Bound> {

@@ -1,0 +1,405 @@
+//! Fitting the meta-regression `y = X b + u + e`, `u ~ N(0, tau2 I)`, `e ~ N(0, V)`, as
+//! metafor 3.8 `rma.uni(yi, vi, mods = X, method, test, btt)` fits it.
+
+use super::design::ModelMatrix;
+use super::projection::{weighted_fit, Regression};
+use super::result::{fit_statistics, wald_test, Coefficient, RegressionFit, ResidualHeterogeneity};
+use crate::effect::{EffectSet, Scale};
+use crate::error::{Error, Problem, Result};
+use crate::inference::{
+    chi_square_upper_tail, normal_two_sided_p, t_two_sided_p, t_upper_quantile, ConfidenceLevel,
+};
+use crate::pool::tau2::{self, fit_design, Tau2Control, Tau2Estimator};
+use crate::pool::Test;
+
+/// The model for the residual heterogeneity.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum RegressionModel {
+    /// Fixed-effects meta-regression (metafor `method = "FE"`): `tau2 = 0`.
+    Fixed,
+    /// Mixed-effects meta-regression with tau² from an estimator (metafor `method = ...`).
+    Random(Tau2Estimator),
+    /// Mixed-effects meta-regression with tau² fixed at a known value (metafor `tau2 = ...`).
+    KnownTau2(f64),
+}
+
+impl Default for RegressionModel {
+    /// REML, metafor's default.
+    fn default() -> Self {
+        RegressionModel::Random(Tau2Estimator::RestrictedMaximumLikelihood)
+    }
+}
+
+/// A meta-regression: the model for tau², the test of the coefficients, the confidence level,
+/// the iteration settings of tau², and which coefficients the omnibus test covers (`btt`,
+/// 0-based; by default every coefficient but the intercept).
+///
+/// ```text
+/// w = 1 / (v + tau2)        b = (X'WX)^-1 X'W y,   Var b = s2w (X'WX)^-1
+/// s2w = 1 (z, t); y'Py / (k - p) (knha); max(1, y'Py / (k - p)) (adhoc)
+/// z, t:   b_j / se_j ~ N(0, 1)  or  t(k - p) (t, knha, adhoc)
+/// QM   = b_B' (Var b)_BB^-1 b_B ~ chi2(m);   t-based tests: QM / m ~ F(m, k - p)
+/// QE   = yc'P yc at w = 1/v ~ chi2(k - p),  yc = y - mean(y)
+///        (metafor centres y in QE and the tau² estimators: the same as y'Py when the columns
+///        of X span the intercept, different for designs such as ~ x - 1)
+/// I2   = 100 tau2 / (vt + tau2), H2 = tau2 / vt + 1, vt = (k - p) / tr P at w = 1/v
+///        (fixed effects: I2 = max(0, 100 (QE - (k-p)) / QE), H2 = QE / (k - p))
+/// R2   = max(0, 100 (tau2_0 - tau2) / tau2_0), tau2_0 of the intercept-only model by the same
+///        estimator (0 when tau2_0 = 0); fixed effects: max(0, 100 adjusted R^2 of the
+///        weighted least-squares fit); only for models with an intercept and a moderator
+/// ```
+/// Source: metafor 3.8 `rma.uni` and its documentation (Viechtbauer 2010; Raudenbush 2009;
+/// Knapp & Hartung 2003; Lopez-Lopez et al. 2014 for R2).
+///
+/// ```
+/// use metapool::EffectSet;
+/// use metapool::regression::{MetaRegression, Moderators};
+/// let set = EffectSet::from_estimates(&[0.1, 0.5, 0.3, 0.9, 0.7], &[0.02, 0.03, 0.01, 0.05, 0.02])?;
+/// let x = Moderators::new(5).continuous("dose", &[1.0, 2.0, 1.5, 3.0, 2.5])?.matrix()?;
+/// let fit = MetaRegression::default().fit(&set, &x)?;
+/// assert_eq!(fit.coefficients()[1].name, "dose");
+/// assert!(fit.coefficients()[1].estimate > 0.0);
+/// # Ok::<(), metapool::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(remote = "Self")
+)]
+pub struct MetaRegression {
+    /// Fixed or mixed effects, and how tau² is had.
+    pub model: RegressionModel,
+    /// The test of the coefficients (z by default).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub test: Test,
+    /// Confidence level of the intervals.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub level: ConfidenceLevel,
+    /// Iteration settings of the tau² estimators.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub control: Tau2Control,
+    /// The coefficients (0-based) the omnibus test covers; `None`: all but the intercept.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub btt: Option<Vec<usize>>,
+}
+
+impl MetaRegression {
+    /// Fixed-effects meta-regression.
+    pub fn fixed() -> MetaRegression {
+        MetaRegression {
+            model: RegressionModel::Fixed,
+            ..MetaRegression::default()
+        }
+    }
+    /// Mixed-effects meta-regression with tau² from `estimator`.
+    pub fn random(estimator: Tau2Estimator) -> MetaRegression {
+        MetaRegression {
+            model: RegressionModel::Random(estimator),
+            ..MetaRegression::default()
+        }
+    }
+    /// Mixed-effects meta-regression with tau² fixed at `tau2` (finite, >= 0).
+    pub fn known_tau2(tau2: f64) -> Result<MetaRegression> {
+        check_known_tau2(tau2)?;
+        Ok(MetaRegression {
+            model: RegressionModel::KnownTau2(tau2),
+            ..MetaRegression::default()
+        })
+    }
+    /// With the test of the coefficients.
+    pub fn with_test(mut self, test: Test) -> Self {
+        self.test = test;
+        self
+    }
+    /// With the confidence level.
+    pub fn with_level(mut self, level: ConfidenceLevel) -> Self {
+        self.level = level;
+        self
+    }
+    /// With the tau² iteration settings.
+    pub fn with_control(mut self, control: Tau2Control) -> Self {
+        self.control = control;
+        self
+    }
+    /// With the coefficients (0-based) the omnibus test covers (checked against the design
+    /// when fitting).
+    pub fn with_btt(mut self, btt: &[usize]) -> Self {
+        self.btt = Some(btt.to_vec());
+        self
+    }
+
+    /// Fit the model to the studies of `set` (its included effects, in order) with the model
+    /// matrix `x` (one row per included study).
+    pub fn fit(&self, set: &EffectSet, x: &ModelMatrix) -> Result<RegressionFit> {
+        let y: Vec<f64> = set.effects().iter().map(|e| e.estimate()).collect();
+        let v: Vec<f64> = set.effects().iter().map(|e| e.variance()).collect();
+        self.fit_values(&y, &v, x, set.scale())
+    }
+
+    /// Fit the model to estimates `y` with sampling variances `v` (each finite, `v > 0`).
+    pub fn fit_values(
+        &self,
+        y: &[f64],
+        v: &[f64],
+        x: &ModelMatrix,
+        scale: Scale,
+    ) -> Result<RegressionFit> {
+        self.fit_with(y, v, x, scale, PseudoR2::Compute)
+    }
+
+    /// [`MetaRegression::fit_values`], with or without the pseudo-R² (whose intercept-only
+    /// fit a permutation test need not repeat).
+    pub(crate) fn fit_with(
+        &self,
+        y: &[f64],
+        v: &[f64],
+        x: &ModelMatrix,
+        scale: Scale,
+        r2: PseudoR2,
+    ) -> Result<RegressionFit> {
+        let k = x.k();
+        for (name, len) in [("yi", y.len()), ("vi", v.len())] {
+            if len != k {
+                return Err(Error::InvalidParameter {
+                    name,
+                    problem: Problem::LengthMismatch {
+                        expected: k,
+                        got: len,
+                    },
+                });
+            }
+        }
+        for i in 0..k {
+            crate::error::finite("yi", y[i]).map_err(|e| e.in_study(i))?;
+            crate::error::positive("vi", v[i]).map_err(|e| e.in_study(i))?;
+        }
+        self.validate()?;
+        let p = x.p();
+        let btt = self.checked_btt(x)?;
+        // metafor 3.8 forms every y'Py of the tau² estimators and of QE with y centred at its
+        // mean (`Ymc`); the same as y'Py when the columns of X span the intercept
+        let mean = y.iter().sum::<f64>() / k as f64;
+        let yc: Vec<f64> = y.iter().map(|y| y - mean).collect();
+        let design = Regression { y: &yc, v, x };
+        let tau2_fit = match self.model {
+            RegressionModel::Fixed => None,
+            RegressionModel::KnownTau2(_) => None,
+            RegressionModel::Random(e) => Some(fit_design(
+                e,
+                &design,
+                &self.control,
+                "tau2 of the meta-regression",
+            )?),
+        };
+        let tau2 = match self.model {
+            RegressionModel::Fixed => 0.0,
+            RegressionModel::KnownTau2(t) => t,
+            RegressionModel::Random(_) => tau2_fit.map_or(0.0, |f| f.tau2),
+        };
+        let w: Vec<f64> = v.iter().map(|v| 1.0 / (v + tau2)).collect();
+        let wf = weighted_fit(x, y, &w)?;
+        let df = k - p;
+        let s2w = self.test.scale(wf.rss, df);
+        let vcov: Vec<f64> = wf.xwx_inverse.iter().map(|c| c * s2w).collect();
+        let crit = if self.test.is_t() {
+            t_upper_quantile((1.0 - self.level.level()) / 2.0, df as f64)
+        } else {
+            self.level.z()
+        };
+        let coefficients: Vec<Coefficient> = (0..p)
+            .map(|j| {
+                let (b, se) = (wf.beta[j], vcov[j + j * p].sqrt());
+                let stat = b / se;
+                Coefficient {
+                    name: x.names()[j].clone(),
+                    estimate: b,
+                    se,
+                    statistic: stat,
+                    p: if self.test.is_t() {
+                        t_two_sided_p(stat, df as f64)
+                    } else {
+                        normal_two_sided_p(stat)
+                    },
+                    ci_lower: b - crit * se,
+                    ci_upper: b + crit * se,
+                }
+            })
+            .collect();
+        let moderators = wald_test(&wf.beta, &vcov, p, &btt, self.test, df)?;
+        // residual heterogeneity at the fixed-effect weights
+        let fe = design.at_fixed();
+        let qe = fe.rss.max(0.0);
+        let (i2, h2) = match self.model {
+            RegressionModel::Fixed => ((100.0 * (qe - df as f64) / qe).max(0.0), qe / df as f64),
+            _ => {
+                let vt = df as f64 / fe.tr_p;
+                (100.0 * tau2 / (vt + tau2), tau2 / vt + 1.0)
+            }
+        };
+        let residual = ResidualHeterogeneity {
+            qe,
+            df,
+            p: chi_square_upper_tail(qe, df as f64),
+            tau2,
+            tau2_fit,
+            i2,
+            h2,
+        };
+        let r2 = match r2 {
+            PseudoR2::Compute => self.pseudo_r2(y, v, x, tau2, qe)?,
+            PseudoR2::Skip => None,
+        };
+        let (ml, reml) = fit_statistics(y, v, x, tau2, wf.rss, &wf.qr, self.model);
+        let fit = RegressionFit {
+            spec: self.clone(),
+            model: self.model,
+            test: self.test,
+            level: self.level,
+            scale,
+            k,
+            coefficients,
+            vcov,
+            xwx_inverse: wf.xwx_inverse,
+            s2w,
+            moderators,
+            residual,
+            r2,
+            ml,
+            reml,
+            y: y.to_vec(),
+            v: v.to_vec(),
+            x: x.clone(),
+        };
+        fit.check_finite()?;
+        Ok(fit)
+    }
+
+    /// Check what can be checked without the design (fitting and deserialization call it):
+    /// the tau² settings, a known tau² finite and >= 0, `btt` not empty and without duplicates
+    /// (its range is checked against the design when fitting).
+    pub(crate) fn validate(&self) -> Result<()> {
+        self.control.validate()?;
+        if let RegressionModel::KnownTau2(t) = self.model {
+            check_known_tau2(t)?;
+        }
+        if let Some(b) = &self.btt {
+            check_btt_list(b)?;
+        }
+        Ok(())
+    }
+
+    fn checked_btt(&self, x: &ModelMatrix) -> Result<Vec<usize>> {
+        let p = x.p();
+        let btt = match &self.btt {
+            Some(b) => b.clone(),
+            None if x.has_intercept() && p > 1 => (1..p).collect(),
+            None => (0..p).collect(),
+        };
+        check_btt_list(&btt)?;
+        if let Some(&j) = btt.iter().find(|&&j| j >= p) {
+            return Err(Error::InvalidParameter {
+                name: "btt",
+                problem: Problem::OutOfRange {
+                    lo: -1.0,
+                    hi: p as f64,
+                    got: j as f64,
+                },
+            });
+        }
+        Ok(btt)
+    }
+
+    /// metafor's pseudo-R² (`r2def = "1"`; fixed effects: the adjusted R² of the weighted fit).
+    fn pseudo_r2(
+        &self,
+        y: &[f64],
+        v: &[f64],
+        x: &ModelMatrix,
+        tau2: f64,
+        qe: f64,
+    ) -> Result<Option<f64>> {
+        if !x.has_intercept() || x.p() < 2 {
+            return Ok(None);
+        }
+        let k = y.len();
+        match self.model {
+            RegressionModel::Fixed => {
+                let first = y[0];
+                if y.iter().all(|&t| t == first) {
+                    return Ok(Some(0.0));
+                }
+                let w: Vec<f64> = v.iter().map(|v| 1.0 / v).collect();
+                let sw: f64 = w.iter().sum();
+                let mean = y.iter().zip(&w).map(|(y, w)| y * w).sum::<f64>() / sw;
+                let tss: f64 = y.iter().zip(&w).map(|(y, w)| w * (y - mean).powi(2)).sum();
+                let adj = 1.0 - (qe / (k - x.p()) as f64) / (tss / (k - 1) as f64);
+                Ok(Some((100.0 * adj).max(0.0)))
+            }
+            RegressionModel::KnownTau2(_) => Ok(None),
+            RegressionModel::Random(e) => {
+                let reduced = tau2::estimate(e, k, |i| y[i], |i| v[i], &self.control);
+                Ok(match reduced {
+                    Ok(r) if r.tau2 == 0.0 => Some(0.0),
+                    Ok(r) => Some((100.0 * (r.tau2 - tau2) / r.tau2).max(0.0)),
+                    Err(_) => None,
+                })
+            }
+        }
+    }
+}
+
+/// Whether a fit computes the pseudo-R².
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PseudoR2 {
+    Compute,
+    Skip,
+}
+
+fn check_btt_list(btt: &[usize]) -> Result<()> {
+    if btt.is_empty() {
+        return Err(Error::InvalidParameter {
+            name: "btt",
+            problem: Problem::LengthMismatch {
+                expected: 1,
+                got: 0,
+            },
+        });
+    }
+    for (n, &j) in btt.iter().enumerate() {
+        if btt[..n].contains(&j) {
+            return Err(Error::InvalidParameter {
+                name: "btt",
+                problem: Problem::Duplicate(j),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn check_known_tau2(t: f64) -> Result<()> {
+    if !t.is_finite() {
+        return Err(Error::InvalidParameter {
+            name: "tau2",
+            problem: Problem::NotFinite(t),
+        });
+    }
+    if t < 0.0 {
+        return Err(Error::InvalidParameter {
+            name: "tau2",
+            problem: Problem::Negative(t),
+        });
+    }
+    Ok(())
+}
+
+impl Regression<'_> {
+    fn at_fixed(&self) -> crate::pool::tau2::design::ProjectionSums {
+        use crate::pool::tau2::design::Design;
+        self.at(0.0)
+    }
+}
+
+validated_serde!(MetaRegression, |m| m.validate());
