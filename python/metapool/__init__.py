@@ -190,6 +190,7 @@ def rma(
     level: float = 95,
     slab: Any = None,
     measure: Optional[str] = None,
+    tau2_control: str = "exact",
 ) -> RmaResult:
     """Fixed-effect (``method="FE"``/``"EE"``/``"CE"``) or random-effects meta-analysis of
     estimates ``yi`` with variances ``vi`` or standard errors ``sei`` (metafor ``rma.uni``).
@@ -199,13 +200,16 @@ def rma(
     ``test``: ``"z"``, ``"t"``, ``"knha"`` (Hartung-Knapp-Sidik-Jonkman), ``"adhoc"``.
     ``level``: 95 or 0.95. ``yi`` may be an ``escalc()`` frame, or a column name of ``data``.
     ``measure`` (e.g. ``"OR"``) makes the summary show ratios back-transformed.
+    ``tau2_control``: ``"exact"`` (default) solves the iterative estimators' (ML, REML, EB, PM,
+    PMM) estimating equation to full precision and always converges; ``"metafor"`` follows
+    metafor's iteration path and stopping rules (its default ``control``), failures included.
 
     Weights w_i = 1/(v_i + tau²); mu = sum w y / sum w; se = 1/sqrt(sum w) (Knapp-Hartung:
     scaled by the weighted residual variance, t on k - 1 df). Sources: DerSimonian & Laird
     (1986); Viechtbauer (2005, 2010); Hartung & Knapp (2001); metafor 3.8 ``rma.uni``.
     """
     studies = _estimates(yi, vi, sei, data, slab, measure)
-    return _rs.rma(studies, method, test, float(level))
+    return _rs.rma(studies, method, test, float(level), tau2_control)
 
 
 rma_uni = rma
@@ -392,6 +396,7 @@ def pool_batch(
     level: float = 95,
     on_failure: str = "stop",
     output: str = "auto",
+    tau2_control: str = "exact",
 ) -> Any:
     """Pool many independent analyses at once (the library's batch path), each with the
     inverse-variance fixed-effect model and the random-effects model ``method``.
@@ -406,7 +411,8 @@ def pool_batch(
     Returns a DataFrame (pandas when installed; ``output="polars"`` or ``"dict"`` of numpy
     arrays), one row per analysis: ``k``, the random-effects ``beta``, ``se``, ``ci_lb``,
     ``ci_ub``, ``zval``, ``pval``, the fixed-effect ones suffixed ``_fe``, and ``QE``, ``QEp``
-    (NaN for one study), ``tau2``, ``I2``, ``H2``; with ``groups``, a first column ``group``.
+    (NaN for one study), ``tau2``, ``I2``, ``H2``, ``tau2_iterations``; with ``groups``, a first
+    column ``group``. ``tau2_control`` as for ``rma``.
     With ``on_failure="record"`` an analysis that cannot be pooled gets a row of NaN (k = 0)
     and is listed, with the reason, in ``attrs["failures"]`` (pandas) or ``["failures"]``.
     """
@@ -421,7 +427,7 @@ def pool_batch(
         offs = np.ascontiguousarray(offsets, dtype=np.uintp)
     else:
         offs = None
-    cols, failures = _rs.pool_batch(y, v, offs, k, method, test, float(level), on_failure)
+    cols, failures = _rs.pool_batch(y, v, offs, k, method, test, float(level), on_failure, tau2_control)
     if labels is not None:
         cols = {"group": labels, **cols}
     out = _data.frame(cols, output)

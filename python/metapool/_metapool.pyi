@@ -166,7 +166,9 @@ class TrimfillResult:
 def escalc(
     measure: str, columns: Dict[str, Sequence[float]], add: Optional[float] = None, to: Optional[str] = None
 ) -> Tuple[List[float], List[float], List[int], Optional[float]]: ...
-def rma(studies: Studies, method: str = "REML", test: str = "z", level: float = 95.0) -> RmaResult: ...
+def rma(
+    studies: Studies, method: str = "REML", test: str = "z", level: float = 95.0, tau2_control: str = "exact"
+) -> RmaResult: ...
 def rma_tables(studies: Studies, method: str, test: str = "z", level: float = 95.0) -> RmaResult: ...
 def model_rule(
     studies: Studies, alpha: float = 0.1, fixed: str = "IV", method: str = "DL", test: str = "z", level: float = 95.0
@@ -188,4 +190,5 @@ def pool_batch(
     test: str = "z",
     level: float = 95.0,
     on_failure: str = "stop",
+    tau2_control: str = "exact",
 ) -> Tuple[Dict[str, np.ndarray], List[Tuple[int, str]]]: ...

@@ -39,6 +39,8 @@ _RESULT_COLUMNS = (
     + [f"{c}{s}" for s in ("", "_fe") for c in ("beta", "se", "ci_lb", "ci_ub", "zval", "pval")]
     + ["QE", "QEp", "tau2", "I2", "H2"]
 )
+# Integer columns after the numbers: iterations of the tau² estimator (0 for closed forms).
+_COUNT_COLUMNS = ["tau2_iterations"]
 
 
 def _group_starts(keys: List[np.ndarray]) -> np.ndarray:
@@ -53,7 +55,8 @@ def _group_starts(keys: List[np.ndarray]) -> np.ndarray:
     return np.flatnonzero(change)
 
 
-def _pool_rows(table, keys: Sequence[str], yi: str, vi: str, method: str, test: str, level: float):
+def _pool_rows(table, keys: Sequence[str], yi: str, vi: str, method: str, test: str, level: float,
+               tau2_control: str = "exact"):
     """Pool the complete groups of an Arrow table sorted by the keys: an Arrow record batch
     of one row per group."""
     import pyarrow as pa
@@ -63,15 +66,16 @@ def _pool_rows(table, keys: Sequence[str], yi: str, vi: str, method: str, test: 
     offsets = np.append(starts, table.num_rows).astype(np.uintp)
     y = np.ascontiguousarray(table.column(yi).to_numpy(), dtype=np.float64)
     v = np.ascontiguousarray(table.column(vi).to_numpy(), dtype=np.float64)
-    cols, failures = _rs.pool_batch(y, v, offsets, None, method, test, float(level), "record")
+    cols, failures = _rs.pool_batch(y, v, offsets, None, method, test, float(level), "record", tau2_control)
     error: List[Optional[str]] = [None] * len(starts)
     for a, message in failures:
         error[a] = message
     arrays = [table.column(k).take(pa.array(starts)) for k in keys]
     arrays.append(pa.array(np.asarray(cols["k"]).astype(np.int64)))
     arrays += [pa.array(np.asarray(cols[c], dtype=np.float64)) for c in _RESULT_COLUMNS[1:]]
+    arrays += [pa.array(np.asarray(cols[c]).astype(np.int64)) for c in _COUNT_COLUMNS]
     arrays.append(pa.array(error, type=pa.string()))
-    names = list(keys) + _RESULT_COLUMNS + ["error"]
+    names = list(keys) + _RESULT_COLUMNS + _COUNT_COLUMNS + ["error"]
     return pa.RecordBatch.from_arrays([a.combine_chunks() if hasattr(a, "combine_chunks") else a for a in arrays], names=names)
 
 
@@ -126,6 +130,7 @@ def pool(
     fields = [T.StructField(k, in_schema[k]) for k in keys]
     fields.append(T.StructField("k", T.LongType()))
     fields += [T.StructField(c, T.DoubleType()) for c in _RESULT_COLUMNS[1:]]
+    fields += [T.StructField(c, T.LongType()) for c in _COUNT_COLUMNS]
     fields.append(T.StructField("error", T.StringType()))
     schema = T.StructType(fields)
     cols = keys + [yi, vi] + ([order] if order else [])

@@ -33,7 +33,7 @@ fn put_wald<'py>(d: &Bound<'py, PyDict>, suffix: &str, w: WaldColumns) -> PyResu
 /// effects (`method`, z test). Returns the columns as numpy arrays, and the failures as
 /// `(analysis, message)` when `on_failure="record"`.
 #[pyfunction]
-#[pyo3(signature = (yi, vi, offsets=None, k=None, method="REML", test="z", level=95.0, on_failure="stop"))]
+#[pyo3(signature = (yi, vi, offsets=None, k=None, method="REML", test="z", level=95.0, on_failure="stop", tau2_control="exact"))]
 #[allow(clippy::too_many_arguments)]
 pub fn pool_batch<'py>(
     py: Python<'py>,
@@ -45,6 +45,7 @@ pub fn pool_batch<'py>(
     test: &str,
     level: f64,
     on_failure: &str,
+    tau2_control: &str,
 ) -> PyResult<(Bound<'py, PyDict>, Failures)> {
     let estimator: Tau2Estimator = method.parse().py_err()?;
     let on_failure = match on_failure {
@@ -57,7 +58,8 @@ pub fn pool_batch<'py>(
         }
     };
     let model = metapool::RandomModel::new(estimator, options::level(level)?)
-        .with_test(options::test(test)?);
+        .with_test(options::test(test)?)
+        .with_control(options::tau2_control(tau2_control)?);
     let pooler = BatchPooler::default()
         .with_model(model)
         .with_on_failure(on_failure);

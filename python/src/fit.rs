@@ -276,9 +276,18 @@ impl Fit {
 
 /// `rma()`: an inverse-variance fixed-effect (`method="FE"`) or random-effects model.
 #[pyfunction]
-#[pyo3(signature = (studies, method="REML", test="z", level=95.0))]
-pub fn rma(studies: &Studies, method: &str, test: &str, level: f64) -> PyResult<Fit> {
-    Fit::new(studies.set.clone(), options::pooler(method, test, level)?)
+#[pyo3(signature = (studies, method="REML", test="z", level=95.0, tau2_control="exact"))]
+pub fn rma(
+    studies: &Studies,
+    method: &str,
+    test: &str,
+    level: f64,
+    tau2_control: &str,
+) -> PyResult<Fit> {
+    Fit::new(
+        studies.set.clone(),
+        options::pooler(method, test, level, tau2_control)?,
+    )
 }
 
 /// `rma.mh()` (`method="MH"`) and `rma.peto()` (`method="PETO"`): fixed-effect models of 2x2

@@ -15,9 +15,17 @@ pub fn test(test: &str) -> PyResult<Test> {
     test.parse().py_err()
 }
 
+/// How iterative tau² estimators are solved: `"exact"` (the default: the estimating equation to
+/// full precision, always converging) or `"metafor"` (metafor's iteration path and stopping
+/// rules, failures included).
+pub fn tau2_control(name: &str) -> PyResult<metapool::Tau2Control> {
+    let mode: metapool::pool::Tau2Mode = name.parse().py_err()?;
+    Ok(metapool::Tau2Control::default().with_mode(mode))
+}
+
 /// metafor's `method` of `rma()`: `"FE"`/`"EE"`/`"CE"` (inverse-variance fixed effect) or a tau²
-/// estimator (`"DL"`, `"REML"`, ...).
-pub fn pooler(method: &str, test_name: &str, level_value: f64) -> PyResult<Pooler> {
+/// estimator (`"DL"`, `"REML"`, ...), with the tau² control (`"exact"` or `"metafor"`).
+pub fn pooler(method: &str, test_name: &str, level_value: f64, control: &str) -> PyResult<Pooler> {
     let (test, level) = (test(test_name)?, level(level_value)?);
     match method.parse::<FixedMethod>() {
         Ok(FixedMethod::InverseVariance) => Ok(FixedModel::new(level).with_test(test).into()),
@@ -28,7 +36,10 @@ pub fn pooler(method: &str, test_name: &str, level_value: f64) -> PyResult<Poole
                     text: method.to_owned(),
                 })
             })?;
-            Ok(RandomModel::new(estimator, level).with_test(test).into())
+            Ok(RandomModel::new(estimator, level)
+                .with_test(test)
+                .with_control(tau2_control(control)?)
+                .into())
         }
     }
 }

@@ -69,7 +69,7 @@ def test_core_dataset(ds, checker):
             res = mp.rma_mh(**tables)
             assert res.included == included
         else:
-            res = mp.rma(kept["yi"], kept["vi"], method=method)
+            res = mp.rma(kept["yi"], kept["vi"], method=method, tau2_control="metafor")
         compare_fit(checker, f"{ds['name']} {method}", res, fit)
     checker.done(min_checked=5)
 

@@ -33,7 +33,7 @@ def test_estimators(ds, checker):
         m = ds["methods"][method]
         tol = 1e-8 if method in ITERATIVE else 1e-10
         for test, want in m["tests"].items():
-            res = mp.rma(ds["yi"], ds["vi"], method=method, test=test)
+            res = mp.rma(ds["yi"], ds["vi"], method=method, test=test, tau2_control="metafor")
             ctx = f"{ds['name']} {method}/{test}"
             for ours, key in [
                 (res.beta, "estimate"), (res.se, "se"), (res.ci_lb, "ci_lb"), (res.ci_ub, "ci_ub"),
@@ -53,7 +53,7 @@ def test_estimators(ds, checker):
         qp = m.get("qprofile")
         if method != "FE":
             assert "error" not in qp, f"{ds['name']} {method}: metafor's confint failed"
-            ci = mp.rma(ds["yi"], ds["vi"], method=method).confint()
+            ci = mp.rma(ds["yi"], ds["vi"], method=method, tau2_control="metafor").confint()
             for key, ours in (("tau2", "tau2"), ("tau", "tau"), ("i2", "I2"), ("h2", "H2")):
                 for j, bound in enumerate(("lb", "ub")):
                     rel_abs(checker, f"{ds['name']} {method} confint {key} {bound}", ci[ours][1 + j], qp[key][j], 1e-8)
