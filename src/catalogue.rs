@@ -70,7 +70,7 @@
 //! | 55 | overflow of the z statistic | `y = 1e300, v = 1e-300` | `NonFinite { what: "z statistic" }` |
 //! | 56 | SMD whose mean difference overflows | means `1e308` and `-1e308` | `InvalidStudy { study: 0, field: "standardized mean difference", NotFinite(inf) }` |
 //! | 57 | k = 1 with Hartung-Knapp (also ad hoc, t) | `RandomModel::default().with_test(Test::KnappHartung).pool(&one_study)` | `TooFewStudies { method: "a t-based test (k - 1 df)", needed: 2, got: 1 }` |
-//! | 58 | non-convergence of Fisher scoring (REML, ML, EB; metafor mode only: the exact default cannot fail) | `Tau2Control::metafor().with_max_iterations(1)` | `NotConverged { method: "Fisher scoring", iterations: 2, last_change }` |
+//! | 58 | non-convergence of Fisher scoring (REML, ML, EB; metafor mode only: the exact default cannot fail) | `Tau2Control::metafor().with_max_iterations(1)` | `NotConverged { method: "Fisher scoring", iterations: 2, last_iterate, last_change }` |
 //! | 59 | non-convergence of the Paule-Mandel root search | the same control, `Tau2Estimator::PauleMandel` | `NotConverged { method: "Paule-Mandel root search", iterations: 1, .. }` |
 //! | 60 | iteration control out of range | `with_max_iterations(0)`, `with_threshold(-1.0)` / `NaN` | `InvalidParameter { name: "max_iterations", TooSmall { min: 1, got: 0 } }`, `{ name: "threshold", NotPositive(-1) }` (`NotFinite(NaN)`) |
 //! | 61 | proportion with events > total | `Proportion { events: 5, total: 3 }` as study 1 | `InvalidStudy { study: 1, field: "events", EventsExceedTotal { events: 5, total: 3 } }` |

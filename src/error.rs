@@ -208,13 +208,16 @@ pub enum Error {
     },
     /// An iterative estimator did not converge.
     #[error(
-        "{method} did not converge after {iterations} iterations (last change {last_change:e})"
+        "{method} did not converge after {iterations} iterations (last iterate {last_iterate:e}, last change {last_change:e})"
     )]
     NotConverged {
         /// The estimator.
         method: &'static str,
         /// Iterations used.
         iterations: usize,
+        /// The last iterate (tau² for the tau² estimators and the Q-profile bounds, k0 for
+        /// trim-and-fill), so that a caller can restart from it.
+        last_iterate: f64,
         /// The last change in the iterate.
         last_change: f64,
     },

@@ -711,8 +711,12 @@ mod merged_api {
                 Err(Error::NotConverged {
                     method: "Fisher scoring",
                     iterations: 2,
+                    last_iterate,
                     last_change,
-                }) => assert!(last_change.is_finite() && last_change > 1e-5, "{est:?}"),
+                }) => assert!(
+                    last_change.is_finite() && last_change > 1e-5 && last_iterate > 0.0,
+                    "{est:?}"
+                ),
                 other => panic!("{est:?}: {other:?}"),
             }
         }
@@ -729,8 +733,9 @@ mod merged_api {
             Err(Error::NotConverged {
                 method: "Paule-Mandel root search",
                 iterations: 1,
+                last_iterate,
                 last_change,
-            }) => assert!(last_change.is_finite() && last_change > 0.0),
+            }) => assert!(last_change.is_finite() && last_change > 0.0 && last_iterate >= 0.0),
             other => panic!("{other:?}"),
         }
     }

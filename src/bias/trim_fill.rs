@@ -250,6 +250,7 @@ pub fn trim_and_fill(
             return Err(Error::NotConverged {
                 method: "trim-and-fill",
                 iterations: options.max_iterations,
+                last_iterate: k0 as f64,
                 last_change: f64::NAN,
             });
         }

@@ -51,6 +51,7 @@ pub(crate) fn fisher_scoring(
             return Err(Error::NotConverged {
                 method: "Fisher scoring",
                 iterations,
+                last_iterate: tau2,
                 last_change: f64::INFINITY,
             });
         }
@@ -64,6 +65,7 @@ pub(crate) fn fisher_scoring(
             return Err(Error::NotConverged {
                 method: "Fisher scoring",
                 iterations,
+                last_iterate: tau2,
                 last_change: change,
             });
         }

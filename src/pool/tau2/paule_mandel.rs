@@ -85,6 +85,7 @@ pub(crate) fn paule_mandel(
             return Err(Error::NotConverged {
                 method: "Paule-Mandel root search",
                 iterations: root.iterations,
+                last_iterate: root.x,
                 last_change: root.bracket,
             });
         }

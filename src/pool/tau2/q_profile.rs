@@ -205,6 +205,7 @@ fn metafor_bounds(
             return Err(Error::NotConverged {
                 method: "Q-profile root search",
                 iterations: r.iterations,
+                last_iterate: r.x,
                 last_change: r.bracket,
             });
         }
