@@ -2,7 +2,7 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use metapool::report::{Printed, PublishedResult};
-use metapool::Scale;
+use metapool::effect::Scale;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };

@@ -3,7 +3,7 @@
 //! panics, which libFuzzer reports as a crash).
 
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
-use metapool::{Effect, Pooled, StudyEffect};
+use metapool::{effect::Effect, pool::Pooled, effect::StudyEffect};
 
 /// Values that break numeric code.
 pub const SPECIAL: [f64; 24] = [

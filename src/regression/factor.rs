@@ -34,7 +34,7 @@ impl Factor {
     /// ```
     /// # use metapool::prelude::*;
     /// # use metapool::regression::{Factor, MetaRegression, Moderators};
-    /// # use metapool::Tau2Control;
+    /// # use metapool::pool::Tau2Control;
     /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
     /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
     /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
@@ -87,7 +87,7 @@ impl Factor {
     /// ```
     /// # use metapool::prelude::*;
     /// # use metapool::regression::{Factor, MetaRegression, Moderators};
-    /// # use metapool::Tau2Control;
+    /// # use metapool::pool::Tau2Control;
     /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
     /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
     /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),

@@ -54,7 +54,7 @@ impl Default for RegressionModel {
 /// Knapp & Hartung 2003; Lopez-Lopez et al. 2014 for R2).
 ///
 /// ```
-/// use metapool::EffectSet;
+/// use metapool::effect::EffectSet;
 /// use metapool::regression::{MetaRegression, Moderators};
 /// let set = EffectSet::from_estimates(&[0.1, 0.5, 0.3, 0.9, 0.7], &[0.02, 0.03, 0.01, 0.05, 0.02])?;
 /// let x = Moderators::new(5).continuous("dose", &[1.0, 2.0, 1.5, 3.0, 2.5])?.matrix()?;
@@ -92,7 +92,7 @@ impl MetaRegression {
     /// ```
     /// # use metapool::prelude::*;
     /// # use metapool::regression::{Factor, MetaRegression, Moderators};
-    /// # use metapool::Tau2Control;
+    /// # use metapool::pool::Tau2Control;
     /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
     /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
     /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
@@ -121,7 +121,7 @@ impl MetaRegression {
     /// ```
     /// # use metapool::prelude::*;
     /// # use metapool::regression::{Factor, MetaRegression, Moderators};
-    /// # use metapool::Tau2Control;
+    /// # use metapool::pool::Tau2Control;
     /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
     /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
     /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
@@ -152,7 +152,7 @@ impl MetaRegression {
     /// ```
     /// # use metapool::prelude::*;
     /// # use metapool::regression::{Factor, MetaRegression, Moderators};
-    /// # use metapool::Tau2Control;
+    /// # use metapool::pool::Tau2Control;
     /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
     /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
     /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
@@ -183,7 +183,7 @@ impl MetaRegression {
     /// ```
     /// # use metapool::prelude::*;
     /// # use metapool::regression::{Factor, MetaRegression, Moderators};
-    /// # use metapool::Tau2Control;
+    /// # use metapool::pool::Tau2Control;
     /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
     /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
     /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
@@ -228,7 +228,7 @@ impl MetaRegression {
     /// ```
     /// # use metapool::prelude::*;
     /// # use metapool::regression::{Factor, MetaRegression, Moderators};
-    /// # use metapool::Tau2Control;
+    /// # use metapool::pool::Tau2Control;
     /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
     /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
     /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
@@ -258,7 +258,7 @@ impl MetaRegression {
     /// ```
     /// # use metapool::prelude::*;
     /// # use metapool::regression::{Factor, MetaRegression, Moderators};
-    /// # use metapool::Tau2Control;
+    /// # use metapool::pool::Tau2Control;
     /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
     /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
     /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
