@@ -1,7 +1,7 @@
 //! Fitting the meta-regression `y = X b + u + e`, `u ~ N(0, tau2 I)`, `e ~ N(0, V)`, as
 //! metafor 3.8 `rma.uni(yi, vi, mods = X, method, test, btt)` fits it.
 
-use super::design::ModelMatrix;
+use super::matrix::ModelMatrix;
 use super::projection::{weighted_fit, Regression};
 use super::result::{fit_statistics, wald_test, Coefficient, RegressionFit, ResidualHeterogeneity};
 use crate::effect::{EffectSet, Scale};

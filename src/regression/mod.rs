@@ -42,15 +42,17 @@ mod design;
 mod factor;
 mod fit;
 mod linalg;
+mod matrix;
 mod permutation;
 mod predict;
 mod projection;
 mod result;
 
 pub use anova::{Combination, LikelihoodRatioTest, WaldTest};
-pub use design::{Intercept, ModelMatrix, ModeratorProblem, Moderators};
+pub use design::{Intercept, ModeratorProblem, Moderators};
 pub use factor::{Factor, LevelOrder};
 pub use fit::{MetaRegression, RegressionModel};
+pub use matrix::ModelMatrix;
 pub use permutation::{PermutationTest, Permutations};
 pub use predict::{Blup, Prediction, Residual};
 pub use result::{Coefficient, FitStatistics, ModeratorTest, RegressionFit, ResidualHeterogeneity};

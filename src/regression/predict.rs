@@ -1,8 +1,9 @@
 //! Predictions from a fitted meta-regression (metafor `predict.rma`, `fitted`, `blup`,
 //! `rstandard`, `rstudent`).
 
-use super::design::{ModelMatrix, ModeratorProblem};
+use super::design::ModeratorProblem;
 use super::fit::PseudoR2;
+use super::matrix::ModelMatrix;
 use super::projection::{fitted_value, quadratic_form};
 use super::result::RegressionFit;
 use crate::error::{Error, Problem, Result};

@@ -13,8 +13,8 @@
 //! (`tr PP`: `d = e = 1`; `tr PPV`: `d = v, e = 1`; `tr PVPV`: `d = e = v`): `O(k p^2)` per
 //! evaluation. Source: metafor 3.8 `rma.uni` (its estimators written with `P` for any `X`).
 
-use super::design::ModelMatrix;
 use super::linalg::ThinQr;
+use super::matrix::ModelMatrix;
 use crate::error::{Error, Result};
 use crate::numeric::NeumaierSum;
 use crate::pool::tau2::design::{range, Design, ProjectionSums};

@@ -1,9 +1,9 @@
 //! A fitted meta-regression and the statistics computed from it: the omnibus Wald test of
 //! moderators (QM), the fit statistics (metafor `fitstats`), and the result types.
 
-use super::design::ModelMatrix;
 use super::fit::{MetaRegression, RegressionModel};
 use super::linalg::{spd_inverse, ThinQr};
+use super::matrix::ModelMatrix;
 use super::projection::quadratic_form;
 use crate::effect::Scale;
 use crate::error::{Error, Result};
