@@ -1,0 +1,143 @@
+//! The output of `metapool regress`: the library's summary of each fit (metafor's
+//! `print.rma` layout) or one JSON object per analysis.
+
+use super::Regression;
+use crate::analysis::{AnalysisError, Group, Settings};
+use crate::json::{self, Analyses, Obj};
+use crate::output::scale_name;
+use crate::refit::{error_text, title};
+use metapool::pool::Test;
+use metapool::regression::{RegressionFit, RegressionModel};
+use metapool::Tau2Estimator;
+use std::io::{self, Write};
+
+/// `--format json` or `table`.
+pub enum RegressSink<'a, W: Write> {
+    Json {
+        out: Analyses<W>,
+        settings: &'a Settings,
+        with_id: bool,
+    },
+    Table {
+        out: W,
+        with_id: bool,
+    },
+}
+
+impl<W: Write> RegressSink<'_, W> {
+    pub fn analysis(&mut self, g: &Group, r: &Result<Regression, AnalysisError>) -> io::Result<()> {
+        match self {
+            RegressSink::Json {
+                out,
+                settings,
+                with_id,
+            } => out.item(|b| json_analysis(b, settings, *with_id, g, r)),
+            RegressSink::Table { out, with_id } => table(out, *with_id, g, r),
+        }
+    }
+
+    pub fn finish(self) -> io::Result<()> {
+        match self {
+            RegressSink::Json { out, .. } => out.finish(),
+            RegressSink::Table { mut out, .. } => out.flush(),
+        }
+    }
+}
+
+/// metafor's name of a test (`test = "z"`, `"t"`, `"knha"`, `"adhoc"`).
+pub fn test_name(t: Test) -> &'static str {
+    match t {
+        Test::T => "t",
+        Test::KnappHartung => "knha",
+        Test::KnappHartungAdHoc => "adhoc",
+        _ => "z",
+    }
+}
+
+/// The fit statistics metafor reports for a fit: REML's under REML, ML's otherwise.
+pub fn fit_statistics(f: &RegressionFit) -> metapool::regression::FitStatistics {
+    match f.model() {
+        RegressionModel::Random(Tau2Estimator::RestrictedMaximumLikelihood) => {
+            f.fit_statistics_reml()
+        }
+        _ => f.fit_statistics_ml(),
+    }
+}
+
+fn json_analysis(
+    b: &mut Vec<u8>,
+    s: &Settings,
+    with_id: bool,
+    g: &Group,
+    r: &Result<Regression, AnalysisError>,
+) {
+    let mut o = Obj::open(b);
+    o.opt_str("id", with_id.then(|| g.id()).as_deref());
+    o.u64("first_line", g.first_line);
+    o.u64("last_line", g.last_line);
+    o.str("measure", s.measure.name());
+    let x = match r {
+        Err(e) => {
+            o.str("error", &error_text(e));
+            o.close();
+            return;
+        }
+        Ok(x) => x,
+    };
+    let f = &x.fit;
+    o.str("scale", scale_name(f.scale()));
+    o.str("model", x.model);
+    o.str("method", x.method);
+    o.str("test", test_name(f.test()));
+    o.u64("k", f.k() as u64);
+    o.u64("p", f.p() as u64);
+    let df = (f.test() != Test::Z).then(|| f.k() - f.p());
+    json::array(o.key("coefficients"), f.coefficients(), |c, b| {
+        let mut o = Obj::open(b);
+        o.str("name", &c.name);
+        o.f64("estimate", c.estimate);
+        o.f64("se", c.se);
+        o.f64("statistic", c.statistic);
+        o.opt_usize("df", df);
+        o.f64("p", c.p);
+        o.f64("ci_lower", c.ci_lower);
+        o.f64("ci_upper", c.ci_upper);
+        o.close();
+    });
+    let qm = f.moderator_test();
+    o.f64("qm", qm.statistic);
+    o.u64("qm_df", qm.df1 as u64);
+    o.opt_usize("qm_df2", qm.df2);
+    o.f64("qm_p", qm.p);
+    let res = f.residual();
+    o.f64("qe", res.qe);
+    o.u64("qe_df", res.df as u64);
+    o.f64("qe_p", res.p);
+    o.f64("tau2", res.tau2);
+    o.opt_f64("tau2_se", res.tau2_fit.and_then(|t| t.se));
+    o.f64("i2", res.i2);
+    o.f64("h2", res.h2);
+    o.opt_f64("r2", f.r2());
+    let st = fit_statistics(f);
+    o.f64("loglik", st.loglik);
+    o.f64("deviance", st.deviance);
+    o.f64("aic", st.aic);
+    o.f64("bic", st.bic);
+    o.f64("aicc", st.aicc);
+    o.opt_str("error", None);
+    o.close();
+}
+
+/// The text of one analysis: its title and the library's summary of the fit.
+fn table<W: Write>(
+    out: &mut W,
+    with_id: bool,
+    g: &Group,
+    r: &Result<Regression, AnalysisError>,
+) -> io::Result<()> {
+    let title = title(with_id, g);
+    match r {
+        Err(e) => writeln!(out, "{title}\n  error: {}\n", error_text(e)),
+        Ok(x) => writeln!(out, "{title}\n\n{}", x.fit),
+    }
+}
