@@ -124,6 +124,13 @@ fn json_analysis(
     o.f64("aic", st.aic);
     o.f64("bic", st.bic);
     o.f64("aicc", st.aicc);
+    json::array(o.key("left_out"), &g.left_out, |&(row, why), b| {
+        let mut o = Obj::open(b);
+        o.str("study", g.name(row));
+        o.u64("line", g.lines[row]);
+        o.str("reason", why);
+        o.close();
+    });
     o.opt_str("error", None);
     o.close();
 }
@@ -138,6 +145,20 @@ fn table<W: Write>(
     let title = title(with_id, g);
     match r {
         Err(e) => writeln!(out, "{title}\n  error: {}\n", error_text(e)),
-        Ok(x) => writeln!(out, "{title}\n\n{}", x.fit),
+        Ok(x) => {
+            writeln!(out, "{title}\n\n{}", x.fit)?;
+            for &(row, why) in &g.left_out {
+                writeln!(
+                    out,
+                    "Left out: {} (line {}): {why}",
+                    g.name(row),
+                    g.lines[row]
+                )?;
+            }
+            if !g.left_out.is_empty() {
+                writeln!(out)?;
+            }
+            Ok(())
+        }
     }
 }
