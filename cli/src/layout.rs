@@ -199,11 +199,7 @@ impl Layout {
             return Ok(None);
         };
         let cell = trim(rec.get(col).unwrap_or_default());
-        let err = |reason: String| InputError {
-            line: Some(line),
-            column: Some(self.column(col)),
-            reason,
-        };
+        let err = self.error_at(line, col);
         if is_missing(cell) {
             return Err(err(
                 "is missing (--order needs a number for every study)".to_string()
@@ -224,11 +220,7 @@ impl Layout {
         let start = out.len();
         for &(col, kind) in &self.moderators {
             let cell = trim(rec.get(col).unwrap_or_default());
-            let err = |reason: String| InputError {
-                line: Some(line),
-                column: Some(self.column(col)),
-                reason,
-            };
+            let err = self.error_at(line, col);
             if is_missing(cell) {
                 out.truncate(start);
                 return Err(RowProblem::Missing(err(format!(
@@ -255,6 +247,15 @@ impl Layout {
             out.push(v);
         }
         Ok(())
+    }
+
+    /// An error about the cell of `line` in column `col`, given its reason.
+    fn error_at(&self, line: u64, col: usize) -> impl Fn(String) -> InputError + '_ {
+        move |reason| InputError {
+            line: Some(line),
+            column: Some(self.column(col)),
+            reason,
+        }
     }
 
     pub fn column(&self, col: usize) -> (usize, String) {

@@ -304,16 +304,12 @@ fn regress_matches_metafor_on_every_fixture_fit() {
     assert!(fits > 400, "only {fits} fits compared");
 }
 
-/// dat.bcg ~ ablat + factor(alloc) under REML: the table is the library's summary, as
-/// metafor 3.8 prints it (rounded figures of the fixture).
-#[test]
-fn table_is_the_metafor_summary() {
-    let fx = regression_fixture();
-    let path = data_csv("table-bcg", &fx["data_sets"]["bcg"]);
-    let out = run_ok(&[
+/// The table of dat.bcg ~ ablat + factor(alloc) under REML (metafor's iteration path).
+fn bcg_reml(measure: &str, path: &str) -> String {
+    run_ok(&[
         "regress",
         "--measure",
-        "GENERIC",
+        measure,
         "--mods",
         "ablat + factor(alloc)",
         "--model",
@@ -322,8 +318,17 @@ fn table_is_the_metafor_summary() {
         "REML",
         "--tau2-control",
         "metafor",
-        &path,
-    ]);
+        path,
+    ])
+}
+
+/// dat.bcg ~ ablat + factor(alloc) under REML: the table is the library's summary, as
+/// metafor 3.8 prints it (rounded figures of the fixture).
+#[test]
+fn table_is_the_metafor_summary() {
+    let fx = regression_fixture();
+    let path = data_csv("table-bcg", &fx["data_sets"]["bcg"]);
+    let out = bcg_reml("GENERIC", &path);
     for line in [
         "Mixed-Effects Model (k = 13; tau² estimator: REML)",
         "QE(df = 9) = 26.2034, p-val = 0.0019",
@@ -410,6 +415,15 @@ fn bcg_csv(name: &str, edit: impl Fn(usize, &mut Vec<String>)) -> String {
     temp_csv(name, &out)
 }
 
+/// dat.bcg with the cell of `line` in column `col` (0-based) replaced by `value`.
+fn bcg_cell(name: &str, line: usize, col: usize, value: &str) -> String {
+    bcg_csv(name, |l, c| {
+        if l == line {
+            c[col] = value.into();
+        }
+    })
+}
+
 fn regress(mods: &str, extra: &[&str], path: &str) -> Vec<String> {
     let mut a: Vec<String> = ["regress", "--measure", "GENERIC", "--mods", mods]
         .iter()
@@ -424,14 +438,17 @@ fn strs(a: &[String]) -> Vec<&str> {
     a.iter().map(String::as_str).collect()
 }
 
+/// `regress --mods mods extra path` exits with status 2 and a message containing `want`.
+fn fails_with(mods: &str, extra: &[&str], path: &str, want: &str) {
+    let args = regress(mods, extra, path);
+    let err = run_fail(&strs(&args));
+    assert!(err.contains(want), "{mods} {extra:?}: {err}");
+}
+
 #[test]
 fn missing_moderator_cell_names_line_and_column() {
     // header: study,yi,vi,ablat,alloc,year; line 5 loses its ablat
-    let path = bcg_csv("missing-cell", |line, c| {
-        if line == 5 {
-            c[3] = "NA".into();
-        }
-    });
+    let path = bcg_cell("missing-cell", 5, 3, "NA");
     // by default (--missing skip, as for a missing effect) the row is left out and listed
     let args = regress("ablat", &[], &path);
     let a = run_json(&strs(&args));
@@ -439,63 +456,40 @@ fn missing_moderator_cell_names_line_and_column() {
     assert_eq!(a[0]["left_out"][0]["line"], 5);
     assert_eq!(a[0]["left_out"][0]["study"], "s4");
     // --missing error: an error naming the line and the column
-    let args = regress("ablat", &["--missing", "error"], &path);
-    let err = run_fail(&strs(&args));
-    assert!(
-        err.contains("line 5, column 4 (`ablat`): is missing"),
-        "{err}"
-    );
+    let want = "line 5, column 4 (`ablat`): is missing";
+    fails_with("ablat", &["--missing", "error"], &path, want);
 }
 
 #[test]
 fn non_numeric_moderator_names_line_and_column() {
-    let path = bcg_csv("non-numeric", |line, c| {
-        if line == 3 {
-            c[3] = "north".into();
-        }
-    });
-    let args = regress("ablat", &[], &path);
-    let err = run_fail(&strs(&args));
-    assert!(
-        err.contains("line 3, column 4 (`ablat`): is not a number: \"north\""),
-        "{err}"
-    );
-    // even with --missing skip: a value that is there must be a number
-    let args = regress("ablat", &["--missing", "skip"], &path);
-    run_fail(&strs(&args));
+    let path = bcg_cell("non-numeric", 3, 3, "north");
+    let want = "line 3, column 4 (`ablat`): is not a number: \"north\"";
+    fails_with("ablat", &[], &path, want);
+    // with --missing error too: a value that is there must be a number
+    fails_with("ablat", &["--missing", "error"], &path, want);
 }
 
 #[test]
 fn unknown_column_lists_the_header() {
     let path = bcg_csv("unknown", |_, _| {});
-    let args = regress("ablat + latitude", &[], &path);
-    let err = run_fail(&strs(&args));
-    assert!(
-        err.contains("no column `latitude` (given by --mods)")
-            && err.contains("`ablat`, `alloc`, `year`"),
-        "{err}"
-    );
+    let want = "no column `latitude` (given by --mods) in the header (`study`, `yi`, `vi`, \
+                `ablat`, `alloc`, `year`)";
+    fails_with("ablat + latitude", &[], &path, want);
 }
 
 #[test]
 fn constant_moderator_is_the_librarys_redundant_column_error() {
     let path = bcg_csv("constant", |_, c| c[5] = "1960".into());
-    let args = regress("ablat + year", &[], &path);
-    let err = run_fail(&strs(&args));
-    assert!(
-        err.contains("moderator `year` is a linear combination of the columns before it"),
-        "{err}"
-    );
+    let want = "moderator `year` is a linear combination of the columns before it";
+    fails_with("ablat + year", &[], &path, want);
 }
 
 #[test]
 fn too_many_coefficients_is_an_error() {
     let path = bcg_csv("too-many", |_, _| {});
-    // 13 studies; an interaction of the 13 distinct-ish values would be needed: use a factor
-    // of the study names (13 levels + ablat = 14 coefficients)
-    let args = regress("ablat + factor(study)", &[], &path);
-    let err = run_fail(&strs(&args));
-    assert!(err.contains("coefficients for 13 studies"), "{err}");
+    // a factor of the 13 study names: intercept + ablat + 12 levels = 14 coefficients
+    let want = "gives 14 coefficients for 13 studies";
+    fails_with("ablat + factor(study)", &[], &path, want);
 }
 
 #[test]
@@ -515,9 +509,7 @@ fn usage_errors() {
             "not available for regress",
         ),
     ] {
-        let args = regress(mods, &extra, &path);
-        let err = run_fail(&strs(&args));
-        assert!(err.contains(want), "{mods} {extra:?}: {err}");
+        fails_with(mods, &extra, &path, want);
     }
 }
 
@@ -558,4 +550,20 @@ fn keep_going_reports_the_failed_analysis() {
         .as_str()
         .unwrap()
         .contains("moderator `ablat`"));
+}
+
+/// The example of cli/README.md, section "Meta-regression", is this run's output.
+#[test]
+fn readme_example_is_the_output() {
+    let readme = std::fs::read_to_string(root().join("cli/README.md")).unwrap();
+    let csv = root().join("fixtures/cli/bcg_mods.csv");
+    let out = bcg_reml("RR", csv.to_str().unwrap());
+    let block = format!(
+        "fixtures/cli/bcg_mods.csv\n{}```",
+        out.trim_end_matches('\n')
+    );
+    assert!(
+        readme.contains(&format!("{}\n```", block.trim_end_matches("```"))),
+        "cli/README.md differs from:\n{out}"
+    );
 }

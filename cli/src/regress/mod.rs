@@ -16,7 +16,7 @@ pub use output::RegressSink;
 use crate::analysis::{effect_set, AnalysisError, Group, Settings};
 use crate::args::{ModelArg, RegressArgs};
 use crate::layout::{ModeratorKind, ModeratorValue};
-use metapool::regression::{Factor, MetaRegression, Moderators, RegressionFit};
+use metapool::regression::{Factor, MetaRegression, ModeratorProblem, Moderators, RegressionFit};
 use metapool::ModelChoice;
 
 /// The validated options of `regress` besides the shared settings.
@@ -82,6 +82,13 @@ fn model_matrix(
     let m = f.variables.len();
     let value = |j: usize, v: usize| &g.moderators[included[j] * m + v];
     let lib = |e: metapool::Error| match e {
+        metapool::Error::InvalidModerator {
+            problem: problem @ ModeratorProblem::TooManyCoefficients { .. },
+            ..
+        } => AnalysisError {
+            line: None,
+            message: format!("the design of --mods {problem}"),
+        },
         metapool::Error::InvalidModerator {
             column,
             study,
