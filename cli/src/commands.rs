@@ -324,7 +324,10 @@ pub fn run_regress<R: Read, W: io::Write>(
             with_id,
         },
         Format::Table => regress::RegressSink::Table { out, with_id },
-        Format::Csv => return Err("--format csv is not available for regress"),
+        Format::Csv => match regress::RegressCsv::new(out, settings) {
+            Ok(c) => regress::RegressSink::Csv(Box::new(c)),
+            Err(e) => return Ok(Err(e)),
+        },
     };
     let opts = &ReadOptions {
         moderators: &spec.formula.variables,

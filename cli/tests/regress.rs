@@ -503,11 +503,6 @@ fn usage_errors() {
             vec!["--reference", "ablat=1"],
             "is not a factor(...)",
         ),
-        (
-            "ablat",
-            vec!["--format", "csv"],
-            "not available for regress",
-        ),
     ] {
         fails_with(mods, &extra, &path, want);
     }
@@ -566,4 +561,48 @@ fn readme_example_is_the_output() {
         readme.contains(&format!("{}\n```", block.trim_end_matches("```"))),
         "cli/README.md differs from:\n{out}"
     );
+}
+
+/// `--format csv`: one row per coefficient, each number the JSON's (metafor-checked above).
+#[test]
+fn csv_has_a_row_per_coefficient_with_the_json_numbers() {
+    let path = bcg_csv("csv", |_, _| {});
+    let base = regress(
+        "ablat + factor(alloc)",
+        &["--model", "random", "--ci", "hk"],
+        &path,
+    );
+    let json = run_json(&strs(&base));
+    let mut args = base.clone();
+    args.extend(["--format".to_string(), "csv".to_string()]);
+    let text = run_ok(&strs(&args));
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 4);
+    let a = &json[0];
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    for (row, c) in rows.iter().zip(a["coefficients"].as_array().unwrap()) {
+        assert_eq!(row[col("coefficient")], c["name"].as_str().unwrap());
+        for (csv_name, key) in [
+            ("estimate", "estimate"),
+            ("se", "se"),
+            ("statistic", "statistic"),
+            ("p", "p"),
+            ("ci_lower", "ci_lower"),
+            ("ci_upper", "ci_upper"),
+        ] {
+            let got: f64 = row[col(csv_name)].parse().unwrap();
+            assert_eq!(got, num(&c[key], key), "{csv_name}");
+        }
+        assert_eq!(row[col("df")], "9");
+        for key in [
+            "qm", "qm_p", "qe", "qe_p", "tau2", "i2", "h2", "r2", "loglik", "aicc",
+        ] {
+            let got: f64 = row[col(key)].parse().unwrap();
+            assert_eq!(got, num(&a[key], key), "{key}");
+        }
+        assert_eq!(row[col("qm_df2")], "9");
+        assert_eq!(row[col("error")], "");
+    }
 }

@@ -7,9 +7,11 @@
 //! an effect. `factor(g)` levels are sorted as R sorts them, the reference first: the first
 //! level in the file unless `--reference g=LEVEL`.
 
+mod csv;
 mod formula;
 mod output;
 
+pub use csv::RegressCsv;
 pub use formula::Formula;
 pub use output::RegressSink;
 

@@ -1,5 +1,5 @@
 //! The output of `metapool regress`: the library's summary of each fit (metafor's
-//! `print.rma` layout) or one JSON object per analysis.
+//! `print.rma` layout), one JSON object per analysis, or CSV rows (`csv.rs`).
 
 use super::Regression;
 use crate::analysis::{AnalysisError, Group, Settings};
@@ -22,6 +22,7 @@ pub enum RegressSink<'a, W: Write> {
         out: W,
         with_id: bool,
     },
+    Csv(Box<super::csv::RegressCsv<'a, W>>),
 }
 
 impl<W: Write> RegressSink<'_, W> {
@@ -33,6 +34,7 @@ impl<W: Write> RegressSink<'_, W> {
                 with_id,
             } => out.item(|b| json_analysis(b, settings, *with_id, g, r)),
             RegressSink::Table { out, with_id } => table(out, *with_id, g, r),
+            RegressSink::Csv(c) => c.analysis(g, r),
         }
     }
 
@@ -40,6 +42,7 @@ impl<W: Write> RegressSink<'_, W> {
         match self {
             RegressSink::Json { out, .. } => out.finish(),
             RegressSink::Table { mut out, .. } => out.flush(),
+            RegressSink::Csv(c) => c.finish(),
         }
     }
 }
