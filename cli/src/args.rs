@@ -84,6 +84,12 @@ pub struct RegressArgs {
     #[arg(long, value_name = "G=LEVEL")]
     pub reference: Vec<String>,
 
+    /// Predictions at new moderator values (metafor's `predict(fit, newmods = ...)`): a CSV
+    /// whose columns are named by the coefficients (all but `intrcpt`, e.g. `ablat`,
+    /// `allocrandom`), one prediction per row.
+    #[arg(long, value_name = "FILE")]
+    pub newmods: Option<std::path::PathBuf>,
+
     #[command(flatten)]
     pub output: OutputArgs,
 }

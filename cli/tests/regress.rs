@@ -9,7 +9,9 @@
 //! metafor with its default control). Compared, from the JSON: coefficient names, estimates,
 //! SE, statistics, p-values and CIs; QM, its df and p; QE, its df and p; tau², its SE, I², H²,
 //! R²; logLik, deviance, AIC, BIC and AICc (REML's under REML, ML's otherwise, as metafor
-//! prints them). Fits metafor refuses must fail with exit status 2.
+//! prints them); predictions at the fixture's `newx` rows through `--newmods` (estimate, SE,
+//! CI, PI, relative to the larger of themselves and `max |y|`). Fits metafor refuses must fail
+//! with exit status 2.
 //!
 //! Tolerances are those of the library's test of the same fixture (tests/metafor_regression.rs):
 //! 1e-10 relative for FE and the closed-form estimators, 1e-8 for ML, REML, EB, PM, PMM and for
@@ -244,13 +246,66 @@ fn compare_case(id: &str, tol: f64, a: &Value, case: &Value, worst: &mut f64) {
     assert!(a["error"].is_null(), "{id}: error {}", a["error"]);
 }
 
+/// The fixture's `newx` rows as a `--newmods` file: columns named by the coefficients but
+/// the intercept.
+fn newmods_csv(n: usize, case: &Value) -> String {
+    let names: Vec<&str> = case["names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let newx = case["newx"].as_array().unwrap();
+    let keep: Vec<usize> = (0..names.len())
+        .filter(|&j| names[j] != "intrcpt")
+        .collect();
+    let mut text = keep.iter().map(|&j| names[j]).collect::<Vec<_>>().join(",");
+    text.push('\n');
+    for row in newx.chunks(names.len()) {
+        let cells: Vec<String> = keep.iter().map(|&j| row[j].to_string()).collect();
+        text.push_str(&cells.join(","));
+        text.push('\n');
+    }
+    temp_csv(&format!("newmods-{n}"), &text)
+}
+
+/// Predictions (estimate, SE, CI, PI) relative to the larger of themselves and `max |y|`, as
+/// the library's test compares them.
+fn compare_predictions(id: &str, tol: f64, a: &Value, case: &Value, set: &Value) {
+    let floor = set["yi"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .fold(0.0f64, |m, y| m.max(y.as_f64().unwrap().abs()));
+    let mut worst = 0.0;
+    let mut c = Compare {
+        id,
+        tol,
+        worst: &mut worst,
+    };
+    let preds = a["predictions"].as_array().unwrap();
+    assert_eq!(preds.len(), case["pred"].as_array().unwrap().len(), "{id}");
+    for (i, p) in preds.iter().enumerate() {
+        for (key, fx) in [
+            ("estimate", "pred"),
+            ("se", "pred_se"),
+            ("ci_lower", "pred_ci_lb"),
+            ("ci_upper", "pred_ci_ub"),
+            ("pi_lower", "pred_pi_lb"),
+            ("pi_upper", "pred_pi_ub"),
+        ] {
+            c.near(&format!("{fx}[{i}]"), &p[key], &case[fx][i], floor, 1.0);
+        }
+    }
+}
+
 #[test]
 fn regress_matches_metafor_on_every_fixture_fit() {
     let fx = regression_fixture();
     let mut csvs = std::collections::BTreeMap::new();
     let (mut fits, mut refused) = (0, 0);
     let mut worst = std::collections::BTreeMap::<String, f64>::new();
-    for case in fx["cases"].as_array().unwrap() {
+    for (n, case) in fx["cases"].as_array().unwrap().iter().enumerate() {
         let data = case["data"].as_str().unwrap();
         let (method, test) = (
             case["method"].as_str().unwrap(),
@@ -280,6 +335,9 @@ fn regress_matches_metafor_on_every_fixture_fit() {
                 .collect();
             args.extend(["--btt".into(), b.join(",")]);
         }
+        if case["error"].as_bool() != Some(true) {
+            args.extend(["--newmods".into(), newmods_csv(n, case)]);
+        }
         args.push(path);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let id = format!("{data} ~ {mods} ({method}, {test})");
@@ -295,6 +353,7 @@ fn regress_matches_metafor_on_every_fixture_fit() {
         let tol = if iterative || ill { 1e-8 } else { 1e-10 };
         let w = worst.entry(method.to_string()).or_default();
         compare_case(&id, tol, &a[0], case, w);
+        compare_predictions(&id, tol, &a[0], case, set);
         fits += 1;
     }
     println!("{fits} fits compared, {refused} refused as metafor refuses them");
@@ -605,4 +664,18 @@ fn csv_has_a_row_per_coefficient_with_the_json_numbers() {
         assert_eq!(row[col("qm_df2")], "9");
         assert_eq!(row[col("error")], "");
     }
+}
+
+#[test]
+fn newmods_errors_name_the_column_or_cell() {
+    let path = bcg_csv("newmods-bad", |_, _| {});
+    let lacks = temp_csv("newmods-lacks", "ablat\n40\n");
+    let want = "--newmods has no column `allocalternate` (a coefficient)";
+    fails_with("ablat + factor(alloc)", &["--newmods", &lacks], &path, want);
+    let bad = temp_csv("newmods-cell", "ablat\n40\nforty\n");
+    let want = "line 3, column 1 (`ablat`): is not a number: \"forty\"";
+    fails_with("ablat", &["--newmods", &bad], &path, want);
+    let extra = temp_csv("newmods-extra", "ablat,year\n40,1970\n");
+    let want = "column `year` is not a coefficient of the fit (intrcpt, ablat)";
+    fails_with("ablat", &["--newmods", &extra], &path, want);
 }

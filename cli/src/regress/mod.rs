@@ -9,10 +9,12 @@
 
 mod csv;
 mod formula;
+mod newmods;
 mod output;
 
 pub use csv::RegressCsv;
 pub use formula::Formula;
+pub use newmods::{NewMods, Predicted};
 pub use output::RegressSink;
 
 use crate::analysis::{effect_set, AnalysisError, Group, Settings};
@@ -29,6 +31,8 @@ pub struct Spec {
     pub btt: Option<Vec<usize>>,
     /// `--reference`: (variable index, level).
     pub references: Vec<(usize, String)>,
+    /// `--newmods`.
+    pub newmods: Option<NewMods>,
 }
 
 impl Spec {
@@ -57,10 +61,20 @@ impl Spec {
                 })?;
             references.push((v, level.trim().to_string()));
         }
+        let numbers = crate::cells::NumberFormat {
+            decimal: a.input.decimal,
+            thousands: a.input.thousands,
+        };
+        let newmods = a
+            .newmods
+            .as_deref()
+            .map(|p| NewMods::read(p, a.input.delimiter, numbers))
+            .transpose()?;
         Ok(Spec {
             formula,
             btt,
             references,
+            newmods,
         })
     }
 }
@@ -71,6 +85,8 @@ pub struct Regression {
     /// "fixed" or "random", and the method ("FE", or the tau² estimator).
     pub model: &'static str,
     pub method: &'static str,
+    /// With `--newmods`: the prediction at each of its rows.
+    pub predictions: Option<Vec<Predicted>>,
 }
 
 /// The model matrix of an analysis' included studies (`included`: their study positions).
@@ -187,5 +203,19 @@ pub fn run(s: &Settings, spec: &Spec, g: &Group) -> Result<Regression, AnalysisE
         ModelChoice::Fixed => ("fixed", "FE"),
         _ => ("random", s.tau2.name()),
     };
-    Ok(Regression { fit, model, method })
+    let predictions = spec
+        .newmods
+        .as_ref()
+        .map(|n| n.predict(&fit))
+        .transpose()
+        .map_err(|message| AnalysisError {
+            line: None,
+            message,
+        })?;
+    Ok(Regression {
+        fit,
+        model,
+        method,
+        predictions,
+    })
 }

@@ -127,6 +127,20 @@ fn json_analysis(
     o.f64("aic", st.aic);
     o.f64("bic", st.bic);
     o.f64("aicc", st.aicc);
+    if let Some(preds) = &x.predictions {
+        json::array(o.key("predictions"), preds, |p, b| {
+            let mut o = Obj::open(b);
+            o.u64("line", p.line);
+            let q = &p.prediction;
+            o.f64("estimate", q.estimate);
+            o.opt_f64("se", q.se);
+            o.f64("ci_lower", q.ci_lower);
+            o.f64("ci_upper", q.ci_upper);
+            o.f64("pi_lower", q.pi_lower);
+            o.f64("pi_upper", q.pi_upper);
+            o.close();
+        });
+    }
     json::array(o.key("left_out"), &g.left_out, |&(row, why), b| {
         let mut o = Obj::open(b);
         o.str("study", g.name(row));
@@ -150,6 +164,28 @@ fn table<W: Write>(
         Err(e) => writeln!(out, "{title}\n  error: {}\n", error_text(e)),
         Ok(x) => {
             writeln!(out, "{title}\n\n{}", x.fit)?;
+            if let Some(preds) = &x.predictions {
+                writeln!(
+                    out,
+                    "Predicted values (--newmods):\n\n{:>6}  {:>8}  {:>7}  {:>8}  {:>8}  {:>8}  {:>8}",
+                    "line", "pred", "se", "ci.lb", "ci.ub", "pi.lb", "pi.ub"
+                )?;
+                for p in preds {
+                    let q = &p.prediction;
+                    writeln!(
+                        out,
+                        "{:>6}  {:>8.4}  {:>7.4}  {:>8.4}  {:>8.4}  {:>8.4}  {:>8.4}",
+                        p.line,
+                        q.estimate,
+                        q.se.unwrap_or(f64::NAN),
+                        q.ci_lower,
+                        q.ci_upper,
+                        q.pi_lower,
+                        q.pi_upper
+                    )?;
+                }
+                writeln!(out)?;
+            }
             for &(row, why) in &g.left_out {
                 writeln!(
                     out,
