@@ -90,6 +90,15 @@ pub struct RegressArgs {
     #[arg(long, value_name = "FILE")]
     pub newmods: Option<std::path::PathBuf>,
 
+    /// Permutation tests of the coefficients and of QM (metafor's `permutest`): every
+    /// distinct arrangement when there are at most N, otherwise N random permutations.
+    #[arg(long, value_name = "N")]
+    pub permutations: Option<u64>,
+
+    /// Seed of the random permutations.
+    #[arg(long, value_name = "S", default_value_t = 1, requires = "permutations")]
+    pub seed: u64,
+
     #[command(flatten)]
     pub output: OutputArgs,
 }

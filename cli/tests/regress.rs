@@ -679,3 +679,65 @@ fn newmods_errors_name_the_column_or_cell() {
     let want = "column `year` is not a coefficient of the fit (intrcpt, ablat)";
     fails_with("ablat", &["--newmods", &extra], &path, want);
 }
+
+/// `--permutations` against metafor's `permutest(res, exact = TRUE)`
+/// (`fixtures/metafor/regression_tests.json`, every case with a moderator): few enough
+/// arrangements that `--permutations 100000` enumerates them all, as metafor does; p-values at
+/// 1e-12 absolute (they are ratios of counts).
+#[test]
+fn permutations_match_metafor_permutest() {
+    let text = std::fs::read_to_string(fixture("metafor/regression_tests.json")).unwrap();
+    let fx: Value = serde_json::from_str(&text).unwrap();
+    let mut compared = 0;
+    for (n, case) in fx["permutest"].as_array().unwrap().iter().enumerate() {
+        let name = case["name"].as_str().unwrap();
+        let p_cols = case["p_cols"].as_u64().unwrap() as usize;
+        if p_cols == 0 {
+            continue; // intercept only: no --mods
+        }
+        let yi = case["yi"].as_array().unwrap();
+        let k = yi.len();
+        let cols: Vec<String> = (0..p_cols).map(|j| format!("x{j}")).collect();
+        let mut csv = format!("yi,vi,{}\n", cols.join(","));
+        for (i, y) in yi.iter().enumerate() {
+            csv.push_str(&format!("{y},{}", case["vi"][i]));
+            for j in 0..p_cols {
+                csv.push_str(&format!(",{}", case["x"][j * k + i]));
+            }
+            csv.push('\n');
+        }
+        let path = temp_csv(&format!("permutest-{n}"), &csv);
+        let mut extra = match case["method"].as_str().unwrap() {
+            "FE" => vec!["--model", "fixed"],
+            m => vec![
+                "--model",
+                "random",
+                "--tau2",
+                m,
+                "--tau2-control",
+                "metafor",
+            ],
+        };
+        if case["test"] == "knha" {
+            extra.extend(["--ci", "hk"]);
+        }
+        extra.extend(["--permutations", "100000"]);
+        let args = regress(&cols.join(" + "), &extra, &path);
+        let a = run_json(&strs(&args));
+        let perm = &a[0]["permutation"];
+        assert_eq!(perm["exact"], true, "{name}");
+        let got = num(&perm["qm_p"], "qm_p");
+        let want = num(&case["QMp"], "QMp");
+        assert!((got - want).abs() <= 1e-12, "{name}: QMp {got} vs {want}");
+        for (j, w) in case["pval"].as_array().unwrap().iter().enumerate() {
+            let got = num(&perm["p"][j], "p");
+            let want = num(w, "pval");
+            assert!(
+                (got - want).abs() <= 1e-12,
+                "{name}: p[{j}] {got} vs {want}"
+            );
+        }
+        compared += 1;
+    }
+    assert_eq!(compared, 5);
+}

@@ -20,7 +20,10 @@ pub use output::RegressSink;
 use crate::analysis::{effect_set, AnalysisError, Group, Settings};
 use crate::args::{ModelArg, RegressArgs};
 use crate::layout::{ModeratorKind, ModeratorValue};
-use metapool::regression::{Factor, MetaRegression, ModeratorProblem, Moderators, RegressionFit};
+use metapool::regression::{
+    Factor, MetaRegression, ModeratorProblem, Moderators, PermutationTest, Permutations,
+    RegressionFit,
+};
 use metapool::ModelChoice;
 
 /// The validated options of `regress` besides the shared settings.
@@ -33,6 +36,8 @@ pub struct Spec {
     pub references: Vec<(usize, String)>,
     /// `--newmods`.
     pub newmods: Option<NewMods>,
+    /// `--permutations N --seed S`.
+    pub permutations: Option<Permutations>,
 }
 
 impl Spec {
@@ -70,11 +75,20 @@ impl Spec {
             .as_deref()
             .map(|p| NewMods::read(p, a.input.delimiter, numbers))
             .transpose()?;
+        let permutations = match a.permutations {
+            None => None,
+            Some(n) if n < 2 => return Err("--permutations must be at least 2".into()),
+            Some(iterations) => Some(Permutations::Auto {
+                iterations,
+                seed: a.seed,
+            }),
+        };
         Ok(Spec {
             formula,
             btt,
             references,
             newmods,
+            permutations,
         })
     }
 }
@@ -87,6 +101,8 @@ pub struct Regression {
     pub method: &'static str,
     /// With `--newmods`: the prediction at each of its rows.
     pub predictions: Option<Vec<Predicted>>,
+    /// With `--permutations`: the permutation test.
+    pub permutation: Option<PermutationTest>,
 }
 
 /// The model matrix of an analysis' included studies (`included`: their study positions).
@@ -212,10 +228,16 @@ pub fn run(s: &Settings, spec: &Spec, g: &Group) -> Result<Regression, AnalysisE
             line: None,
             message,
         })?;
+    let permutation = spec
+        .permutations
+        .map(|how| fit.permutation_test(how))
+        .transpose()
+        .map_err(lib)?;
     Ok(Regression {
         fit,
         model,
         method,
         predictions,
+        permutation,
     })
 }

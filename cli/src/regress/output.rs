@@ -141,6 +141,17 @@ fn json_analysis(
             o.close();
         });
     }
+    if let Some(perm) = &x.permutation {
+        let b = o.key("permutation");
+        let mut o = Obj::open(b);
+        o.f64("qm_p", perm.qm_p);
+        json::array(o.key("p"), &perm.p, |p, b| json::f64_value(b, *p));
+        o.u64("permutations", perm.permutations);
+        o.u64("failed", perm.failed);
+        let b = o.key("exact");
+        b.extend_from_slice(if perm.exact { b"true" } else { b"false" });
+        o.close();
+    }
     json::array(o.key("left_out"), &g.left_out, |&(row, why), b| {
         let mut o = Obj::open(b);
         o.str("study", g.name(row));
@@ -164,6 +175,24 @@ fn table<W: Write>(
         Err(e) => writeln!(out, "{title}\n  error: {}\n", error_text(e)),
         Ok(x) => {
             writeln!(out, "{title}\n\n{}", x.fit)?;
+            if let Some(perm) = &x.permutation {
+                writeln!(
+                    out,
+                    "Permutation test ({} permutations{}{}):\n  QM: p-val = {:.4}",
+                    perm.permutations,
+                    if perm.exact { ", exact" } else { "" },
+                    if perm.failed > 0 {
+                        format!(", {} fits failed", perm.failed)
+                    } else {
+                        String::new()
+                    },
+                    perm.qm_p
+                )?;
+                for (c, p) in x.fit.coefficients().iter().zip(&perm.p) {
+                    writeln!(out, "  {}: p-val = {p:.4}", c.name)?;
+                }
+                writeln!(out)?;
+            }
             if let Some(preds) = &x.predictions {
                 writeln!(
                     out,
