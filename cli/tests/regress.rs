@@ -167,16 +167,17 @@ impl Compare<'_> {
     }
 }
 
+/// metafor's coefficient names of a fixture case.
+fn coefficient_names(case: &Value) -> Vec<&str> {
+    let names = case["names"].as_array().unwrap();
+    names.iter().map(|v| v.as_str().unwrap()).collect()
+}
+
 fn compare_case(id: &str, tol: f64, a: &Value, case: &Value, worst: &mut f64) {
     let mut c = Compare { id, tol, worst };
     let coefs = a["coefficients"].as_array().unwrap();
     let names: Vec<&str> = coefs.iter().map(|x| x["name"].as_str().unwrap()).collect();
-    let want_names: Vec<&str> = case["names"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
+    let want_names = coefficient_names(case);
     assert_eq!(names, want_names, "{id}: names");
     assert_eq!(a["p"], want_names.len(), "{id}: p");
     for (j, x) in coefs.iter().enumerate() {
@@ -249,12 +250,7 @@ fn compare_case(id: &str, tol: f64, a: &Value, case: &Value, worst: &mut f64) {
 /// The fixture's `newx` rows as a `--newmods` file: columns named by the coefficients but
 /// the intercept.
 fn newmods_csv(n: usize, case: &Value) -> String {
-    let names: Vec<&str> = case["names"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
+    let names = coefficient_names(case);
     let newx = case["newx"].as_array().unwrap();
     let keep: Vec<usize> = (0..names.len())
         .filter(|&j| names[j] != "intrcpt")
