@@ -2,11 +2,12 @@
 //! pipeline with the sink of the chosen format, and turn the result into an exit status.
 
 use crate::analysis::{AnalysisError, Group, Outcome, Settings};
-use crate::args::{BiasArgs, Format, InputArgs, ModelArgs, PoolArgs, RegressArgs, SensitivityArgs};
+use crate::args::{BiasArgs, Format, InputArgs, ModelArgs, PoolArgs, SensitivityArgs};
 use crate::cells::NumberFormat;
 use crate::error::Fatal;
 use crate::input::ReadOptions;
 use crate::pipeline::{self, Sink};
+use crate::regress::RegressArgs;
 use crate::{bias, forest, output, progress, regress, sensitivity};
 use std::io::{self, BufWriter, Read};
 use std::process::ExitCode;

@@ -7,18 +7,20 @@
 //! an effect. `factor(g)` levels are sorted as R sorts them, the reference first: the first
 //! level in the file unless `--reference g=LEVEL`.
 
+mod args;
 mod csv;
 mod formula;
 mod newmods;
 mod output;
 
+pub use args::RegressArgs;
 pub use csv::RegressCsv;
 pub use formula::Formula;
 pub use newmods::{NewMods, Predicted};
 pub use output::RegressSink;
 
 use crate::analysis::{effect_set, AnalysisError, Group, Settings};
-use crate::args::{ModelArg, RegressArgs};
+use crate::args::ModelArg;
 use crate::layout::{ModeratorKind, ModeratorValue};
 use metapool::regression::{
     Factor, MetaRegression, ModeratorProblem, Moderators, PermutationTest, Permutations,
