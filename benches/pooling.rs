@@ -7,8 +7,9 @@
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use metapool::batch::{Analyses, BatchPooler, BatchResults, OnFailure};
 use metapool::{
-    Arm, EffectSet, EffectSize, LogOddsRatio, RandomModel, StandardizedMeanDifference, Tau2Control,
-    Tau2Estimator, TwoByTwo,
+    effect::Arm, effect::EffectSet, effect::EffectSize, effect::LogOddsRatio,
+    effect::StandardizedMeanDifference, effect::TwoByTwo, pool::RandomModel, pool::Tau2Control,
+    pool::Tau2Estimator,
 };
 use std::time::Duration;
 
@@ -186,7 +187,7 @@ fn effect_sizes(c: &mut Criterion) {
         b.iter(|| {
             let mut s = 0.0;
             for st in black_box(&smd) {
-                if let Ok(metapool::StudyEffect::Included(e)) = st.effect() {
+                if let Ok(metapool::effect::StudyEffect::Included(e)) = st.effect() {
                     s += e.estimate();
                 }
             }
@@ -197,7 +198,7 @@ fn effect_sizes(c: &mut Criterion) {
         b.iter(|| {
             let mut s = 0.0;
             for st in black_box(&lor) {
-                if let Ok(metapool::StudyEffect::Included(e)) = st.effect() {
+                if let Ok(metapool::effect::StudyEffect::Included(e)) = st.effect() {
                     s += e.estimate();
                 }
             }

@@ -6,8 +6,8 @@
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use metapool::effect::Scale;
+use metapool::pool::Tau2Estimator;
 use metapool::regression::MetaRegression;
-use metapool::Tau2Estimator;
 use std::time::Duration;
 
 #[path = "regression_common/data.rs"]

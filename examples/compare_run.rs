@@ -7,7 +7,7 @@
 //! DIR/v_huge.f64 (one analysis), writes DIR/metapool_*.f64 and prints JSON timings.
 
 use metapool::batch::{Analyses, BatchPooler, BatchResults};
-use metapool::Tau2Estimator;
+use metapool::pool::Tau2Estimator;
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Instant;
@@ -131,7 +131,7 @@ fn main() {
     // REML with half steps and up to 1000 iterations (metafor's advice for non-convergence)
     let robust = reml
         .with_control(
-            metapool::Tau2Control::default()
+            metapool::pool::Tau2Control::default()
                 .with_step_adjustment(0.5)
                 .unwrap()
                 .with_max_iterations(1000)

@@ -8,7 +8,7 @@
 //! `cargo run --release --example convergence [analyses] [repeats]`
 
 use metapool::batch::{Analyses, AnalysisStatus, BatchPooler, BatchResults};
-use metapool::{Tau2Control, Tau2Estimator};
+use metapool::{pool::Tau2Control, pool::Tau2Estimator};
 use std::time::Instant;
 
 /// `n` analyses of `k` studies from a fixed xorshift64* stream.

@@ -11,8 +11,9 @@
 use metapool::plot::forest::{ArmData, Favours, Forest};
 use metapool::pool::PredictionKind;
 use metapool::{
-    Arm, EffectSet, FixedMethod, FixedModel, LogOddsRatio, MeanDifference, RandomModel,
-    SubgroupAnalysis, SubgroupModel, Tau2Estimator, TwoByTwo,
+    effect::Arm, effect::EffectSet, effect::LogOddsRatio, effect::MeanDifference, effect::TwoByTwo,
+    pool::FixedMethod, pool::FixedModel, pool::RandomModel, pool::SubgroupAnalysis,
+    pool::SubgroupModel, pool::Tau2Estimator,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -6,8 +6,11 @@
 //! ```
 
 use metapool::bias::{regression_test, trim_and_fill, EggerModel, TrimFillOptions};
-use metapool::plot::{Funnel, FunnelStyle, TickLabels};
-use metapool::{Effect, EffectSet, FixedModel, Pooler, RandomModel, Scale, Tau2Estimator};
+use metapool::plot::{funnel::Funnel, funnel::FunnelStyle, funnel::TickLabels};
+use metapool::{
+    effect::Effect, effect::EffectSet, effect::Scale, pool::FixedModel, pool::Pooler,
+    pool::RandomModel, pool::Tau2Estimator,
+};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = std::env::args().nth(1).unwrap_or_else(|| ".".to_string());

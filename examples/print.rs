@@ -10,7 +10,8 @@ use metapool::bias::{rank_test, regression_test, trim_and_fill, EggerModel, Trim
 use metapool::print::{LeaveOneOutTable, Style, Summarize};
 use metapool::sensitivity::{influence, leave_one_out};
 use metapool::{
-    Effect, EffectSet, ModelRule, Pooler, RandomModel, Scale, SubgroupAnalysis, SubgroupModel,
+    effect::Effect, effect::EffectSet, effect::Scale, pool::ModelRule, pool::Pooler,
+    pool::RandomModel, pool::SubgroupAnalysis, pool::SubgroupModel,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

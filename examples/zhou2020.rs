@@ -6,7 +6,10 @@
 //! Run: `cargo run --example zhou2020`
 
 use metapool::report::{decide_printed, Consistency, Printed, PublishedResult};
-use metapool::{ConfidenceLevel, FixedModel, Generic, ModelChoice, ModelRule, Scale};
+use metapool::{
+    effect::Generic, effect::Scale, inference::ConfidenceLevel, pool::FixedModel,
+    pool::ModelChoice, pool::ModelRule,
+};
 use serde_json::Value;
 
 fn load(path: &str) -> Value {

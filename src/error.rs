@@ -6,7 +6,7 @@
 /// What is wrong with a value.
 ///
 /// ```
-/// use metapool::{Effect, Error, Problem};
+/// use metapool::{effect::Effect, Error, Problem};
 /// assert_eq!(
 ///     Effect::new(0.1, -0.5),
 ///     Err(Error::InvalidField { field: "variance", problem: Problem::NotPositive(-0.5) })
@@ -122,7 +122,7 @@ impl std::fmt::Display for Problem {
 /// Everything that can go wrong in `metapool`.
 ///
 /// ```
-/// use metapool::{EffectSet, Error, FixedModel, Problem};
+/// use metapool::{effect::EffectSet, Error, pool::FixedModel, Problem};
 /// // the study is named by its 0-based input position, and the field
 /// let err = EffectSet::from_estimates(&[0.1, f64::NAN, 0.3], &[0.01; 3])
 ///     .and_then(|set| FixedModel::default().pool(&set))
@@ -278,7 +278,7 @@ impl Error {
     /// [`Error::InvalidStudy`]; other errors are returned unchanged.
     ///
     /// ```
-    /// use metapool::{Effect, Error, Problem};
+    /// use metapool::{effect::Effect, Error, Problem};
     /// let err = Effect::new(f64::INFINITY, 0.1).unwrap_err().in_study(4);
     /// assert!(matches!(err, Error::InvalidStudy { study: 4, field: "estimate", problem: Problem::NotFinite(_) }));
     /// assert_eq!(Error::Empty.in_study(4), Error::Empty); // other errors unchanged
@@ -299,8 +299,8 @@ impl Error {
 ///
 /// ```
 /// fn pooled_estimate(y: &[f64], v: &[f64]) -> metapool::Result<f64> {
-///     let set = metapool::EffectSet::from_estimates(y, v)?;
-///     Ok(metapool::FixedModel::default().pool(&set)?.estimate)
+///     let set = metapool::effect::EffectSet::from_estimates(y, v)?;
+///     Ok(metapool::pool::FixedModel::default().pool(&set)?.estimate)
 /// }
 /// assert_eq!(pooled_estimate(&[0.2, 0.4], &[0.04, 0.04]).unwrap(), 0.30000000000000004);
 /// assert!(pooled_estimate(&[0.2], &[0.04, 0.04]).is_err()); // lengths differ

@@ -60,7 +60,7 @@ impl Heterogeneity {
     /// 2002; RevMan 5, metafor `method = "FE"`).
     ///
     /// ```
-    /// use metapool::Heterogeneity;
+    /// use metapool::heterogeneity::Heterogeneity;
     /// // I² = 100 (Q - df) / Q, H² = Q / df (Higgins & Thompson 2002)
     /// let h = Heterogeneity::fixed(152.2330080823733, 12);
     /// assert!((h.i2 - 92.11734685456206).abs() < 1e-9); // metafor dat.bcg, log RR
@@ -94,7 +94,7 @@ impl Heterogeneity {
     /// `rma.uni`).
     ///
     /// ```
-    /// use metapool::Heterogeneity;
+    /// use metapool::heterogeneity::Heterogeneity;
     /// // metafor dat.bcg, log RR, DL: tau² = 0.3088 with s² = 0.02642 gives I² = 92.12%
     /// let h = Heterogeneity::random(152.2330080823733, 12, 0.3087602628623762, 0.026421191451388635);
     /// assert!((h.i2 - 92.11734685456206).abs() < 1e-9);
@@ -128,7 +128,7 @@ impl Heterogeneity {
     /// No heterogeneity information (one study).
     ///
     /// ```
-    /// use metapool::{EffectSet, FixedModel, Heterogeneity};
+    /// use metapool::{effect::EffectSet, pool::FixedModel, heterogeneity::Heterogeneity};
     /// let one = FixedModel::default().pool(&EffectSet::from_estimates(&[0.3], &[0.01])?)?;
     /// assert_eq!(one.heterogeneity, Heterogeneity::none());
     /// assert_eq!((one.heterogeneity.q_p, one.heterogeneity.h2), (None, 1.0));

@@ -81,7 +81,7 @@ pub fn normal_quantile(p: f64) -> f64 {
 ///
 /// # Example
 /// ```
-/// use metapool::ConfidenceLevel;
+/// use metapool::inference::ConfidenceLevel;
 /// let level = ConfidenceLevel::new(0.95).unwrap();
 /// assert!((level.z() - 1.959963984540054).abs() < 1e-14);
 /// assert!(ConfidenceLevel::new(1.0).is_err());
@@ -98,7 +98,7 @@ impl ConfidenceLevel {
     /// A confidence level such as 0.95. Errors unless `0 < level < 1`.
     ///
     /// ```
-    /// use metapool::ConfidenceLevel;
+    /// use metapool::inference::ConfidenceLevel;
     /// let l = ConfidenceLevel::new(0.99)?;
     /// assert!((l.z() - 2.5758293035489004).abs() < 1e-15); // Phi^-1(0.995)
     /// assert!(ConfidenceLevel::new(0.0).is_err() && ConfidenceLevel::new(f64::NAN).is_err());
@@ -113,7 +113,7 @@ impl ConfidenceLevel {
     /// The level (e.g. 0.95).
     ///
     /// ```
-    /// use metapool::ConfidenceLevel;
+    /// use metapool::inference::ConfidenceLevel;
     /// assert_eq!(ConfidenceLevel::default().level(), 0.95);
     /// assert_eq!(ConfidenceLevel::new(0.9)?.level(), 0.9);
     /// # Ok::<(), metapool::Error>(())
@@ -125,7 +125,7 @@ impl ConfidenceLevel {
     /// The two-sided standard normal critical value.
     ///
     /// ```
-    /// use metapool::ConfidenceLevel;
+    /// use metapool::inference::ConfidenceLevel;
     /// assert!((ConfidenceLevel::new(0.90)?.z() - 1.6448536269514722).abs() < 1e-15);
     /// # Ok::<(), metapool::Error>(())
     /// ```

@@ -51,7 +51,7 @@
 //! ## Conventions
 //! - Inputs are validated at construction and again before use; invalid input is a typed
 //!   [`Error`] naming the study (0-based position) and the field.
-//! - Ratio measures are analysed on the log scale; [`Pooled::display`] back-transforms.
+//! - Ratio measures are analysed on the log scale; [`Pooled::display`](crate::pool::Pooled::display) back-transforms.
 //! - Agreement with metafor is tested at 1e-10 relative for closed forms and 1e-8 for iterative
 //!   estimators (see `tests/metafor_core.rs`, `tests/metafor_measures.rs`,
 //!   `tests/metafor_estimators.rs`, `tests/metafor_sensitivity.rs` and `fixtures/metafor/`).
@@ -65,7 +65,7 @@ pub mod batch;
 pub mod bias;
 pub mod catalogue;
 pub mod effect;
-pub mod error;
+mod error;
 pub mod gwas;
 pub mod heterogeneity;
 pub mod inference;
@@ -79,21 +79,4 @@ pub mod report;
 pub mod sensitivity;
 mod tails;
 
-pub use effect::{
-    Arm, BinaryEffect, BinaryMeasure, ContinuityCorrection, CorrectionRule, Correlation, Effect,
-    EffectSet, EffectSize, Exclusion, FisherZ, Generic, LogOddsRatio, LogRiskRatio, MeanDifference,
-    PetoOddsRatio, PrePost, PrePostMeanDifference, Proportion, ProportionEffect,
-    ProportionTransform, RiskDifference, Scale, SmdConvention, StandardizedMeanDifference,
-    StudyEffect, TwoByTwo,
-};
 pub use error::{Error, Problem, Result};
-pub use heterogeneity::Heterogeneity;
-pub use inference::ConfidenceLevel;
-pub use pool::{
-    ExcludedStudy, FixedMethod, FixedModel, Interval, MantelHaenszel, Model, ModelChoice,
-    ModelRule, Note, Peto, Pooled, PooledStudy, Pooler, RandomModel, Selection, Subgroup,
-    SubgroupAnalysis, SubgroupModel, Subgroups, Tau2Estimator,
-};
-pub use pool::{
-    HeterogeneityIntervals, PredictionKind, Tau2Control, Tau2Fit, Tau2Mode, Tau2Stop, Test,
-};

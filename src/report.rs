@@ -17,7 +17,7 @@
 //!
 //! ```
 //! use metapool::report::{PublishedResult, Figure};
-//! use metapool::Scale;
+//! use metapool::effect::Scale;
 //! // Zhou et al. 2020, Table 2, proteinuria at 2 months, as printed in the table ...
 //! let table = PublishedResult::parse("-1.74", "-5.00", "1.52", "0.30", Scale::Identity)?;
 //! assert!(table.check().consistent);
@@ -104,7 +104,7 @@ impl Printed {
 ///
 /// ```
 /// use metapool::report::{Figure, PublishedResult};
-/// use metapool::Scale;
+/// use metapool::effect::Scale;
 /// // a p-value that cannot go with its CI: 0.49 (0.34 to 0.70) excludes 1 by far, so p = 0.20 conflicts
 /// let r = PublishedResult::parse("0.49", "0.34", "0.70", "0.20", Scale::Log)?;
 /// assert_eq!(r.check().conflicting(), vec![Figure::P]);
@@ -134,7 +134,7 @@ const FIGURES: [Figure; 4] = [
 ///
 /// ```
 /// use metapool::report::PublishedResult;
-/// use metapool::Scale;
+/// use metapool::effect::Scale;
 /// // metafor print(rma(yi, vi, method = "DL"), dat.bcg) on the RR scale: 0.4896 [0.3449, 0.6950],
 /// // p = 6.46e-05, as a paper would print it
 /// let r = PublishedResult::parse("0.49", "0.34", "0.70", "<0.0001", Scale::Log)?;
@@ -163,7 +163,7 @@ pub struct PublishedResult {
 ///
 /// ```
 /// use metapool::report::{Figure, PublishedResult};
-/// use metapool::Scale;
+/// use metapool::effect::Scale;
 /// let r = PublishedResult::parse("-1.74", "-5.00", "-1.52", "0.30", Scale::Identity)?;
 /// let upper = &r.check().figures[2];
 /// assert_eq!(upper.figure, Figure::CiUpper);
@@ -191,7 +191,7 @@ pub struct FigureCheck {
 ///
 /// ```
 /// use metapool::report::PublishedResult;
-/// use metapool::Scale;
+/// use metapool::effect::Scale;
 /// let ok = PublishedResult::parse("-1.74", "-5.00", "1.52", "0.30", Scale::Identity)?.check();
 /// assert!(ok.consistent && ok.conflicting().is_empty());
 /// assert_eq!(ok.figures.len(), 4);
@@ -211,7 +211,7 @@ impl Consistency {
     ///
     /// ```
     /// use metapool::report::{Figure, PublishedResult};
-    /// use metapool::Scale;
+    /// use metapool::effect::Scale;
     /// // a sign typo in the lower bound of a mean difference
     /// let r = PublishedResult::parse("2.10", "-1.20", "3.00", "<0.00001", Scale::Identity)?;
     /// assert_eq!(r.check().conflicting(), vec![Figure::CiLower]);
@@ -239,7 +239,7 @@ impl PublishedResult {
     ///
     /// ```
     /// use metapool::report::PublishedResult;
-    /// use metapool::Scale;
+    /// use metapool::effect::Scale;
     /// let r = PublishedResult::parse("0.65", "0.60", "0.70", "<0.00001", Scale::Log)?;
     /// assert_eq!(r.estimate.text, "0.65");
     /// assert!(PublishedResult::parse("0.65", "n/a", "0.70", "0.01", Scale::Log).is_err());
@@ -404,7 +404,7 @@ impl PublishedResult {
     ///
     /// ```
     /// use metapool::report::PublishedResult;
-    /// use metapool::Scale;
+    /// use metapool::effect::Scale;
     /// // metafor print(rma(yi, vi, method = "FE"), dat.bcg): RR 0.6503 [0.6007, 0.7040], p < .0001
     /// let r = PublishedResult::parse("0.6503", "0.6007", "0.7040", "<0.0001", Scale::Log)?;
     /// assert!(r.check().consistent);
@@ -459,7 +459,7 @@ impl PublishedResult {
 ///
 /// ```
 /// use metapool::report::{decide_printed, Printed};
-/// use metapool::{ModelChoice, ModelRule};
+/// use metapool::{pool::ModelChoice, pool::ModelRule};
 /// let rule = ModelRule::default();
 /// let p = |s| Printed::parse(s).unwrap();
 /// assert_eq!(decide_printed(&rule, Some(&p("<0.00001"))), Some(ModelChoice::Random));

@@ -54,7 +54,7 @@ pub struct LeaveOneOut {
 /// would print a row of NAs.
 ///
 /// ```
-/// use metapool::{EffectSet, FixedModel, sensitivity::leave_one_out};
+/// use metapool::{effect::EffectSet, pool::FixedModel, sensitivity::leave_one_out};
 /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
 /// let loo = leave_one_out(&FixedModel::default().into(), &set)?;
 /// assert_eq!(loo.len(), 3);
@@ -149,7 +149,7 @@ pub struct CumulativeStep {
 /// The first step (one study) is tested with z under a t-based test, as in metafor.
 ///
 /// ```
-/// use metapool::{EffectSet, Pooler, sensitivity::cumulative};
+/// use metapool::{effect::EffectSet, pool::Pooler, sensitivity::cumulative};
 /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
 /// let steps = cumulative(&Pooler::default(), &set)?;
 /// assert_eq!(steps[0].fit.estimate, 0.1);
@@ -168,7 +168,7 @@ pub fn cumulative(pooler: &Pooler, set: &EffectSet) -> Result<Vec<CumulativeStep
 /// excluded from pooling are ignored. Errors when the length differs or a used key is not finite.
 ///
 /// ```
-/// use metapool::{EffectSet, Pooler, sensitivity::{cumulative_by, Direction}};
+/// use metapool::{effect::EffectSet, pool::Pooler, sensitivity::{cumulative_by, Direction}};
 /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
 /// let years = [2001.0, 1995.0, 1999.0];
 /// let steps = cumulative_by(&Pooler::default(), &set, &years, Direction::Ascending)?;
@@ -397,7 +397,7 @@ pub struct Influence {
 /// fails (where metafor would report NAs for that study).
 ///
 /// ```
-/// use metapool::{EffectSet, Pooler, sensitivity::influence};
+/// use metapool::{effect::EffectSet, pool::Pooler, sensitivity::influence};
 /// let set = EffectSet::from_estimates(&[0.1, 0.12, 0.09, 0.11, 1.5], &[0.01; 5])?;
 /// let inf = influence(&Pooler::default(), &set)?;
 /// assert!(inf.studies[4].influential());

@@ -3,7 +3,7 @@
 
 use metapool::prelude::*;
 use metapool::sensitivity::{cumulative, influence, leave_one_out};
-use metapool::{MantelHaenszel, Note, Peto};
+use metapool::{pool::MantelHaenszel, pool::Note, pool::Peto};
 
 fn tables() -> Vec<TwoByTwo> {
     [
@@ -162,7 +162,7 @@ fn per_study_rows_carry_what_a_printer_needs() {
     assert_eq!(fit.excluded.len(), 1);
     assert_eq!(
         fit.excluded[0],
-        (2, metapool::Exclusion::NoEventsInEitherArm)
+        (2, metapool::effect::Exclusion::NoEventsInEitherArm)
     );
     assert_eq!(fit.level, ConfidenceLevel::default());
     assert_eq!(fit.test, Test::Z);
@@ -294,11 +294,11 @@ mod serde_checks {
         let t = r#"{"events1":2,"total1":20,"events2":1,"total2":20}"#;
         let bad_cc = r#"{"value":0,"rule":"AllTables"}"#;
         assert!(de::<LogOddsRatio>(&format!(r#"{{"table":{t},"correction":{bad_cc}}}"#)).is_err());
-        let control = serde_json::to_value(metapool::Tau2Control::default()).unwrap();
-        assert!(serde_json::from_value::<metapool::Tau2Control>(control.clone()).is_ok());
+        let control = serde_json::to_value(metapool::pool::Tau2Control::default()).unwrap();
+        assert!(serde_json::from_value::<metapool::pool::Tau2Control>(control.clone()).is_ok());
         let mut bad_control = control;
         bad_control["max_iterations"] = serde_json::json!(0);
-        assert!(serde_json::from_value::<metapool::Tau2Control>(bad_control).is_err());
+        assert!(serde_json::from_value::<metapool::pool::Tau2Control>(bad_control).is_err());
         // valid values still round trip
         let md = MeanDifference::new(
             Arm::new(1.0, 1.0, 10.0).unwrap(),

@@ -4,9 +4,11 @@
 //! compares equal to itself.
 
 use metapool::{
-    Arm, ConfidenceLevel, ContinuityCorrection, CorrectionRule, Effect, EffectSet, Error,
-    FixedModel, Generic, LogOddsRatio, MantelHaenszel, MeanDifference, ModelRule, PrePost,
-    PrePostMeanDifference, Problem, RandomModel, Scale, StandardizedMeanDifference, TwoByTwo,
+    effect::Arm, effect::ContinuityCorrection, effect::CorrectionRule, effect::Effect,
+    effect::EffectSet, effect::Generic, effect::LogOddsRatio, effect::MeanDifference,
+    effect::PrePost, effect::PrePostMeanDifference, effect::Scale,
+    effect::StandardizedMeanDifference, effect::TwoByTwo, inference::ConfidenceLevel,
+    pool::FixedModel, pool::MantelHaenszel, pool::ModelRule, pool::RandomModel, Error, Problem,
 };
 
 const NAN: f64 = f64::NAN;
@@ -46,7 +48,10 @@ fn unit(got: f64) -> Problem {
 }
 
 /// Pool estimates and variances with both models, as a user would.
-fn pool(y: &[f64], v: &[f64]) -> metapool::Result<(metapool::Pooled, metapool::Pooled)> {
+fn pool(
+    y: &[f64],
+    v: &[f64],
+) -> metapool::Result<(metapool::pool::Pooled, metapool::pool::Pooled)> {
     let set = EffectSet::from_estimates(y, v)?;
     Ok((
         FixedModel::default().pool(&set)?,
@@ -668,8 +673,10 @@ mod merged_api {
     use super::*;
     use metapool::batch::{Analyses, BatchPooler, BatchResults, InverseVarianceSums};
     use metapool::{
-        Correlation, FisherZ, LogRiskRatio, Peto, PredictionKind, Proportion, ProportionEffect,
-        ProportionTransform, SubgroupAnalysis, SubgroupModel, Tau2Control, Tau2Estimator, Test,
+        effect::Correlation, effect::FisherZ, effect::LogRiskRatio, effect::Proportion,
+        effect::ProportionEffect, effect::ProportionTransform, pool::Peto, pool::PredictionKind,
+        pool::SubgroupAnalysis, pool::SubgroupModel, pool::Tau2Control, pool::Tau2Estimator,
+        pool::Test,
     };
 
     fn five() -> EffectSet {
@@ -689,7 +696,7 @@ mod merged_api {
             assert_eq!(fit.df, None);
             assert_eq!(
                 fit.notes,
-                vec![metapool::Note::ZTestForOneStudy { requested: test }]
+                vec![metapool::pool::Note::ZTestForOneStudy { requested: test }]
             );
             assert_eq!((fit.estimate, fit.se, fit.p), (z.estimate, z.se, z.p));
         }
@@ -900,7 +907,7 @@ mod merged_api {
             TwoByTwo::new(0.0, 10.0, 0.0, 10.0).unwrap(),
         )];
         expect_err(
-            metapool::MantelHaenszel::default().pool(&t),
+            metapool::pool::MantelHaenszel::default().pool(&t),
             Error::AllExcluded { excluded: 1 },
         );
         expect_err(Peto::default().pool::<TwoByTwo>(&[]), Error::Empty);

@@ -1,7 +1,10 @@
 //! The batch path against the single-analysis API: bit for bit on random data.
 
 use metapool::batch::{Analyses, BatchPooler, BatchResults, InverseVarianceSums, OnFailure};
-use metapool::{EffectSet, Error, FixedModel, Pooled, RandomModel, Tau2Estimator};
+use metapool::{
+    effect::EffectSet, pool::FixedModel, pool::Pooled, pool::RandomModel, pool::Tau2Estimator,
+    Error,
+};
 
 /// xorshift64*: a small deterministic generator, so the test needs no extra crate.
 struct Rng(u64);

@@ -1,7 +1,7 @@
 //! Bad input gets a typed error naming the study and the field (core crate issue); the full
 //! catalogue is in tests/bad_input.rs.
 
-use metapool::*;
+use metapool::{effect::*, inference::ConfidenceLevel, pool::*, Error, Problem};
 
 #[test]
 fn invalid_studies_are_named_by_position_and_field() {

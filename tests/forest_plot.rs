@@ -3,8 +3,9 @@
 
 use metapool::plot::forest::{ArmData, AxisRange, Favours, Forest};
 use metapool::{
-    Arm, EffectSet, Error, LogOddsRatio, MantelHaenszel, MeanDifference, RandomModel,
-    SubgroupAnalysis, SubgroupModel, Tau2Estimator, TwoByTwo,
+    effect::Arm, effect::EffectSet, effect::LogOddsRatio, effect::MeanDifference, effect::TwoByTwo,
+    pool::MantelHaenszel, pool::RandomModel, pool::SubgroupAnalysis, pool::SubgroupModel,
+    pool::Tau2Estimator, Error,
 };
 
 /// The aspirin trials of Fleiss (1993) plus a double-zero trial.

@@ -2,7 +2,7 @@
 //! what failed, and the fix.
 
 use metapool::inference::chi_square_upper_tail;
-use metapool::{EffectSet, FixedModel, ModelRule, RandomModel};
+use metapool::{effect::EffectSet, pool::FixedModel, pool::ModelRule, pool::RandomModel};
 
 /// fuzz target `pool`, round 1: statrs' `gamma_ur` panics ("XInvalid") when its x is 0, and
 /// `chi_square_upper_tail` passed it `q / 2`, which is 0 for the subnormal Q = 5e-324 (two
@@ -39,7 +39,7 @@ fn chi_square_tail_at_the_edges() {
 /// for -inf. Fixed: tr(PP) from positive terms, and a non-finite step is NotConverged.
 #[test]
 fn reml_two_studies_far_apart_terminates() {
-    use metapool::Tau2Estimator;
+    use metapool::pool::Tau2Estimator;
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let set = EffectSet::from_estimates(
@@ -81,7 +81,10 @@ fn reml_two_studies_far_apart_terminates() {
 /// Fixed in the same commit as the REML case: an infinite step is NotConverged.
 #[test]
 fn ml_overflowing_step_terminates() {
-    use metapool::{ConfidenceLevel, SubgroupAnalysis, SubgroupModel, Tau2Estimator, Test};
+    use metapool::{
+        inference::ConfidenceLevel, pool::SubgroupAnalysis, pool::SubgroupModel,
+        pool::Tau2Estimator, pool::Test,
+    };
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let set = EffectSet::from_estimates(
@@ -155,7 +158,9 @@ fn tiny_variance_weights_do_not_overflow() {
 /// Fixed: 100 (t / (s2 + t)).
 #[test]
 fn q_profile_i2_stays_at_most_100() {
-    use metapool::{ConfidenceLevel, Tau2Control, Tau2Estimator, Test};
+    use metapool::{
+        inference::ConfidenceLevel, pool::Tau2Control, pool::Tau2Estimator, pool::Test,
+    };
     let set = EffectSet::from_estimates(&[1074500000000000.0, 1e-300], &[42672783102.99441, 1e-12])
         .unwrap();
     let level = ConfidenceLevel::new(0.9912567138671875).unwrap();
@@ -180,7 +185,7 @@ fn q_profile_i2_stays_at_most_100() {
 /// is now NonFinite { what: "tau2" }.
 #[test]
 fn overflowing_closed_form_is_an_error_not_zero() {
-    use metapool::{Tau2Estimator, Tau2Stop};
+    use metapool::{pool::Tau2Estimator, pool::Tau2Stop};
     let set = EffectSet::from_estimates(&[1e-300, 1e-300, 5.1875], &[f64::MAX, f64::MAX, 5.1875])
         .unwrap();
     match RandomModel::default()
@@ -205,10 +210,10 @@ fn overflowing_closed_form_is_an_error_not_zero() {
 /// work); at ordinary levels the interval is unchanged.
 #[test]
 fn q_profile_at_level_next_to_one() {
-    use metapool::ConfidenceLevel;
+    use metapool::inference::ConfidenceLevel;
     let set = EffectSet::from_estimates(&[2.5625, 2.5625], &[2.5625, 2.5625]).unwrap();
     let model = RandomModel::new(
-        metapool::Tau2Estimator::DerSimonianLaird,
+        metapool::pool::Tau2Estimator::DerSimonianLaird,
         ConfidenceLevel::new(0.9999999999999999).unwrap(),
     );
     let fit = model.pool(&set).unwrap();
@@ -233,7 +238,7 @@ fn q_profile_at_level_next_to_one() {
 /// with lower 1.2e-4 > upper 7.3e-5. Crossing bounds are now Undefined, naming the remedy.
 #[test]
 fn q_profile_bounds_never_cross() {
-    use metapool::ConfidenceLevel;
+    use metapool::inference::ConfidenceLevel;
     let e = 2.220446049250313e-16;
     let set = EffectSet::from_estimates(
         &[
@@ -250,7 +255,7 @@ fn q_profile_bounds_never_cross() {
     )
     .unwrap();
     let model = RandomModel::new(
-        metapool::Tau2Estimator::DerSimonianLaird,
+        metapool::pool::Tau2Estimator::DerSimonianLaird,
         ConfidenceLevel::new(0.321563720703125).unwrap(),
     );
     let fit = model.pool(&set).unwrap();
@@ -274,7 +279,9 @@ fn q_profile_bounds_never_cross() {
 /// s2 ~ 5e-25 below the ulp of t its rounding is not monotone. The bounds are now ordered.
 #[test]
 fn q_profile_i2_bounds_ordered() {
-    use metapool::{ConfidenceLevel, Tau2Control, Tau2Estimator, Test};
+    use metapool::{
+        inference::ConfidenceLevel, pool::Tau2Control, pool::Tau2Estimator, pool::Test,
+    };
     let e = 2.220446049250313e-16;
     let set = EffectSet::from_estimates(
         &[
@@ -332,7 +339,9 @@ fn q_profile_i2_bounds_ordered() {
 /// giving lower > upper. The half-width is now never negative.
 #[test]
 fn prediction_interval_at_a_tiny_level() {
-    use metapool::{ConfidenceLevel, PredictionKind, Tau2Estimator, Test};
+    use metapool::{
+        inference::ConfidenceLevel, pool::PredictionKind, pool::Tau2Estimator, pool::Test,
+    };
     let e = 2.220446049250313e-16;
     let set = EffectSet::from_estimates(&[e; 7], &[e; 7]).unwrap();
     let model = RandomModel::new(
@@ -358,7 +367,9 @@ fn prediction_interval_at_a_tiny_level() {
 #[test]
 fn common_tau2_closed_form_nan_is_not_reported_as_zero() {
     use metapool::pool::Tau2Stop;
-    use metapool::{EffectSet, SubgroupAnalysis, SubgroupModel, Tau2Estimator};
+    use metapool::{
+        effect::EffectSet, pool::SubgroupAnalysis, pool::SubgroupModel, pool::Tau2Estimator,
+    };
     let y = [225829781504.0, 225831059456.0, 1e154, 1e-300];
     let v = [225852030976.0, 1e-300, 1e308, 1000000000000.0];
     let set = EffectSet::from_estimates(&y, &v).unwrap();

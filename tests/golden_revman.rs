@@ -7,7 +7,7 @@
 //! only about 1e-6 relative. The CSV export carries 8 significant digits (8 decimal places for p): 5e-8 relative
 //! (5e-9 absolute for p).
 
-use metapool::*;
+use metapool::{effect::*, inference::ConfidenceLevel, pool::*};
 use serde_json::Value;
 
 fn load(name: &str) -> Value {

@@ -12,7 +12,7 @@
 //!    inconsistent, with the upper bound as the conflicting figure.
 
 use metapool::report::{decide_printed, Figure, Printed, PublishedResult};
-use metapool::*;
+use metapool::{effect::*, inference::ConfidenceLevel, pool::*};
 use serde_json::Value;
 
 fn load(path: &str) -> Value {

@@ -17,8 +17,8 @@
 //! - Hedges' J: 4e-15 (a few ulps); z critical values: 1e-14.
 
 use metapool::{
-    Arm, ConfidenceLevel, EffectSet, FixedModel, Pooled, RandomModel, SmdConvention,
-    StandardizedMeanDifference,
+    effect::Arm, effect::EffectSet, effect::SmdConvention, effect::StandardizedMeanDifference,
+    inference::ConfidenceLevel, pool::FixedModel, pool::Pooled, pool::RandomModel,
 };
 use serde_json::Value;
 
@@ -264,7 +264,10 @@ fn deterministic_in_any_order_of_calls() {
 
 #[test]
 fn proportions_at_zero_and_one() {
-    use metapool::{EffectSize, Proportion, ProportionEffect, ProportionTransform, StudyEffect};
+    use metapool::{
+        effect::EffectSize, effect::Proportion, effect::ProportionEffect,
+        effect::ProportionTransform, effect::StudyEffect,
+    };
     let fx = fixture();
     let rows = fx["proportions"].as_array().unwrap();
     assert!(rows.len() >= 80);

@@ -2,9 +2,11 @@
 //! back-transformations at the boundaries. Expected values are closed forms worked by hand.
 
 use metapool::{
-    ContinuityCorrection, CorrectionRule, Correlation, EffectSet, EffectSize, Error, Exclusion,
-    LogRiskRatio, MantelHaenszel, Peto, Problem, Proportion, ProportionEffect, ProportionTransform,
-    RiskDifference, Scale, StudyEffect, SubgroupAnalysis, SubgroupModel, TwoByTwo,
+    effect::ContinuityCorrection, effect::CorrectionRule, effect::Correlation, effect::EffectSet,
+    effect::EffectSize, effect::Exclusion, effect::LogRiskRatio, effect::Proportion,
+    effect::ProportionEffect, effect::ProportionTransform, effect::RiskDifference, effect::Scale,
+    effect::StudyEffect, effect::TwoByTwo, pool::MantelHaenszel, pool::Peto,
+    pool::SubgroupAnalysis, pool::SubgroupModel, Error, Problem,
 };
 
 const NEVER: ContinuityCorrection = ContinuityCorrection {
@@ -225,8 +227,9 @@ fn subgroups_validate_labels_and_handle_one_group_and_unestimable_groups() {
 
 mod single_table {
     use metapool::{
-        EffectSize, LogOddsRatio, LogRiskRatio, MantelHaenszel, Peto, PetoOddsRatio,
-        RiskDifference, StudyEffect, TwoByTwo,
+        effect::EffectSize, effect::LogOddsRatio, effect::LogRiskRatio, effect::PetoOddsRatio,
+        effect::RiskDifference, effect::StudyEffect, effect::TwoByTwo, pool::MantelHaenszel,
+        pool::Peto,
     };
     use proptest::prelude::*;
 

@@ -7,7 +7,7 @@
 //! The p-values used to carry statrs' `erfc` error (about 1e-10 relative); `normal_two_sided_p`
 //! no longer uses it (see `src/tails.rs`).
 
-use metapool::*;
+use metapool::{effect::*, pool::*};
 use serde_json::Value;
 
 const REL: f64 = 1e-10;

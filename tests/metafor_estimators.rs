@@ -18,7 +18,7 @@ use metapool::pool::{GeneralizedQModel, PredictionKind, Tau2Estimator, Test};
 fn estimator(name: &str) -> Option<Tau2Estimator> {
     Tau2Estimator::from_metafor_name(name)
 }
-use metapool::{EffectSet, FixedModel, RandomModel, Tau2Control};
+use metapool::{effect::EffectSet, pool::FixedModel, pool::RandomModel, pool::Tau2Control};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -397,7 +397,7 @@ fn kacker2004_golden_pm_dl_fe_knapp_hartung() {
 /// i.e. `PredictionKind::HigginsT` on a `Test::KnappHartung` fit.
 #[test]
 fn metabin_golden_dl_knapp_hartung_and_prediction() {
-    use metapool::{LogOddsRatio, TwoByTwo};
+    use metapool::{effect::LogOddsRatio, effect::TwoByTwo};
     let g: Value = serde_json::from_str(include_str!(
         "../fixtures/golden/meta_metabin_OR_IV_DL_HK_17trials.json"
     ))
@@ -449,7 +449,7 @@ fn metabin_golden_dl_knapp_hartung_and_prediction() {
 /// iterative; DL's closed-form numbers agree to about 1e-13).
 #[test]
 fn bcg_at_90_percent() {
-    use metapool::ConfidenceLevel;
+    use metapool::inference::ConfidenceLevel;
     let root: Value = serde_json::from_str(FIXTURE).unwrap();
     let bcg = root["datasets"]
         .as_array()

@@ -12,8 +12,8 @@
 
 use metapool::pool::Tau2Mode;
 use metapool::{
-    ConfidenceLevel, EffectSet, RandomModel, SubgroupAnalysis, SubgroupModel, Tau2Control,
-    Tau2Estimator, Test,
+    effect::EffectSet, inference::ConfidenceLevel, pool::RandomModel, pool::SubgroupAnalysis,
+    pool::SubgroupModel, pool::Tau2Control, pool::Tau2Estimator, pool::Test,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;

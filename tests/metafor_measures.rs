@@ -9,10 +9,12 @@
 //! `--nocapture` to see them).
 
 use metapool::{
-    Correlation, EffectSet, EffectSize, FisherZ, FixedModel, Heterogeneity, LogOddsRatio,
-    LogRiskRatio, MantelHaenszel, Peto, PetoOddsRatio, Pooled, Proportion, ProportionEffect,
-    ProportionTransform, RandomModel, RiskDifference, StudyEffect, SubgroupAnalysis, SubgroupModel,
-    Tau2Estimator, TwoByTwo,
+    effect::Correlation, effect::EffectSet, effect::EffectSize, effect::FisherZ,
+    effect::LogOddsRatio, effect::LogRiskRatio, effect::PetoOddsRatio, effect::Proportion,
+    effect::ProportionEffect, effect::ProportionTransform, effect::RiskDifference,
+    effect::StudyEffect, effect::TwoByTwo, heterogeneity::Heterogeneity, pool::FixedModel,
+    pool::MantelHaenszel, pool::Peto, pool::Pooled, pool::RandomModel, pool::SubgroupAnalysis,
+    pool::SubgroupModel, pool::Tau2Estimator,
 };
 use serde_json::Value;
 
@@ -282,7 +284,7 @@ fn proportions_in_four_transforms_with_back_transformation() {
                 .unwrap();
             effects(&mut c, &name, &studies, want);
             let set = EffectSet::from_studies(&studies).unwrap();
-            if let metapool::Scale::FreemanTukey { harmonic_n } = set.scale() {
+            if let metapool::effect::Scale::FreemanTukey { harmonic_n } = set.scale() {
                 c.val(&format!("{name} harmonic n"), harmonic_n, &ds["harmonic_n"]);
             }
             for (i, (e, w)) in set

@@ -28,7 +28,7 @@
 //! The largest relative difference per method is printed (run with `--nocapture`).
 
 use metapool::regression::{Factor, Intercept, MetaRegression, ModelMatrix, Moderators};
-use metapool::{pool::Test, Tau2Control, Tau2Estimator};
+use metapool::{pool::Tau2Control, pool::Tau2Estimator, pool::Test};
 use serde_json::Value;
 use std::collections::BTreeMap;
 

@@ -11,7 +11,7 @@ use metapool::pool::Test;
 use metapool::regression::{
     Factor, MetaRegression, ModelMatrix, Moderators, Permutations, RegressionFit,
 };
-use metapool::{Tau2Control, Tau2Estimator};
+use metapool::{pool::Tau2Control, pool::Tau2Estimator};
 use serde_json::Value;
 
 mod regression_common;
@@ -260,7 +260,7 @@ fn random_permutations_are_reproducible_from_the_seed() {
 /// exact shares are 1 and 1/360: 360 distinct arrangements of the moderator, which has a tie).
 #[test]
 fn metafor_test_suite_permutation_expectations() {
-    use metapool::{EffectSet, RiskDifference, TwoByTwo};
+    use metapool::{effect::EffectSet, effect::RiskDifference, effect::TwoByTwo};
     let cells = [
         (2, 39, 1, 43),
         (4, 44, 4, 44),

@@ -14,7 +14,8 @@ use metapool::bias::{
 use metapool::pool::Test;
 use metapool::sensitivity::{cumulative, cumulative_by, influence, leave_one_out, Direction};
 use metapool::{
-    ConfidenceLevel, EffectSet, FixedModel, Pooled, Pooler, RandomModel, Tau2Control, Tau2Estimator,
+    effect::EffectSet, inference::ConfidenceLevel, pool::FixedModel, pool::Pooled, pool::Pooler,
+    pool::RandomModel, pool::Tau2Control, pool::Tau2Estimator,
 };
 use serde_json::Value;
 

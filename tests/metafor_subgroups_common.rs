@@ -12,7 +12,10 @@
 //! where tau² is truncated) is compared absolutely at 1e-14. Each estimator's largest relative
 //! difference is printed (run with `--nocapture`).
 
-use metapool::{EffectSet, SubgroupAnalysis, SubgroupModel, Tau2Control, Tau2Estimator, Tau2Stop};
+use metapool::{
+    effect::EffectSet, pool::SubgroupAnalysis, pool::SubgroupModel, pool::Tau2Control,
+    pool::Tau2Estimator, pool::Tau2Stop,
+};
 use serde_json::Value;
 use std::collections::BTreeMap;
 

@@ -8,8 +8,9 @@ use metapool::pool::Test;
 use metapool::print::LeaveOneOutTable;
 use metapool::sensitivity::{influence, leave_one_out};
 use metapool::{
-    ConfidenceLevel, Effect, EffectSet, FixedModel, LogRiskRatio, MantelHaenszel, Pooler,
-    RandomModel, Scale, SubgroupAnalysis, SubgroupModel, Tau2Estimator, TwoByTwo,
+    effect::Effect, effect::EffectSet, effect::LogRiskRatio, effect::Scale, effect::TwoByTwo,
+    inference::ConfidenceLevel, pool::FixedModel, pool::MantelHaenszel, pool::Pooler,
+    pool::RandomModel, pool::SubgroupAnalysis, pool::SubgroupModel, pool::Tau2Estimator,
 };
 
 fn read(name: &str) -> String {

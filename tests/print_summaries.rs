@@ -2,7 +2,10 @@
 //! notes, decimals from the formatter, the RevMan style, the model rule's reason.
 
 use metapool::print::{PValueStyle, Style, Summarize};
-use metapool::{EffectSet, FixedModel, LogOddsRatio, ModelRule, RandomModel, Test, TwoByTwo};
+use metapool::{
+    effect::EffectSet, effect::LogOddsRatio, effect::TwoByTwo, pool::FixedModel, pool::ModelRule,
+    pool::RandomModel, pool::Test,
+};
 
 fn aspirin() -> EffectSet {
     let ors: Vec<LogOddsRatio> = [

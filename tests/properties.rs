@@ -15,10 +15,12 @@
 
 use metapool::inference::{chi_square_upper_tail, normal_two_sided_p};
 use metapool::{
-    Arm, ConfidenceLevel, ContinuityCorrection, CorrectionRule, Effect, EffectSet, EffectSize,
-    FixedModel, Generic, LogOddsRatio, MeanDifference, ModelChoice, ModelRule, Pooled, PrePost,
-    PrePostMeanDifference, RandomModel, Scale, SmdConvention, StandardizedMeanDifference,
-    StudyEffect, Tau2Estimator, TwoByTwo,
+    effect::Arm, effect::ContinuityCorrection, effect::CorrectionRule, effect::Effect,
+    effect::EffectSet, effect::EffectSize, effect::Generic, effect::LogOddsRatio,
+    effect::MeanDifference, effect::PrePost, effect::PrePostMeanDifference, effect::Scale,
+    effect::SmdConvention, effect::StandardizedMeanDifference, effect::StudyEffect,
+    effect::TwoByTwo, inference::ConfidenceLevel, pool::FixedModel, pool::ModelChoice,
+    pool::ModelRule, pool::Pooled, pool::RandomModel, pool::Tau2Estimator,
 };
 use proptest::prelude::*;
 use proptest::test_runner::Config;

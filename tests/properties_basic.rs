@@ -1,7 +1,7 @@
 //! Property tests for the basic invariants of pooling (issue: core crate). 512 cases each.
 //! The fuller suite of invariants lives in tests/properties.rs.
 
-use metapool::*;
+use metapool::{effect::*, inference::ConfidenceLevel, pool::*};
 use proptest::prelude::*;
 
 fn studies() -> impl Strategy<Value = Vec<(f64, f64)>> {

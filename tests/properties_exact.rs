@@ -16,7 +16,7 @@
 //! `PROPTEST_CASES` sets the number of cases (1,000 by default).
 
 use metapool::pool::{Tau2Control, Tau2Stop};
-use metapool::{EffectSet, Tau2Estimator};
+use metapool::{effect::EffectSet, pool::Tau2Estimator};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 

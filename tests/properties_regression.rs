@@ -13,7 +13,9 @@
 use metapool::bias::{regression_test, EggerModel};
 use metapool::effect::Scale;
 use metapool::regression::{MetaRegression, ModelMatrix};
-use metapool::{EffectSet, FixedModel, RandomModel, Tau2Control, Tau2Estimator};
+use metapool::{
+    effect::EffectSet, pool::FixedModel, pool::RandomModel, pool::Tau2Control, pool::Tau2Estimator,
+};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 

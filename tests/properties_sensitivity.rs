@@ -5,7 +5,7 @@ use metapool::bias::{
     rank_test, regression_test, trim_and_fill, EggerModel, MissingEstimator, TrimFillOptions,
 };
 use metapool::sensitivity::{cumulative, influence, leave_one_out};
-use metapool::*;
+use metapool::{effect::*, inference::ConfidenceLevel, pool::*};
 use proptest::prelude::*;
 
 fn studies(min: usize) -> impl Strategy<Value = Vec<(f64, f64)>> {

@@ -119,7 +119,7 @@ fn fit_errors_are_typed() {
         Error::InvalidParameter { name: "btt", .. }
     ));
     // GENQ needs weights: a typed error, as metafor 3.8 without weights
-    let genq = MetaRegression::random(metapool::Tau2Estimator::GeneralizedQ);
+    let genq = MetaRegression::random(metapool::pool::Tau2Estimator::GeneralizedQ);
     assert!(genq.fit_values(&y, &v, &x, Scale::Identity).is_err());
     // predict needs one value per coefficient
     let fit = m.fit_values(&y, &v, &x, Scale::Identity).unwrap();

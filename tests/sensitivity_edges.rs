@@ -6,9 +6,9 @@ use metapool::bias::{
     rank_test, regression_test, trim_and_fill, EggerModel, MissingEstimator, Side, SideRule,
     TrimFillOptions,
 };
-use metapool::plot::{Funnel, FunnelStyle, TickLabels};
+use metapool::plot::{funnel::Funnel, funnel::FunnelStyle, funnel::TickLabels};
 use metapool::sensitivity::{cumulative, cumulative_by, influence, leave_one_out, Direction};
-use metapool::*;
+use metapool::{effect::*, inference::ConfidenceLevel, pool, pool::*, sensitivity, Error};
 
 fn set(y: &[f64], v: &[f64]) -> EffectSet {
     EffectSet::from_estimates(y, v).unwrap()

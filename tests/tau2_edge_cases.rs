@@ -2,7 +2,7 @@
 //! search limits, truncation, degenerate Knapp-Hartung factors, invalid settings.
 
 use metapool::pool::{BoundStatus, PredictionKind, Tau2Control, Tau2Estimator, Tau2Stop, Test};
-use metapool::{EffectSet, Error, FixedModel, RandomModel};
+use metapool::{effect::EffectSet, pool::FixedModel, pool::RandomModel, Error};
 use proptest::prelude::*;
 
 /// metafor dat.bcg log risk ratios (escalc measure = "RR").

@@ -9,7 +9,8 @@ pub use crate::settings::Settings;
 use crate::args::ModelArg;
 use crate::measure::{any_zero, study, Study};
 use metapool::{
-    EffectSet, Heterogeneity, ModelChoice, Pooled, Scale, SubgroupAnalysis, SubgroupModel,
+    effect::EffectSet, effect::Scale, heterogeneity::Heterogeneity, pool::ModelChoice,
+    pool::Pooled, pool::SubgroupAnalysis, pool::SubgroupModel,
 };
 use std::borrow::Cow;
 

@@ -11,8 +11,8 @@ use metapool::bias::{
     rank_test, regression_test, trim_and_fill, EggerModel, MissingEstimator, RankPValue, RankTest,
     RegressionTest, Side, SideRule, TrimFill, TrimFillOptions,
 };
+use metapool::effect::Scale;
 use metapool::plot::funnel::{Funnel, FunnelStyle, TickLabels};
-use metapool::Scale;
 use std::io::{self, Write};
 use std::path::Path;
 

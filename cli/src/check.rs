@@ -18,7 +18,7 @@ use crate::json::{self, Obj};
 use crate::pipeline::Summary;
 use metapool::inference::{chi_square_quantile, ConfidenceLevel};
 use metapool::report::{decide_printed, Consistency, Figure, Printed, PublishedResult};
-use metapool::{ModelChoice, ModelRule, Scale};
+use metapool::{effect::Scale, pool::ModelChoice, pool::ModelRule};
 use std::io::{self, BufWriter, Read, Write};
 use std::process::ExitCode;
 

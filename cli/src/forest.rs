@@ -160,8 +160,8 @@ pub fn render(
             "{heading} (selected by the Q test at alpha {}: {})",
             s.rule.alpha(),
             match c {
-                metapool::ModelChoice::Fixed => "fixed",
-                metapool::ModelChoice::Random => "random",
+                metapool::pool::ModelChoice::Fixed => "fixed",
+                metapool::pool::ModelChoice::Random => "random",
             }
         ),
         None => heading,

@@ -106,8 +106,10 @@ pub fn fuzz_run(args: &[&str], input: &[u8]) -> FuzzOutcome {
         // Reads files named on its command line; not fuzzed in-process.
         Command::Gwas(_) => return FuzzOutcome::Usage,
         Command::Check(a) => {
-            let (Ok(rule), false) = (metapool::ModelRule::new(a.alpha), a.format == Format::Csv)
-            else {
+            let (Ok(rule), false) = (
+                metapool::pool::ModelRule::new(a.alpha),
+                a.format == Format::Csv,
+            ) else {
                 return FuzzOutcome::Usage;
             };
             (check::run_check(a, &rule, input, &mut out), a.format)

@@ -8,10 +8,12 @@
 
 use clap::ValueEnum;
 use metapool::{
-    Arm, BinaryMeasure, ContinuityCorrection, EffectSize, Generic, LogOddsRatio, LogRiskRatio,
-    MeanDifference, PetoOddsRatio, PrePost, PrePostMeanDifference, Proportion, ProportionEffect,
-    ProportionTransform, RiskDifference, Scale, SmdConvention, StandardizedMeanDifference,
-    StudyEffect, TwoByTwo,
+    effect::Arm, effect::BinaryMeasure, effect::ContinuityCorrection, effect::EffectSize,
+    effect::Generic, effect::LogOddsRatio, effect::LogRiskRatio, effect::MeanDifference,
+    effect::PetoOddsRatio, effect::PrePost, effect::PrePostMeanDifference, effect::Proportion,
+    effect::ProportionEffect, effect::ProportionTransform, effect::RiskDifference, effect::Scale,
+    effect::SmdConvention, effect::StandardizedMeanDifference, effect::StudyEffect,
+    effect::TwoByTwo,
 };
 
 /// `--measure`.
@@ -296,9 +298,9 @@ pub struct StudyOptions {
     /// Pre/post correlation when the file has no `r` column (or an empty cell).
     pub r: f64,
     /// Analysis scale of GENERIC inputs.
-    pub generic_scale: metapool::Scale,
+    pub generic_scale: metapool::effect::Scale,
     /// Confidence level of GENERIC confidence intervals.
-    pub level: metapool::ConfidenceLevel,
+    pub level: metapool::inference::ConfidenceLevel,
     /// `--add`/`--to` for 2x2 tables and proportions; `None`: the library's default.
     pub correction: Option<ContinuityCorrection>,
 }
@@ -308,7 +310,7 @@ pub type Values = [Option<f64>; SLOTS];
 
 /// One study as the library computed it from a row: its effect (or why it is excluded), its
 /// scale and, for a 2x2 table, the table and its comparison. An analysis' set is made from
-/// these by the library ([`metapool::EffectSet::from_studies`]), which keeps the tables for the
+/// these by the library ([`metapool::effect::EffectSet::from_studies`]), which keeps the tables for the
 /// Mantel-Haenszel and Peto methods.
 #[derive(Debug, Clone, Copy)]
 pub struct Study {

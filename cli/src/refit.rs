@@ -5,7 +5,7 @@ use crate::analysis::{effect_set, AnalysisError, Group, Settings};
 use crate::args::ModelArg;
 use crate::json::Obj;
 use crate::output::scale_name;
-use metapool::{EffectSet, ModelChoice, Pooler};
+use metapool::{effect::EffectSet, pool::ModelChoice, pool::Pooler};
 
 /// An analysis ready for re-fitting: its effects and the pooler.
 pub struct Refit {

@@ -5,11 +5,11 @@ use crate::analysis::{AnalysisError, Group, Settings};
 use crate::json::{self, Analyses, Obj};
 use crate::output::{ci_text, p_text};
 use crate::refit::{error_text, json_head, refit, title, Refit};
+use metapool::pool::Pooled;
 use metapool::sensitivity::{
     cumulative, cumulative_by, influence, leave_one_out, CumulativeStep, Direction, Influence,
     LeaveOneOut,
 };
-use metapool::Pooled;
 use std::io::{self, Write};
 
 /// The diagnostics of one analysis; a section that cannot be computed (e.g. one study) holds

@@ -8,8 +8,9 @@ use crate::args::{
 use crate::measure::{Display, Measure, StudyOptions};
 use metapool::pool::{PredictionKind, Test};
 use metapool::{
-    ConfidenceLevel, ContinuityCorrection, CorrectionRule, FixedMethod, FixedModel, ModelChoice,
-    ModelRule, RandomModel, Scale, Tau2Control, Tau2Estimator,
+    effect::ContinuityCorrection, effect::CorrectionRule, effect::Scale,
+    inference::ConfidenceLevel, pool::FixedMethod, pool::FixedModel, pool::ModelChoice,
+    pool::ModelRule, pool::RandomModel, pool::Tau2Control, pool::Tau2Estimator,
 };
 
 /// Everything an analysis needs besides its rows, validated once.

@@ -387,7 +387,10 @@ fn auto_selects_by_the_q_test_and_reports_both_fits() {
 
 #[test]
 fn json_matches_the_library_bit_for_bit() {
-    use metapool::{Arm, EffectSet, MantelHaenszel, MeanDifference, RandomModel, TwoByTwo};
+    use metapool::{
+        effect::Arm, effect::EffectSet, effect::MeanDifference, effect::TwoByTwo,
+        pool::MantelHaenszel, pool::RandomModel,
+    };
     let core = core();
     let find = |name: &str| {
         core["datasets"]
@@ -406,7 +409,7 @@ fn json_matches_the_library_bit_for_bit() {
             .map(|x| x.as_f64().unwrap())
             .collect()
     };
-    let exact = |ctx: &str, a: &Value, p: &metapool::Pooled| {
+    let exact = |ctx: &str, a: &Value, p: &metapool::pool::Pooled| {
         let h = &p.heterogeneity;
         for (key, want) in [
             ("estimate", p.estimate),
@@ -471,8 +474,10 @@ fn json_matches_the_library_bit_for_bit() {
         col(&d, "events2"),
         col(&d, "total2"),
     );
-    let tables: Vec<metapool::LogOddsRatio> = (0..e1.len())
-        .map(|i| metapool::LogOddsRatio::new(TwoByTwo::new(e1[i], t1[i], e2[i], t2[i]).unwrap()))
+    let tables: Vec<metapool::effect::LogOddsRatio> = (0..e1.len())
+        .map(|i| {
+            metapool::effect::LogOddsRatio::new(TwoByTwo::new(e1[i], t1[i], e2[i], t2[i]).unwrap())
+        })
         .collect();
     let lib = MantelHaenszel::default().pool(&tables).unwrap();
     let path = fixture("cli/core_or.csv");

@@ -12,7 +12,7 @@ use metapool::gwas::{
     Aligner, CohortReader, GwasPooler, OnInvalidRow, Palindromic, PoolBuffers, RandomTest,
     ReadSpec, Scheme, Variant, VariantResult, VariantTable,
 };
-use metapool::{EffectSet, FixedModel, RandomModel, Tau2Estimator};
+use metapool::{effect::EffectSet, pool::FixedModel, pool::RandomModel, pool::Tau2Estimator};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -288,7 +288,7 @@ fn equals_the_library_single_analysis_fits_exactly() {
                 v.marker
             );
             assert_eq!(r.q, f.heterogeneity.q);
-            let control = metapool::Tau2Control::default()
+            let control = metapool::pool::Tau2Control::default()
                 .with_step_adjustment(0.5)
                 .unwrap()
                 .with_max_iterations(1000)
@@ -306,7 +306,7 @@ fn equals_the_library_single_analysis_fits_exactly() {
                 continue; // Hartung-Knapp needs k >= 2 (reported as NaN)
             }
             let hk = m
-                .with_test(metapool::Test::KnappHartung)
+                .with_test(metapool::pool::Test::KnappHartung)
                 .pool(&set)
                 .unwrap();
             let got = r.hartung_knapp.unwrap();

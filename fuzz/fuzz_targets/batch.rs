@@ -4,7 +4,7 @@
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use metapool::batch::{Analyses, BatchPooler, BatchResults, OnFailure};
-use metapool::*;
+use metapool::{effect::*, inference::ConfidenceLevel, pool::*};
 use metapool_fuzz::{num, unitish};
 
 fn run(u: &mut Unstructured) -> Result<()> {
@@ -22,7 +22,9 @@ fn run(u: &mut Unstructured) -> Result<()> {
         // a bad layout now and then
         offsets.push(u.arbitrary::<u8>()? as usize);
     }
-    let Ok(analyses) = Analyses::with_offsets(&y, &v, &offsets) else { return Ok(()) };
+    let Ok(analyses) = Analyses::with_offsets(&y, &v, &offsets) else {
+        return Ok(());
+    };
     let mut out = BatchResults::default();
     let pooler = BatchPooler::new(Tau2Estimator::DerSimonianLaird, level, OnFailure::Record);
     if pooler.pool(&analyses, &mut out).is_err() {
@@ -35,12 +37,30 @@ fn run(u: &mut Unstructured) -> Result<()> {
         let (yi, vi) = analyses.get(i).expect("row in range");
         let set = EffectSet::from_estimates(yi, vi).expect("batch accepted it");
         let f = FixedModel::new(level).pool(&set).expect("batch pooled it");
-        let r = RandomModel::new(Tau2Estimator::DerSimonianLaird, level).pool(&set).expect("batch pooled it");
-        assert_eq!(out.fixed.estimate[i].to_bits(), f.estimate.to_bits(), "row {i}");
-        assert_eq!(out.random.estimate[i].to_bits(), r.estimate.to_bits(), "row {i}");
+        let r = RandomModel::new(Tau2Estimator::DerSimonianLaird, level)
+            .pool(&set)
+            .expect("batch pooled it");
+        assert_eq!(
+            out.fixed.estimate[i].to_bits(),
+            f.estimate.to_bits(),
+            "row {i}"
+        );
+        assert_eq!(
+            out.random.estimate[i].to_bits(),
+            r.estimate.to_bits(),
+            "row {i}"
+        );
         assert_eq!(out.random.se[i].to_bits(), r.se.to_bits(), "row {i}");
-        assert_eq!(out.heterogeneity.tau2[i].to_bits(), r.heterogeneity.tau2.to_bits(), "row {i}");
-        assert_eq!(out.heterogeneity.q[i].to_bits(), f.heterogeneity.q.to_bits(), "row {i}");
+        assert_eq!(
+            out.heterogeneity.tau2[i].to_bits(),
+            r.heterogeneity.tau2.to_bits(),
+            "row {i}"
+        );
+        assert_eq!(
+            out.heterogeneity.q[i].to_bits(),
+            f.heterogeneity.q.to_bits(),
+            "row {i}"
+        );
     }
     Ok(())
 }

@@ -10,8 +10,19 @@ use metapool_cli::{fuzz_run, FuzzOutcome};
 
 const COMMANDS: [&str; 4] = ["pool", "sensitivity", "bias", "check"];
 const MEASURES: [&str; 13] = [
-    "MD", "SMD", "SMD-REVMAN", "PREPOST-MD", "OR", "RR", "RD", "PETO-OR", "GENERIC", "PR", "PLO",
-    "PAS", "PFT",
+    "MD",
+    "SMD",
+    "SMD-REVMAN",
+    "PREPOST-MD",
+    "OR",
+    "RR",
+    "RD",
+    "PETO-OR",
+    "GENERIC",
+    "PR",
+    "PLO",
+    "PAS",
+    "PFT",
 ];
 const MODELS: [&[&str]; 8] = [
     &["--model", "fixed"],
@@ -20,7 +31,14 @@ const MODELS: [&[&str]; 8] = [
     &["--model", "random", "--ci", "t"],
     &["--model", "random", "--ci", "hk", "--tau2", "REML"],
     &["--model", "auto", "--ci", "hk-adhoc", "--tau2", "PM"],
-    &["--model", "random", "--tau2", "SJ", "--prediction", "higgins-t"],
+    &[
+        "--model",
+        "random",
+        "--tau2",
+        "SJ",
+        "--prediction",
+        "higgins-t",
+    ],
     &["--model", "fixed", "--fixed-method", "IV", "--level", "0.9"],
 ];
 const FORMATS: [&[&str]; 4] = [
@@ -48,7 +66,14 @@ const MORE: [&[&str]; 8] = [
     &["--thousands", ","],
     &["--columns", "m1=a,sd1=b,n1=c"],
     &["--order", "year"],
-    &["--egger-model", "classical", "--trimfill-estimator", "R0", "--side", "left"],
+    &[
+        "--egger-model",
+        "classical",
+        "--trimfill-estimator",
+        "R0",
+        "--side",
+        "left",
+    ],
 ];
 
 fuzz_target!(|data: &[u8]| {
@@ -79,7 +104,11 @@ fuzz_target!(|data: &[u8]| {
         FuzzOutcome::Done { output, json } => {
             if json {
                 let v: Result<serde_json::Value, _> = serde_json::from_slice(&output);
-                assert!(v.is_ok(), "{args:?}: invalid JSON: {}", String::from_utf8_lossy(&output));
+                assert!(
+                    v.is_ok(),
+                    "{args:?}: invalid JSON: {}",
+                    String::from_utf8_lossy(&output)
+                );
             }
         }
         FuzzOutcome::InputError(msg) => assert!(!msg.is_empty(), "{args:?}: an empty error"),

@@ -3,7 +3,7 @@
 #![no_main]
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use metapool::*;
+use metapool::{effect::*, inference::ConfidenceLevel};
 use metapool_fuzz::{check_effect, check_effect_value, count, num, unitish};
 
 fn run(u: &mut Unstructured) -> Result<()> {
@@ -15,7 +15,11 @@ fn run(u: &mut Unstructured) -> Result<()> {
         check_effect_value(&e);
     }
     let arm = |u: &mut Unstructured| -> Result<Arm> {
-        Ok(Arm { mean: num(u)?, sd: num(u)?, n: count(u)? })
+        Ok(Arm {
+            mean: num(u)?,
+            sd: num(u)?,
+            n: count(u)?,
+        })
     };
     let (a, b) = (arm(u)?, arm(u)?);
     let _ = Arm::new(a.mean, a.sd, a.n);
@@ -26,7 +30,11 @@ fn run(u: &mut Unstructured) -> Result<()> {
         check_effect(&e);
     }
     for conv in [SmdConvention::RevMan5, SmdConvention::Metafor] {
-        let s = StandardizedMeanDifference { arm1: a, arm2: b, convention: conv };
+        let s = StandardizedMeanDifference {
+            arm1: a,
+            arm2: b,
+            convention: conv,
+        };
         let _ = StandardizedMeanDifference::new(a, b);
         if let Ok(e) = s.effect() {
             check_effect(&e);
@@ -36,14 +44,25 @@ fn run(u: &mut Unstructured) -> Result<()> {
         }
     }
     // pre/post
-    let pp = PrePost { mean_pre: a.mean, sd_pre: a.sd, mean_post: b.mean, sd_post: b.sd, n: a.n };
+    let pp = PrePost {
+        mean_pre: a.mean,
+        sd_pre: a.sd,
+        mean_post: b.mean,
+        sd_post: b.sd,
+        n: a.n,
+    };
     let r = num(u)?;
     let _ = PrePostMeanDifference::new(pp, r);
     if let Ok(e) = (PrePostMeanDifference { data: pp, r }).effect() {
         check_effect(&e);
     }
     // 2x2 tables with every correction
-    let t = TwoByTwo { events1: count(u)?, total1: count(u)?, events2: count(u)?, total2: count(u)? };
+    let t = TwoByTwo {
+        events1: count(u)?,
+        total1: count(u)?,
+        events2: count(u)?,
+        total2: count(u)?,
+    };
     let _ = TwoByTwo::new(t.events1, t.total1, t.events2, t.total2);
     let value = num(u)?;
     let rule = match u.int_in_range(0u8..=2)? {
@@ -53,7 +72,10 @@ fn run(u: &mut Unstructured) -> Result<()> {
     };
     let _ = ContinuityCorrection::new(value, rule);
     let correction = ContinuityCorrection { value, rule };
-    let lor = LogOddsRatio { table: t, correction };
+    let lor = LogOddsRatio {
+        table: t,
+        correction,
+    };
     if let Ok(e) = lor.effect() {
         check_effect(&e);
     }
@@ -76,7 +98,13 @@ fn run(u: &mut Unstructured) -> Result<()> {
         ProportionTransform::Arcsine,
         ProportionTransform::FreemanTukey,
     ] {
-        let pe = ProportionEffect::new(Proportion { events: x, total: n }, transform);
+        let pe = ProportionEffect::new(
+            Proportion {
+                events: x,
+                total: n,
+            },
+            transform,
+        );
         for pe in [pe, pe.with_correction(correction)] {
             if let Ok(e) = pe.effect() {
                 check_effect(&e);
@@ -90,7 +118,11 @@ fn run(u: &mut Unstructured) -> Result<()> {
         check_effect(&e);
     }
     // generic inverse variance
-    let scale = if u.arbitrary()? { Scale::Log } else { Scale::Identity };
+    let scale = if u.arbitrary()? {
+        Scale::Log
+    } else {
+        Scale::Identity
+    };
     if let Ok(g) = Generic::from_se(y, se, scale) {
         check_effect(&g.effect().expect("a constructed Generic yields an effect"));
     }

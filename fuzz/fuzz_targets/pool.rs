@@ -4,11 +4,16 @@
 #![no_main]
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use metapool::*;
+use metapool::{effect::*, inference::ConfidenceLevel, pool::*};
 use metapool_fuzz::{check_pooled, num, unitish};
 
 const ESTIMATORS: [Tau2Estimator; 11] = Tau2Estimator::ALL;
-const TESTS: [Test; 4] = [Test::Z, Test::T, Test::KnappHartung, Test::KnappHartungAdHoc];
+const TESTS: [Test; 4] = [
+    Test::Z,
+    Test::T,
+    Test::KnappHartung,
+    Test::KnappHartungAdHoc,
+];
 
 fn run(u: &mut Unstructured) -> Result<()> {
     let level = ConfidenceLevel::new(unitish(u)?).unwrap_or_default();
@@ -44,25 +49,38 @@ fn run(u: &mut Unstructured) -> Result<()> {
             "level = {level:?}, alpha = {alpha:e}, {estimator:?}, {test:?}, {control:?}\ny = {y:?}\nv = {v:?}"
         );
     }
-    let Ok(set) = EffectSet::from_estimates(&y, &v) else { return Ok(()) };
+    let Ok(set) = EffectSet::from_estimates(&y, &v) else {
+        return Ok(());
+    };
     let lo = y.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = y.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let fixed = FixedModel::new(level).pool(&set);
     if let Ok(f) = &fixed {
         check_pooled(f, Some((lo, hi)));
     }
-    let _ = FixedModel::new(level).with_test(test).pool(&set).map(|f| check_pooled(&f, Some((lo, hi))));
-    let model = RandomModel::new(estimator, level).with_test(test).with_control(control);
+    let _ = FixedModel::new(level)
+        .with_test(test)
+        .pool(&set)
+        .map(|f| check_pooled(&f, Some((lo, hi))));
+    let model = RandomModel::new(estimator, level)
+        .with_test(test)
+        .with_control(control);
     if let Ok(r) = model.pool(&set) {
         check_pooled(&r, Some((lo, hi)));
         for kind in [PredictionKind::Metafor, PredictionKind::HigginsT] {
             if let Ok(pi) = r.prediction_interval(kind) {
-                assert!(pi.lower.is_finite() && pi.upper.is_finite() && pi.lower <= pi.upper, "{pi:?}");
+                assert!(
+                    pi.lower.is_finite() && pi.upper.is_finite() && pi.lower <= pi.upper,
+                    "{pi:?}"
+                );
             }
         }
         if let Ok(ci) = model.heterogeneity_intervals(&set, &r) {
             for i in [ci.tau2, ci.tau, ci.i2, ci.h2] {
-                assert!(!i.lower.is_nan() && !i.upper.is_nan() && i.lower <= i.upper, "{ci:?}");
+                assert!(
+                    !i.lower.is_nan() && !i.upper.is_nan() && i.lower <= i.upper,
+                    "{ci:?}"
+                );
             }
         }
     }
@@ -74,7 +92,10 @@ fn run(u: &mut Unstructured) -> Result<()> {
         SubgroupModel::RandomSeparate(estimator),
         SubgroupModel::RandomCommon(Tau2Estimator::DerSimonianLaird),
     ] {
-        if let Ok(s) = SubgroupAnalysis::new(sub).with_level(level).pool(&set, &groups) {
+        if let Ok(s) = SubgroupAnalysis::new(sub)
+            .with_level(level)
+            .pool(&set, &groups)
+        {
             let _ = format!("{s:?}").contains("NaN") && panic!("NaN in subgroups {s:?}");
         }
     }

@@ -3,7 +3,7 @@
 #![no_main]
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use metapool::*;
+use metapool::{effect::*, inference::ConfidenceLevel, pool::*};
 use metapool_fuzz::{check_pooled, count, num, unitish};
 
 fn run(u: &mut Unstructured) -> Result<()> {
@@ -17,9 +17,19 @@ fn run(u: &mut Unstructured) -> Result<()> {
             let n2 = f64::from(u.int_in_range(1u32..=5000)?);
             let e1 = (n1 * f64::from(u.arbitrary::<u8>()?) / 255.0).round();
             let e2 = (n2 * f64::from(u.arbitrary::<u8>()?) / 255.0).round();
-            TwoByTwo { events1: e1, total1: n1, events2: e2, total2: n2 }
+            TwoByTwo {
+                events1: e1,
+                total1: n1,
+                events2: e2,
+                total2: n2,
+            }
         } else {
-            TwoByTwo { events1: count(u)?, total1: count(u)?, events2: count(u)?, total2: count(u)? }
+            TwoByTwo {
+                events1: count(u)?,
+                total1: count(u)?,
+                events2: count(u)?,
+                total2: count(u)?,
+            }
         };
         let correction = if u.arbitrary()? {
             ContinuityCorrection::default()
@@ -29,7 +39,10 @@ fn run(u: &mut Unstructured) -> Result<()> {
                 1 => CorrectionRule::AllTables,
                 _ => CorrectionRule::Never,
             };
-            ContinuityCorrection { value: num(u)?, rule }
+            ContinuityCorrection {
+                value: num(u)?,
+                rule,
+            }
         };
         tables.push(LogOddsRatio { table, correction });
     }
@@ -37,8 +50,14 @@ fn run(u: &mut Unstructured) -> Result<()> {
         check_pooled(&p, None);
         assert_eq!(p.k + p.excluded.len(), tables.len());
     }
-    let rr: Vec<_> = tables.iter().map(|t| LogRiskRatio::new(t.table).with_correction(t.correction)).collect();
-    let rd: Vec<_> = tables.iter().map(|t| RiskDifference::new(t.table).with_correction(t.correction)).collect();
+    let rr: Vec<_> = tables
+        .iter()
+        .map(|t| LogRiskRatio::new(t.table).with_correction(t.correction))
+        .collect();
+    let rd: Vec<_> = tables
+        .iter()
+        .map(|t| RiskDifference::new(t.table).with_correction(t.correction))
+        .collect();
     let raw: Vec<TwoByTwo> = tables.iter().map(|t| t.table).collect();
     for p in [
         MantelHaenszel::new(level).pool(&rr),
@@ -50,7 +69,10 @@ fn run(u: &mut Unstructured) -> Result<()> {
     {
         check_pooled(&p, None);
     }
-    for set in [EffectSet::from_studies(&rr), EffectSet::from_studies(&rd)].into_iter().flatten() {
+    for set in [EffectSet::from_studies(&rr), EffectSet::from_studies(&rd)]
+        .into_iter()
+        .flatten()
+    {
         if let Ok(r) = RandomModel::new(Tau2Estimator::default(), level).pool(&set) {
             check_pooled(&r, None);
         }
@@ -63,7 +85,10 @@ fn run(u: &mut Unstructured) -> Result<()> {
             check_pooled(&r, Some((lo, hi)));
         }
     }
-    if let Ok(sel) = ModelRule::default().with_level(level).select_tables(&tables) {
+    if let Ok(sel) = ModelRule::default()
+        .with_level(level)
+        .select_tables(&tables)
+    {
         check_pooled(&sel.fixed, None);
         check_pooled(&sel.random, None);
     }

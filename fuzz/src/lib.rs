@@ -3,7 +3,7 @@
 //! panics, which libFuzzer reports as a crash).
 
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
-use metapool::{Effect, Pooled, StudyEffect};
+use metapool::{effect::Effect, effect::StudyEffect, pool::Pooled};
 
 /// Values that break numeric code.
 pub const SPECIAL: [f64; 24] = [
@@ -50,7 +50,9 @@ pub fn count(u: &mut Unstructured) -> Result<f64> {
     Ok(match u.int_in_range(0u8..=5)? {
         0 | 1 | 2 => f64::from(u.arbitrary::<u8>()?),
         3 => f64::from(u.arbitrary::<u32>()?),
-        4 => (f64::from(u.arbitrary::<u16>()?) * 10f64.powi(i32::from(u.int_in_range(0u16..=300)?))).round(),
+        4 => (f64::from(u.arbitrary::<u16>()?)
+            * 10f64.powi(i32::from(u.int_in_range(0u16..=300)?)))
+        .round(),
         _ => num(u)?,
     })
 }
@@ -109,12 +111,24 @@ pub fn check_pooled(p: &Pooled, bounds: Option<(f64, f64)>) {
     assert!((0.0..=100.0).contains(&h.i2), "I2 {p:?}");
     assert!(h.tau2 >= 0.0, "tau2 {p:?}");
     assert!(h.h2 >= 0.0, "H2 {p:?}");
-    assert!(p.ci_lower <= p.estimate && p.estimate <= p.ci_upper, "CI {p:?}");
+    assert!(
+        p.ci_lower <= p.estimate && p.estimate <= p.ci_upper,
+        "CI {p:?}"
+    );
     assert_eq!(p.weights().len(), p.k, "weights {p:?}");
-    assert!(p.weights().iter().all(|w| w.is_finite() && *w >= 0.0), "weights {p:?}");
+    assert!(
+        p.weights().iter().all(|w| w.is_finite() && *w >= 0.0),
+        "weights {p:?}"
+    );
     let total: f64 = p.weights().iter().sum();
-    assert!((total - 100.0).abs() < 1e-6 * p.k as f64, "weights sum {total} {p:?}");
+    assert!(
+        (total - 100.0).abs() < 1e-6 * p.k as f64,
+        "weights sum {total} {p:?}"
+    );
     if let Some((lo, hi)) = bounds {
-        assert!(lo <= p.estimate && p.estimate <= hi, "estimate outside [{lo}, {hi}]: {p:?}");
+        assert!(
+            lo <= p.estimate && p.estimate <= hi,
+            "estimate outside [{lo}, {hi}]: {p:?}"
+        );
     }
 }

@@ -4,7 +4,7 @@
 use crate::errors::{IntoPy, InvalidParameterError};
 use crate::options;
 use metapool::batch::{Analyses, BatchPooler, BatchResults, OnFailure, WaldColumns};
-use metapool::Tau2Estimator;
+use metapool::pool::Tau2Estimator;
 use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -57,7 +57,7 @@ pub fn pool_batch<'py>(
             )))
         }
     };
-    let model = metapool::RandomModel::new(estimator, options::level(level)?)
+    let model = metapool::pool::RandomModel::new(estimator, options::level(level)?)
         .with_test(options::test(test)?)
         .with_control(options::tau2_control(tau2_control)?);
     let pooler = BatchPooler::default()

@@ -6,7 +6,7 @@ use metapool::bias::{
     self, EggerModel, MissingEstimator, Predictor, RankTest, RegressionTest, Side, SideRule,
     TrimFill, TrimFillOptions,
 };
-use metapool::EffectSet;
+use metapool::effect::EffectSet;
 use pyo3::prelude::*;
 
 /// Egger's regression test (metafor `regtest`).

@@ -18,9 +18,9 @@ pub fn test(test: &str) -> PyResult<Test> {
 /// How iterative tau² estimators are solved: `"exact"` (the default: the estimating equation to
 /// full precision, always converging) or `"metafor"` (metafor's iteration path and stopping
 /// rules, failures included).
-pub fn tau2_control(name: &str) -> PyResult<metapool::Tau2Control> {
+pub fn tau2_control(name: &str) -> PyResult<metapool::pool::Tau2Control> {
     let mode: metapool::pool::Tau2Mode = name.parse().py_err()?;
-    Ok(metapool::Tau2Control::default().with_mode(mode))
+    Ok(metapool::pool::Tau2Control::default().with_mode(mode))
 }
 
 /// metafor's `method` of `rma()`: `"FE"`/`"EE"`/`"CE"` (inverse-variance fixed effect) or a tau²

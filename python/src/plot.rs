@@ -3,7 +3,7 @@
 use crate::bias::Trimfill;
 use crate::errors::IntoPy;
 use crate::fit::Fit;
-use metapool::plot::{Forest, Funnel, FunnelStyle};
+use metapool::plot::{forest::Forest, funnel::Funnel, funnel::FunnelStyle};
 use pyo3::prelude::*;
 
 /// The forest plot of a fit (RevMan 5's layout), as SVG text.

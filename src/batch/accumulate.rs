@@ -25,7 +25,7 @@ use crate::pool::tau2::moment::dersimonian_laird_raw;
 /// push adds w W (before W grows) to C; merge adds C_b and W_a W_b
 /// ```
 /// Two accumulators over disjoint sets merge into the one over their union (up to rounding:
-/// the order of operations differs, so it agrees with [`FixedModel`](crate::FixedModel) to
+/// the order of operations differs, so it agrees with [`FixedModel`](crate::pool::FixedModel) to
 /// about 1e-15 relative rather than bit for bit; the batch path [`super::BatchPooler`] is the
 /// bit-identical one).
 ///
@@ -40,15 +40,15 @@ use crate::pool::tau2::moment::dersimonian_laird_raw;
 /// for i in 0..2 { left.push(y[i], v[i])?; }
 /// for i in 2..4 { right.push(y[i], v[i])?; }
 /// left.merge(&right);
-/// let set = metapool::EffectSet::from_estimates(&y, &v)?;
-/// let fit = metapool::FixedModel::default().pool(&set)?;
+/// let set = metapool::effect::EffectSet::from_estimates(&y, &v)?;
+/// let fit = metapool::pool::FixedModel::default().pool(&set)?;
 /// assert!((left.estimate()? - fit.estimate).abs() < 1e-15);
 /// assert!((left.q() - fit.heterogeneity.q).abs() < 1e-13);
 /// // the random-effects pass
 /// let tau2 = left.dersimonian_laird_tau2()?;
 /// let mut re = InverseVarianceSums::with_tau2(tau2)?;
 /// for i in 0..4 { re.push(y[i], v[i])?; }
-/// let rfit = metapool::RandomModel::default().pool(&set)?;
+/// let rfit = metapool::pool::RandomModel::default().pool(&set)?;
 /// assert!((re.estimate()? - rfit.estimate).abs() < 1e-15);
 /// # Ok::<(), metapool::Error>(())
 /// ```
@@ -323,7 +323,7 @@ impl InverseVarianceSums {
     }
 
     /// Heterogeneity with the DerSimonian-Laird tau², from fixed-effect sums, as
-    /// [`RandomModel`](crate::RandomModel) reports it.
+    /// [`RandomModel`](crate::pool::RandomModel) reports it.
     ///
     /// ```
     /// // `y`, `v`: metafor's escalc("RR") of dat.bcg (13 trials)

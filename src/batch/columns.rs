@@ -91,7 +91,7 @@ pub struct WaldColumns {
     pub p: Vec<f64>,
 }
 
-/// Heterogeneity of each analysis, as [`Heterogeneity`](crate::Heterogeneity) reports it with
+/// Heterogeneity of each analysis, as [`Heterogeneity`](crate::heterogeneity::Heterogeneity) reports it with
 /// a random-effects fit (metafor's definitions; I² and H² from tau² and the typical within-study
 /// variance). Q and its p-value are also those of the fixed-effect fit.
 ///
@@ -155,7 +155,7 @@ pub struct BatchResults {
     pub random: WaldColumns,
     /// Heterogeneity statistics.
     pub heterogeneity: HeterogeneityColumns,
-    /// Iterations of the tau² estimator ([`Tau2Fit::iterations`](crate::Tau2Fit); 0 for the
+    /// Iterations of the tau² estimator ([`Tau2Fit::iterations`](crate::pool::Tau2Fit); 0 for the
     /// closed forms and for failed analyses).
     pub tau2_iterations: Vec<usize>,
     /// Whether each analysis was pooled, and if not, why.

@@ -9,8 +9,8 @@
 //!
 //! Each analysis goes through the very kernels of the single-analysis API (`pool/core.rs`), the
 //! same [`Tau2Estimator`], the same Wald interval and the same [`Heterogeneity`] constructor, so
-//! its numbers are bit for bit those of [`FixedModel::pool`](crate::FixedModel::pool) and
-//! [`RandomModel::pool`](crate::RandomModel::pool) on that analysis (tested on random data).
+//! its numbers are bit for bit those of [`FixedModel::pool`](crate::pool::FixedModel::pool) and
+//! [`RandomModel::pool`](crate::pool::RandomModel::pool) on that analysis (tested on random data).
 //!
 //! ```text
 //! per analysis a, studies i in offsets[a]..offsets[a+1]:
@@ -32,8 +32,8 @@
 //! assert_eq!(out.k, vec![3, 2]);
 //! assert!(out.heterogeneity.tau2[0] > 0.0);
 //! // the same numbers as the single-analysis API, bit for bit
-//! let set = metapool::EffectSet::from_estimates(&y[..3], &v[..3])?;
-//! let fit = metapool::RandomModel::default().pool(&set)?;
+//! let set = metapool::effect::EffectSet::from_estimates(&y[..3], &v[..3])?;
+//! let fit = metapool::pool::RandomModel::default().pool(&set)?;
 //! assert_eq!(out.random.estimate[0], fit.estimate);
 //! assert_eq!(out.heterogeneity.q_p[0], fit.heterogeneity.q_p);
 //! # Ok::<(), metapool::Error>(())
@@ -83,7 +83,7 @@ pub enum OnFailure {
 }
 
 /// Pools every analysis of a batch with both the fixed-effect (inverse-variance) and the
-/// random-effects model, as [`FixedModel`](crate::FixedModel) and
+/// random-effects model, as [`FixedModel`](crate::pool::FixedModel) and
 /// [`RandomModel`] (with the z test) do one at a time. See the
 /// [module docs](self).
 ///
@@ -97,7 +97,7 @@ pub enum OnFailure {
 ///
 /// ```
 /// use metapool::batch::{AnalysisStatus, Analyses, BatchPooler, BatchResults};
-/// use metapool::Tau2Estimator;
+/// use metapool::pool::Tau2Estimator;
 /// let y = [0.1, 0.9, 0.4, 0.3, -0.2, 0.3, 0.1];
 /// let v = [0.01, 0.02, 0.015, 0.03, 0.05, 0.04, 0.02];
 /// let analyses = Analyses::with_offsets(&y, &v, &[0, 4, 7])?;
@@ -144,7 +144,7 @@ impl BatchPooler {
     /// #     0.056434210463248966, 0.07302479361302891, 0.01241221397155972, 0.5325058452001528,
     /// #     0.0714046596839863];
     /// use metapool::batch::{Analyses, BatchPooler, BatchResults, OnFailure};
-    /// use metapool::{ConfidenceLevel, Tau2Estimator};
+    /// use metapool::{inference::ConfidenceLevel, pool::Tau2Estimator};
     /// let pooler = BatchPooler::new(Tau2Estimator::RestrictedMaximumLikelihood, ConfidenceLevel::default(), OnFailure::Stop);
     /// let mut out = BatchResults::default();
     /// pooler.pool(&Analyses::uniform(&y, &v, 13)?, &mut out)?;
@@ -164,7 +164,7 @@ impl BatchPooler {
     ///
     /// ```
     /// use metapool::batch::{Analyses, BatchPooler, BatchResults};
-    /// use metapool::{RandomModel, Test};
+    /// use metapool::{pool::RandomModel, pool::Test};
     /// let (y, v) = ([0.1, 0.9, 0.4], [0.01, 0.02, 0.015]);
     /// let mut out = BatchResults::default();
     /// let knha = BatchPooler::default().with_model(RandomModel::default().with_test(Test::KnappHartung));
@@ -180,7 +180,7 @@ impl BatchPooler {
     ///
     /// ```
     /// use metapool::batch::{Analyses, BatchPooler, BatchResults};
-    /// use metapool::{EffectSet, RandomModel, Tau2Estimator};
+    /// use metapool::{effect::EffectSet, pool::RandomModel, pool::Tau2Estimator};
     /// let (y, v) = ([0.1, 0.9, 0.4, 0.3], [0.01, 0.02, 0.015, 0.03]);
     /// let mut out = BatchResults::default();
     /// BatchPooler::default().with_estimator(Tau2Estimator::PauleMandel).pool(&Analyses::uniform(&y, &v, 4)?, &mut out)?;
@@ -197,7 +197,7 @@ impl BatchPooler {
     ///
     /// ```
     /// use metapool::batch::{Analyses, BatchPooler, BatchResults};
-    /// use metapool::ConfidenceLevel;
+    /// use metapool::inference::ConfidenceLevel;
     /// let (y, v) = ([0.2, 0.4], [0.04, 0.04]);
     /// let mut out = BatchResults::default();
     /// BatchPooler::default().with_level(ConfidenceLevel::new(0.9)?).pool(&Analyses::uniform(&y, &v, 2)?, &mut out)?;
@@ -214,7 +214,7 @@ impl BatchPooler {
     ///
     /// ```
     /// use metapool::batch::{Analyses, BatchPooler, BatchResults};
-    /// use metapool::{Tau2Control, Tau2Estimator};
+    /// use metapool::{pool::Tau2Control, pool::Tau2Estimator};
     /// let pooler = BatchPooler::default()
     ///     .with_estimator(Tau2Estimator::MaximumLikelihood)
     ///     .with_control(Tau2Control::default().with_max_iterations(500)?);

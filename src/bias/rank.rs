@@ -8,7 +8,7 @@ use crate::numeric::NeumaierSum;
 /// How the rank test's p-value was computed.
 ///
 /// ```
-/// use metapool::{EffectSet, bias::{rank_test, RankPValue}};
+/// use metapool::{effect::EffectSet, bias::{rank_test, RankPValue}};
 /// // tied variances: the normal approximation with the tie-corrected variance
 /// let set = EffectSet::from_estimates(&[0.9, 0.6, 0.4, 0.3], &[0.2, 0.2, 0.05, 0.01])?;
 /// assert_eq!(rank_test(&set)?.method, RankPValue::NormalApproximation);
@@ -75,7 +75,7 @@ pub struct RankTest {
 /// is undefined (all deviates or all variances equal).
 ///
 /// ```
-/// use metapool::{EffectSet, bias::{rank_test, RankPValue}};
+/// use metapool::{effect::EffectSet, bias::{rank_test, RankPValue}};
 /// let set = EffectSet::from_estimates(&[0.9, 0.6, 0.4, 0.3, 0.2], &[0.25, 0.12, 0.06, 0.02, 0.01])?;
 /// let begg = rank_test(&set)?;
 /// assert_eq!(begg.method, RankPValue::Exact);

@@ -112,7 +112,7 @@ pub struct RegressionTest {
 /// study has the same standard error (the predictor is then collinear with the intercept).
 ///
 /// ```
-/// use metapool::{EffectSet, FixedModel, bias::{regression_test, EggerModel}};
+/// use metapool::{effect::EffectSet, pool::FixedModel, bias::{regression_test, EggerModel}};
 /// // small studies with larger effects: positive slope
 /// let set = EffectSet::from_estimates(&[0.9, 0.6, 0.4, 0.3, 0.2], &[0.25, 0.12, 0.06, 0.02, 0.01])?;
 /// let egger = regression_test(&set, EggerModel::MetaRegression(FixedModel::default().into()))?;
@@ -164,7 +164,7 @@ pub enum Predictor {
 /// ```
 ///
 /// ```
-/// use metapool::{EffectSet, FixedModel, bias::{regression_test_on, EggerModel, Predictor}};
+/// use metapool::{effect::EffectSet, pool::FixedModel, bias::{regression_test_on, EggerModel, Predictor}};
 /// let set = EffectSet::from_estimates(&[0.9, 0.6, 0.4, 0.3, 0.2], &[0.25, 0.12, 0.06, 0.02, 0.01])?;
 /// let peese = regression_test_on(&set, EggerModel::MetaRegression(FixedModel::default().into()),
 ///                                Predictor::Variance)?;

@@ -196,7 +196,7 @@ pub struct TrimFill {
 /// `max_iterations`, and [`Error::Undefined`] when R0 finds no negative deviation.
 ///
 /// ```
-/// use metapool::{EffectSet, FixedModel, bias::{trim_and_fill, Side, TrimFillOptions}};
+/// use metapool::{effect::EffectSet, pool::FixedModel, bias::{trim_and_fill, Side, TrimFillOptions}};
 /// let set = EffectSet::from_estimates(
 ///     &[0.9, 0.6, 0.45, 0.4, 0.3, 0.25, 0.2],
 ///     &[0.25, 0.12, 0.08, 0.06, 0.03, 0.02, 0.01],

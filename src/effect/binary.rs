@@ -18,7 +18,7 @@ use crate::error::{field_err, finite, Problem, Result};
 /// algorithms; metafor `escalc(measure = "OR")`.
 ///
 /// ```
-/// use metapool::{EffectSize, LogOddsRatio, StudyEffect, TwoByTwo};
+/// use metapool::{effect::EffectSize, effect::LogOddsRatio, effect::StudyEffect, effect::TwoByTwo};
 /// let or = LogOddsRatio::new(TwoByTwo::new(0.0, 10.0, 3.0, 10.0)?);
 /// let StudyEffect::Included(e) = or.effect()? else { unreachable!() };
 /// // 0.5 added to every cell: ln(0.5 * 7.5 / (10.5 * 3.5))
@@ -41,7 +41,7 @@ impl LogOddsRatio {
     /// cell).
     ///
     /// ```
-    /// use metapool::{EffectSize, LogOddsRatio, StudyEffect, TwoByTwo};
+    /// use metapool::{effect::EffectSize, effect::LogOddsRatio, effect::StudyEffect, effect::TwoByTwo};
     /// // Aronson 1948 (metafor dat.bcg): 4/123 vaccinated, 11/139 controls with tuberculosis
     /// let lor = LogOddsRatio::new(TwoByTwo::from_cells(4, 119, 11, 128)?);
     /// let StudyEffect::Included(e) = lor.effect()? else { unreachable!() };
@@ -60,7 +60,7 @@ impl LogOddsRatio {
     /// The same with another continuity correction.
     ///
     /// ```
-    /// use metapool::{ContinuityCorrection, CorrectionRule, EffectSize, LogOddsRatio, StudyEffect, TwoByTwo};
+    /// use metapool::{effect::ContinuityCorrection, effect::CorrectionRule, effect::EffectSize, effect::LogOddsRatio, effect::StudyEffect, effect::TwoByTwo};
     /// let t = TwoByTwo::from_cells(0, 10, 3, 7)?;
     /// // the default adds 0.5 to every cell of a table with a zero cell: ln(0.5 * 7.5 / (10.5 * 3.5))
     /// let StudyEffect::Included(e) = LogOddsRatio::new(t).effect()? else { unreachable!() };
@@ -77,10 +77,10 @@ impl LogOddsRatio {
 }
 
 /// Which comparison a 2x2-table effect size makes; the Mantel-Haenszel estimator
-/// ([`crate::MantelHaenszel`]) is chosen by it.
+/// ([`crate::pool::MantelHaenszel`]) is chosen by it.
 ///
 /// ```
-/// use metapool::{BinaryMeasure, EffectSet, LogRiskRatio, TwoByTwo};
+/// use metapool::{effect::BinaryMeasure, effect::EffectSet, effect::LogRiskRatio, effect::TwoByTwo};
 /// let tables = [(4, 119, 11, 128), (6, 300, 29, 274)]
 ///     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
 /// let set = EffectSet::from_studies(&tables)?;
@@ -103,7 +103,7 @@ pub enum BinaryMeasure {
 /// its table (`as_ref`) and its measure.
 ///
 /// ```
-/// use metapool::{BinaryEffect, BinaryMeasure, RiskDifference, TwoByTwo};
+/// use metapool::{effect::BinaryEffect, effect::BinaryMeasure, effect::RiskDifference, effect::TwoByTwo};
 /// fn measure_of<E: BinaryEffect>(e: &E) -> (BinaryMeasure, f64) {
 ///     (E::MEASURE, e.as_ref().events1)
 /// }
@@ -153,7 +153,7 @@ macro_rules! table_effect_common {
             #[doc = concat!("The ", $what, " of a table, with the default correction (0.5 added to every cell of a table with a zero cell, as metafor's `escalc` and RevMan do).")]
             ///
             /// ```
-            /// use metapool::{EffectSize, LogRiskRatio, PetoOddsRatio, RiskDifference, StudyEffect, TwoByTwo};
+            /// use metapool::{effect::EffectSize, effect::LogRiskRatio, effect::PetoOddsRatio, effect::RiskDifference, effect::StudyEffect, effect::TwoByTwo};
             /// // Aronson 1948 (metafor dat.bcg); values of metafor's escalc("RR"), ("RD"), ("PETO")
             /// let t = TwoByTwo::from_cells(4, 119, 11, 128)?;
             /// let y = |e: StudyEffect| match e { StudyEffect::Included(e) => e.estimate(), _ => f64::NAN };
@@ -172,7 +172,7 @@ macro_rules! table_effect_common {
             /// The same with another continuity correction.
             ///
             /// ```
-            /// use metapool::{ContinuityCorrection, CorrectionRule, EffectSize, LogRiskRatio, StudyEffect, TwoByTwo};
+            /// use metapool::{effect::ContinuityCorrection, effect::CorrectionRule, effect::EffectSize, effect::LogRiskRatio, effect::StudyEffect, effect::TwoByTwo};
             /// let t = TwoByTwo::from_cells(4, 119, 11, 128)?;
             /// let all = ContinuityCorrection::new(0.5, CorrectionRule::AllTables)?;
             /// let StudyEffect::Included(e) = LogRiskRatio::new(t).with_correction(all).effect()? else { unreachable!() };
@@ -224,7 +224,7 @@ impl BinaryEffect for LogOddsRatio {
 /// statistical algorithms; metafor `escalc(measure = "RR")`.
 ///
 /// ```
-/// use metapool::{EffectSize, LogRiskRatio, StudyEffect, TwoByTwo};
+/// use metapool::{effect::EffectSize, effect::LogRiskRatio, effect::StudyEffect, effect::TwoByTwo};
 /// let rr = LogRiskRatio::new(TwoByTwo::new(4.0, 20.0, 8.0, 20.0)?);
 /// let StudyEffect::Included(e) = rr.effect()? else { unreachable!() };
 /// assert!((e.estimate() - 0.5f64.ln()).abs() < 1e-15);
@@ -285,7 +285,7 @@ impl BinaryEffect for LogRiskRatio {
 /// statistical algorithms; metafor `escalc(measure = "RD", vtype = "LS")`.
 ///
 /// ```
-/// use metapool::{EffectSize, RiskDifference, StudyEffect, TwoByTwo};
+/// use metapool::{effect::EffectSize, effect::RiskDifference, effect::StudyEffect, effect::TwoByTwo};
 /// let rd = RiskDifference::new(TwoByTwo::new(4.0, 20.0, 8.0, 20.0)?);
 /// let StudyEffect::Included(e) = rd.effect()? else { unreachable!() };
 /// assert!((e.estimate() + 0.2).abs() < 1e-15);
@@ -342,11 +342,11 @@ impl BinaryEffect for RiskDifference {
 /// The default correction is metafor `escalc(measure = "PETO")`'s (0.5 added to all cells of a
 /// table with a zero cell); RevMan 5 computes the per-study Peto odds ratio on the raw cells,
 /// which [`CorrectionRule::Never`] gives (Peto's formula needs no correction). The pooled Peto
-/// method ([`crate::Peto`]) always uses the raw cells. Sources: Yusuf et al. (1985); RevMan 5
+/// method ([`crate::pool::Peto`]) always uses the raw cells. Sources: Yusuf et al. (1985); RevMan 5
 /// statistical algorithms; metafor `escalc(measure = "PETO")`.
 ///
 /// ```
-/// use metapool::{EffectSize, PetoOddsRatio, StudyEffect, TwoByTwo};
+/// use metapool::{effect::EffectSize, effect::PetoOddsRatio, effect::StudyEffect, effect::TwoByTwo};
 /// let peto = PetoOddsRatio::new(TwoByTwo::new(4.0, 20.0, 8.0, 20.0)?);
 /// let StudyEffect::Included(e) = peto.effect()? else { unreachable!() };
 /// let v = 12.0 * 28.0 * 0.25 / 39.0;

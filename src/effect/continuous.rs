@@ -13,7 +13,7 @@ use statrs::function::gamma::ln_gamma;
 /// observations).
 ///
 /// ```
-/// use metapool::Arm;
+/// use metapool::effect::Arm;
 /// assert!(Arm::new(5.0, 1.2, 30.0).is_ok());
 /// assert!(Arm::new(5.0, 0.0, 30.0).is_err());
 /// assert!(Arm::new(5.0, 1.2, 1.0).is_err());
@@ -37,7 +37,7 @@ impl Arm {
     /// A validated arm (`f32` or `f64` inputs, widened to `f64`).
     ///
     /// ```
-    /// use metapool::Arm;
+    /// use metapool::effect::Arm;
     /// assert_eq!(Arm::new(2.5f32, 1.0, 30.0)?, Arm::new(2.5f64, 1.0, 30.0)?);
     /// assert!(Arm::new(2.5, -1.0, 30.0).is_err());
     /// # Ok::<(), metapool::Error>(())
@@ -95,7 +95,7 @@ fn checked_effect(y: f64, v: f64, field: &'static str) -> Result<StudyEffect> {
 /// metafor `escalc(measure = "MD")`.
 ///
 /// ```
-/// use metapool::{Arm, EffectSize, MeanDifference, StudyEffect};
+/// use metapool::{effect::Arm, effect::EffectSize, effect::MeanDifference, effect::StudyEffect};
 /// let md = MeanDifference::new(Arm::new(3.0, 1.0, 10.0)?, Arm::new(5.0, 2.0, 10.0)?)?;
 /// let StudyEffect::Included(e) = md.effect()? else { unreachable!() };
 /// assert_eq!(e.estimate(), -2.0);
@@ -119,7 +119,7 @@ impl MeanDifference {
     /// A validated mean difference.
     ///
     /// ```
-    /// use metapool::{Arm, EffectSize, MeanDifference, StudyEffect};
+    /// use metapool::{effect::Arm, effect::EffectSize, effect::MeanDifference, effect::StudyEffect};
     /// let md = MeanDifference::new(Arm::new(10.0, 2.0, 20.0)?, Arm::new(12.0, 3.0, 25.0)?)?;
     /// let StudyEffect::Included(e) = md.effect()? else { unreachable!() };
     /// // y = m1 - m2, v = sd1²/n1 + sd2²/n2 (metafor escalc("MD"))
@@ -155,7 +155,7 @@ impl EffectSize for MeanDifference {
 /// Which small-sample correction and variance a standardized mean difference uses.
 ///
 /// ```
-/// use metapool::{Arm, EffectSize, SmdConvention, StandardizedMeanDifference, StudyEffect};
+/// use metapool::{effect::Arm, effect::EffectSize, effect::SmdConvention, effect::StandardizedMeanDifference, effect::StudyEffect};
 /// let g = StandardizedMeanDifference::new(Arm::new(94.0, 22.0, 60.0)?, Arm::new(92.0, 20.0, 60.0)?)?;
 /// // RevMan 5: J = 1 - 3 / (4 * 120 - 9); metafor: Gamma(59) / (sqrt(59) Gamma(58.5))
 /// assert!((g.correction() - 0.9936305732484076).abs() < 1e-15);
@@ -198,7 +198,7 @@ pub enum SmdConvention {
 /// ```
 ///
 /// ```
-/// use metapool::{Arm, EffectSize, SmdConvention, StandardizedMeanDifference, StudyEffect};
+/// use metapool::{effect::Arm, effect::EffectSize, effect::SmdConvention, effect::StandardizedMeanDifference, effect::StudyEffect};
 /// let a = Arm::new(94.0, 22.0, 60.0)?;
 /// let b = Arm::new(92.0, 20.0, 60.0)?;
 /// let g = StandardizedMeanDifference::new(a, b)?.with_convention(SmdConvention::Metafor);
@@ -226,7 +226,7 @@ impl StandardizedMeanDifference {
     /// A validated SMD with the default convention ([`SmdConvention::RevMan5`]).
     ///
     /// ```
-    /// use metapool::{Arm, StandardizedMeanDifference};
+    /// use metapool::{effect::Arm, effect::StandardizedMeanDifference};
     /// let g = StandardizedMeanDifference::new(Arm::new(94.0, 22.0, 60.0)?, Arm::new(92.0, 20.0, 60.0)?)?;
     /// // pooled SD sqrt((59 * 22² + 59 * 20²) / 118) = sqrt(442)
     /// assert!((g.cohens_d() - 2.0 / 442f64.sqrt()).abs() < 1e-15);
@@ -247,7 +247,7 @@ impl StandardizedMeanDifference {
     /// The same SMD under another convention.
     ///
     /// ```
-    /// use metapool::{Arm, SmdConvention, StandardizedMeanDifference};
+    /// use metapool::{effect::Arm, effect::SmdConvention, effect::StandardizedMeanDifference};
     /// let g = StandardizedMeanDifference::new(Arm::new(94.0, 22.0, 60.0)?, Arm::new(92.0, 20.0, 60.0)?)?;
     /// let exact = g.with_convention(SmdConvention::Metafor);
     /// // the two corrections differ in the sixth decimal at N = 120
@@ -268,7 +268,7 @@ impl StandardizedMeanDifference {
     /// Cohen's d, `(m1 - m2) / s` with the pooled SD `s`.
     ///
     /// ```
-    /// use metapool::{Arm, StandardizedMeanDifference};
+    /// use metapool::{effect::Arm, effect::StandardizedMeanDifference};
     /// let g = StandardizedMeanDifference::new(Arm::new(10.0, 2.0, 11.0)?, Arm::new(7.0, 4.0, 11.0)?)?;
     /// // s = sqrt((10 * 4 + 10 * 16) / 20) = sqrt(10)
     /// assert!((g.cohens_d() - 3.0 / 10f64.sqrt()).abs() < 1e-15);
@@ -290,7 +290,7 @@ impl StandardizedMeanDifference {
     /// `Gamma(m/2) / (sqrt(m/2) Gamma((m - 1)/2))`, `m = N - 2`.
     ///
     /// ```
-    /// use metapool::{Arm, SmdConvention, StandardizedMeanDifference};
+    /// use metapool::{effect::Arm, effect::SmdConvention, effect::StandardizedMeanDifference};
     /// let g = StandardizedMeanDifference::new(Arm::new(10.0, 2.0, 11.0)?, Arm::new(7.0, 4.0, 11.0)?)?;
     /// assert!((g.correction() - (1.0 - 3.0 / 79.0)).abs() < 1e-15); // RevMan 5, N = 22
     /// // Hedges (1981) exact J for m = 20: Gamma(10) / (sqrt(10) Gamma(9.5))
@@ -377,7 +377,7 @@ impl EffectSize for StandardizedMeanDifference {
 /// The before and after measurements of one self-controlled study (the same `n` patients).
 ///
 /// ```
-/// use metapool::{EffectSize, PrePost, PrePostMeanDifference, StudyEffect};
+/// use metapool::{effect::EffectSize, effect::PrePost, effect::PrePostMeanDifference, effect::StudyEffect};
 /// let pp = PrePost { mean_pre: 8.0, sd_pre: 2.0, mean_post: 5.0, sd_post: 2.0, n: 16.0 };
 /// // r = 0: the two time points as independent samples, v = (4 + 4) / 16
 /// let StudyEffect::Included(e) = PrePostMeanDifference::new(pp, 0.0)?.effect()? else { unreachable!() };
@@ -413,7 +413,7 @@ pub struct PrePost {
 /// correlation is positive. Source: metafor `escalc(measure = "MC")`; Morris & DeShon (2002).
 ///
 /// ```
-/// use metapool::{EffectSize, PrePost, PrePostMeanDifference, StudyEffect};
+/// use metapool::{effect::EffectSize, effect::PrePost, effect::PrePostMeanDifference, effect::StudyEffect};
 /// let pp = PrePost { mean_pre: 8.0, sd_pre: 2.0, mean_post: 5.0, sd_post: 2.0, n: 16.0 };
 /// let d = PrePostMeanDifference::new(pp, 0.5)?;
 /// let StudyEffect::Included(e) = d.effect()? else { unreachable!() };
@@ -438,7 +438,7 @@ impl PrePostMeanDifference {
     /// A validated pre/post mean difference with correlation `r`.
     ///
     /// ```
-    /// use metapool::{EffectSize, PrePost, PrePostMeanDifference, StudyEffect};
+    /// use metapool::{effect::EffectSize, effect::PrePost, effect::PrePostMeanDifference, effect::StudyEffect};
     /// let pp = PrePost { mean_pre: 8.0, sd_pre: 2.0, mean_post: 5.0, sd_post: 3.0, n: 10.0 };
     /// // v = (sd_pre² + sd_post² - 2 r sd_pre sd_post) / n = (4 + 9 - 2 * 0.8 * 6) / 10
     /// let StudyEffect::Included(e) = PrePostMeanDifference::new(pp, 0.8)?.effect()? else { unreachable!() };

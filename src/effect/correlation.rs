@@ -10,7 +10,7 @@ use crate::numeric::wide;
 /// needs `n > 3`; metafor leaves the variance missing for `n <= 3`).
 ///
 /// ```
-/// use metapool::Correlation;
+/// use metapool::effect::Correlation;
 /// assert!(Correlation::new(0.3, 50.0).is_ok());
 /// assert!(Correlation::new(1.0, 50.0).is_err());
 /// assert!(Correlation::new(0.3, 3.0).is_err());
@@ -33,7 +33,7 @@ impl Correlation {
     /// A validated correlation (`f32` or `f64` inputs, widened to `f64`).
     ///
     /// ```
-    /// use metapool::Correlation;
+    /// use metapool::effect::Correlation;
     /// assert!(Correlation::new(0.187, 109.0).is_ok());
     /// assert!(Correlation::new(1.2, 109.0).is_err()); // |r| > 1
     /// assert!(Correlation::new(0.187f32, 3.0).is_err()); // Fisher's z needs n > 3
@@ -81,7 +81,7 @@ impl Correlation {
 /// Sources: Fisher (1921); metafor `escalc(measure = "ZCOR")` and `transf.ztor`.
 ///
 /// ```
-/// use metapool::{Correlation, EffectSize, FisherZ, Scale, StudyEffect};
+/// use metapool::{effect::Correlation, effect::EffectSize, effect::FisherZ, effect::Scale, effect::StudyEffect};
 /// let z = FisherZ::new(Correlation::new(0.5, 53.0)?);
 /// assert_eq!(z.scale(), Scale::FisherZ);
 /// let StudyEffect::Included(e) = z.effect()? else { unreachable!() };
@@ -100,7 +100,7 @@ impl FisherZ {
     /// Fisher's z of a correlation.
     ///
     /// ```
-    /// use metapool::{Correlation, EffectSize, FisherZ, Scale, StudyEffect};
+    /// use metapool::{effect::Correlation, effect::EffectSize, effect::FisherZ, effect::Scale, effect::StudyEffect};
     /// // dat.molloy2014, first study: r = 0.187, n = 109 (metafor escalc("ZCOR"))
     /// let z = FisherZ::new(Correlation::new(0.187, 109.0)?);
     /// let StudyEffect::Included(e) = z.effect()? else { unreachable!() };

@@ -16,7 +16,7 @@ use crate::inference::ConfidenceLevel;
 /// Source: Cochrane Handbook 6.3 (obtaining standard errors from confidence intervals).
 ///
 /// ```
-/// use metapool::{ConfidenceLevel, EffectSize, Generic, Scale, StudyEffect};
+/// use metapool::{inference::ConfidenceLevel, effect::EffectSize, effect::Generic, effect::Scale, effect::StudyEffect};
 /// let g = Generic::from_ci(-1.74, -5.00, 1.52, ConfidenceLevel::default(), Scale::Identity)?;
 /// let StudyEffect::Included(e) = g.effect()? else { unreachable!() };
 /// assert!((e.se() - 6.52 / (2.0 * 1.959963984540054)).abs() < 1e-14);
@@ -39,7 +39,7 @@ impl Generic {
     /// and the SE of the log ratio).
     ///
     /// ```
-    /// use metapool::{Generic, Scale};
+    /// use metapool::{effect::Generic, effect::Scale};
     /// let hr = Generic::from_se(0.5f64.ln(), 0.2, Scale::Log)?; // a hazard ratio of 0.5, SE 0.2
     /// assert_eq!(hr.se(), 0.2);
     /// assert!(Generic::from_se(0.1, 0.0, Scale::Identity).is_err());
@@ -61,7 +61,7 @@ impl Generic {
     /// for [`Scale::Log`]).
     ///
     /// ```
-    /// use metapool::{ConfidenceLevel, Generic, Scale};
+    /// use metapool::{inference::ConfidenceLevel, effect::Generic, effect::Scale};
     /// // OR 0.5 (0.25 to 1.0), 95% CI: se = (ln 1 - ln 0.25) / (2 * 1.959964) (Cochrane Handbook 6.3.2)
     /// let or = Generic::from_ci(0.5, 0.25, 1.0, ConfidenceLevel::default(), Scale::Log)?;
     /// assert!((or.se() - 0.353653019151067).abs() < 1e-12);
@@ -118,7 +118,7 @@ impl Generic {
     /// The estimate on the analysis scale.
     ///
     /// ```
-    /// use metapool::{Generic, Scale};
+    /// use metapool::{effect::Generic, effect::Scale};
     /// let rr = Generic::from_se(0.8f64.ln(), 0.1, Scale::Log)?;
     /// assert!((rr.estimate() - (-0.2231435513142097)).abs() < 1e-15); // ln 0.8
     /// # Ok::<(), metapool::Error>(())
@@ -130,7 +130,7 @@ impl Generic {
     /// The standard error on the analysis scale.
     ///
     /// ```
-    /// use metapool::{ConfidenceLevel, Generic, Scale};
+    /// use metapool::{inference::ConfidenceLevel, effect::Generic, effect::Scale};
     /// // MD 2.0 (1.0 to 3.0), 90% CI: se = 1 / 1.6448536269514722
     /// let md = Generic::from_ci(2.0, 1.0, 3.0, ConfidenceLevel::new(0.90)?, Scale::Identity)?;
     /// assert!((md.se() - 1.0 / 1.6448536269514722).abs() < 1e-12);

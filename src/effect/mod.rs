@@ -38,7 +38,7 @@ use crate::numeric::NeumaierSum;
 /// interval on the analysis scale maps to one on the display scale.
 ///
 /// ```
-/// use metapool::{EffectSet, LogRiskRatio, Scale, TwoByTwo};
+/// use metapool::{effect::EffectSet, effect::LogRiskRatio, effect::Scale, effect::TwoByTwo};
 /// let set = EffectSet::from_studies(&[LogRiskRatio::new(TwoByTwo::from_cells(4, 119, 11, 128)?)])?;
 /// assert_eq!(set.scale(), Scale::Log);
 /// // metafor dat.bcg, Aronson 1948: RR 0.4109
@@ -85,7 +85,7 @@ impl Scale {
     /// Map a value on the analysis scale to the display scale.
     ///
     /// ```
-    /// use metapool::Scale;
+    /// use metapool::effect::Scale;
     /// assert_eq!(Scale::Identity.to_display(-1.5), -1.5);
     /// assert!((Scale::Log.to_display(0.0) - 1.0).abs() < 1e-15);
     /// assert!((Scale::Logit.to_display(0.0) - 0.5).abs() < 1e-15);
@@ -118,7 +118,7 @@ impl Scale {
     /// arcsine or Freeman-Tukey transform of a proportion, `atanh` of a correlation).
     ///
     /// ```
-    /// use metapool::Scale;
+    /// use metapool::effect::Scale;
     /// assert_eq!(Scale::Log.to_analysis(1.0), 0.0);
     /// assert!((Scale::Logit.to_analysis(68.0 / 81.0) - (68.0f64 / 13.0).ln()).abs() < 1e-14);
     /// assert!((Scale::Arcsine.to_analysis(0.25) - std::f64::consts::FRAC_PI_6).abs() < 1e-15);
@@ -158,7 +158,7 @@ impl Scale {
     /// correlations, 1 for ratios.
     ///
     /// ```
-    /// use metapool::Scale;
+    /// use metapool::effect::Scale;
     /// assert_eq!(Scale::Log.null_value(), 1.0); // no effect on a ratio
     /// assert_eq!(Scale::Identity.null_value(), 0.0);
     /// assert_eq!(Scale::Log.to_analysis(Scale::Log.null_value()), 0.0);
@@ -239,7 +239,7 @@ fn inverse_freeman_tukey(x: f64, n: f64) -> f64 {
 /// One study's effect on the analysis scale: an estimate `y` and its sampling variance `v > 0`.
 ///
 /// ```
-/// use metapool::Effect;
+/// use metapool::effect::Effect;
 /// let e = Effect::new(-0.5, 0.04).unwrap();
 /// assert_eq!(e.se(), 0.2);
 /// assert!(Effect::new(f64::NAN, 0.04).is_err());
@@ -262,7 +262,7 @@ impl Effect {
     /// `f32` or `f64` inputs are accepted (widened to `f64`).
     ///
     /// ```
-    /// use metapool::Effect;
+    /// use metapool::effect::Effect;
     /// let e = Effect::new(0.25f32, 0.0625f32)?; // f32 widened to f64 exactly
     /// assert_eq!((e.estimate(), e.se()), (0.25, 0.25));
     /// assert!(Effect::new(0.1, -1.0).is_err());
@@ -278,7 +278,7 @@ impl Effect {
     /// An effect from an estimate and its standard error (`v = se^2`).
     ///
     /// ```
-    /// use metapool::Effect;
+    /// use metapool::effect::Effect;
     /// let e = Effect::from_se(-0.5, 0.2)?;
     /// assert!((e.variance() - 0.04).abs() < 1e-17);
     /// assert!(Effect::from_se(-0.5, 1e-200).is_err()); // se² underflows to 0
@@ -297,7 +297,7 @@ impl Effect {
     /// The estimate `y` on the analysis scale.
     ///
     /// ```
-    /// use metapool::Effect;
+    /// use metapool::effect::Effect;
     /// assert_eq!(Effect::new(-0.8893, 0.3256)?.estimate(), -0.8893);
     /// # Ok::<(), metapool::Error>(())
     /// ```
@@ -308,7 +308,7 @@ impl Effect {
     /// The sampling variance `v`.
     ///
     /// ```
-    /// use metapool::Effect;
+    /// use metapool::effect::Effect;
     /// assert_eq!(Effect::from_se(1.0, 0.5)?.variance(), 0.25);
     /// # Ok::<(), metapool::Error>(())
     /// ```
@@ -319,7 +319,7 @@ impl Effect {
     /// The standard error `sqrt(v)`.
     ///
     /// ```
-    /// use metapool::Effect;
+    /// use metapool::effect::Effect;
     /// assert_eq!(Effect::new(1.0, 0.0004)?.se(), 0.02);
     /// # Ok::<(), metapool::Error>(())
     /// ```
@@ -336,7 +336,7 @@ impl Effect {
 /// Why a study is left out of the pooled estimate although its data are valid.
 ///
 /// ```
-/// use metapool::{EffectSet, Exclusion, LogOddsRatio, TwoByTwo};
+/// use metapool::{effect::EffectSet, effect::Exclusion, effect::LogOddsRatio, effect::TwoByTwo};
 /// let tables = [(4, 16, 8, 12), (0, 20, 0, 20)]
 ///     .map(|(a, b, c, d)| LogOddsRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
 /// let set = EffectSet::from_studies(&tables)?;
@@ -357,7 +357,7 @@ pub enum Exclusion {
 /// What an effect size yields for one study.
 ///
 /// ```
-/// use metapool::{EffectSize, Exclusion, LogRiskRatio, StudyEffect, TwoByTwo};
+/// use metapool::{effect::EffectSize, effect::Exclusion, effect::LogRiskRatio, effect::StudyEffect, effect::TwoByTwo};
 /// let all = LogRiskRatio::new(TwoByTwo::from_cells(20, 0, 20, 0)?);
 /// assert_eq!(all.effect()?, StudyEffect::Excluded(Exclusion::AllEventsInBothArms));
 /// # Ok::<(), metapool::Error>(())
@@ -377,7 +377,7 @@ pub enum StudyEffect {
 /// so a value that bypassed the constructor (e.g. through deserialization) cannot yield a NaN.
 ///
 /// ```
-/// use metapool::{Arm, EffectSize, MeanDifference, Scale, StudyEffect};
+/// use metapool::{effect::Arm, effect::EffectSize, effect::MeanDifference, effect::Scale, effect::StudyEffect};
 /// let md = MeanDifference::new(Arm::new(10.0, 2.0, 20.0)?, Arm::new(12.0, 3.0, 25.0)?)?;
 /// assert_eq!(md.scale(), Scale::Identity);
 /// match md.effect()? {

@@ -11,7 +11,7 @@ use crate::numeric::wide;
 /// Valid when both are whole numbers, `total >= 1` and `0 <= events <= total`.
 ///
 /// ```
-/// use metapool::Proportion;
+/// use metapool::effect::Proportion;
 /// let survival = Proportion::new(68.0, 81.0)?; // seed paper 004: 5-year survival
 /// assert!((survival.value() - 68.0 / 81.0).abs() < 1e-16);
 /// assert!(Proportion::new(82.0, 81.0).is_err());
@@ -34,7 +34,7 @@ impl Proportion {
     /// A validated proportion (`f32` or `f64` inputs, widened to `f64`).
     ///
     /// ```
-    /// use metapool::Proportion;
+    /// use metapool::effect::Proportion;
     /// assert_eq!(Proportion::new(68.0, 81.0)?.value(), 68.0 / 81.0);
     /// assert!(Proportion::new(82.0, 81.0).is_err()); // more events than patients
     /// # Ok::<(), metapool::Error>(())
@@ -75,7 +75,7 @@ impl Proportion {
     /// The observed proportion `events / total`.
     ///
     /// ```
-    /// use metapool::Proportion;
+    /// use metapool::effect::Proportion;
     /// assert_eq!(Proportion::new(9.0f32, 36.0f32)?.value(), 0.25);
     /// # Ok::<(), metapool::Error>(())
     /// ```
@@ -86,7 +86,7 @@ impl Proportion {
     /// Whether there are no events or no non-events.
     ///
     /// ```
-    /// use metapool::Proportion;
+    /// use metapool::effect::Proportion;
     /// assert!(Proportion::new(0.0, 12.0)?.is_boundary());
     /// assert!(Proportion::new(12.0, 12.0)?.is_boundary());
     /// assert!(!Proportion::new(3.0, 12.0)?.is_boundary());
@@ -100,7 +100,7 @@ impl Proportion {
 /// The scale a proportion is analysed on.
 ///
 /// ```
-/// use metapool::{EffectSize, Proportion, ProportionEffect, ProportionTransform, StudyEffect};
+/// use metapool::{effect::EffectSize, effect::Proportion, effect::ProportionEffect, effect::ProportionTransform, effect::StudyEffect};
 /// // 68/81 (metafor escalc("PLO") and escalc("PAS"))
 /// let p = Proportion::new(68.0, 81.0)?;
 /// let StudyEffect::Included(lo) = ProportionEffect::new(p, ProportionTransform::Logit).effect()? else { unreachable!() };
@@ -134,7 +134,7 @@ impl ProportionTransform {
     /// 0 and 1 (`add = 0`).
     ///
     /// ```
-    /// use metapool::{CorrectionRule, ProportionTransform};
+    /// use metapool::{effect::CorrectionRule, effect::ProportionTransform};
     /// let c = ProportionTransform::Logit.default_correction();
     /// assert_eq!((c.value, c.rule), (0.5, CorrectionRule::OnlyZeroCells));
     /// assert_eq!(ProportionTransform::FreemanTukey.default_correction().rule, CorrectionRule::Never);
@@ -179,7 +179,7 @@ impl ProportionTransform {
 /// Miller (1978).
 ///
 /// ```
-/// use metapool::{EffectSet, FixedModel, Proportion, ProportionEffect, ProportionTransform};
+/// use metapool::{effect::EffectSet, pool::FixedModel, effect::Proportion, effect::ProportionEffect, effect::ProportionTransform};
 /// // seed paper 004: 68/81 five-year survival, 28/81 remission, 9/37 relapse
 /// let studies = [(68.0, 81.0), (28.0, 81.0), (9.0, 37.0)]
 ///     .map(|(x, n)| ProportionEffect::new(Proportion::new(x, n).unwrap(),
@@ -205,7 +205,7 @@ impl ProportionEffect {
     /// A proportion on the scale of `transform`, with metafor's default correction for it.
     ///
     /// ```
-    /// use metapool::{EffectSize, Proportion, ProportionEffect, ProportionTransform, StudyEffect};
+    /// use metapool::{effect::EffectSize, effect::Proportion, effect::ProportionEffect, effect::ProportionTransform, effect::StudyEffect};
     /// // 0 of 20 on the logit: 0.5 added to events and non-events, ln(0.5 / 20.5)
     /// let p = ProportionEffect::new(Proportion::new(0.0, 20.0)?, ProportionTransform::Logit);
     /// let StudyEffect::Included(e) = p.effect()? else { unreachable!() };
@@ -223,7 +223,7 @@ impl ProportionEffect {
     /// The same with another correction.
     ///
     /// ```
-    /// use metapool::{ContinuityCorrection, CorrectionRule, EffectSize, Proportion, ProportionEffect, ProportionTransform};
+    /// use metapool::{effect::ContinuityCorrection, effect::CorrectionRule, effect::EffectSize, effect::Proportion, effect::ProportionEffect, effect::ProportionTransform};
     /// let zero = ProportionEffect::new(Proportion::new(0.0, 20.0)?, ProportionTransform::Logit);
     /// let never = ContinuityCorrection::new(0.5, CorrectionRule::Never)?;
     /// assert!(zero.with_correction(never).effect().is_err()); // logit(0) is undefined

@@ -11,9 +11,9 @@ use crate::error::{Error, Problem, Result};
 ///
 /// Studies are named by their 0-based position in the original input. Labels and tables are
 /// held per input position, so every subset of a set (leave-one-out, cumulative, subgroups)
-/// keeps them aligned. A set built from [`crate::LogOddsRatio`], [`crate::LogRiskRatio`],
-/// [`crate::RiskDifference`] or [`crate::PetoOddsRatio`] studies carries its tables, which the
-/// Mantel-Haenszel and Peto methods pool ([`crate::FixedMethod`]).
+/// keeps them aligned. A set built from [`crate::effect::LogOddsRatio`], [`crate::effect::LogRiskRatio`],
+/// [`crate::effect::RiskDifference`] or [`crate::effect::PetoOddsRatio`] studies carries its tables, which the
+/// Mantel-Haenszel and Peto methods pool ([`crate::pool::FixedMethod`]).
 ///
 /// ```
 /// use metapool::prelude::*;
@@ -261,7 +261,7 @@ impl EffectSet {
     /// study ([`EffectSet::input_len`]).
     ///
     /// ```
-    /// use metapool::EffectSet;
+    /// use metapool::effect::EffectSet;
     /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?;
     /// let set = set.with_labels(["Ash 2001", "Bell 2004"])?;
     /// assert_eq!(set.label(1), Some("Bell 2004"));
@@ -285,7 +285,7 @@ impl EffectSet {
     /// The label of the study at input position `position`, if the set has labels.
     ///
     /// ```
-    /// use metapool::EffectSet;
+    /// use metapool::effect::EffectSet;
     /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?;
     /// assert_eq!(set.label(0), None); // no labels
     /// let set = set.with_labels(["A", "B"])?;
@@ -299,7 +299,7 @@ impl EffectSet {
     /// Every input study's label, in input order, if the set has labels.
     ///
     /// ```
-    /// use metapool::EffectSet;
+    /// use metapool::effect::EffectSet;
     /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?.with_labels(["A", "B"])?;
     /// assert_eq!(set.labels().unwrap().join(", "), "A, B");
     /// # Ok::<(), metapool::Error>(())
@@ -311,7 +311,7 @@ impl EffectSet {
     /// Every input study's 2x2 table, in input order, if the effects were computed from tables.
     ///
     /// ```
-    /// use metapool::{EffectSet, LogOddsRatio, TwoByTwo};
+    /// use metapool::{effect::EffectSet, effect::LogOddsRatio, effect::TwoByTwo};
     /// let t = TwoByTwo::from_cells(4, 119, 11, 128)?;
     /// let set = EffectSet::from_studies(&[LogOddsRatio::new(t)])?;
     /// assert_eq!(set.tables(), Some(&[t][..]));
@@ -326,7 +326,7 @@ impl EffectSet {
     /// the effects were computed from tables by one of the Mantel-Haenszel measures.
     ///
     /// ```
-    /// use metapool::{BinaryMeasure, EffectSet, LogOddsRatio, PetoOddsRatio, TwoByTwo};
+    /// use metapool::{effect::BinaryMeasure, effect::EffectSet, effect::LogOddsRatio, effect::PetoOddsRatio, effect::TwoByTwo};
     /// let t = TwoByTwo::from_cells(4, 119, 11, 128)?;
     /// assert_eq!(EffectSet::from_studies(&[LogOddsRatio::new(t)])?.measure(), Some(BinaryMeasure::OddsRatio));
     /// assert_eq!(EffectSet::from_studies(&[PetoOddsRatio::new(t)])?.measure(), None);
@@ -339,7 +339,7 @@ impl EffectSet {
     /// The number of studies in the original input: included plus excluded.
     ///
     /// ```
-    /// use metapool::{EffectSet, LogOddsRatio, TwoByTwo};
+    /// use metapool::{effect::EffectSet, effect::LogOddsRatio, effect::TwoByTwo};
     /// let tables = [(4, 16, 8, 12), (0, 20, 0, 20)]
     ///     .map(|(a, b, c, d)| LogOddsRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
     /// let set = EffectSet::from_studies(&tables)?;
@@ -400,7 +400,7 @@ impl EffectSet {
     /// The included effects, in input order.
     ///
     /// ```
-    /// use metapool::EffectSet;
+    /// use metapool::effect::EffectSet;
     /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.04])?;
     /// assert_eq!(set.effects()[1].se(), 0.2);
     /// # Ok::<(), metapool::Error>(())
@@ -412,7 +412,7 @@ impl EffectSet {
     /// For each included effect, its position in the original input.
     ///
     /// ```
-    /// use metapool::{EffectSet, LogOddsRatio, TwoByTwo};
+    /// use metapool::{effect::EffectSet, effect::LogOddsRatio, effect::TwoByTwo};
     /// let tables = [(0, 20, 0, 20), (4, 16, 8, 12), (1, 29, 5, 25)]
     ///     .map(|(a, b, c, d)| LogOddsRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
     /// assert_eq!(EffectSet::from_studies(&tables)?.included(), &[1, 2]);
@@ -425,7 +425,7 @@ impl EffectSet {
     /// Studies left out, with their positions and reasons.
     ///
     /// ```
-    /// use metapool::{EffectSet, Exclusion, LogRiskRatio, TwoByTwo};
+    /// use metapool::{effect::EffectSet, effect::Exclusion, effect::LogRiskRatio, effect::TwoByTwo};
     /// let tables = [(4, 16, 8, 12), (20, 0, 20, 0)]
     ///     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
     /// assert_eq!(EffectSet::from_studies(&tables)?.excluded(), &[(1, Exclusion::AllEventsInBothArms)]);
@@ -438,7 +438,7 @@ impl EffectSet {
     /// The analysis scale.
     ///
     /// ```
-    /// use metapool::{Correlation, EffectSet, FisherZ, Scale};
+    /// use metapool::{effect::Correlation, effect::EffectSet, effect::FisherZ, effect::Scale};
     /// let set = EffectSet::from_studies(&[FisherZ::new(Correlation::new(0.3, 50.0)?)])?;
     /// assert_eq!(set.scale(), Scale::FisherZ);
     /// # Ok::<(), metapool::Error>(())
@@ -450,7 +450,7 @@ impl EffectSet {
     /// Number of included effects.
     ///
     /// ```
-    /// use metapool::EffectSet;
+    /// use metapool::effect::EffectSet;
     /// assert_eq!(EffectSet::from_estimates(&[0.1, 0.2, 0.3], &[0.01; 3])?.len(), 3);
     /// # Ok::<(), metapool::Error>(())
     /// ```
@@ -494,7 +494,7 @@ impl EffectSet {
     /// Whether no effect is included (never true for a constructed or deserialized set).
     ///
     /// ```
-    /// use metapool::EffectSet;
+    /// use metapool::effect::EffectSet;
     /// assert!(!EffectSet::from_estimates(&[0.1], &[0.01])?.is_empty());
     /// assert!(EffectSet::from_estimates::<f64>(&[], &[]).is_err()); // an empty set is never built
     /// # Ok::<(), metapool::Error>(())

@@ -10,7 +10,7 @@ use crate::numeric::wide;
 /// Valid when every entry is a whole number `>= 0`, `events <= total`, and each total is `>= 1`.
 ///
 /// ```
-/// use metapool::TwoByTwo;
+/// use metapool::effect::TwoByTwo;
 /// assert!(TwoByTwo::new(3.0, 20.0, 7.0, 21.0).is_ok());
 /// assert!(TwoByTwo::new(21.0, 20.0, 7.0, 21.0).is_err()); // events > total
 /// assert!(TwoByTwo::new(-1.0, 20.0, 7.0, 21.0).is_err()); // negative count
@@ -36,7 +36,7 @@ impl TwoByTwo {
     /// A validated table.
     ///
     /// ```
-    /// use metapool::TwoByTwo;
+    /// use metapool::effect::TwoByTwo;
     /// let t = TwoByTwo::new(4.0, 123.0, 11.0, 139.0)?; // events and totals
     /// assert_eq!(t.cells(), [4.0, 119.0, 11.0, 128.0]);
     /// assert!(TwoByTwo::new(12.0, 10.0, 1.0, 10.0).is_err()); // events exceed the total
@@ -58,7 +58,7 @@ impl TwoByTwo {
     /// Any primitive number is accepted (integer counts as they are).
     ///
     /// ```
-    /// use metapool::TwoByTwo;
+    /// use metapool::effect::TwoByTwo;
     /// let t = TwoByTwo::from_cells(3, 17, 7, 14)?;
     /// assert_eq!(t, TwoByTwo::new(3.0, 20.0, 7.0, 21.0)?);
     /// assert_eq!(t.cells(), [3.0, 17.0, 7.0, 14.0]);
@@ -106,7 +106,7 @@ impl TwoByTwo {
     /// arm 2.
     ///
     /// ```
-    /// use metapool::TwoByTwo;
+    /// use metapool::effect::TwoByTwo;
     /// let [a, b, c, d] = TwoByTwo::new(4.0f32, 123.0, 11.0, 139.0)?.cells();
     /// assert_eq!((a, b, c, d), (4.0, 119.0, 11.0, 128.0));
     /// # Ok::<(), metapool::Error>(())
@@ -124,7 +124,7 @@ impl TwoByTwo {
     /// participants with the event in both arms.
     ///
     /// ```
-    /// use metapool::{Exclusion, TwoByTwo};
+    /// use metapool::{effect::Exclusion, effect::TwoByTwo};
     /// assert_eq!(TwoByTwo::from_cells(0, 20, 0, 18)?.exclusion(), Some(Exclusion::NoEventsInEitherArm));
     /// assert_eq!(TwoByTwo::from_cells(0, 20, 1, 18)?.exclusion(), None);
     /// # Ok::<(), metapool::Error>(())
@@ -142,7 +142,7 @@ impl TwoByTwo {
     /// Whether any of the four cells is zero.
     ///
     /// ```
-    /// use metapool::TwoByTwo;
+    /// use metapool::effect::TwoByTwo;
     /// assert!(TwoByTwo::from_cells(0, 20, 1, 18)?.has_zero_cell());
     /// assert!(!TwoByTwo::from_cells(4, 119, 11, 128)?.has_zero_cell());
     /// # Ok::<(), metapool::Error>(())
@@ -155,7 +155,7 @@ impl TwoByTwo {
 /// When a continuity correction is added to the cells of a 2x2 table.
 ///
 /// ```
-/// use metapool::{ContinuityCorrection, CorrectionRule, TwoByTwo};
+/// use metapool::{effect::ContinuityCorrection, effect::CorrectionRule, effect::TwoByTwo};
 /// let t = TwoByTwo::from_cells(4, 119, 11, 128)?; // no zero cell
 /// let all = ContinuityCorrection::new(0.5, CorrectionRule::AllTables)?;
 /// assert_eq!(all.apply(&t), [4.5, 119.5, 11.5, 128.5]);
@@ -179,7 +179,7 @@ pub enum CorrectionRule {
 /// selected by `rule`. Default: 0.5 to tables with a zero cell, as RevMan 5 does.
 ///
 /// ```
-/// use metapool::{ContinuityCorrection, CorrectionRule};
+/// use metapool::{effect::ContinuityCorrection, effect::CorrectionRule};
 /// let c = ContinuityCorrection::default(); // RevMan 5 and metafor's escalc
 /// assert_eq!((c.value, c.rule), (0.5, CorrectionRule::OnlyZeroCells));
 /// ```
@@ -209,7 +209,7 @@ impl ContinuityCorrection {
     /// A correction of `value` (finite, `> 0`) under `rule`.
     ///
     /// ```
-    /// use metapool::{ContinuityCorrection, CorrectionRule};
+    /// use metapool::{effect::ContinuityCorrection, effect::CorrectionRule};
     /// assert!(ContinuityCorrection::new(0.1, CorrectionRule::OnlyZeroCells).is_ok());
     /// assert!(ContinuityCorrection::new(0.0, CorrectionRule::AllTables).is_err());
     /// ```
@@ -221,7 +221,7 @@ impl ContinuityCorrection {
     /// The cells after correction.
     ///
     /// ```
-    /// use metapool::{ContinuityCorrection, TwoByTwo};
+    /// use metapool::{effect::ContinuityCorrection, effect::TwoByTwo};
     /// let t = TwoByTwo::from_cells(0, 10, 3, 7)?;
     /// assert_eq!(ContinuityCorrection::default().apply(&t), [0.5, 10.5, 3.5, 7.5]);
     /// # Ok::<(), metapool::Error>(())

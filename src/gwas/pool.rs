@@ -7,7 +7,9 @@ use crate::batch::{Analyses, BatchPooler, BatchResults, OnFailure};
 use crate::error::Result;
 use crate::heterogeneity::Heterogeneity;
 use crate::inference::{chi_square_upper_tail, normal_two_sided_p, ConfidenceLevel};
-use crate::{EffectSet, RandomModel, Tau2Control, Tau2Estimator, Test};
+use crate::{
+    effect::EffectSet, pool::RandomModel, pool::Tau2Control, pool::Tau2Estimator, pool::Test,
+};
 
 /// How cohorts are weighted (METAL's `SCHEME`).
 ///
@@ -69,7 +71,7 @@ pub enum Scheme {
 /// #     let mut r = CohortReader::new(text.as_bytes(), &format!("cohort{}", c + 1), &spec)?;
 /// #     table.read_cohort(&mut r, c, &mut aligner, OnInvalidRow::Stop, None)?;
 /// # }
-/// let pooler = GwasPooler { scheme: Scheme::InverseVariance, random: Some(metapool::Tau2Estimator::DerSimonianLaird),
+/// let pooler = GwasPooler { scheme: Scheme::InverseVariance, random: Some(metapool::pool::Tau2Estimator::DerSimonianLaird),
 ///     random_test: RandomTest::HartungKnapp, ..GwasPooler::default() };
 /// let mut out = Vec::new();
 /// pooler.pool(table.variants(), 3, &[1.0; 3], &mut PoolBuffers::default(), &mut out)?;
@@ -242,7 +244,7 @@ pub struct VariantResult {
 /// #     let mut r = CohortReader::new(text.as_bytes(), &format!("cohort{}", c + 1), &spec)?;
 /// #     table.read_cohort(&mut r, c, &mut aligner, OnInvalidRow::Stop, None)?;
 /// # }
-/// let pooler = GwasPooler { scheme: Scheme::InverseVariance, random: Some(metapool::Tau2Estimator::DerSimonianLaird),
+/// let pooler = GwasPooler { scheme: Scheme::InverseVariance, random: Some(metapool::pool::Tau2Estimator::DerSimonianLaird),
 ///     ..GwasPooler::default() };
 /// let mut out = Vec::new();
 /// pooler.pool(table.variants(), 3, &[1.0; 3], &mut PoolBuffers::default(), &mut out)?;

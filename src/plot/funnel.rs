@@ -23,7 +23,7 @@ use std::fmt::Write;
 /// # let set = EffectSet::from_studies(&bcg)?;
 /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
 /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
-/// use metapool::plot::Funnel;
+/// use metapool::plot::funnel::Funnel;
 /// let fit = FixedModel::default().pool(&set)?;
 /// let p = Funnel::new(&set, &fit)?.points()[0];
 /// // Aronson 1948: y = -0.8893, se = sqrt(0.3256) (metafor escalc("RR"))
@@ -46,8 +46,8 @@ pub struct FunnelPoint {
 /// How the effect axis is labelled.
 ///
 /// ```
-/// use metapool::{EffectSet, FixedModel, Scale, Effect};
-/// use metapool::plot::{Funnel, FunnelStyle, TickLabels};
+/// use metapool::{effect::EffectSet, pool::FixedModel, effect::Scale, effect::Effect};
+/// use metapool::plot::{funnel::Funnel, funnel::FunnelStyle, funnel::TickLabels};
 /// let e = [(-0.9, 0.3), (-0.2, 0.05), (0.1, 0.2)].map(|(y, v)| Effect::new(y, v).unwrap());
 /// let set = EffectSet::from_effects(e.to_vec(), Scale::Log)?;
 /// let fit = FixedModel::default().pool(&set)?;
@@ -70,8 +70,8 @@ pub enum TickLabels {
 /// Size and labels of a funnel plot.
 ///
 /// ```
-/// use metapool::{EffectSet, FixedModel};
-/// use metapool::plot::{Funnel, FunnelStyle};
+/// use metapool::{effect::EffectSet, pool::FixedModel};
+/// use metapool::plot::{funnel::Funnel, funnel::FunnelStyle};
 /// let set = EffectSet::from_estimates(&[0.9, 0.6, 0.4], &[0.25, 0.12, 0.06])?;
 /// let fit = FixedModel::default().pool(&set)?;
 /// let style = FunnelStyle { title: Some("Funnel".into()), x_label: "Log odds ratio".into(), ..FunnelStyle::default() };
@@ -120,7 +120,7 @@ impl Default for FunnelStyle {
 /// open circles (metafor `funnel(trimfill(...))`).
 ///
 /// ```
-/// use metapool::{EffectSet, FixedModel, plot::{Funnel, FunnelStyle}};
+/// use metapool::{effect::EffectSet, pool::FixedModel, plot::{funnel::Funnel, funnel::FunnelStyle}};
 /// let set = EffectSet::from_estimates(&[0.9, 0.6, 0.4, 0.3, 0.2], &[0.25, 0.12, 0.06, 0.02, 0.01])?;
 /// let fit = FixedModel::default().pool(&set)?;
 /// let svg = Funnel::new(&set, &fit)?.to_svg(&FunnelStyle::default())?;
@@ -149,7 +149,7 @@ impl Funnel {
     /// # let set = EffectSet::from_studies(&bcg)?;
     /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
     /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
-    /// use metapool::plot::Funnel;
+    /// use metapool::plot::funnel::Funnel;
     /// let fit = Pooler::default().pool(&set)?;
     /// let funnel = Funnel::new(&set, &fit)?;
     /// assert_eq!(funnel.points().len(), 13);
@@ -189,7 +189,7 @@ impl Funnel {
     /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
     /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
     /// use metapool::bias::{trim_and_fill, TrimFillOptions};
-    /// use metapool::plot::{Funnel, FunnelStyle};
+    /// use metapool::plot::{funnel::Funnel, funnel::FunnelStyle};
     /// let tf = trim_and_fill(&FixedModel::default().into(), &set, TrimFillOptions::default())?;
     /// let funnel = Funnel::trim_and_fill(&set, &tf)?;
     /// // metafor funnel(trimfill(rma(yi, vi, method = "FE"))): 13 observed, 4 filled, centred at -0.2910
@@ -212,7 +212,7 @@ impl Funnel {
     /// The points, observed first.
     ///
     /// ```
-    /// use metapool::{EffectSet, FixedModel, plot::Funnel};
+    /// use metapool::{effect::EffectSet, pool::FixedModel, plot::funnel::Funnel};
     /// let set = EffectSet::from_estimates(&[0.9, 0.6], &[0.25, 0.04])?;
     /// let f = Funnel::new(&set, &FixedModel::default().pool(&set)?)?;
     /// assert_eq!(f.points()[1].se, 0.2);
@@ -225,7 +225,7 @@ impl Funnel {
     /// The centre line (the pooled estimate).
     ///
     /// ```
-    /// use metapool::{EffectSet, FixedModel, plot::Funnel};
+    /// use metapool::{effect::EffectSet, pool::FixedModel, plot::funnel::Funnel};
     /// let set = EffectSet::from_estimates(&[0.9, 0.6], &[0.04, 0.04])?;
     /// let f = Funnel::new(&set, &FixedModel::default().pool(&set)?)?;
     /// assert!((f.center() - 0.75).abs() < 1e-15); // equal weights: the mean
@@ -240,7 +240,7 @@ impl Funnel {
     /// axis.
     ///
     /// ```
-    /// use metapool::{EffectSet, FixedModel, plot::{Funnel, FunnelStyle}};
+    /// use metapool::{effect::EffectSet, pool::FixedModel, plot::{funnel::Funnel, funnel::FunnelStyle}};
     /// let set = EffectSet::from_estimates(&[0.9, 0.6, 0.4], &[0.25, 0.12, 0.06])?;
     /// let svg = Funnel::new(&set, &FixedModel::default().pool(&set)?)?.to_svg(&FunnelStyle::default())?;
     /// assert!(svg.starts_with("<?xml") && svg.contains("width=\"640\""));
@@ -484,7 +484,7 @@ mod tests {
             (vec![0.0, 0.0], vec![1e-300, 1e-300]),
         ] {
             let set = EffectSet::from_estimates(&y, &v).unwrap();
-            let fit = crate::FixedModel::default().pool(&set);
+            let fit = crate::pool::FixedModel::default().pool(&set);
             let Ok(fit) = fit else { continue };
             match Funnel::new(&set, &fit)
                 .unwrap()
@@ -499,7 +499,7 @@ mod tests {
     #[test]
     fn rejects_tiny_canvas() {
         let set = EffectSet::from_estimates(&[0.1, 0.2], &[0.01, 0.02]).unwrap();
-        let fit = crate::FixedModel::default().pool(&set).unwrap();
+        let fit = crate::pool::FixedModel::default().pool(&set).unwrap();
         let f = Funnel::new(&set, &fit).unwrap();
         let style = FunnelStyle {
             width: 50.0,

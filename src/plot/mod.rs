@@ -8,6 +8,3 @@ pub mod axis;
 pub mod forest;
 pub mod funnel;
 pub mod svg;
-
-pub use forest::Forest;
-pub use funnel::{Funnel, FunnelPoint, FunnelStyle, TickLabels};

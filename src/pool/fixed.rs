@@ -22,7 +22,7 @@ use crate::inference::ConfidenceLevel;
 /// `rma(method = "FE")`.
 ///
 /// ```
-/// use metapool::{EffectSet, FixedModel};
+/// use metapool::{effect::EffectSet, pool::FixedModel};
 /// let set = EffectSet::from_estimates(&[0.2, 0.4], &[0.04, 0.04])?;
 /// let fit = FixedModel::default().pool(&set)?;
 /// assert!((fit.estimate - 0.3).abs() < 1e-15);

@@ -21,13 +21,13 @@ use crate::inference::ConfidenceLevel;
 ///                     w = 1/(v + tau2), mu_w the inverse-variance estimate (metafor's choice)
 /// weights (percent) = 100 a / sum a
 /// ```
-/// Q, I² and H² are reported as for [`crate::RandomModel`]; the prediction interval and the
-/// Q-profile interval ([`crate::RandomModel::heterogeneity_intervals`], metafor
+/// Q, I² and H² are reported as for [`crate::pool::RandomModel`]; the prediction interval and the
+/// Q-profile interval ([`crate::pool::RandomModel::heterogeneity_intervals`], metafor
 /// `confint(type = "QP")`) apply unchanged. Source: DerSimonian & Kacker (2007), Contemp Clin
 /// Trials 28:105-114; metafor 3.8 `rma.uni`.
 ///
 /// ```
-/// use metapool::EffectSet;
+/// use metapool::effect::EffectSet;
 /// use metapool::pool::GeneralizedQModel;
 /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
 /// let fit = GeneralizedQModel::default().pool(&set, &[120.0, 80.0, 100.0])?;
@@ -49,7 +49,7 @@ impl GeneralizedQModel {
     /// The same model with another test.
     ///
     /// ```
-    /// use metapool::EffectSet;
+    /// use metapool::effect::EffectSet;
     /// use metapool::pool::{GeneralizedQModel, Test};
     /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
     /// let fit = GeneralizedQModel::default().with_test(Test::T).pool(&set, &[1.0, 1.0, 1.0])?;
@@ -65,7 +65,7 @@ impl GeneralizedQModel {
     /// `set.effects()` (errors name the study by its input position).
     ///
     /// ```
-    /// use metapool::{EffectSet, Tau2Estimator};
+    /// use metapool::{effect::EffectSet, pool::Tau2Estimator};
     /// use metapool::pool::GeneralizedQModel;
     /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
     /// // with weights 1 / v_i the generalized Q estimator is DerSimonian-Laird's

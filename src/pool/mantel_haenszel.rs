@@ -49,7 +49,7 @@ use crate::numeric::NeumaierSum;
 /// (1986); Deeks & Higgins (2010), Statistical algorithms in Review Manager 5; metafor `rma.mh`.
 ///
 /// ```
-/// use metapool::{LogRiskRatio, MantelHaenszel, RiskDifference, TwoByTwo};
+/// use metapool::{effect::LogRiskRatio, pool::MantelHaenszel, effect::RiskDifference, effect::TwoByTwo};
 /// let tables = [TwoByTwo::new(4.0, 20.0, 8.0, 20.0)?, TwoByTwo::new(0.0, 15.0, 0.0, 15.0)?];
 /// let rr = MantelHaenszel::default().pool(&tables.map(LogRiskRatio::new))?;
 /// assert!((rr.display().estimate - 0.5).abs() < 1e-15);
@@ -70,7 +70,7 @@ impl MantelHaenszel {
     /// A Mantel-Haenszel model with the given confidence level.
     ///
     /// ```
-    /// use metapool::{ConfidenceLevel, LogOddsRatio, MantelHaenszel, TwoByTwo};
+    /// use metapool::{inference::ConfidenceLevel, effect::LogOddsRatio, pool::MantelHaenszel, effect::TwoByTwo};
     /// // one table: the MH odds ratio is the table's own, a d / (b c) = 4 * 12 / (16 * 8)
     /// let t = [LogOddsRatio::new(TwoByTwo::from_cells(4, 16, 8, 12)?)];
     /// let fit = MantelHaenszel::new(ConfidenceLevel::new(0.9)?).pool(&t)?;
@@ -82,14 +82,14 @@ impl MantelHaenszel {
         MantelHaenszel { level }
     }
 
-    /// Pool 2x2 tables given as effect sizes of one measure ([`crate::LogOddsRatio`],
-    /// [`crate::LogRiskRatio`] or [`crate::RiskDifference`]). Errors for an empty input, an
+    /// Pool 2x2 tables given as effect sizes of one measure ([`crate::effect::LogOddsRatio`],
+    /// [`crate::effect::LogRiskRatio`] or [`crate::effect::RiskDifference`]). Errors for an empty input, an
     /// invalid table (naming it), when every table is excluded, or when the estimate or its
     /// variance is undefined (odds and risk ratios: `sum R` or `sum S` is zero; risk difference:
     /// a zero variance).
     ///
     /// ```
-    /// use metapool::{LogOddsRatio, MantelHaenszel, TwoByTwo};
+    /// use metapool::{effect::LogOddsRatio, pool::MantelHaenszel, effect::TwoByTwo};
     /// let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
     ///     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
     ///     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),

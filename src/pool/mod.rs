@@ -1,18 +1,68 @@
 //! Pooling models: fixed effect (inverse variance, Mantel-Haenszel), random effects, and the
 //! Q-test model-selection rule. Every model produces a [`Pooled`].
+//!
+//! # Between-study variance (tau²)
+//!
+//! Estimation of the between-study variance tau² for the random-effects model, as metafor 3.8's
+//! `rma.uni` does it for the intercept-only model, and the Q-profile confidence interval.
+//!
+//! With `w = 1 / (v + tau2)`, `S = sum w`, `mu = sum w y / S`, `P = W - w w' / S`,
+//! `V = diag(v)` and `RSS = y'Py = sum w (y - mu)^2` (the generalized Q):
+//! ```text
+//! closed forms (truncated at 0; raw value in Tau2Stop::ClosedForm):
+//!   DL   (Q - (k-1)) / tr P            at w = 1/v       se = sqrt(2(k-1) + 4 t tr P + 2 t^2 tr PP) / tr P
+//!   HE   (RSS - tr PV) / (k-1)         at w = 1         se = sqrt(2 tr PVPV + 4 t tr PV + 2 t^2 (k-1)) / (k-1)
+//!   HS   (Q - k) / S                   at w = 1/v       se = sqrt(2(k-1) + 4 t tr P + 2 t^2 tr PP) / S
+//!   HSk  (k/(k-1) Q - k) / S           at w = 1/v       se = k/(k-1) x the HS se
+//!   SJ   t0 RSS / (k-1)  at w = 1/(v + t0), t0 = sum (y - mean y)^2 / k
+//!                                                       se = t0 sqrt(2 tr PVPV + 4 t tr PPV + 2 t^2 tr PP) / (k-1)
+//!   DL2  (RSS - tr PV) / tr P          at w = 1/(v + tau2_DL)
+//!                                                       se = sqrt(2 tr PVPV + 4 t tr PPV + 2 t^2 tr PP) / tr P
+//! iterative estimators, Tau2Mode::Exact (the default; the module `exact`):
+//!   the root of   ML: y'PPy = S   REML: y'PPy = tr P   EB, PM: RSS = k - 1
+//!                 PMM: RSS = qchisq(0.5, k - 1)
+//!   bracketed on [0, provable upper bound], tau2 = 0 when the equation at 0 is not positive,
+//!   safeguarded Newton steps to 1e-13 relative (Tau2Stop::Solved / Tau2Stop::Boundary);
+//!   standard errors as below
+//! iterative estimators, Tau2Mode::Metafor (Tau2Control::metafor()), metafor's own path:
+//! Fisher scoring from max(0, HE), step halving to stay >= 0, stop when |change| <= threshold:
+//!   ML   step = (y'PPy - S) / sum w^2                  se = sqrt(2 / sum w^2)
+//!   REML step = (y'PPy - tr P) / tr PP                 se = sqrt(2 / tr PP)
+//!   EB   step = (k/(k-1) RSS - k) / S                  se = sqrt(2 k^2 / (k-1)) / S
+//!   ML/REML: if ll(0) - ll(tau2) > tol, tau2 = 0 (metafor's ll0check; Tau2Stop::ResetToZero)
+//! Brent root search on [0, max(100, 10 mad(y)^2)]:
+//!   PM   RSS(tau2) = k - 1;  PMM  RSS(tau2) = qchisq(0.5, k - 1)
+//!                                                       se = sqrt(2 k^2 / (k-1)) / S
+//! ```
+//! The same estimators (all but DL2 and GENQ) serve the common-tau² subgroup model
+//! (`SubgroupModel::RandomCommon`, metafor `rma(yi, vi, mods = ~ factor(g))`) with `p`
+//! subgroup means: `k - 1` becomes `k - p`, and `P = diag(P_g)`, `P_g = W_g - w_g w_g' / S_g`,
+//! is block diagonal, so every sum above is a sum of per-subgroup sums (and the REML
+//! log-likelihood's `ln S` becomes `sum_g ln S_g`). They also serve the meta-regression on one
+//! moderator (`rma(yi, vi, mods = ~ x)`, the regression test's model) with `p = 2`:
+//! `X = [1, x]`, `X'WX` is 2x2 with a closed-form inverse, and every sum over `P` is a weighted
+//! sum over the studies (`moderator::Moderator`). Each estimator is written once over a
+//! design (`design::Design`: the intercept-only model, `grouped::Grouped` or
+//! `moderator::Moderator`) and dispatched once (`fit_design`).
+//!
+//! Sources: metafor 3.8 `rma.uni` documentation and its `control` defaults; DerSimonian & Laird
+//! (1986); Hedges (1983); Hunter & Schmidt (1990); Sidik & Jonkman (2005); Viechtbauer (2005,
+//! 2021); Morris (1983); Paule & Mandel (1982); DerSimonian & Kacker (2007); Raudenbush (2009)
+//! for the models with moderators.
 
 mod core;
 mod fixed;
 mod generalized;
 mod mantel_haenszel;
 mod peto;
+mod pooled;
 mod pooler;
 mod random;
 mod regression;
 mod rule;
 mod subgroup;
 mod sums;
-pub mod tau2;
+pub(crate) mod tau2;
 mod test;
 
 #[allow(unused_imports)]
@@ -23,6 +73,7 @@ pub(crate) use self::core::{
 pub use fixed::FixedModel;
 pub use mantel_haenszel::MantelHaenszel;
 pub use peto::Peto;
+pub use pooled::{ExcludedStudy, Interval, Model, Note, Pooled, PooledStudy};
 
 pub use generalized::GeneralizedQModel;
 pub use pooler::Pooler;
@@ -36,7 +87,7 @@ pub use tau2::{
 };
 pub use test::{PredictionKind, Test};
 
-use crate::effect::{Effect, EffectSet, Exclusion, Scale};
+use crate::effect::{EffectSet, Scale};
 use crate::error::{Error, Result};
 use crate::heterogeneity::Heterogeneity;
 use crate::inference::{normal_two_sided_p, ConfidenceLevel};
@@ -80,7 +131,7 @@ impl FixedMethod {
     /// uses it, `"MH"`, `"PETO"`).
     ///
     /// ```
-    /// use metapool::FixedMethod;
+    /// use metapool::pool::FixedMethod;
     /// for m in [FixedMethod::InverseVariance, FixedMethod::MantelHaenszel, FixedMethod::Peto] {
     ///     assert_eq!(m.metafor_name().parse::<FixedMethod>()?, m); // round trip
     /// }
@@ -118,291 +169,6 @@ impl std::str::FromStr for FixedMethod {
                 text: s.to_owned(),
             }),
         }
-    }
-}
-
-/// The model behind a pooled result.
-///
-/// ```
-/// use metapool::prelude::*;
-/// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
-/// let fit = RandomModel::default().with_estimator(Tau2Estimator::RestrictedMaximumLikelihood).pool(&set)?;
-/// assert_eq!(fit.model, Model::Random(Tau2Estimator::RestrictedMaximumLikelihood));
-/// # Ok::<(), metapool::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub enum Model {
-    /// A fixed-effect (common-effect) model.
-    Fixed(FixedMethod),
-    /// A random-effects model with the given tau² estimator.
-    Random(Tau2Estimator),
-}
-
-/// A pooled result: the figures RevMan and metafor print for one analysis, with one row per
-/// study that took part (its label, its own estimate and variance, and its weight) so that a
-/// summary can be printed from the result alone.
-///
-/// All numbers are on the analysis scale (log scale for ratios); [`Pooled::display`] gives the
-/// back-transformed estimate and CI. Every number is finite: a computation that would produce a
-/// NaN or an infinity returns [`Error::NonFinite`] instead.
-///
-/// ```
-/// use metapool::prelude::*;
-/// let set = EffectSet::from_estimates(&[0.2, 0.4], &[0.04, 0.04])?.with_labels(["A", "B"])?;
-/// let fit = FixedModel::default().pool(&set)?;
-/// assert_eq!(fit.test, Test::Z);
-/// assert_eq!(fit.level.level(), 0.95);
-/// let row = &fit.studies[1];
-/// assert_eq!((row.position, row.label.as_deref(), row.weight), (1, Some("B"), 50.0));
-/// assert_eq!(row.effect.map(|e| e.estimate()), Some(0.4));
-/// assert_eq!(fit.weights(), vec![50.0, 50.0]);
-/// # Ok::<(), metapool::Error>(())
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct Pooled {
-    /// The model.
-    pub model: Model,
-    /// Number of studies used.
-    pub k: usize,
-    /// Pooled estimate.
-    pub estimate: f64,
-    /// Its standard error.
-    pub se: f64,
-    /// Lower confidence bound.
-    pub ci_lower: f64,
-    /// Upper confidence bound.
-    pub ci_upper: f64,
-    /// The test statistic `estimate / se`: a z statistic under [`Test::Z`], a t statistic on
-    /// `df` degrees of freedom under the t-based tests (see `test`).
-    pub statistic: f64,
-    /// Two-sided p-value of `statistic`.
-    pub p: f64,
-    /// The test behind `statistic`, `p` and the CI (the one used: see `notes`).
-    pub test: Test,
-    /// Degrees of freedom of the t distribution for t-based tests (`k - 1`), else `None`.
-    pub df: Option<usize>,
-    /// The confidence level of the interval.
-    pub level: ConfidenceLevel,
-    /// The analysis scale.
-    pub scale: Scale,
-    /// The studies used, in the order they were pooled, each with its weight in percent (the
-    /// weights sum to 100).
-    pub studies: Vec<PooledStudy>,
-    /// The studies left out, with the reason.
-    pub excluded: Vec<ExcludedStudy>,
-    /// Heterogeneity statistics.
-    pub heterogeneity: Heterogeneity,
-    /// The tau² estimate with its standard error and convergence report (random effects).
-    pub tau2_fit: Option<Tau2Fit>,
-    /// What the fit did differently from what was asked (e.g. a z test for one study).
-    #[cfg_attr(feature = "serde", serde(default))]
-    pub notes: Vec<Note>,
-}
-
-/// One study that took part in a pooled result.
-///
-/// ```
-/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
-/// # use metapool::prelude::*;
-/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
-/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
-/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
-/// #     (27, 16886, 29, 17825)]
-/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
-/// # let set = EffectSet::from_studies(&bcg)?;
-/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
-/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
-/// let fit = RandomModel::default().pool(&set.with_labels(bcg.iter().enumerate().map(|(i, _)| format!("trial {}", i + 1)))?)?;
-/// let first = &fit.studies[0];
-/// // metafor weights(rma(yi, vi, method = "DL")): Aronson 1948 5.04%
-/// assert_eq!((first.position, first.label.as_deref()), (0, Some("trial 1")));
-/// assert!((first.weight - 5.036491683231726).abs() < 1e-9);
-/// assert!((first.effect.unwrap().estimate() - -0.8893113339202054).abs() < 1e-14);
-/// # Ok::<(), metapool::Error>(())
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct PooledStudy {
-    /// Its 0-based position in the input.
-    pub position: usize,
-    /// Its label, if the effect set has labels.
-    pub label: Option<String>,
-    /// Its own estimate and sampling variance on the analysis scale, as the method shows it
-    /// (Peto: `(O - E) / V` and `1 / V`); `None` for a table the Mantel-Haenszel sums use
-    /// whose own effect is not estimable (a risk ratio with all events in both arms).
-    pub effect: Option<Effect>,
-    /// Its weight in percent.
-    pub weight: f64,
-}
-
-/// One study left out of a pooled result.
-///
-/// ```
-/// use metapool::prelude::*;
-/// use metapool::Exclusion;
-/// let tables = [(4, 16, 8, 12), (0, 20, 0, 20), (1, 29, 5, 25)]
-///     .map(|(a, b, c, d)| LogOddsRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
-/// let set = EffectSet::from_studies(&tables)?.with_labels(["A", "B", "C"])?;
-/// let fit = FixedModel::mantel_haenszel().pool(&set)?;
-/// let out = &fit.excluded[0];
-/// assert_eq!((out.position, out.label.as_deref(), out.why), (1, Some("B"), Exclusion::NoEventsInEitherArm));
-/// # Ok::<(), metapool::Error>(())
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct ExcludedStudy {
-    /// Its 0-based position in the input.
-    pub position: usize,
-    /// Its label, if the effect set has labels.
-    pub label: Option<String>,
-    /// Why it was left out.
-    pub why: Exclusion,
-}
-
-impl PartialEq<(usize, Exclusion)> for ExcludedStudy {
-    /// Compares the position and the reason (as [`EffectSet::excluded`] lists them).
-    fn eq(&self, other: &(usize, Exclusion)) -> bool {
-        (self.position, self.why) == *other
-    }
-}
-
-/// Something a fit did differently from what its model asked for.
-///
-/// ```
-/// use metapool::prelude::*;
-/// use metapool::Note;
-/// let one = EffectSet::from_estimates(&[0.3], &[0.01])?;
-/// let fit = RandomModel::default().with_test(Test::KnappHartung).pool(&one)?;
-/// // metafor: "Setting argument test="z" since k=1"
-/// assert_eq!(fit.test, Test::Z);
-/// assert_eq!(fit.notes, vec![Note::ZTestForOneStudy { requested: Test::KnappHartung }]);
-/// assert_eq!(fit.notes[0].to_string(), "tested with z instead of knha since k = 1");
-/// # Ok::<(), metapool::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[non_exhaustive]
-pub enum Note {
-    /// With one study a t-based test (on `k - 1 = 0` df) is undefined; the fit was tested with
-    /// z instead, as metafor does ("Setting argument test=\"z\" since k=1").
-    ZTestForOneStudy {
-        /// The test the model asked for.
-        requested: Test,
-    },
-}
-
-impl std::fmt::Display for Note {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Note::ZTestForOneStudy { requested } => write!(
-                f,
-                "tested with z instead of {} since k = 1",
-                requested.metafor_name()
-            ),
-        }
-    }
-}
-
-/// A point estimate with its confidence interval, on one scale.
-///
-/// ```
-/// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
-/// # use metapool::prelude::*;
-/// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
-/// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
-/// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
-/// #     (27, 16886, 29, 17825)]
-/// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
-/// # let set = EffectSet::from_studies(&bcg)?;
-/// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
-/// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
-/// let rr = RandomModel::default().pool(&set)?.display();
-/// // metafor predict(rma(yi, vi, method = "DL"), transf = exp): 0.4896 [0.3449, 0.6950]
-/// assert!((rr.estimate - (-0.7141172220732269f64).exp()).abs() < 1e-12);
-/// assert!((rr.lower - (-1.0644452800840507f64).exp()).abs() < 1e-12);
-/// # Ok::<(), metapool::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct Interval {
-    /// Point estimate.
-    pub estimate: f64,
-    /// Lower bound.
-    pub lower: f64,
-    /// Upper bound.
-    pub upper: f64,
-}
-
-impl Pooled {
-    /// The estimate and CI on the display scale: back-transformed (`exp`) for ratio measures,
-    /// unchanged otherwise.
-    ///
-    /// ```
-    /// // `set`: metafor's dat.bcg (13 BCG vaccine trials) as log risk ratios
-    /// # use metapool::prelude::*;
-    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
-    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
-    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
-    /// #     (27, 16886, 29, 17825)]
-    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
-    /// # let set = EffectSet::from_studies(&bcg)?;
-    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
-    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
-    /// let rr = FixedModel::default().pool(&set)?.display();
-    /// // metafor rma(method = "FE"): exp(-0.4303) = 0.6503, CI exp(-0.5097) to exp(-0.3509)
-    /// assert!((rr.estimate - (-0.4302851636540909f64).exp()).abs() < 1e-12);
-    /// assert!((rr.upper - (-0.35090906888196793f64).exp()).abs() < 1e-12);
-    /// # Ok::<(), metapool::Error>(())
-    /// ```
-    pub fn display(&self) -> Interval {
-        Interval {
-            estimate: self.scale.to_display(self.estimate),
-            lower: self.scale.to_display(self.ci_lower),
-            upper: self.scale.to_display(self.ci_upper),
-        }
-    }
-
-    /// Whether this is a random-effects result.
-    ///
-    /// ```
-    /// use metapool::prelude::*;
-    /// let set = EffectSet::from_estimates(&[0.1, 0.9], &[0.01, 0.02])?;
-    /// assert!(RandomModel::default().pool(&set)?.is_random());
-    /// assert!(!FixedModel::default().pool(&set)?.is_random());
-    /// # Ok::<(), metapool::Error>(())
-    /// ```
-    pub fn is_random(&self) -> bool {
-        matches!(self.model, Model::Random(_))
-    }
-
-    /// The studies' weights in percent, in the order of [`Pooled::studies`].
-    ///
-    /// ```
-    /// use metapool::prelude::*;
-    /// // fixed effect: w_i = 1 / v_i, in percent 100 w_i / sum w
-    /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.04])?;
-    /// let w = FixedModel::default().pool(&set)?.weights();
-    /// assert!((w[0] - 100.0 * 4.0 / 7.0).abs() < 1e-12 && (w[2] - 100.0 / 7.0).abs() < 1e-12);
-    /// # Ok::<(), metapool::Error>(())
-    /// ```
-    pub fn weights(&self) -> Vec<f64> {
-        self.studies.iter().map(|s| s.weight).collect()
-    }
-
-    /// The input positions of the studies used, in the order of [`Pooled::studies`].
-    ///
-    /// ```
-    /// use metapool::prelude::*;
-    /// let tables = [(0, 20, 0, 20), (4, 16, 8, 12), (1, 29, 5, 25)]
-    ///     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
-    /// let fit = FixedModel::default().pool(&EffectSet::from_studies(&tables)?)?;
-    /// assert_eq!(fit.included(), vec![1, 2]); // the double-zero table is left out
-    /// # Ok::<(), metapool::Error>(())
-    /// ```
-    pub fn included(&self) -> Vec<usize> {
-        self.studies.iter().map(|s| s.position).collect()
     }
 }
 

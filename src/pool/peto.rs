@@ -15,7 +15,7 @@ use crate::numeric::NeumaierSum;
 /// Peto's one-step fixed-effect odds ratio.
 ///
 /// On the raw cells of each table (no continuity correction), with `O - E` and `V` as in
-/// [`crate::PetoOddsRatio`]:
+/// [`crate::effect::PetoOddsRatio`]:
 /// ```text
 /// ln OR_Peto = sum (O - E) / sum V,   se = 1 / sqrt(sum V)
 /// Q = sum (O - E)^2 / V - (sum (O - E))^2 / sum V
@@ -29,7 +29,7 @@ use crate::numeric::NeumaierSum;
 /// Manager 5; metafor `rma.peto`.
 ///
 /// ```
-/// use metapool::{Peto, TwoByTwo};
+/// use metapool::{pool::Peto, effect::TwoByTwo};
 /// let tables = [TwoByTwo::new(4.0, 20.0, 8.0, 20.0)?, TwoByTwo::new(1.0, 30.0, 5.0, 30.0)?];
 /// let fit = Peto::default().pool(&tables)?;
 /// assert!(fit.display().estimate < 1.0);
@@ -46,7 +46,7 @@ impl Peto {
     /// A Peto model with the given confidence level.
     ///
     /// ```
-    /// use metapool::{ConfidenceLevel, Peto, TwoByTwo};
+    /// use metapool::{inference::ConfidenceLevel, pool::Peto, effect::TwoByTwo};
     /// let fit = Peto::new(ConfidenceLevel::new(0.99)?).pool(&[TwoByTwo::from_cells(4, 16, 8, 12)?])?;
     /// assert!((fit.ci_upper - fit.estimate - 2.5758293035489004 * fit.se).abs() < 1e-14);
     /// # Ok::<(), metapool::Error>(())
@@ -59,7 +59,7 @@ impl Peto {
     /// input, an invalid table (naming it), or when every table is excluded.
     ///
     /// ```
-    /// use metapool::{Peto, TwoByTwo};
+    /// use metapool::{pool::Peto, effect::TwoByTwo};
     /// // one table a, b, c, d = 4, 16, 8, 12: O - E = 4 - 20 * 12 / 40 = -2,
     /// // V = 20 * 20 * 12 * 28 / (40² * 39) (Yusuf et al. 1985)
     /// let fit = Peto::default().pool(&[TwoByTwo::from_cells(4, 16, 8, 12)?])?;

@@ -9,7 +9,7 @@ use crate::inference::ConfidenceLevel;
 
 /// Any pooling model: fixed effect by inverse variance, Mantel-Haenszel (odds ratio, risk
 /// ratio, risk difference) or Peto ([`FixedModel::method`]), or random effects with any
-/// [`crate::Tau2Estimator`], any [`Test`], and tau² from the inverse-variance or the
+/// [`crate::pool::Tau2Estimator`], any [`Test`], and tau² from the inverse-variance or the
 /// Mantel-Haenszel Q ([`RandomModel::q_from`], RevMan's "M-H, Random"). The methods that pool
 /// 2x2 tables need an [`EffectSet`] that carries them (built from 2x2-table effect sizes);
 /// given a set without them they return [`crate::Error::MissingTables`].
@@ -21,7 +21,7 @@ use crate::inference::ConfidenceLevel;
 /// have no tables, by inverse variance.
 ///
 /// ```
-/// use metapool::{EffectSet, FixedModel, Pooler, RandomModel};
+/// use metapool::{effect::EffectSet, pool::FixedModel, pool::Pooler, pool::RandomModel};
 /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
 /// let fe: Pooler = FixedModel::default().into();
 /// let re: Pooler = RandomModel::default().into();

@@ -24,7 +24,7 @@ use crate::inference::ConfidenceLevel;
 /// RevMan 5 statistical algorithms; metafor 3.8 `rma.uni`.
 ///
 /// ```
-/// use metapool::{EffectSet, RandomModel, Tau2Estimator};
+/// use metapool::{effect::EffectSet, pool::RandomModel, pool::Tau2Estimator};
 /// use metapool::pool::Test;
 /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
 /// let fit = RandomModel::default().pool(&set)?;
@@ -196,7 +196,7 @@ impl RandomModel {
     ///
     /// ```
     /// use metapool::prelude::*;
-    /// use metapool::{Tau2Control, Tau2Stop};
+    /// use metapool::{pool::Tau2Control, pool::Tau2Stop};
     /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4, 0.7], &[0.01, 0.02, 0.015, 0.03])?;
     /// let one_step = Tau2Control::default().with_max_iterations(1)?;
     /// let fit = RandomModel::default().with_estimator("REML".parse()?).with_control(one_step).pool(&set);
@@ -284,7 +284,7 @@ impl RandomModel {
     /// [`Tau2Control::tolerance`] (metafor's default `eps^0.25`); see [`HeterogeneityIntervals`].
     ///
     /// ```
-    /// use metapool::{EffectSet, RandomModel};
+    /// use metapool::{effect::EffectSet, pool::RandomModel};
     /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4, 0.2], &[0.01, 0.02, 0.015, 0.01])?;
     /// let model = RandomModel::default();
     /// let fit = model.pool(&set)?;

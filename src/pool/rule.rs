@@ -40,7 +40,7 @@ pub enum ModelChoice {
 /// model was used when the heterogeneity test gave P < 0.1, otherwise a fixed-effect model".
 ///
 /// ```
-/// use metapool::{EffectSet, ModelChoice, ModelRule};
+/// use metapool::{effect::EffectSet, pool::ModelChoice, pool::ModelRule};
 /// let rule = ModelRule::default();
 /// assert_eq!(rule.decide(Some(0.06)), ModelChoice::Random);
 /// assert_eq!(rule.decide(Some(0.10)), ModelChoice::Fixed); // strict inequality

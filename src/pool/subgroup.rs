@@ -160,7 +160,7 @@ pub struct Subgroups<G> {
 /// 2005).
 ///
 /// ```
-/// use metapool::{EffectSet, SubgroupAnalysis, SubgroupModel, Tau2Estimator};
+/// use metapool::{effect::EffectSet, pool::SubgroupAnalysis, pool::SubgroupModel, pool::Tau2Estimator};
 /// let set = EffectSet::from_estimates(
 ///     &[0.1, 0.3, 0.2, 0.9, 0.5, 1.2],
 ///     &[0.02, 0.03, 0.02, 0.04, 0.03, 0.05],
@@ -175,7 +175,7 @@ pub struct Subgroups<G> {
 /// ```
 ///
 /// ```
-/// use metapool::{EffectSet, SubgroupAnalysis, SubgroupModel};
+/// use metapool::{effect::EffectSet, pool::SubgroupAnalysis, pool::SubgroupModel};
 /// let set = EffectSet::from_estimates(&[0.1, 0.2, 0.8, 0.9], &[0.01, 0.02, 0.01, 0.02])?;
 /// let groups = ["a", "a", "b", "b"];
 /// let res = SubgroupAnalysis::new(SubgroupModel::Fixed).pool(&set, &groups)?;
@@ -254,7 +254,7 @@ impl SubgroupAnalysis {
     ///
     /// ```
     /// use metapool::prelude::*;
-    /// use metapool::Tau2Control;
+    /// use metapool::pool::Tau2Control;
     /// let a = SubgroupAnalysis::new(SubgroupModel::RandomCommon(Tau2Estimator::RestrictedMaximumLikelihood))
     ///     .with_control(Tau2Control::default().with_max_iterations(500)?);
     /// assert_eq!(a.control.max_iterations(), 500);
@@ -291,7 +291,7 @@ impl SubgroupAnalysis {
     /// Pool `set` within the subgroups given by `groups`, one label per input study (included
     /// or excluded, in input order: `groups.len() == set.input_len()`).
     ///
-    /// Each subgroup's result keeps the scale of `set`; for [`crate::Scale::FreemanTukey`] that
+    /// Each subgroup's result keeps the scale of `set`; for [`crate::effect::Scale::FreemanTukey`] that
     /// is the harmonic mean of the sizes of all included studies, not of the subgroup's (pool a
     /// subgroup's studies on their own to back-transform at the subgroup's harmonic mean).
     ///
@@ -425,7 +425,7 @@ impl SubgroupAnalysis {
     /// algorithms.
     ///
     /// ```
-    /// use metapool::{FixedModel, EffectSet, SubgroupAnalysis};
+    /// use metapool::{pool::FixedModel, effect::EffectSet, pool::SubgroupAnalysis};
     /// let a = FixedModel::default().pool(&EffectSet::from_estimates(&[0.1, 0.2], &[0.01, 0.02])?)?;
     /// let b = FixedModel::default().pool(&EffectSet::from_estimates(&[0.8], &[0.01])?)?;
     /// let test = SubgroupAnalysis::difference_test(&[a, b])?;

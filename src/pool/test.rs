@@ -51,7 +51,7 @@ impl Test {
     /// Every test, in metafor's order.
     ///
     /// ```
-    /// use metapool::Test;
+    /// use metapool::pool::Test;
     /// let names: Vec<&str> = Test::ALL.iter().map(|t| t.metafor_name()).collect();
     /// assert_eq!(names, ["z", "t", "knha", "adhoc"]);
     /// ```
@@ -65,7 +65,7 @@ impl Test {
     /// metafor's name for the test (`"z"`, `"t"`, `"knha"`, `"adhoc"`).
     ///
     /// ```
-    /// use metapool::Test;
+    /// use metapool::pool::Test;
     /// for t in Test::ALL {
     ///     assert_eq!(t.metafor_name().parse::<Test>()?, t);
     /// }
@@ -83,7 +83,7 @@ impl Test {
     /// Whether the test uses the t distribution on k - 1 df.
     ///
     /// ```
-    /// use metapool::Test;
+    /// use metapool::pool::Test;
     /// assert!(!Test::Z.is_t() && Test::KnappHartungAdHoc.is_t());
     /// ```
     pub fn is_t(self) -> bool {
@@ -164,7 +164,7 @@ impl Test {
 /// # let set = EffectSet::from_studies(&bcg)?;
 /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
 /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
-/// use metapool::PredictionKind;
+/// use metapool::pool::PredictionKind;
 /// let fit = RandomModel::default().pool(&set)?;
 /// let pi = fit.prediction_interval(PredictionKind::Metafor)?;
 /// // metafor predict(rma(yi, vi, method = "DL")): pi.lb = -1.8582, pi.ub = 0.4299
@@ -190,7 +190,7 @@ impl Pooled {
     /// Errors with [`Error::Undefined`] for fixed-effect results (metafor gives none).
     ///
     /// ```
-    /// use metapool::{EffectSet, RandomModel};
+    /// use metapool::{effect::EffectSet, pool::RandomModel};
     /// use metapool::pool::PredictionKind;
     /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4, 0.7], &[0.01, 0.02, 0.015, 0.03])?;
     /// let fit = RandomModel::default().pool(&set)?;

@@ -15,7 +15,7 @@
 //! scientific notation).
 //!
 //! ```
-//! use metapool::{EffectSet, RandomModel, print::{Style, Summarize}};
+//! use metapool::{effect::EffectSet, pool::RandomModel, print::{Style, Summarize}};
 //! let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
 //! let fit = RandomModel::default().pool(&set)?;
 //! let text = format!("{fit}");

@@ -23,7 +23,7 @@ pub(crate) fn fixed(x: f64, digits: usize) -> String {
 ///
 /// ```
 /// use metapool::print::display_value;
-/// use metapool::Scale;
+/// use metapool::effect::Scale;
 /// assert_eq!(display_value(Scale::Log, 0.4896, 2), "0.49");
 /// assert_eq!(display_value(Scale::Log, 0.0012, 2), "1.20e-3");
 /// assert_eq!(display_value(Scale::Identity, -0.001, 2), "0.00");
@@ -43,7 +43,7 @@ pub fn display_value(scale: Scale, x: f64, digits: usize) -> String {
 ///
 /// ```
 /// use metapool::print::estimate_ci;
-/// use metapool::Scale;
+/// use metapool::effect::Scale;
 /// // dat.bcg, DL: log RR -0.7141 [-1.0644, -0.3638] is RR 0.4896 [0.3449, 0.6950] (metafor)
 /// assert_eq!(
 ///     estimate_ci(Scale::Log, -0.714117, -1.064443, -0.363791, 4),

@@ -133,7 +133,7 @@ pub enum Detail {
 ///
 /// ```
 /// use metapool::print::{heterogeneity_line, Detail, Style};
-/// use metapool::{EffectSet, Pooler, RandomModel};
+/// use metapool::{effect::EffectSet, pool::Pooler, pool::RandomModel};
 /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
 /// let fit = RandomModel::default().pool(&set)?;
 /// // metafor rma(yi, vi, method = "DL"): tau^2 0.1400 (SE = 0.1568), Q(df = 2) = 21.3846,
@@ -178,7 +178,7 @@ pub fn heterogeneity_line(p: &Pooled, style: &Style, detail: Detail) -> String {
 ///
 /// ```
 /// use metapool::print::{overall_line, Detail, Style};
-/// use metapool::{EffectSet, Pooler, RandomModel};
+/// use metapool::{effect::EffectSet, pool::Pooler, pool::RandomModel};
 /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
 /// let fit = RandomModel::default().pool(&set)?;
 /// // metafor rma(yi, vi, method = "DL"): zval 2.0160, pval 0.0438

@@ -50,7 +50,7 @@ fn fit_table<'a>(
 /// the same figures with back-transformed estimates under `transf = exp`).
 ///
 /// ```
-/// use metapool::{EffectSet, FixedModel, print::LeaveOneOutTable, sensitivity::leave_one_out};
+/// use metapool::{effect::EffectSet, pool::FixedModel, print::LeaveOneOutTable, sensitivity::leave_one_out};
 /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
 /// let loo = leave_one_out(&FixedModel::default().into(), &set)?;
 /// let text = LeaveOneOutTable::new(&loo).to_string();
@@ -109,7 +109,7 @@ impl Summarize for LeaveOneOutTable<'_> {
 /// heterogeneity and tau² of the studies so far (metafor `print(cumul(fit))`).
 ///
 /// ```
-/// use metapool::{EffectSet, FixedModel, print::CumulativeTable, sensitivity::cumulative};
+/// use metapool::{effect::EffectSet, pool::FixedModel, print::CumulativeTable, sensitivity::cumulative};
 /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
 /// let steps = cumulative(&FixedModel::default().into(), &set)?;
 /// let text = format!("{:.2}", CumulativeTable::new(&steps));

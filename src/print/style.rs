@@ -90,7 +90,7 @@ impl Style {
     /// RevMan 5's look: 2 decimals, RevMan p-values.
     ///
     /// ```
-    /// use metapool::EffectSet;
+    /// use metapool::effect::EffectSet;
     /// use metapool::pool::FixedModel;
     /// use metapool::print::{Style, Summarize};
     /// let set = EffectSet::from_estimates(&[0.2, 0.4], &[0.04, 0.04])?;
@@ -109,7 +109,7 @@ impl Style {
     /// The same style with `digits` decimals (at most [`MAX_DIGITS`]).
     ///
     /// ```
-    /// use metapool::EffectSet;
+    /// use metapool::effect::EffectSet;
     /// use metapool::pool::FixedModel;
     /// use metapool::print::{Style, Summarize};
     /// let set = EffectSet::from_estimates(&[0.2, 0.4], &[0.04, 0.04])?;

@@ -145,6 +145,26 @@ pub struct Moderators {
 
 impl Moderators {
     /// No moderators yet, for `k` studies, with an intercept.
+    ///
+    /// ```
+    /// # use metapool::prelude::*;
+    /// # use metapool::regression::{Factor, MetaRegression, Moderators};
+    /// # use metapool::pool::Tau2Control;
+    /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let ablat = [44.0, 55.0, 42.0, 52.0, 13.0, 44.0, 19.0, 13.0, 27.0, 42.0, 18.0, 33.0, 33.0];
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let x = Moderators::new(13).continuous("ablat", &ablat)?.matrix()?;
+    /// assert_eq!(x.k(), 13);
+    /// assert_eq!(x.names(), ["intrcpt", "ablat"]);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn new(k: usize) -> Moderators {
         Moderators {
             k,
@@ -184,6 +204,27 @@ impl Moderators {
     }
 
     /// Add a continuous moderator (one finite value per study) as a main effect.
+    ///
+    /// ```
+    /// # use metapool::prelude::*;
+    /// # use metapool::regression::{Factor, MetaRegression, Moderators};
+    /// # use metapool::pool::Tau2Control;
+    /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let ablat = [44.0, 55.0, 42.0, 52.0, 13.0, 44.0, 19.0, 13.0, 27.0, 42.0, 18.0, 33.0, 33.0];
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let x = Moderators::new(13).continuous("ablat", &ablat)?.matrix()?;
+    /// assert_eq!(x.column(1), &ablat[..]);
+    /// // a value that is not finite is an error naming the moderator and the study
+    /// assert!(Moderators::new(2).continuous("dose", &[1.0, f64::NAN]).is_err());
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn continuous(self, name: &str, values: &[f64]) -> Result<Moderators> {
         self.check_len(name, values.len())?;
         if let Some(i) = values.iter().position(|x| !x.is_finite()) {
@@ -200,6 +241,27 @@ impl Moderators {
     }
 
     /// Add a categorical moderator as a main effect.
+    ///
+    /// ```
+    /// # use metapool::prelude::*;
+    /// # use metapool::regression::{Factor, MetaRegression, Moderators};
+    /// # use metapool::pool::Tau2Control;
+    /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let ablat = [44.0, 55.0, 42.0, 52.0, 13.0, 44.0, 19.0, 13.0, 27.0, 42.0, 18.0, 33.0, 33.0];
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let x = Moderators::new(13).continuous("ablat", &ablat)?.matrix()?;
+    /// let x = Moderators::new(13).factor(Factor::new("alloc", &alloc)?.with_reference("random")?)?.matrix()?;
+    /// // treatment coding against the reference level, named as metafor names them
+    /// assert_eq!(x.names(), ["intrcpt", "allocalternate", "allocsystematic"]);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn factor(self, factor: Factor) -> Result<Moderators> {
         self.check_len(&factor.name, factor.codes.len())?;
         self.push(Variable::Categorical(factor))
@@ -207,6 +269,31 @@ impl Moderators {
 
     /// Add the interaction of moderators already added, by name (`["ablat", "alloc"]` is R's
     /// `ablat:alloc`).
+    ///
+    /// ```
+    /// # use metapool::prelude::*;
+    /// # use metapool::regression::{Factor, MetaRegression, Moderators};
+    /// # use metapool::pool::Tau2Control;
+    /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let ablat = [44.0, 55.0, 42.0, 52.0, 13.0, 44.0, 19.0, 13.0, 27.0, 42.0, 18.0, 33.0, 33.0];
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let x = Moderators::new(13).continuous("ablat", &ablat)?.matrix()?;
+    /// let x = Moderators::new(13)
+    ///     .continuous("ablat", &ablat)?
+    ///     .factor(Factor::new("alloc", &alloc)?)?
+    ///     .interaction(&["ablat", "alloc"])?
+    ///     .matrix()?;
+    /// assert_eq!(x.p(), 6);
+    /// assert!(x.names().iter().any(|n| n == "ablat:allocrandom"));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn interaction(mut self, names: &[&str]) -> Result<Moderators> {
         let mut term = Vec::with_capacity(names.len());
         for n in names {
@@ -261,6 +348,27 @@ impl Moderators {
     }
 
     /// Build the model matrix (see the module documentation).
+    ///
+    /// ```
+    /// # use metapool::prelude::*;
+    /// # use metapool::regression::{Factor, MetaRegression, Moderators};
+    /// # use metapool::pool::Tau2Control;
+    /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let ablat = [44.0, 55.0, 42.0, 52.0, 13.0, 44.0, 19.0, 13.0, 27.0, 42.0, 18.0, 33.0, 33.0];
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let x = Moderators::new(13).continuous("ablat", &ablat)?.matrix()?;
+    /// assert_eq!((x.k(), x.p()), (13, 2));
+    /// assert!(x.has_intercept());
+    /// assert_eq!(x.get(4, 1), 13.0);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn matrix(&self) -> Result<ModelMatrix> {
         let mut names = Vec::new();
         let mut columns = Vec::new();

@@ -30,6 +30,27 @@ pub struct Factor {
 
 impl Factor {
     /// A factor with its levels sorted (R's `factor(g)`), the first the reference.
+    ///
+    /// ```
+    /// # use metapool::prelude::*;
+    /// # use metapool::regression::{Factor, MetaRegression, Moderators};
+    /// # use metapool::pool::Tau2Control;
+    /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let ablat = [44.0, 55.0, 42.0, 52.0, 13.0, 44.0, 19.0, 13.0, 27.0, 42.0, 18.0, 33.0, 33.0];
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let x = Moderators::new(13).continuous("ablat", &ablat)?.matrix()?;
+    /// let f = Factor::new("alloc", &alloc)?;
+    /// // levels in sorted order, the first the reference (R's factor())
+    /// assert_eq!(f.levels(), ["alternate", "random", "systematic"]);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn new<S: AsRef<str>>(name: &str, values: &[S]) -> Result<Factor> {
         Factor::with_order(name, values, LevelOrder::Sorted)
     }
@@ -62,6 +83,27 @@ impl Factor {
 
     /// Make `level` the reference (moved first; the others keep their order), as R's
     /// `relevel`. Errors when it is not a level.
+    ///
+    /// ```
+    /// # use metapool::prelude::*;
+    /// # use metapool::regression::{Factor, MetaRegression, Moderators};
+    /// # use metapool::pool::Tau2Control;
+    /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let ablat = [44.0, 55.0, 42.0, 52.0, 13.0, 44.0, 19.0, 13.0, 27.0, 42.0, 18.0, 33.0, 33.0];
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let x = Moderators::new(13).continuous("ablat", &ablat)?.matrix()?;
+    /// let f = Factor::new("alloc", &alloc)?.with_reference("random")?;
+    /// assert_eq!(f.reference(), Some("random"));
+    /// assert!(Factor::new("alloc", &alloc)?.with_reference("none").is_err());
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn with_reference(mut self, level: &str) -> Result<Factor> {
         let Some(at) = self.levels.iter().position(|l| l == level) else {
             return Err(problem(

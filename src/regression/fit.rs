@@ -54,7 +54,7 @@ impl Default for RegressionModel {
 /// Knapp & Hartung 2003; Lopez-Lopez et al. 2014 for R2).
 ///
 /// ```
-/// use metapool::EffectSet;
+/// use metapool::effect::EffectSet;
 /// use metapool::regression::{MetaRegression, Moderators};
 /// let set = EffectSet::from_estimates(&[0.1, 0.5, 0.3, 0.9, 0.7], &[0.02, 0.03, 0.01, 0.05, 0.02])?;
 /// let x = Moderators::new(5).continuous("dose", &[1.0, 2.0, 1.5, 3.0, 2.5])?.matrix()?;
@@ -88,6 +88,28 @@ pub struct MetaRegression {
 
 impl MetaRegression {
     /// Fixed-effects meta-regression.
+    ///
+    /// ```
+    /// # use metapool::prelude::*;
+    /// # use metapool::regression::{Factor, MetaRegression, Moderators};
+    /// # use metapool::pool::Tau2Control;
+    /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let ablat = [44.0, 55.0, 42.0, 52.0, 13.0, 44.0, 19.0, 13.0, 27.0, 42.0, 18.0, 33.0, 33.0];
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let x = Moderators::new(13).continuous("ablat", &ablat)?.matrix()?;
+    /// let fe = MetaRegression::fixed().fit(&set, &x)?;
+    /// // metafor rma(yi, vi, mods = ~ ablat, data = dat.bcg, method = "FE"): slope -0.0292 (SE 0.0027)
+    /// assert!((fe.coefficients()[1].estimate - -0.029236934259541755).abs() < 1e-12);
+    /// assert!((fe.coefficients()[1].se - 0.002652429434246233).abs() < 1e-13);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn fixed() -> MetaRegression {
         MetaRegression {
             model: RegressionModel::Fixed,
@@ -95,6 +117,30 @@ impl MetaRegression {
         }
     }
     /// Mixed-effects meta-regression with tau² from `estimator`.
+    ///
+    /// ```
+    /// # use metapool::prelude::*;
+    /// # use metapool::regression::{Factor, MetaRegression, Moderators};
+    /// # use metapool::pool::Tau2Control;
+    /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let ablat = [44.0, 55.0, 42.0, 52.0, 13.0, 44.0, 19.0, 13.0, 27.0, 42.0, 18.0, 33.0, 33.0];
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let x = Moderators::new(13).continuous("ablat", &ablat)?.matrix()?;
+    /// let reml = MetaRegression::random(Tau2Estimator::RestrictedMaximumLikelihood)
+    ///     .with_control(Tau2Control::metafor()) // metafor's default path, as in its printed fit
+    ///     .fit(&set, &x)?;
+    /// // metafor rma(yi, vi, mods = ~ ablat, data = dat.bcg): tau^2 0.0764, slope -0.0291
+    /// assert!((reml.residual().tau2 - 0.07635469470565982).abs() < 1e-9);
+    /// assert!((reml.coefficients()[1].estimate - -0.02910166092801484).abs() < 1e-10);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn random(estimator: Tau2Estimator) -> MetaRegression {
         MetaRegression {
             model: RegressionModel::Random(estimator),
@@ -102,6 +148,29 @@ impl MetaRegression {
         }
     }
     /// Mixed-effects meta-regression with tau² fixed at `tau2` (finite, >= 0).
+    ///
+    /// ```
+    /// # use metapool::prelude::*;
+    /// # use metapool::regression::{Factor, MetaRegression, Moderators};
+    /// # use metapool::pool::Tau2Control;
+    /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let ablat = [44.0, 55.0, 42.0, 52.0, 13.0, 44.0, 19.0, 13.0, 27.0, 42.0, 18.0, 33.0, 33.0];
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let x = Moderators::new(13).continuous("ablat", &ablat)?.matrix()?;
+    /// let fit = MetaRegression::known_tau2(0.0)?.fit(&set, &x)?;
+    /// // tau^2 fixed at 0: the fixed-effects fit's coefficients
+    /// let fe = MetaRegression::fixed().fit(&set, &x)?;
+    /// assert!((fit.coefficients()[1].estimate - fe.coefficients()[1].estimate).abs() < 1e-14);
+    /// assert!(MetaRegression::known_tau2(-1.0).is_err());
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn known_tau2(tau2: f64) -> Result<MetaRegression> {
         check_known_tau2(tau2)?;
         Ok(MetaRegression {
@@ -110,6 +179,28 @@ impl MetaRegression {
         })
     }
     /// With the test of the coefficients.
+    ///
+    /// ```
+    /// # use metapool::prelude::*;
+    /// # use metapool::regression::{Factor, MetaRegression, Moderators};
+    /// # use metapool::pool::Tau2Control;
+    /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let ablat = [44.0, 55.0, 42.0, 52.0, 13.0, 44.0, 19.0, 13.0, 27.0, 42.0, 18.0, 33.0, 33.0];
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let x = Moderators::new(13).continuous("ablat", &ablat)?.matrix()?;
+    /// let knha = MetaRegression::random(Tau2Estimator::DerSimonianLaird).with_test(Test::KnappHartung);
+    /// let fit = knha.fit(&set, &x)?;
+    /// // the omnibus test is an F test on (1, k - 2) df
+    /// assert_eq!((fit.moderator_test().df1, fit.moderator_test().df2), (1, Some(11)));
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn with_test(mut self, test: Test) -> Self {
         self.test = test;
         self
@@ -133,6 +224,29 @@ impl MetaRegression {
 
     /// Fit the model to the studies of `set` (its included effects, in order) with the model
     /// matrix `x` (one row per included study).
+    ///
+    /// ```
+    /// # use metapool::prelude::*;
+    /// # use metapool::regression::{Factor, MetaRegression, Moderators};
+    /// # use metapool::pool::Tau2Control;
+    /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let ablat = [44.0, 55.0, 42.0, 52.0, 13.0, 44.0, 19.0, 13.0, 27.0, 42.0, 18.0, 33.0, 33.0];
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let x = Moderators::new(13).continuous("ablat", &ablat)?.matrix()?;
+    /// let fe = MetaRegression::fixed().fit(&set, &x)?;
+    /// assert_eq!(fe.k(), 13);
+    /// assert_eq!(fe.coefficients()[0].name, "intrcpt");
+    /// // metafor: intrcpt 0.3436
+    /// assert!((fe.coefficients()[0].estimate - 0.3435645774465901).abs() < 1e-12);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn fit(&self, set: &EffectSet, x: &ModelMatrix) -> Result<RegressionFit> {
         let y: Vec<f64> = set.effects().iter().map(|e| e.estimate()).collect();
         let v: Vec<f64> = set.effects().iter().map(|e| e.variance()).collect();
@@ -140,6 +254,28 @@ impl MetaRegression {
     }
 
     /// Fit the model to estimates `y` with sampling variances `v` (each finite, `v > 0`).
+    ///
+    /// ```
+    /// # use metapool::prelude::*;
+    /// # use metapool::regression::{Factor, MetaRegression, Moderators};
+    /// # use metapool::pool::Tau2Control;
+    /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let ablat = [44.0, 55.0, 42.0, 52.0, 13.0, 44.0, 19.0, 13.0, 27.0, 42.0, 18.0, 33.0, 33.0];
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let x = Moderators::new(13).continuous("ablat", &ablat)?.matrix()?;
+    /// let (y, v): (Vec<f64>, Vec<f64>) = set.effects().iter().map(|e| (e.estimate(), e.variance())).unzip();
+    /// let fe = MetaRegression::fixed().fit_values(&y, &v, &x, Scale::Log)?;
+    /// // metafor method = "FE": QM = 121.4999
+    /// assert!((fe.moderator_test().statistic - 121.49991807162424).abs() < 1e-8);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn fit_values(
         &self,
         y: &[f64],

@@ -18,9 +18,9 @@
 //!   with any number of columns by a QR decomposition of `W^(1/2) X`.
 //!
 //! ```
-//! use metapool::EffectSet;
+//! use metapool::effect::EffectSet;
 //! use metapool::regression::{MetaRegression, Moderators};
-//! use metapool::Tau2Estimator;
+//! use metapool::pool::Tau2Estimator;
 //! // dat.bcg (metafor): log risk ratios, variances and absolute latitude
 //! let yi = [-0.8893, -1.5854, -1.3481, -1.4416, -0.2175, -0.7861, -1.6209, 0.0120, -0.4694,
 //!           -1.3713, -0.3394, 0.4459, -0.0173];

@@ -73,6 +73,29 @@ impl RegressionFit {
     /// ```
     /// (`crit` of the test; `Var(b)` scaled under Knapp-Hartung). Errors when `x` does not
     /// have `p` finite values.
+    ///
+    /// ```
+    /// # use metapool::prelude::*;
+    /// # use metapool::regression::{Factor, MetaRegression, Moderators};
+    /// # use metapool::pool::Tau2Control;
+    /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let ablat = [44.0, 55.0, 42.0, 52.0, 13.0, 44.0, 19.0, 13.0, 27.0, 42.0, 18.0, 33.0, 33.0];
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let x = Moderators::new(13).continuous("ablat", &ablat)?.matrix()?;
+    /// let fe = MetaRegression::fixed().fit(&set, &x)?;
+    /// // metafor predict(res, newmods = 44): -0.9429, CI [-1.0637, -0.8220]
+    /// let p = fe.predict(&[1.0, 44.0])?;
+    /// assert!((p.estimate - -0.9428605299732471).abs() < 1e-12);
+    /// assert!((p.ci_lower - -1.0637216107369614).abs() < 1e-12);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn predict(&self, x: &[f64]) -> Result<Prediction> {
         if x.len() != self.p() {
             return Err(Error::InvalidParameter {
@@ -109,6 +132,28 @@ impl RegressionFit {
     }
 
     /// The fitted values `X b`, one per study.
+    ///
+    /// ```
+    /// # use metapool::prelude::*;
+    /// # use metapool::regression::{Factor, MetaRegression, Moderators};
+    /// # use metapool::pool::Tau2Control;
+    /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let ablat = [44.0, 55.0, 42.0, 52.0, 13.0, 44.0, 19.0, 13.0, 27.0, 42.0, 18.0, 33.0, 33.0];
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let x = Moderators::new(13).continuous("ablat", &ablat)?.matrix()?;
+    /// let fe = MetaRegression::fixed().fit(&set, &x)?;
+    /// let fitted = fe.fitted();
+    /// // metafor fitted(res)[1]: -0.9429 (the first trial's latitude is 44)
+    /// assert!((fitted[0] - -0.9428605299732471).abs() < 1e-12);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn fitted(&self) -> Vec<f64> {
         let beta = self.beta();
         (0..self.k)
@@ -128,6 +173,30 @@ impl RegressionFit {
     /// ```text
     /// l_i = tau2 / (tau2 + v_i),  pred = l_i y_i + (1 - l_i) x_i'b
     /// se  = sqrt(l_i v_i + (1 - l_i)^2 x_i' Var(b) x_i),  PI = pred -/+ crit se
+    /// ```
+    ///
+    /// ```
+    /// # use metapool::prelude::*;
+    /// # use metapool::regression::{Factor, MetaRegression, Moderators};
+    /// # use metapool::pool::Tau2Control;
+    /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let ablat = [44.0, 55.0, 42.0, 52.0, 13.0, 44.0, 19.0, 13.0, 27.0, 42.0, 18.0, 33.0, 33.0];
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let x = Moderators::new(13).continuous("ablat", &ablat)?.matrix()?;
+    /// let reml = MetaRegression::random(Tau2Estimator::RestrictedMaximumLikelihood)
+    ///     .with_control(Tau2Control::metafor()) // metafor's default path, as in its printed fit
+    ///     .fit(&set, &x)?;
+    /// let b = reml.blups();
+    /// assert_eq!(b.len(), 13);
+    /// assert!(b.iter().all(|b| b.pi_lower < b.estimate && b.estimate < b.pi_upper));
+    /// # Ok::<(), metapool::Error>(())
     /// ```
     pub fn blups(&self) -> Vec<Blup> {
         let tau2 = self.residual.tau2;
@@ -156,6 +225,27 @@ impl RegressionFit {
     /// se_i^2 = [(I - H) M (I - H)']_ii = v_i + tau2 - x_i' (X'WX)^-1 x_i,
     ///          H = X (X'WX)^-1 X'W,  M = diag(v + tau2)
     /// ```
+    ///
+    /// ```
+    /// # use metapool::prelude::*;
+    /// # use metapool::regression::{Factor, MetaRegression, Moderators};
+    /// # use metapool::pool::Tau2Control;
+    /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let ablat = [44.0, 55.0, 42.0, 52.0, 13.0, 44.0, 19.0, 13.0, 27.0, 42.0, 18.0, 33.0, 33.0];
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let x = Moderators::new(13).continuous("ablat", &ablat)?.matrix()?;
+    /// let fe = MetaRegression::fixed().fit(&set, &x)?;
+    /// // metafor rstandard(res)$z[1]: 0.0944
+    /// assert!((fe.rstandard()[0].z - 0.0943999898166977).abs() < 1e-10);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn rstandard(&self) -> Vec<Residual> {
         let fitted = self.fitted();
         (0..self.k)
@@ -180,6 +270,28 @@ impl RegressionFit {
     /// A study without which the design is rank deficient (it alone identifies a coefficient)
     /// has no deleted residual: `None`, as metafor's `NA`. Errors when another refit fails,
     /// naming the study ([`Error::InAnalysis`]).
+    ///
+    /// ```
+    /// # use metapool::prelude::*;
+    /// # use metapool::regression::{Factor, MetaRegression, Moderators};
+    /// # use metapool::pool::Tau2Control;
+    /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let ablat = [44.0, 55.0, 42.0, 52.0, 13.0, 44.0, 19.0, 13.0, 27.0, 42.0, 18.0, 33.0, 33.0];
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let x = Moderators::new(13).continuous("ablat", &ablat)?.matrix()?;
+    /// let fe = MetaRegression::fixed().fit(&set, &x)?;
+    /// // metafor rstudent(res)$z[1]: 0.0944 (a fixed-effects fit: equal to rstandard)
+    /// let r = fe.rstudent()?;
+    /// assert!((r[0].unwrap().z - 0.09439998981669723).abs() < 1e-10);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn rstudent(&self) -> Result<Vec<Option<Residual>>> {
         let model = &self.spec;
         let (k, p) = (self.k, self.p());

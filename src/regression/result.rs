@@ -229,6 +229,29 @@ impl RegressionFit {
         self.coefficients.len()
     }
     /// The coefficients, in the model matrix's column order.
+    ///
+    /// ```
+    /// # use metapool::prelude::*;
+    /// # use metapool::regression::{Factor, MetaRegression, Moderators};
+    /// # use metapool::pool::Tau2Control;
+    /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let ablat = [44.0, 55.0, 42.0, 52.0, 13.0, 44.0, 19.0, 13.0, 27.0, 42.0, 18.0, 33.0, 33.0];
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let x = Moderators::new(13).continuous("ablat", &ablat)?.matrix()?;
+    /// let fe = MetaRegression::fixed().fit(&set, &x)?;
+    /// let names: Vec<&str> = fe.coefficients().iter().map(|c| c.name.as_str()).collect();
+    /// assert_eq!(names, ["intrcpt", "ablat"]);
+    /// // metafor: ablat zval -11.0227
+    /// assert!((fe.coefficients()[1].statistic - -11.02270012617708).abs() < 1e-9);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn coefficients(&self) -> &[Coefficient] {
         &self.coefficients
     }
@@ -241,23 +264,132 @@ impl RegressionFit {
         self.s2w
     }
     /// The omnibus test of moderators (`QM`).
+    ///
+    /// ```
+    /// # use metapool::prelude::*;
+    /// # use metapool::regression::{Factor, MetaRegression, Moderators};
+    /// # use metapool::pool::Tau2Control;
+    /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let ablat = [44.0, 55.0, 42.0, 52.0, 13.0, 44.0, 19.0, 13.0, 27.0, 42.0, 18.0, 33.0, 33.0];
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let x = Moderators::new(13).continuous("ablat", &ablat)?.matrix()?;
+    /// let fe = MetaRegression::fixed().fit(&set, &x)?;
+    /// // metafor: QM(df = 1) = 121.4999, p < .0001
+    /// let qm = fe.moderator_test();
+    /// assert!((qm.statistic - 121.49991807162424).abs() < 1e-8);
+    /// assert_eq!(qm.df1, 1);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn moderator_test(&self) -> &ModeratorTest {
         &self.moderators
     }
     /// Residual heterogeneity: QE, residual tau², I², H².
+    ///
+    /// ```
+    /// # use metapool::prelude::*;
+    /// # use metapool::regression::{Factor, MetaRegression, Moderators};
+    /// # use metapool::pool::Tau2Control;
+    /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let ablat = [44.0, 55.0, 42.0, 52.0, 13.0, 44.0, 19.0, 13.0, 27.0, 42.0, 18.0, 33.0, 33.0];
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let x = Moderators::new(13).continuous("ablat", &ablat)?.matrix()?;
+    /// let fe = MetaRegression::fixed().fit(&set, &x)?;
+    /// // metafor: QE(df = 11) = 30.7331, I^2 64.21%
+    /// assert!((fe.residual().qe - 30.733090010749258).abs() < 1e-9);
+    /// assert_eq!(fe.residual().df, 11);
+    /// assert!((fe.residual().i2 - 64.2079595766237).abs() < 1e-9);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn residual(&self) -> &ResidualHeterogeneity {
         &self.residual
     }
     /// Pseudo-R² in percent (`None` without an intercept, with the intercept only, a known
     /// tau², or when the intercept-only model cannot be fitted).
+    ///
+    /// ```
+    /// # use metapool::prelude::*;
+    /// # use metapool::regression::{Factor, MetaRegression, Moderators};
+    /// # use metapool::pool::Tau2Control;
+    /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let ablat = [44.0, 55.0, 42.0, 52.0, 13.0, 44.0, 19.0, 13.0, 27.0, 42.0, 18.0, 33.0, 33.0];
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let x = Moderators::new(13).continuous("ablat", &ablat)?.matrix()?;
+    /// let fe = MetaRegression::fixed().fit(&set, &x)?;
+    /// // metafor: R^2 77.98%
+    /// assert!((fe.r2().unwrap() - 77.97651921434007).abs() < 1e-8);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn r2(&self) -> Option<f64> {
         self.r2
     }
     /// Fit statistics as metafor computes them under ML.
+    ///
+    /// ```
+    /// # use metapool::prelude::*;
+    /// # use metapool::regression::{Factor, MetaRegression, Moderators};
+    /// # use metapool::pool::Tau2Control;
+    /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let ablat = [44.0, 55.0, 42.0, 52.0, 13.0, 44.0, 19.0, 13.0, 27.0, 42.0, 18.0, 33.0, 33.0];
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let x = Moderators::new(13).continuous("ablat", &ablat)?.matrix()?;
+    /// let fe = MetaRegression::fixed().fit(&set, &x)?;
+    /// // metafor fitstats(res): logLik -9.4736 (ML)
+    /// assert!((fe.fit_statistics_ml().loglik - -9.473610868618874).abs() < 1e-9);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn fit_statistics_ml(&self) -> FitStatistics {
         self.ml
     }
     /// Fit statistics as metafor computes them under REML.
+    ///
+    /// ```
+    /// # use metapool::prelude::*;
+    /// # use metapool::regression::{Factor, MetaRegression, Moderators};
+    /// # use metapool::pool::Tau2Control;
+    /// # // metafor's dat.bcg (13 BCG trials) as log risk ratios, and the absolute latitude of each trial
+    /// # let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
+    /// #     (33, 5036, 47, 5761), (180, 1361, 372, 1079), (8, 2537, 10, 619), (505, 87886, 499, 87892),
+    /// #     (29, 7470, 45, 7232), (17, 1699, 65, 1600), (186, 50448, 141, 27197), (5, 2493, 3, 2338),
+    /// #     (27, 16886, 29, 17825)]
+    /// #     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// # let set = EffectSet::from_studies(&bcg)?;
+    /// # let ablat = [44.0, 55.0, 42.0, 52.0, 13.0, 44.0, 19.0, 13.0, 27.0, 42.0, 18.0, 33.0, 33.0];
+    /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
+    /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
+    /// let x = Moderators::new(13).continuous("ablat", &ablat)?.matrix()?;
+    /// let fe = MetaRegression::fixed().fit(&set, &x)?;
+    /// // metafor fitstats(res, REML = TRUE): logLik -11.5794
+    /// assert!((fe.fit_statistics_reml().loglik - -11.579353799977238).abs() < 1e-9);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
     pub fn fit_statistics_reml(&self) -> FitStatistics {
         self.reml
     }

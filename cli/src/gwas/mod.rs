@@ -11,7 +11,7 @@ use metapool::gwas::{
     Palindromic, PoolBuffers, RandomTest, ReadSpec, Record, Region, Scheme, SortedMerge, Variant,
     VariantTable,
 };
-use metapool::{ConfidenceLevel, Tau2Estimator};
+use metapool::{inference::ConfidenceLevel, pool::Tau2Estimator};
 use std::io::{self, BufRead, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 

@@ -5,7 +5,7 @@ use crate::analysis::{AnalysisError, Fit, Group, Outcome, Settings};
 use crate::json::{self, Obj};
 use crate::measure::Display;
 use crate::pipeline::Sink;
-use metapool::Scale;
+use metapool::effect::Scale;
 use std::io::{self, Write};
 use std::ops::Range;
 

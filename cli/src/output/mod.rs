@@ -16,7 +16,7 @@ pub use self::text::{ci_text, model_text, p_text};
 use crate::analysis::{Outcome, Settings};
 use crate::measure::Display;
 use metapool::pool::PredictionKind;
-use metapool::{ModelChoice, Pooled, Scale};
+use metapool::{effect::Scale, pool::ModelChoice, pool::Pooled};
 
 /// The pooled statistics of one fit, as the JSON contract names them. `None` is `null`.
 #[derive(Debug, Clone, Default)]
@@ -164,10 +164,14 @@ impl Stats {
 }
 
 /// Why a study was excluded, in words.
-pub fn exclusion_text(why: metapool::Exclusion) -> &'static str {
+pub fn exclusion_text(why: metapool::effect::Exclusion) -> &'static str {
     match why {
-        metapool::Exclusion::NoEventsInEitherArm => "no events in either arm (not estimable)",
-        metapool::Exclusion::AllEventsInBothArms => "all events in both arms (not estimable)",
+        metapool::effect::Exclusion::NoEventsInEitherArm => {
+            "no events in either arm (not estimable)"
+        }
+        metapool::effect::Exclusion::AllEventsInBothArms => {
+            "all events in both arms (not estimable)"
+        }
         _ => "not estimable",
     }
 }

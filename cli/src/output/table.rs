@@ -5,7 +5,7 @@ use super::{choice_name, study_rows};
 use crate::analysis::{AnalysisError, Group, Outcome, Settings, MISSING_DATA};
 use crate::measure::Display;
 use crate::pipeline::Sink;
-use metapool::Pooled;
+use metapool::pool::Pooled;
 use std::io::{self, Write};
 
 /// `--format table`: what a RevMan or metafor user expects to read.

@@ -4,7 +4,7 @@
 use crate::analysis::Fit;
 use metapool::pool::{PredictionKind, Test};
 use metapool::print::{self, Detail, Style};
-use metapool::{Pooled, Scale};
+use metapool::{effect::Scale, pool::Pooled};
 
 /// RevMan's style with `digits` decimals (the library's formatter; at most
 /// [`metapool::print::MAX_DIGITS`]).

@@ -65,7 +65,7 @@ impl ArmData {
 /// The labels under the axis, either side of the line of no effect.
 ///
 /// ```
-/// use metapool::{EffectSet, FixedModel};
+/// use metapool::{effect::EffectSet, pool::FixedModel};
 /// use metapool::plot::forest::{Favours, Forest};
 /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?;
 /// let fit = FixedModel::default().pool(&set)?;
@@ -158,7 +158,7 @@ pub enum AxisRange {
 /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
 /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
 /// use metapool::plot::forest::{Forest, PredictionBar};
-/// use metapool::PredictionKind;
+/// use metapool::pool::PredictionKind;
 /// let fit = Pooler::default().pool(&set)?;
 /// let svg = Forest::new(&set, &fit).prediction(PredictionBar::Shown(PredictionKind::Metafor)).to_svg()?;
 /// // metafor predict(rma(yi, vi, method = "DL"), transf = exp): pi 0.16 to 1.54 (exp(-1.8582), exp(0.4299))
@@ -208,7 +208,7 @@ struct Options {
 /// A forest plot in RevMan 5's layout (see the [module documentation](self)).
 ///
 /// ```
-/// use metapool::{EffectSet, LogRiskRatio, MantelHaenszel, TwoByTwo};
+/// use metapool::{effect::EffectSet, effect::LogRiskRatio, pool::MantelHaenszel, effect::TwoByTwo};
 /// use metapool::plot::forest::{ArmData, Favours, Forest};
 /// let tables = vec![
 ///     TwoByTwo::new(4.0, 123.0, 11.0, 139.0)?,
@@ -217,7 +217,7 @@ struct Options {
 /// ];
 /// let studies: Vec<LogRiskRatio> = tables.iter().map(|&t| LogRiskRatio::new(t)).collect();
 /// let set = EffectSet::from_studies(&studies)?;
-/// let fit = metapool::RandomModel::default().pool(&set)?;
+/// let fit = metapool::pool::RandomModel::default().pool(&set)?;
 /// let svg = Forest::new(&set, &fit)
 ///     .labels(&["Aronson 1948", "Ferguson & Simes 1949", "Rosenthal et al 1960"])?
 ///     .data(ArmData::Dichotomous(tables))?
@@ -244,7 +244,7 @@ pub struct Forest {
 /// The most characters a study label may keep ([`Forest::label_chars`]).
 ///
 /// ```
-/// use metapool::{EffectSet, FixedModel, plot::forest::{Forest, MAX_LABEL_CHARS}};
+/// use metapool::{effect::EffectSet, pool::FixedModel, plot::forest::{Forest, MAX_LABEL_CHARS}};
 /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?;
 /// let f = Forest::new(&set, &FixedModel::default().pool(&set)?);
 /// assert!(f.clone().label_chars(MAX_LABEL_CHARS).is_ok() && f.label_chars(MAX_LABEL_CHARS + 1).is_err());
@@ -254,7 +254,7 @@ pub const MAX_LABEL_CHARS: usize = 120;
 /// The fewest characters a study label may be cut to.
 ///
 /// ```
-/// use metapool::{EffectSet, FixedModel, plot::forest::{Forest, MIN_LABEL_CHARS}};
+/// use metapool::{effect::EffectSet, pool::FixedModel, plot::forest::{Forest, MIN_LABEL_CHARS}};
 /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?;
 /// let f = Forest::new(&set, &FixedModel::default().pool(&set)?);
 /// assert!(f.clone().label_chars(MIN_LABEL_CHARS).is_ok() && f.label_chars(MIN_LABEL_CHARS - 1).is_err());
@@ -276,7 +276,7 @@ impl Forest {
     ///
     /// ```
     /// use metapool::prelude::*;
-    /// use metapool::plot::Forest;
+    /// use metapool::plot::forest::Forest;
     /// let bcg = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619)]
     ///     .map(|(a, b, c, d)| LogRiskRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
     /// let set = EffectSet::from_studies(&bcg)?;
@@ -327,7 +327,7 @@ impl Forest {
     /// # let set = EffectSet::from_studies(&bcg)?;
     /// # let alloc = ["random", "random", "random", "random", "alternate", "alternate", "random",
     /// #     "random", "random", "systematic", "systematic", "systematic", "systematic"];
-    /// use metapool::plot::Forest;
+    /// use metapool::plot::forest::Forest;
     /// let res = SubgroupAnalysis::new(SubgroupModel::Fixed).pool(&set, &alloc)?;
     /// let svg = Forest::subgroups(&set, &alloc, &res)?.to_svg()?;
     /// // metafor rma(yi, vi, mods = ~ factor(alloc), method = "FE"): QM(df = 2) = 19.8654, p < .0001
@@ -365,7 +365,7 @@ impl Forest {
     /// not an input study's.
     ///
     /// ```
-    /// use metapool::{EffectSet, FixedModel, plot::Forest};
+    /// use metapool::{effect::EffectSet, pool::FixedModel, plot::forest::Forest};
     /// let set = EffectSet::from_estimates(&[0.1, 0.3, 0.8], &[0.01, 0.02, 0.02])?;
     /// let m = FixedModel::default();
     /// let a = m.pool(&EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?)?;
@@ -408,7 +408,7 @@ impl Forest {
     /// differences: Chi² = .., df = .. (P = ..), I² = ..%").
     ///
     /// ```
-    /// use metapool::{EffectSet, FixedModel, Heterogeneity, plot::Forest};
+    /// use metapool::{effect::EffectSet, pool::FixedModel, heterogeneity::Heterogeneity, plot::forest::Forest};
     /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?;
     /// let svg = Forest::new(&set, &FixedModel::default().pool(&set)?)
     ///     .subgroup_test(Heterogeneity::fixed(6.0, 2))
@@ -453,7 +453,7 @@ impl Forest {
     /// Study labels, one per input study in input order.
     ///
     /// ```
-    /// use metapool::{EffectSet, FixedModel, plot::Forest};
+    /// use metapool::{effect::EffectSet, pool::FixedModel, plot::forest::Forest};
     /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?;
     /// let f = Forest::new(&set, &FixedModel::default().pool(&set)?);
     /// assert!(f.clone().labels(&["Ash 2001", "Bell & Co 2004"])?.to_svg()?.contains(">Bell &amp; Co 2004</text>"));
@@ -492,7 +492,7 @@ impl Forest {
     /// A title above the plot.
     ///
     /// ```
-    /// use metapool::{EffectSet, FixedModel, plot::Forest};
+    /// use metapool::{effect::EffectSet, pool::FixedModel, plot::forest::Forest};
     /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?;
     /// let svg = Forest::new(&set, &FixedModel::default().pool(&set)?).title("Analysis 1.1").to_svg()?;
     /// assert!(svg.contains(">Analysis 1.1</text>"));
@@ -508,7 +508,7 @@ impl Forest {
     /// from the scale: "Ratio", "Mean Difference", "Proportion", "Correlation").
     ///
     /// ```
-    /// use metapool::{EffectSet, FixedModel, plot::Forest};
+    /// use metapool::{effect::EffectSet, pool::FixedModel, plot::forest::Forest};
     /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?;
     /// let f = Forest::new(&set, &FixedModel::default().pool(&set)?);
     /// assert!(f.clone().to_svg()?.contains(">Mean Difference</text>")); // from the identity scale
@@ -525,7 +525,7 @@ impl Forest {
     /// random-effects model on 2x2 tables.
     ///
     /// ```
-    /// use metapool::{EffectSet, FixedModel, plot::Forest};
+    /// use metapool::{effect::EffectSet, pool::FixedModel, plot::forest::Forest};
     /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?;
     /// let f = Forest::new(&set, &FixedModel::default().pool(&set)?);
     /// assert!(f.clone().to_svg()?.contains("IV, Fixed, 95% CI"));
@@ -541,7 +541,7 @@ impl Forest {
     ///
     /// ```
     /// use metapool::prelude::*;
-    /// use metapool::plot::Forest;
+    /// use metapool::plot::forest::Forest;
     /// let t = [LogRiskRatio::new(TwoByTwo::from_cells(4, 119, 11, 128)?)];
     /// let set = EffectSet::from_studies(&t)?;
     /// let svg = Forest::new(&set, &FixedModel::default().pool(&set)?).arms("BCG", "Control").to_svg()?;
@@ -556,7 +556,7 @@ impl Forest {
     /// The labels under the axis.
     ///
     /// ```
-    /// use metapool::{EffectSet, FixedModel, plot::forest::{Favours, Forest}};
+    /// use metapool::{effect::EffectSet, pool::FixedModel, plot::forest::{Favours, Forest}};
     /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?;
     /// let svg = Forest::new(&set, &FixedModel::default().pool(&set)?).favours(Favours::sides("A", "B")).to_svg()?;
     /// assert!(svg.contains(">Favours A</text>") && svg.contains(">Favours B</text>"));
@@ -570,7 +570,7 @@ impl Forest {
     /// The range of the effect axis.
     ///
     /// ```
-    /// use metapool::{EffectSet, FixedModel, plot::forest::{AxisRange, Forest}};
+    /// use metapool::{effect::EffectSet, pool::FixedModel, plot::forest::{AxisRange, Forest}};
     /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?;
     /// let f = Forest::new(&set, &FixedModel::default().pool(&set)?);
     /// // the data range leaves out the symmetric axis's negative half
@@ -586,7 +586,7 @@ impl Forest {
     /// A caption under the axis (none by default, as RevMan).
     ///
     /// ```
-    /// use metapool::{EffectSet, FixedModel, plot::Forest};
+    /// use metapool::{effect::EffectSet, pool::FixedModel, plot::forest::Forest};
     /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?;
     /// let svg = Forest::new(&set, &FixedModel::default().pool(&set)?).axis_title("Mean difference (mmHg)").to_svg()?;
     /// assert!(svg.contains(">Mean difference (mmHg)</text>"));
@@ -600,7 +600,7 @@ impl Forest {
     /// Whether and how the prediction interval of a random-effects total is drawn.
     ///
     /// ```
-    /// use metapool::{EffectSet, FixedModel, PredictionKind, plot::forest::{Forest, PredictionBar}};
+    /// use metapool::{effect::EffectSet, pool::FixedModel, pool::PredictionKind, plot::forest::{Forest, PredictionBar}};
     /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.02])?;
     /// // a fixed-effect total has no prediction interval: nothing is drawn
     /// let svg = Forest::new(&set, &FixedModel::default().pool(&set)?)
@@ -616,7 +616,7 @@ impl Forest {
     /// The number style of the texts (default [`Style::revman`]: 2 decimals, RevMan p-values).
     ///
     /// ```
-    /// use metapool::{EffectSet, FixedModel, plot::Forest, print::Style};
+    /// use metapool::{effect::EffectSet, pool::FixedModel, plot::forest::Forest, print::Style};
     /// let set = EffectSet::from_estimates(&[0.1, 0.3], &[0.01, 0.04])?;
     /// let svg = Forest::new(&set, &FixedModel::default().pool(&set)?).style(Style::metafor()).to_svg()?;
     /// // w = 100, 25: mu = (10 + 7.5) / 125 = 0.14, 4 decimals
@@ -632,7 +632,7 @@ impl Forest {
     /// [`MIN_LABEL_CHARS`] and [`MAX_LABEL_CHARS`], default 30.
     ///
     /// ```
-    /// use metapool::{EffectSet, FixedModel, plot::Forest};
+    /// use metapool::{effect::EffectSet, pool::FixedModel, plot::forest::Forest};
     /// let set = EffectSet::from_estimates(&[0.1], &[0.01])?.with_labels(["Frimodt-Moller et al 1973"])?;
     /// let svg = Forest::new(&set, &FixedModel::default().pool(&set)?).label_chars(10)?.to_svg()?;
     /// assert!(svg.contains(">Frimodt-M…</text>"));
@@ -657,7 +657,7 @@ impl Forest {
     /// span more than an axis can show.
     ///
     /// ```
-    /// use metapool::{EffectSet, RandomModel, plot::Forest};
+    /// use metapool::{effect::EffectSet, pool::RandomModel, plot::forest::Forest};
     /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
     /// let svg = Forest::new(&set, &RandomModel::default().pool(&set)?).to_svg()?;
     /// // metafor rma(yi, vi, method = "DL"): tau² 0.1400, Q(df = 2) = 21.3846, z = 2.0160, p = 0.0438

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 
 /// How the between-study variance tau² is estimated: every estimator of metafor's `rma.uni`
 /// for the intercept-only model, plus the DerSimonian-Kacker two-step estimator. Estimates are
-/// truncated at 0 as metafor does. See [`crate::pool::tau2`] for the algorithms and
+/// truncated at 0 as metafor does. See the [`pool`](crate::pool) module documentation for the algorithms and
 /// [`Tau2Control`] for the iteration settings (metafor's defaults).
 ///
 /// With `w = 1/v`, `P = W - w w'/sum w`, `Q = y'Py` (Cochran's Q), `V = diag(v)`:
@@ -36,7 +36,7 @@ use crate::error::{Error, Result};
 /// #     0.05121017216963086, 0.0069056184559087574, 0.22301724757231517, 0.0039615792978177295,
 /// #     0.056434210463248966, 0.07302479361302891, 0.01241221397155972, 0.5325058452001528,
 /// #     0.0714046596839863];
-/// use metapool::{EffectSet, Tau2Estimator};
+/// use metapool::{effect::EffectSet, pool::Tau2Estimator};
 /// let set = EffectSet::from_estimates(&y, &v)?;
 /// // metafor rma(yi, vi, method = m)$tau2 for m in DL, HE, HS, HSk, SJ, ML, REML, EB, PM, PMM, DL2
 /// let metafor = [0.3087602628623762, 0.3285638579957688, 0.22836286367690684, 0.24916993028096543,
@@ -84,7 +84,7 @@ pub enum Tau2Estimator {
     DerSimonianLairdTwoStep,
     /// The generalized Q-statistic estimator with user weights (DerSimonian & Kacker 2007;
     /// metafor `"GENQ"`). It needs one weight per study, so it is fitted with
-    /// [`crate::pool::GeneralizedQModel`]; [`crate::RandomModel`] and [`Tau2Estimator::fit`] return
+    /// [`crate::pool::GeneralizedQModel`]; [`crate::pool::RandomModel`] and [`Tau2Estimator::fit`] return
     /// [`crate::Error::Undefined`] for it.
     GeneralizedQ,
 }
@@ -94,7 +94,7 @@ impl Tau2Estimator {
     /// in metafor's order of documentation.
     ///
     /// ```
-    /// use metapool::Tau2Estimator;
+    /// use metapool::pool::Tau2Estimator;
     /// assert_eq!(Tau2Estimator::ALL.len(), 11);
     /// assert!(!Tau2Estimator::ALL.contains(&Tau2Estimator::GeneralizedQ)); // it needs user weights
     /// ```
@@ -116,7 +116,7 @@ impl Tau2Estimator {
     /// `"GENQ"` with weights `1/(vi + tau2_DL)`).
     ///
     /// ```
-    /// use metapool::Tau2Estimator;
+    /// use metapool::pool::Tau2Estimator;
     /// let names: Vec<&str> = Tau2Estimator::ALL.iter().map(|e| e.metafor_name()).collect();
     /// assert_eq!(names, ["DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM", "PMM", "DL2"]);
     /// for e in Tau2Estimator::ALL {
@@ -145,7 +145,7 @@ impl Tau2Estimator {
     /// [`Tau2Estimator::metafor_name`] gives it.
     ///
     /// ```
-    /// use metapool::Tau2Estimator;
+    /// use metapool::pool::Tau2Estimator;
     /// assert_eq!(Tau2Estimator::from_metafor_name("REML"), Some(Tau2Estimator::RestrictedMaximumLikelihood));
     /// assert_eq!(Tau2Estimator::from_metafor_name("XYZ"), None);
     /// ```
@@ -159,7 +159,7 @@ impl Tau2Estimator {
     /// Whether the estimator is iterative (Fisher scoring or root finding).
     ///
     /// ```
-    /// use metapool::Tau2Estimator;
+    /// use metapool::pool::Tau2Estimator;
     /// let iterative: Vec<&str> = Tau2Estimator::ALL.iter().filter(|e| e.is_iterative()).map(|e| e.metafor_name()).collect();
     /// assert_eq!(iterative, ["ML", "REML", "EB", "PM", "PMM"]);
     /// ```
@@ -177,7 +177,7 @@ impl Tau2Estimator {
     /// Estimate tau² with the default [`Tau2Control`] (the exact solver).
     ///
     /// ```
-    /// use metapool::{EffectSet, Tau2Estimator};
+    /// use metapool::{effect::EffectSet, pool::Tau2Estimator};
     /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
     /// let fit = Tau2Estimator::RestrictedMaximumLikelihood.fit(&set)?;
     /// assert!(fit.tau2 > 0.0 && fit.iterations > 0);
@@ -199,7 +199,7 @@ impl Tau2Estimator {
     /// #     0.05121017216963086, 0.0069056184559087574, 0.22301724757231517, 0.0039615792978177295,
     /// #     0.056434210463248966, 0.07302479361302891, 0.01241221397155972, 0.5325058452001528,
     /// #     0.0714046596839863];
-    /// use metapool::{EffectSet, Tau2Control, Tau2Estimator};
+    /// use metapool::{effect::EffectSet, pool::Tau2Control, pool::Tau2Estimator};
     /// let set = EffectSet::from_estimates(&y, &v)?;
     /// // a tighter convergence threshold than metafor's 1e-5 moves REML by less than metafor's own
     /// // tolerance: metafor rma(yi, vi, method = "REML")$tau2 = 0.3132433259808949

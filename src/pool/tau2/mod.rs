@@ -1,50 +1,4 @@
-//! Estimation of the between-study variance tau² for the random-effects model, as metafor 3.8's
-//! `rma.uni` does it for the intercept-only model, and the Q-profile confidence interval.
-//!
-//! With `w = 1 / (v + tau2)`, `S = sum w`, `mu = sum w y / S`, `P = W - w w' / S`,
-//! `V = diag(v)` and `RSS = y'Py = sum w (y - mu)^2` (the generalized Q):
-//! ```text
-//! closed forms (truncated at 0; raw value in Tau2Stop::ClosedForm):
-//!   DL   (Q - (k-1)) / tr P            at w = 1/v       se = sqrt(2(k-1) + 4 t tr P + 2 t^2 tr PP) / tr P
-//!   HE   (RSS - tr PV) / (k-1)         at w = 1         se = sqrt(2 tr PVPV + 4 t tr PV + 2 t^2 (k-1)) / (k-1)
-//!   HS   (Q - k) / S                   at w = 1/v       se = sqrt(2(k-1) + 4 t tr P + 2 t^2 tr PP) / S
-//!   HSk  (k/(k-1) Q - k) / S           at w = 1/v       se = k/(k-1) x the HS se
-//!   SJ   t0 RSS / (k-1)  at w = 1/(v + t0), t0 = sum (y - mean y)^2 / k
-//!                                                       se = t0 sqrt(2 tr PVPV + 4 t tr PPV + 2 t^2 tr PP) / (k-1)
-//!   DL2  (RSS - tr PV) / tr P          at w = 1/(v + tau2_DL)
-//!                                                       se = sqrt(2 tr PVPV + 4 t tr PPV + 2 t^2 tr PP) / tr P
-//! iterative estimators, Tau2Mode::Exact (the default; the module `exact`):
-//!   the root of   ML: y'PPy = S   REML: y'PPy = tr P   EB, PM: RSS = k - 1
-//!                 PMM: RSS = qchisq(0.5, k - 1)
-//!   bracketed on [0, provable upper bound], tau2 = 0 when the equation at 0 is not positive,
-//!   safeguarded Newton steps to 1e-13 relative (Tau2Stop::Solved / Tau2Stop::Boundary);
-//!   standard errors as below
-//! iterative estimators, Tau2Mode::Metafor (Tau2Control::metafor()), metafor's own path:
-//! Fisher scoring from max(0, HE), step halving to stay >= 0, stop when |change| <= threshold:
-//!   ML   step = (y'PPy - S) / sum w^2                  se = sqrt(2 / sum w^2)
-//!   REML step = (y'PPy - tr P) / tr PP                 se = sqrt(2 / tr PP)
-//!   EB   step = (k/(k-1) RSS - k) / S                  se = sqrt(2 k^2 / (k-1)) / S
-//!   ML/REML: if ll(0) - ll(tau2) > tol, tau2 = 0 (metafor's ll0check; Tau2Stop::ResetToZero)
-//! Brent root search on [0, max(100, 10 mad(y)^2)]:
-//!   PM   RSS(tau2) = k - 1;  PMM  RSS(tau2) = qchisq(0.5, k - 1)
-//!                                                       se = sqrt(2 k^2 / (k-1)) / S
-//! ```
-//! The same estimators (all but DL2 and GENQ) serve the common-tau² subgroup model
-//! (`SubgroupModel::RandomCommon`, metafor `rma(yi, vi, mods = ~ factor(g))`) with `p`
-//! subgroup means: `k - 1` becomes `k - p`, and `P = diag(P_g)`, `P_g = W_g - w_g w_g' / S_g`,
-//! is block diagonal, so every sum above is a sum of per-subgroup sums (and the REML
-//! log-likelihood's `ln S` becomes `sum_g ln S_g`). They also serve the meta-regression on one
-//! moderator (`rma(yi, vi, mods = ~ x)`, the regression test's model) with `p = 2`:
-//! `X = [1, x]`, `X'WX` is 2x2 with a closed-form inverse, and every sum over `P` is a weighted
-//! sum over the studies (`moderator::Moderator`). Each estimator is written once over a
-//! design (`design::Design`: the intercept-only model, `grouped::Grouped` or
-//! `moderator::Moderator`) and dispatched once (`fit_design`).
-//!
-//! Sources: metafor 3.8 `rma.uni` documentation and its `control` defaults; DerSimonian & Laird
-//! (1986); Hedges (1983); Hunter & Schmidt (1990); Sidik & Jonkman (2005); Viechtbauer (2005,
-//! 2021); Morris (1983); Paule & Mandel (1982); DerSimonian & Kacker (2007); Raudenbush (2009)
-//! for the models with moderators.
-
+//! The tau² estimators (documented in [`crate::pool`], whose public paths they have).
 mod control;
 pub(crate) mod design;
 mod estimator;
@@ -127,7 +81,7 @@ impl Tau2Stop {
     /// `single_study`, `solved`, `boundary`, `saturated`.
     ///
     /// ```
-    /// use metapool::{EffectSet, Tau2Estimator};
+    /// use metapool::{effect::EffectSet, pool::Tau2Estimator};
     /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
     /// assert_eq!(Tau2Estimator::RestrictedMaximumLikelihood.fit(&set)?.stop.name(), "solved");
     /// assert_eq!(Tau2Estimator::DerSimonianLaird.fit(&set)?.stop.name(), "closed_form");
@@ -190,7 +144,7 @@ impl Tau2Fit {
     ///
     /// ```
     /// use metapool::pool::{Tau2Control, Tau2Method};
-    /// use metapool::{EffectSet, Tau2Estimator};
+    /// use metapool::{effect::EffectSet, pool::Tau2Estimator};
     /// let set = EffectSet::from_estimates(&[0.1, 0.9, 0.4], &[0.01, 0.02, 0.015])?;
     /// let reml = Tau2Estimator::RestrictedMaximumLikelihood;
     /// let exact = reml.fit(&set)?;
