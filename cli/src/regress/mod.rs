@@ -22,11 +22,11 @@ pub use output::RegressSink;
 use crate::analysis::{effect_set, AnalysisError, Group, Settings};
 use crate::args::ModelArg;
 use crate::layout::{ModeratorKind, ModeratorValue};
+use metapool::pool::ModelChoice;
 use metapool::regression::{
     Factor, MetaRegression, ModeratorProblem, Moderators, PermutationTest, Permutations,
     RegressionFit,
 };
-use metapool::ModelChoice;
 
 /// The validated options of `regress` besides the shared settings.
 #[derive(Debug, Clone)]

@@ -6,9 +6,9 @@ use crate::analysis::{AnalysisError, Group, Settings};
 use crate::json::{self, Analyses, Obj};
 use crate::output::scale_name;
 use crate::refit::{error_text, title};
+use metapool::pool::Tau2Estimator;
 use metapool::pool::Test;
 use metapool::regression::{RegressionFit, RegressionModel};
-use metapool::Tau2Estimator;
 use std::io::{self, Write};
 
 /// `--format json` or `table`.
