@@ -31,6 +31,10 @@ pub enum Command {
     /// trim-and-fill, optionally with a funnel plot.
     Bias(BiasArgs),
 
+    /// Meta-regression on moderator columns of the same file (metafor's `rma(yi, vi, mods =
+    /// ~ ...)`), with the same input and model options as `pool`.
+    Regress(crate::regress::RegressArgs),
+
     /// Re-check published figures: is each row's estimate, CI and p consistent once rounding
     /// is reasoned over, does the printed model follow the Q-test rule, does a printed I²
     /// agree with the printed Q and df?

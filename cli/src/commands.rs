@@ -7,7 +7,8 @@ use crate::cells::NumberFormat;
 use crate::error::Fatal;
 use crate::input::ReadOptions;
 use crate::pipeline::{self, Sink};
-use crate::{bias, forest, output, progress, sensitivity};
+use crate::regress::RegressArgs;
+use crate::{bias, forest, output, progress, regress, sensitivity};
 use std::io::{self, BufWriter, Read};
 use std::process::ExitCode;
 
@@ -66,6 +67,7 @@ pub fn read_options<'a>(
         subgroup,
         study: &a.study_column,
         order,
+        moderators: &[],
         unsorted: a.unsorted,
         keep_going: a.keep_going,
         keep_values: false,
@@ -284,6 +286,60 @@ pub fn run_bias<R: Read, W: io::Write>(
             }
             sink.analysis(g, o)
         },
+    );
+    Ok(finish(r, || sink.finish()))
+}
+
+/// `metapool regress`.
+pub fn regress(ra: &RegressArgs) -> ExitCode {
+    let a = &ra.input;
+    let spec = match regress::Spec::from_args(ra) {
+        Ok(s) => s,
+        Err(usage) => return fail(EXIT_INPUT, usage),
+    };
+    let (settings, input, opts) = match prepare(a, &ra.model, None, None) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    match run_regress(ra, &spec, &settings, &opts, input, out) {
+        Ok(r) => exit_status(&a.file, r),
+        Err(usage) => fail(EXIT_INPUT, usage),
+    }
+}
+
+/// The meta-regressions of the analyses of `input`, written to `out`; `Err`: a usage error.
+pub fn run_regress<R: Read, W: io::Write>(
+    ra: &RegressArgs,
+    spec: &regress::Spec,
+    settings: &Settings,
+    opts: &ReadOptions<'_>,
+    input: R,
+    out: W,
+) -> Result<io::Result<Result<pipeline::Summary, Fatal>>, &'static str> {
+    let with_id = ra.input.by.is_some();
+    let mut sink = match ra.output.format {
+        Format::Json => regress::RegressSink::Json {
+            out: crate::json::Analyses::new(out),
+            settings,
+            with_id,
+        },
+        Format::Table => regress::RegressSink::Table { out, with_id },
+        Format::Csv => match regress::RegressCsv::new(out, settings) {
+            Ok(c) => regress::RegressSink::Csv(Box::new(c)),
+            Err(e) => return Ok(Err(e)),
+        },
+    };
+    let opts = &ReadOptions {
+        moderators: &spec.formula.variables,
+        ..*opts
+    };
+    let r = pipeline::run(
+        input,
+        settings,
+        opts,
+        |g| regress::run(settings, spec, g),
+        |g, o| sink.analysis(g, o),
     );
     Ok(finish(r, || sink.finish()))
 }

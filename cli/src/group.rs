@@ -1,6 +1,7 @@
 //! The rows of one analysis as they are read: the studies, the rows left out, names, lines
 //! and subgroups.
 
+use crate::layout::ModeratorValue;
 use crate::measure::{Study, Values};
 
 /// Why a row of the file is listed without being a study of the analysis.
@@ -32,6 +33,9 @@ pub struct Group {
     pub left_out: Vec<(usize, &'static str)>,
     /// The `--order` key of each study.
     pub order_keys: Vec<f64>,
+    /// `regress --mods`: each study's moderator values, study after study (as many per study
+    /// as moderator columns).
+    pub moderators: Vec<ModeratorValue>,
     /// First and last line of the analysis.
     pub first_line: u64,
     pub last_line: u64,
@@ -59,6 +63,7 @@ impl Group {
             study_row: Vec::new(),
             left_out: Vec::new(),
             order_keys: Vec::new(),
+            moderators: Vec::new(),
             first_line: 0,
             last_line: 0,
             failed: None,
@@ -79,6 +84,7 @@ impl Group {
         self.study_row.clear();
         self.left_out.clear();
         self.order_keys.clear();
+        self.moderators.clear();
         self.first_line = line;
         self.last_line = line;
         self.failed = None;

@@ -11,7 +11,7 @@ use crate::analysis::{Group, Settings, DROPPED_00, MISSING_DATA};
 use crate::args::MissingArg;
 use crate::cells::{trim, LineCounter, NumberFormat};
 use crate::error::{Fatal, InputError};
-use crate::layout::{double_zero, ColumnNames, Layout, RowProblem, ScaleEvidence};
+use crate::layout::{double_zero, ColumnNames, Layout, ModeratorColumn, RowProblem, ScaleEvidence};
 use crate::measure::{any_zero, study, StudyOptions};
 use csv::ByteRecord;
 use std::collections::{HashMap, HashSet};
@@ -33,6 +33,8 @@ pub struct ReadOptions<'a> {
     pub study: &'a str,
     /// `sensitivity --order`.
     pub order: Option<&'a str>,
+    /// `regress --mods`: the moderator columns read for each study.
+    pub moderators: &'a [ModeratorColumn],
     pub unsorted: bool,
     pub keep_going: bool,
     /// Keep each study's values in the group (for the forest plot's data columns; always with
@@ -130,6 +132,18 @@ impl<F: FnMut(&Group) -> Result<(), Fatal>> Runner<'_, F> {
             column: l.field_column(e.field),
             reason: e.reason,
         })?;
+        match l.moderator_values(rec, line, &mut g.moderators) {
+            Ok(()) => {}
+            Err(RowProblem::Missing(_)) if self.opts.missing == MissingArg::Skip => {
+                g.note_row(name, line, subgroup, Some(MISSING_DATA));
+                return Ok(());
+            }
+            Err(RowProblem::Missing(mut e)) => {
+                e.reason.push_str(" (--missing skip leaves such rows out)");
+                return Err(e);
+            }
+            Err(RowProblem::Bad(e)) => return Err(e),
+        }
         g.studies.push(study);
         if self.opts.keep_values || self.settings.if0all.is_some() {
             g.values.push(values);
@@ -193,6 +207,7 @@ pub fn read<R: Read>(
         subgroup: opts.subgroup,
         study: opts.study,
         order: opts.order,
+        moderators: opts.moderators,
     };
     let layout = Layout::new(&rec, settings.measure, &names, opts.numbers).map_err(|mut e| {
         // A header read as one field that contains another separator: say which option fixes it.

@@ -15,6 +15,31 @@ pub struct ColumnNames<'a> {
     pub study: &'a str,
     /// `sensitivity --order`.
     pub order: Option<&'a str>,
+    /// `regress --mods`: the moderator columns.
+    pub moderators: &'a [ModeratorColumn],
+}
+
+/// How a moderator column is read (`regress --mods`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModeratorKind {
+    /// A number per study.
+    Continuous,
+    /// A level (any text) per study: `factor(g)`.
+    Categorical,
+}
+
+/// A moderator column named in `--mods`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModeratorColumn {
+    pub name: String,
+    pub kind: ModeratorKind,
+}
+
+/// One study's value of a moderator.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModeratorValue {
+    Number(f64),
+    Level(String),
 }
 
 /// Where the columns are.
@@ -28,6 +53,8 @@ pub struct Layout {
     pub study: Option<usize>,
     /// The key column of a cumulative analysis (`--order`).
     pub order: Option<usize>,
+    /// The moderator columns (`regress --mods`), in the order named.
+    moderators: Vec<(usize, ModeratorKind)>,
     numbers: NumberFormat,
 }
 
@@ -117,6 +144,11 @@ impl Layout {
         let by_col = opts.by.map(|n| named("--by", n)).transpose()?;
         let sub_col = opts.subgroup.map(|n| named("--subgroup", n)).transpose()?;
         let order_col = opts.order.map(|n| named("--order", n)).transpose()?;
+        let moderators = opts
+            .moderators
+            .iter()
+            .map(|m| Ok((named("--mods", &m.name)?, m.kind)))
+            .collect::<Result<Vec<_>, InputError>>()?;
         let study_col = h.named(opts.study).or_else(|| {
             (opts.study == "study")
                 .then(|| h.named("study or subgroup").or_else(|| h.named("author")))
@@ -128,7 +160,8 @@ impl Layout {
             .map(|&(_, c)| c)
             .chain(by_col)
             .chain(sub_col)
-            .chain(study_col);
+            .chain(study_col)
+            .chain(moderators.iter().map(|&(c, _)| c));
         for col in cols {
             let all = h.duplicates(col);
             if all.len() > 1 {
@@ -155,6 +188,7 @@ impl Layout {
             subgroup: sub_col,
             study: study_col,
             order: order_col,
+            moderators,
             numbers,
         })
     }
@@ -165,17 +199,63 @@ impl Layout {
             return Ok(None);
         };
         let cell = trim(rec.get(col).unwrap_or_default());
-        let err = |reason: String| InputError {
-            line: Some(line),
-            column: Some(self.column(col)),
-            reason,
-        };
+        let err = self.error_at(line, col);
         if is_missing(cell) {
             return Err(err(
                 "is missing (--order needs a number for every study)".to_string()
             ));
         }
         self.numbers.parse(cell).map(Some).map_err(err)
+    }
+
+    /// The moderator values of a row, appended to `out` (nothing is appended on an error).
+    /// A missing cell is [`RowProblem::Missing`]; a continuous moderator that is not a
+    /// number is [`RowProblem::Bad`].
+    pub fn moderator_values(
+        &self,
+        rec: &ByteRecord,
+        line: u64,
+        out: &mut Vec<ModeratorValue>,
+    ) -> Result<(), RowProblem> {
+        let start = out.len();
+        for &(col, kind) in &self.moderators {
+            let cell = trim(rec.get(col).unwrap_or_default());
+            let err = self.error_at(line, col);
+            if is_missing(cell) {
+                out.truncate(start);
+                return Err(RowProblem::Missing(err(format!(
+                    "is missing (\"{}\"; every study needs a value of each moderator)",
+                    String::from_utf8_lossy(cell)
+                ))));
+            }
+            let v = match kind {
+                ModeratorKind::Continuous => match self.numbers.parse(cell) {
+                    Ok(x) => ModeratorValue::Number(x),
+                    Err(r) => {
+                        out.truncate(start);
+                        return Err(RowProblem::Bad(err(format!(
+                            "{r} (a continuous moderator; write factor({}) in --mods for a \
+                             categorical one)",
+                            self.header[col]
+                        ))));
+                    }
+                },
+                ModeratorKind::Categorical => {
+                    ModeratorValue::Level(String::from_utf8_lossy(cell).into_owned())
+                }
+            };
+            out.push(v);
+        }
+        Ok(())
+    }
+
+    /// An error about the cell of `line` in column `col`, given its reason.
+    fn error_at(&self, line: u64, col: usize) -> impl Fn(String) -> InputError + '_ {
+        move |reason| InputError {
+            line: Some(line),
+            column: Some(self.column(col)),
+            reason,
+        }
     }
 
     pub fn column(&self, col: usize) -> (usize, String) {

@@ -25,6 +25,7 @@ mod output;
 mod pipeline;
 mod progress;
 mod refit;
+mod regress;
 mod sensitivity;
 mod settings;
 
@@ -85,6 +86,19 @@ pub fn fuzz_run(args: &[&str], input: &[u8]) -> FuzzOutcome {
             };
             let opts = commands::read_options(&a.input, None, None);
             match commands::run_bias(a, &s, &opts, input, &mut out) {
+                Ok(r) => (r, a.output.format),
+                Err(_) => return FuzzOutcome::Usage,
+            }
+        }
+        Command::Regress(a) => {
+            let (Ok(s), Ok(spec)) = (
+                analysis::Settings::from_args(&a.input, &a.model),
+                regress::Spec::from_args(a),
+            ) else {
+                return FuzzOutcome::Usage;
+            };
+            let opts = commands::read_options(&a.input, None, None);
+            match commands::run_regress(a, &spec, &s, &opts, input, &mut out) {
                 Ok(r) => (r, a.output.format),
                 Err(_) => return FuzzOutcome::Usage,
             }

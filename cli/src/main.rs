@@ -27,6 +27,7 @@ mod output;
 mod pipeline;
 mod progress;
 mod refit;
+mod regress;
 mod sensitivity;
 mod settings;
 
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
         Command::Pool(a) => commands::pool(&a),
         Command::Sensitivity(a) => commands::sensitivity(&a),
         Command::Bias(a) => commands::bias(&a),
+        Command::Regress(a) => commands::regress(&a),
         Command::Check(a) => check::main(&a),
     }
 }

@@ -290,7 +290,7 @@ impl<W: Write> Sink for CsvSink<'_, W> {
 }
 
 /// The I/O error inside a CSV writer error (keeps the kind, e.g. a broken pipe).
-fn csv_io(e: csv::Error) -> io::Error {
+pub fn csv_io(e: csv::Error) -> io::Error {
     match e.into_kind() {
         csv::ErrorKind::Io(e) => e,
         other => io::Error::other(format!("{other:?}")),

@@ -8,7 +8,7 @@ mod json;
 mod table;
 mod text;
 
-pub use self::csv::CsvSink;
+pub use self::csv::{csv_io, CsvSink};
 pub use self::json::JsonSink;
 pub use self::table::TableSink;
 pub use self::text::{ci_text, model_text, p_text};
