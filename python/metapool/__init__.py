@@ -191,7 +191,10 @@ def rma(
     slab: Any = None,
     measure: Optional[str] = None,
     tau2_control: str = "exact",
-) -> RmaResult:
+    mods: Any = None,
+    intercept: bool = True,
+    btt: Optional[Sequence[int]] = None,
+) -> Any:
     """Fixed-effect (``method="FE"``/``"EE"``/``"CE"``) or random-effects meta-analysis of
     estimates ``yi`` with variances ``vi`` or standard errors ``sei`` (metafor ``rma.uni``).
 
@@ -200,6 +203,13 @@ def rma(
     ``test``: ``"z"``, ``"t"``, ``"knha"`` (Hartung-Knapp-Sidik-Jonkman), ``"adhoc"``.
     ``level``: 95 or 0.95. ``yi`` may be an ``escalc()`` frame, or a column name of ``data``.
     ``measure`` (e.g. ``"OR"``) makes the summary show ratios back-transformed.
+    ``mods`` (metafor ``mods``): moderators for a meta-regression, as a DataFrame or dict of
+    columns, a list of column names of ``data``, or an array (columns ``X1``, ``X2``, ...);
+    string columns are categorical (treatment coding against the first level in sorted order).
+    ``intercept=False`` drops the intercept; ``btt`` (1-based, as metafor) the coefficients of the
+    omnibus test. The result is an ``RmaRegResult`` (``names``, ``beta``, ``se``, ``zval``,
+    ``pval``, ``ci_lb``, ``ci_ub``, ``tau2``, ``I2``, ``H2``, ``R2``, ``QE``, ``QEp``, ``QM``,
+    ``QMp``; ``str()`` is metafor's printout).
     ``tau2_control``: ``"exact"`` (default) solves the iterative estimators' (ML, REML, EB, PM,
     PMM) estimating equation to full precision and always converges; ``"metafor"`` follows
     metafor's iteration path and stopping rules (its default ``control``), failures included.
@@ -209,7 +219,42 @@ def rma(
     (1986); Viechtbauer (2005, 2010); Hartung & Knapp (2001); metafor 3.8 ``rma.uni``.
     """
     studies = _estimates(yi, vi, sei, data, slab, measure)
+    if mods is not None:
+        names, numeric, levels = _moderators(mods, data)
+        return _rs.rma_mods(studies, names, numeric, levels, bool(intercept), method, test, float(level),
+                            tau2_control, None if btt is None else [int(b) - 1 for b in btt])
     return _rs.rma(studies, method, test, float(level), tau2_control)
+
+
+def _moderators(mods: Any, data: Any):
+    """The moderators of ``rma(mods=...)`` in order: ``(names, numeric, levels)``, each column
+    numeric (a float list) or categorical (strings: a factor, as R's ``factor()``)."""
+    if isinstance(mods, str):
+        mods = [mods]
+    if isinstance(mods, (list, tuple)) and mods and all(isinstance(m, str) for m in mods):
+        if data is None:
+            raise TypeError("`mods` names columns but no `data` was given")
+        columns = [(m, data[m]) for m in mods]
+    elif _data.is_frame(mods):
+        columns = [(str(c), mods[c]) for c in mods.columns]
+    elif isinstance(mods, dict):
+        columns = [(str(c), v) for c, v in mods.items()]
+    else:
+        arr = np.asarray(mods)
+        if arr.ndim == 1:
+            arr = arr[:, None]
+        columns = [(f"X{j + 1}", arr[:, j]) for j in range(arr.shape[1])]
+    names, numeric, levels = [], [], []
+    for name, col in columns:
+        values = np.asarray(col.to_numpy() if hasattr(col, "to_numpy") else col)
+        names.append(name)
+        if values.dtype.kind in "iufb":
+            numeric.append(values.astype(np.float64).tolist())
+            levels.append(None)
+        else:
+            numeric.append(None)
+            levels.append([str(v) for v in values.tolist()])
+    return names, numeric, levels
 
 
 rma_uni = rma

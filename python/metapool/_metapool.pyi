@@ -169,6 +169,38 @@ def escalc(
 def rma(
     studies: Studies, method: str = "REML", test: str = "z", level: float = 95.0, tau2_control: str = "exact"
 ) -> RmaResult: ...
+class RmaRegResult:
+    names: List[str]
+    beta: List[float]
+    se: List[float]
+    zval: List[float]
+    pval: List[float]
+    ci_lb: List[float]
+    ci_ub: List[float]
+    tau2: float
+    I2: float
+    H2: float
+    R2: Optional[float]
+    QE: float
+    QEp: float
+    QM: float
+    QMp: float
+    k: int
+    p: int
+    def summary(self, digits: int = 4, style: str = "metafor") -> str: ...
+
+def rma_mods(
+    studies: Studies,
+    names: List[str],
+    numeric: List[Optional[List[float]]],
+    levels: List[Optional[List[str]]],
+    intercept: bool = True,
+    method: str = "REML",
+    test: str = "z",
+    level: float = 95.0,
+    tau2_control: str = "exact",
+    btt: Optional[List[int]] = None,
+) -> RmaRegResult: ...
 def rma_tables(studies: Studies, method: str, test: str = "z", level: float = 95.0) -> RmaResult: ...
 def model_rule(
     studies: Studies, alpha: float = 0.1, fixed: str = "IV", method: str = "DL", test: str = "z", level: float = 95.0

@@ -11,6 +11,7 @@ mod escalc;
 mod fit;
 mod options;
 mod plot;
+mod regression;
 mod rule;
 mod sensitivity;
 mod studies;
@@ -21,6 +22,7 @@ fn _metapool(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     m.add_class::<studies::Studies>()?;
     m.add_class::<fit::Fit>()?;
+    m.add_class::<regression::RegFit>()?;
     m.add_class::<rule::Choice>()?;
     m.add_class::<bias::Regtest>()?;
     m.add_class::<bias::Ranktest>()?;
@@ -28,6 +30,7 @@ fn _metapool(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(escalc::escalc, m)?)?;
     m.add_function(wrap_pyfunction!(fit::rma, m)?)?;
     m.add_function(wrap_pyfunction!(fit::rma_tables, m)?)?;
+    m.add_function(wrap_pyfunction!(regression::rma_mods, m)?)?;
     m.add_function(wrap_pyfunction!(rule::model_rule, m)?)?;
     m.add_function(wrap_pyfunction!(sensitivity::leave1out, m)?)?;
     m.add_function(wrap_pyfunction!(sensitivity::cumul, m)?)?;
