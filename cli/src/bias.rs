@@ -6,7 +6,7 @@ use crate::analysis::{AnalysisError, Group, Settings};
 use crate::args::{BiasArgs, EggerArg, SideArg, TrimFillArg};
 use crate::json::{self, Analyses, Obj};
 use crate::output::{ci_text, p_text, plot_path};
-use crate::refit::{error_text, json_head, refit, title, Refit};
+use crate::refit::{heading, json_head, refit, Refit};
 use metapool::bias::{
     rank_test, regression_test, trim_and_fill, EggerModel, MissingEstimator, RankPValue, RankTest,
     RegressionTest, Side, SideRule, TrimFill, TrimFillOptions,
@@ -249,20 +249,11 @@ fn table<W: Write>(
     g: &Group,
     r: &Result<Bias, AnalysisError>,
 ) -> io::Result<()> {
-    let title = title(with_id, g);
-    let x = match r {
-        Err(e) => return writeln!(out, "{title}\n  error: {}\n", error_text(e)),
-        Ok(x) => x,
+    let Some(x) = heading(out, with_id, g, r, |x| &x.refit)? else {
+        return Ok(());
     };
     let f = &x.refit;
     let scale = f.set.scale();
-    writeln!(
-        out,
-        "{title}: {} model ({}), k = {}",
-        f.model,
-        f.method,
-        f.set.len()
-    )?;
     match &x.egger {
         Ok(e) => {
             let stat = match e.df {

@@ -108,6 +108,35 @@ pub fn error_text(e: &AnalysisError) -> String {
     }
 }
 
+/// The start of an analysis' table: its title and the re-fitted model ("Analysis (lines 2-14):
+/// random model (REML), k = 13"), or its error. `None` when the analysis failed (the error is
+/// written).
+pub fn heading<'r, W: std::io::Write, T>(
+    out: &mut W,
+    with_id: bool,
+    g: &Group,
+    r: &'r Result<T, AnalysisError>,
+    refit: impl Fn(&T) -> &Refit,
+) -> std::io::Result<Option<&'r T>> {
+    let title = title(with_id, g);
+    let x = match r {
+        Err(e) => {
+            writeln!(out, "{title}\n  error: {}\n", error_text(e))?;
+            return Ok(None);
+        }
+        Ok(x) => x,
+    };
+    let f = refit(x);
+    writeln!(
+        out,
+        "{title}: {} model ({}), k = {}",
+        f.model,
+        f.method,
+        f.set.len()
+    )?;
+    Ok(Some(x))
+}
+
 /// The table heading of an analysis: "Analysis `id` (lines 2-14)".
 pub fn title(with_id: bool, g: &Group) -> String {
     if with_id {

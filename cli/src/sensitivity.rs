@@ -4,7 +4,7 @@
 use crate::analysis::{AnalysisError, Group, Settings};
 use crate::json::{self, Analyses, Obj};
 use crate::output::{ci_text, p_text};
-use crate::refit::{error_text, json_head, refit, title, Refit};
+use crate::refit::{heading, json_head, refit, Refit};
 use metapool::pool::Pooled;
 use metapool::sensitivity::{
     cumulative, cumulative_by, influence, leave_one_out, CumulativeStep, Direction, Influence,
@@ -188,20 +188,11 @@ fn table<W: Write>(
     g: &Group,
     r: &Result<Sensitivity, AnalysisError>,
 ) -> io::Result<()> {
-    let title = title(with_id, g);
-    let x = match r {
-        Err(e) => return writeln!(out, "{title}\n  error: {}\n", error_text(e)),
-        Ok(x) => x,
+    let Some(x) = heading(out, with_id, g, r, |x| &x.refit)? else {
+        return Ok(());
     };
     let f = &x.refit;
     let scale = f.set.scale();
-    writeln!(
-        out,
-        "{title}: {} model ({}), k = {}",
-        f.model,
-        f.method,
-        f.set.len()
-    )?;
     let w = (0..f.set.input_len())
         .map(|i| f.name(g, i).chars().count())
         .max()

@@ -17,7 +17,7 @@ use super::linalg::ThinQr;
 use super::matrix::ModelMatrix;
 use crate::error::{Error, Result};
 use crate::numeric::NeumaierSum;
-use crate::pool::tau2::design::{range, Design, ProjectionSums};
+use crate::pool::tau2::design::{log_variance_sum, range, Design, ProjectionSums};
 
 /// The weighted least-squares solution at weights `w`: coefficients, `(X'WX)^-1`, residuals
 /// and the QR factors.
@@ -196,11 +196,7 @@ impl Design for Regression<'_> {
         weighted_fit(self.x, self.y, &w).map_or(f64::NAN, |f| f.rss)
     }
     fn sum_log_variance(&self, tau2: f64) -> f64 {
-        let mut logs = NeumaierSum::default();
-        for vi in self.v {
-            logs.add((vi + tau2).ln());
-        }
-        logs.value()
+        log_variance_sum(self.v.iter().copied(), tau2)
     }
     fn variance_range(&self) -> (f64, f64) {
         range(self.v.iter().copied())

@@ -178,11 +178,7 @@ where
         equation_sums(self.k, self.y, self.v, tau2)
     }
     fn sum_log_variance(&self, tau2: f64) -> f64 {
-        let mut logs = crate::numeric::NeumaierSum::default();
-        for i in 0..self.k {
-            logs.add(((self.v)(i) + tau2).ln());
-        }
-        logs.value()
+        log_variance_sum((0..self.k).map(self.v), tau2)
     }
     fn variance_range(&self) -> (f64, f64) {
         range((0..self.k).map(self.v))
@@ -210,6 +206,16 @@ where
 }
 
 /// The smallest and the largest of some values (`(inf, -inf)` for none).
+/// `sum ln(v_i + tau2)`, compensated (the log-determinant part of the (restricted) likelihood;
+/// one kernel for every design).
+pub(crate) fn log_variance_sum(variances: impl Iterator<Item = f64>, tau2: f64) -> f64 {
+    let mut logs = crate::numeric::NeumaierSum::default();
+    for v in variances {
+        logs.add((v + tau2).ln());
+    }
+    logs.value()
+}
+
 pub(crate) fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
         (lo.min(x), hi.max(x))

@@ -14,7 +14,7 @@
 //! estimators themselves are those of the intercept-only model, written once over
 //! [`Design`].
 
-use super::design::{range, Design, ProjectionSums};
+use super::design::{log_variance_sum, range, Design, ProjectionSums};
 use super::Tau2Estimator;
 use super::{Tau2Control, Tau2Fit, Tau2Stop};
 use crate::effect::Effect;
@@ -100,11 +100,13 @@ impl Design for Grouped<'_> {
         self.block_sums(|_| 1.0)
     }
     fn sum_log_variance(&self, tau2: f64) -> f64 {
-        let mut logs = NeumaierSum::default();
-        for e in self.groups.iter().flat_map(|g| g.iter()) {
-            logs.add((e.variance() + tau2).ln());
-        }
-        logs.value()
+        log_variance_sum(
+            self.groups
+                .iter()
+                .flat_map(|g| g.iter())
+                .map(|e| e.variance()),
+            tau2,
+        )
     }
     fn variance_range(&self) -> (f64, f64) {
         range(

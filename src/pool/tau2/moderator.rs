@@ -22,7 +22,7 @@
 //! algebra and no allocation, three passes over the studies. Source: metafor 3.8 `rma.uni`
 //! (its estimators written with `P` for any `X`; Viechtbauer 2005, 2010; Raudenbush 2009).
 
-use super::design::{range, Design, ProjectionSums};
+use super::design::{log_variance_sum, range, Design, ProjectionSums};
 use crate::error::{Error, Result};
 use crate::numeric::NeumaierSum;
 use crate::pool::core::weighted_sums;
@@ -217,11 +217,7 @@ impl Design for Moderator<'_> {
         self.sums(|_| 1.0)
     }
     fn sum_log_variance(&self, tau2: f64) -> f64 {
-        let mut logs = NeumaierSum::default();
-        for vi in self.v {
-            logs.add((vi + tau2).ln());
-        }
-        logs.value()
+        log_variance_sum(self.v.iter().copied(), tau2)
     }
     fn variance_range(&self) -> (f64, f64) {
         range(self.v.iter().copied())
