@@ -76,6 +76,7 @@ pub mod prelude;
 pub mod print;
 pub mod regression;
 pub mod report;
+pub mod robust;
 pub mod sensitivity;
 mod tails;
 
