@@ -38,20 +38,22 @@
 mod align;
 mod alleles;
 mod columns;
+mod genomic_control;
 mod merge;
 pub mod metal;
 mod pool;
 mod problem;
 mod reader;
+mod sample_size;
+mod separator;
 mod sorted;
 
 pub use align::{Aligner, Study, Variant};
 pub use alleles::{Oriented, Palindromic};
 pub use columns::{ColumnLabels, ColumnMap, Role};
+pub use genomic_control::{genomic_control_lambda, MEDIAN_CHI2_1DF};
 pub use merge::{chromosome_rank, CohortReport, OnInvalidRow, Region, VariantTable};
-pub use pool::{
-    genomic_control_lambda, Estimate, GwasPooler, PoolBuffers, RandomTest, Scheme, VariantResult,
-    MEDIAN_CHI2_1DF,
-};
-pub use reader::{CohortReader, ReadSpec, Reason, Record, RecordProblem, RowError, Separator};
+pub use pool::{Estimate, GwasPooler, PoolBuffers, RandomTest, Scheme, VariantResult};
+pub use reader::{CohortReader, ReadSpec, Reason, Record, RecordProblem, RowError};
+pub use separator::Separator;
 pub use sorted::SortedMerge;

@@ -3,10 +3,11 @@
 //! (METAL's default), heterogeneity, and genomic control.
 
 use super::align::Variant;
+use super::sample_size::sample_size;
 use crate::batch::{Analyses, BatchPooler, BatchResults, OnFailure};
 use crate::error::Result;
 use crate::heterogeneity::Heterogeneity;
-use crate::inference::{chi_square_upper_tail, normal_two_sided_p, ConfidenceLevel};
+use crate::inference::ConfidenceLevel;
 use crate::{
     effect::EffectSet, pool::RandomModel, pool::Tau2Control, pool::Tau2Estimator, pool::Test,
 };
@@ -89,45 +90,6 @@ pub enum RandomTest {
     /// Hartung-Knapp(-Sidik-Jonkman): se scaled by the weighted residual variance, t on k - 1
     /// df (metafor `test = "knha"`).
     HartungKnapp,
-}
-
-/// METAL's divisor of the median chi-square: the median of chi-square on 1 df.
-/// ```text
-/// lambda = median(z_i^2) / 0.4549364,  applied only when lambda > 1
-/// ```
-/// METAL takes the element at position `floor(n / 2)` of the sorted chi-squares (the upper
-/// median for even n), and so does [`genomic_control_lambda`].
-///
-/// ```
-/// use metapool::gwas::MEDIAN_CHI2_1DF;
-/// use metapool::inference::normal_quantile;
-/// // the median of chi-square on 1 df is Phi^-1(0.75)², 0.45493642311957..., as METAL rounds it
-/// assert!((MEDIAN_CHI2_1DF - normal_quantile(0.75).powi(2)).abs() < 5e-8);
-/// ```
-pub const MEDIAN_CHI2_1DF: f64 = 0.4549364;
-
-/// Genomic-control lambda of a set of 1-df chi-squares, as METAL computes it (see
-/// [`MEDIAN_CHI2_1DF`]); 1 when there are none or when the ratio is at most 1. `chi2` is
-/// reordered.
-///
-/// ```
-/// let mut chi2 = vec![0.1, 3.0, 0.9, 1.2];
-/// // sorted 0.1, 0.9, 1.2, 3.0: element 2 = 1.2
-/// let l = metapool::gwas::genomic_control_lambda(&mut chi2);
-/// assert!((l - 1.2 / 0.4549364).abs() < 1e-15);
-/// ```
-pub fn genomic_control_lambda(chi2: &mut [f64]) -> f64 {
-    if chi2.is_empty() {
-        return 1.0;
-    }
-    let mid = chi2.len() / 2;
-    let (_, m, _) = chi2.select_nth_unstable_by(mid, f64::total_cmp);
-    let lambda = *m / MEDIAN_CHI2_1DF;
-    if lambda > 1.0 {
-        lambda
-    } else {
-        1.0
-    }
 }
 
 /// One model's result for a variant.
@@ -506,44 +468,4 @@ impl GwasPooler {
         }
         Ok(())
     }
-}
-
-/// The sample-size scheme and METAL's heterogeneity on z-scores:
-/// ```text
-/// Q = sum_i (z_i - sqrt(N_i) Z_w),  Z_w = sum_j sqrt(N_j) z_j / sum_j N_j
-/// ```
-/// (`z_i` after genomic control; METAL's `ReProcessFile`).
-fn sample_size(v: &Variant, lambda: &[f64], r: &mut VariantResult) {
-    if v.studies.is_empty() {
-        return;
-    }
-    let (mut sz, mut sn) = (0.0, 0.0);
-    for s in &v.studies {
-        sz += s.weight.sqrt() * s.z / lambda[s.cohort].sqrt();
-        sn += s.weight;
-    }
-    let z = sz / sn.sqrt();
-    r.fixed = Estimate {
-        effect: f64::NAN,
-        se: f64::NAN,
-        z,
-        p: normal_two_sided_p(z),
-    };
-    let zw = sz / sn;
-    let q: f64 = v
-        .studies
-        .iter()
-        .map(|s| {
-            let d = s.z / lambda[s.cohort].sqrt() - s.weight.sqrt() * zw;
-            d * d
-        })
-        .sum();
-    r.q = q;
-    r.df = r.k - 1;
-    r.q_p = if q < 1e-7 || r.df == 0 {
-        1.0
-    } else {
-        chi_square_upper_tail(q, r.df as f64)
-    };
-    r.i2 = Heterogeneity::fixed(q, r.df).i2;
 }
