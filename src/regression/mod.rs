@@ -46,6 +46,7 @@ mod matrix;
 mod permutation;
 mod predict;
 mod projection;
+mod r2;
 mod result;
 
 pub use anova::{Combination, LikelihoodRatioTest, WaldTest};

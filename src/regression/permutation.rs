@@ -15,8 +15,8 @@
 //! rule), otherwise random permutations from a seeded generator (SplitMix64 and Fisher-Yates:
 //! reproducible from the seed, not R's random numbers).
 
-use super::fit::PseudoR2;
 use super::matrix::ModelMatrix;
+use super::r2::PseudoR2;
 use super::result::RegressionFit;
 use crate::error::{Error, Problem, Result};
 

@@ -2,7 +2,8 @@
 //! `rstandard`, `rstudent`).
 
 use super::design::ModeratorProblem;
-use super::fit::PseudoR2;
+use super::r2::PseudoR2;
+
 use super::matrix::ModelMatrix;
 use super::projection::{fitted_value, quadratic_form};
 use super::result::RegressionFit;
