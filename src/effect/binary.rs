@@ -123,7 +123,7 @@ impl AsRef<TwoByTwo> for TwoByTwo {
 }
 
 /// Validate the table and the correction, and return the corrected cells.
-fn corrected(table: &TwoByTwo, correction: &ContinuityCorrection) -> Result<[f64; 4]> {
+pub(super) fn corrected(table: &TwoByTwo, correction: &ContinuityCorrection) -> Result<[f64; 4]> {
     table.check()?;
     finite("continuity correction", correction.value)?;
     if correction.value < 0.0 {
@@ -137,7 +137,7 @@ fn corrected(table: &TwoByTwo, correction: &ContinuityCorrection) -> Result<[f64
 
 /// An effect from a computed `(y, v)`, or a typed error naming the events when a zero cell left
 /// the estimate or its variance undefined.
-fn study_effect(y: f64, v: f64) -> Result<StudyEffect> {
+pub(super) fn study_effect(y: f64, v: f64) -> Result<StudyEffect> {
     if !(y.is_finite() && v > 0.0 && v.is_finite()) {
         return Err(field_err(
             "events",

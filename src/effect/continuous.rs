@@ -59,7 +59,12 @@ impl Arm {
         Ok(())
     }
 
-    fn check_as(&self, mean: &'static str, sd: &'static str, n: &'static str) -> Result<()> {
+    pub(super) fn check_as(
+        &self,
+        mean: &'static str,
+        sd: &'static str,
+        n: &'static str,
+    ) -> Result<()> {
         self.check().map_err(|e| match e {
             Error::InvalidField { field, problem } => Error::InvalidField {
                 field: match field {
@@ -74,7 +79,7 @@ impl Arm {
     }
 }
 
-fn checked_effect(y: f64, v: f64, field: &'static str) -> Result<StudyEffect> {
+pub(super) fn checked_effect(y: f64, v: f64, field: &'static str) -> Result<StudyEffect> {
     if !y.is_finite() {
         return Err(field_err(field, Problem::NotFinite(y)));
     }
