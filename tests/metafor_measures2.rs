@@ -303,3 +303,75 @@ fn ucor_near_minus_one_matches_mpmath() {
         e.variance()
     );
 }
+
+#[test]
+fn table_measures_agree_with_escalc() {
+    check(&["AS", "PHI", "YUQ", "YUY", "PBIT", "OR2DN", "OR2DL"]);
+}
+
+/// RTET against the exact maximum-likelihood solution (R: mvtnorm's `pmvnorm` solved by
+/// `uniroot` at tol 1e-15, variance from the analytic information) at 1e-9 relative (1e-10
+/// absolute for estimates near 0), and
+/// against escalc's own Nelder-Mead optimum at 1e-3 relative (5e-5 absolute near 0) for yi
+/// and 5e-3 for vi (its `reltol = 1e-8` stops the optimiser about 1e-5 from the maximum, and
+/// its variance is a numerical Hessian there). Tables with a zero cell: the estimate is on the boundary
+/// (escalc gives yi = ±1 with an arbitrary or missing variance), a typed error here.
+#[test]
+fn tetrachoric_agrees_with_the_exact_ml_solution_and_escalc() {
+    let fx = fixture();
+    let mut exact = Cmp::default();
+    let mut rough = Cmp::default();
+    for entry in fx["rtet_exact"].as_array().unwrap() {
+        let dataset = entry["dataset"].as_str().unwrap();
+        let escalc = fx["escalc"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["measure"] == "RTET" && e["dataset"] == dataset)
+            .expect("escalc RTET entry");
+        let mut with_measure = entry.clone();
+        with_measure["measure"] = Value::from("RTET");
+        for i in 0..study_count(entry) {
+            let what = format!("RTET {dataset} study {i}");
+            let got = effect_of(&with_measure, i);
+            match (entry["yi"][i].as_f64(), entry["vi"][i].as_f64()) {
+                (Some(yi), Some(vi)) => {
+                    let Ok(StudyEffect::Included(e)) = got else {
+                        panic!("{what}: {got:?}")
+                    };
+                    // absolute 1e-10 for a correlation near 0 (mvtnorm's Miwa algorithm and
+                    // uniroot carry about 1e-11 absolute)
+                    let tol = 1e-9f64.max(1e-10 / yi.abs());
+                    exact.num(&format!("{what} yi"), e.estimate(), yi, tol);
+                    exact.num(&format!("{what} vi"), e.variance(), vi, 1e-9);
+                    let (ey, ev) = (
+                        escalc["yi"][i].as_f64().unwrap(),
+                        escalc["vi"][i].as_f64().unwrap(),
+                    );
+                    rough.num(
+                        &format!("{what} escalc yi"),
+                        e.estimate(),
+                        ey,
+                        1e-3f64.max(5e-5 / ey.abs()),
+                    );
+                    rough.num(&format!("{what} escalc vi"), e.variance(), ev, 5e-3);
+                }
+                _ => assert!(
+                    matches!(
+                        got,
+                        Err(Error::InvalidField {
+                            field: "events",
+                            ..
+                        })
+                    ),
+                    "{what}: {got:?}"
+                ),
+            }
+        }
+    }
+    eprintln!(
+        "RTET: {} values vs the exact ML solution, max relative difference {:.3e} ({}); vs \
+         escalc {:.3e} ({})",
+        exact.values, exact.max_rel, exact.worst, rough.max_rel, rough.worst
+    );
+}

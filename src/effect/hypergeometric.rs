@@ -74,7 +74,7 @@ fn hyp2f1_integral(a: f64, b: f64, c: f64, x: f64, one_minus_x: f64) -> f64 {
 /// `int_lo^hi g(s, 1 - s) ds` for `0 <= lo < hi <= 1` by tanh-sinh quadrature, `s = lo + L tau`,
 /// `tau = 1 / (1 + exp(-pi sinh u))`, with `s - lo` and `1 - s` each from its own formula (exact
 /// next to the ends 0 and 1). The step is halved until two successive sums agree to 1e-15.
-fn tanh_sinh(g: &dyn Fn(f64, f64) -> f64, lo: f64, hi: f64) -> f64 {
+pub(crate) fn tanh_sinh(g: &dyn Fn(f64, f64) -> f64, lo: f64, hi: f64) -> f64 {
     let len = hi - lo;
     let node = |u: f64| -> f64 {
         let e = std::f64::consts::PI * u.sinh();

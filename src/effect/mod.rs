@@ -7,6 +7,7 @@
 //! analysed on a variance-stabilising scale and shown back-transformed ([`Scale::Logit`],
 //! [`Scale::Arcsine`], [`Scale::FreemanTukey`], [`Scale::FisherZ`]).
 
+mod association;
 pub(crate) mod binary;
 mod change;
 mod continuous;
@@ -20,7 +21,9 @@ mod reliability;
 mod set;
 mod single_group;
 mod table;
+mod tetrachoric;
 
+pub use association::{PhiVariance, TableEffect, TableMeasure};
 pub use binary::{
     BinaryEffect, BinaryMeasure, ContinuityCorrection, CorrectionRule, LogOddsRatio, LogRiskRatio,
     PetoOddsRatio, RiskDifference, TwoByTwo,
