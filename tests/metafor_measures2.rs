@@ -375,3 +375,80 @@ fn tetrachoric_agrees_with_the_exact_ml_solution_and_escalc() {
         exact.values, exact.max_rel, exact.worst, rough.max_rel, rough.worst
     );
 }
+
+/// The Cochran-Mantel-Haenszel and Tarone tests of `rma.mh(measure = "OR")`, with `correct =
+/// TRUE` (metafor's default) and `FALSE`, on dat.bcg, dat.nielweise2007 (zero cells), a set
+/// with double-zero tables and k = 2: statistics at 1e-12 relative, p-values at 1e-10 (the
+/// chi-square tails of the crate's `tails` module).
+#[test]
+fn mantel_haenszel_tests_agree_with_rma_mh() {
+    use metapool::effect::{LogOddsRatio, TwoByTwo};
+    use metapool::pool::{CmhCorrection, MantelHaenszel};
+    let fx = fixture();
+    let mut cmp = Cmp::default();
+    for row in fx["mh_tests"].as_array().unwrap() {
+        let x = |name: &str| -> Vec<f64> {
+            row["inputs"][name]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect()
+        };
+        let (a, b, c, d) = (x("ai"), x("bi"), x("ci"), x("di"));
+        let tables: Vec<LogOddsRatio> = (0..a.len())
+            .map(|i| {
+                LogOddsRatio::new(TwoByTwo::new(a[i], a[i] + b[i], c[i], c[i] + d[i]).unwrap())
+            })
+            .collect();
+        let correction = if row["correct"].as_bool().unwrap() {
+            CmhCorrection::Half
+        } else {
+            CmhCorrection::None
+        };
+        let fit = MantelHaenszel::default()
+            .with_cmh_correction(correction)
+            .pool(&tables)
+            .unwrap();
+        let what = format!("{} correct = {}", row["dataset"], row["correct"]);
+        let t = fit.mantel_haenszel_tests.expect("tests of an OR fit");
+        if row["dataset"] == "bcg" && correction == CmhCorrection::Half {
+            // metafor print.rma.mh: "CMH = 135.6889, df = 1, p-val < .0001",
+            // "X^2 = 171.7567, df = 12, p-val < .0001"
+            let text = fit.to_string();
+            assert!(
+                text.contains("Cochran-Mantel-Haenszel test: CMH = 135.6889, df = 1 (P < .0001)"),
+                "{text}"
+            );
+            assert!(
+                text.contains(
+                    "Tarone's test for heterogeneity: X² = 171.7567, df = 12 (P < .0001)"
+                ),
+                "{text}"
+            );
+        }
+        let num = |v: &Value| v.as_f64().unwrap();
+        cmp.num(
+            &format!("{what} estimate"),
+            fit.estimate,
+            num(&row["estimate"]),
+            TOL,
+        );
+        cmp.num(&format!("{what} CMH"), t.cmh, num(&row["cmh"]), TOL);
+        cmp.num(&format!("{what} CMH p"), t.cmh_p, num(&row["cmh_p"]), 1e-10);
+        cmp.num(
+            &format!("{what} TA"),
+            t.tarone.unwrap(),
+            num(&row["tarone"]),
+            TOL,
+        );
+        match row["tarone_p"].as_f64() {
+            Some(p) => cmp.num(&format!("{what} TA p"), t.tarone_p.unwrap(), p, 1e-10),
+            None => assert_eq!(t.tarone_p, None, "{what}"),
+        }
+    }
+    eprintln!(
+        "rma.mh tests: {} values, max relative difference {:.3e} ({})",
+        cmp.values, cmp.max_rel, cmp.worst
+    );
+}
