@@ -314,7 +314,7 @@ impl Summarize for Pooled {
 /// Cochran-Mantel-Haenszel test: CMH = 135.6889, df = 1 (P < .0001)
 /// Tarone's test for heterogeneity: X² = 171.7567, df = 12 (P < .0001)
 /// ```
-pub(crate) fn mantel_haenszel_test_lines(p: &Pooled, style: &Style) -> Vec<String> {
+pub fn mantel_haenszel_test_lines(p: &Pooled, style: &Style) -> Vec<String> {
     let Some(t) = &p.mantel_haenszel_tests else {
         return Vec::new();
     };
