@@ -143,3 +143,5 @@ impl EffectSize for AlphaEffect {
 }
 
 validated_serde!(CronbachAlpha, |a| a.check());
+
+validated_serde!(AlphaEffect, |a| a.alpha.check());
