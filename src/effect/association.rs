@@ -2,10 +2,10 @@
 //! phi, Yule's Q and Y, the tetrachoric correlation, the probit difference and the odds ratio
 //! as a standardized mean difference (metafor's AS, PHI, YUQ, YUY, RTET, PBIT, OR2DN, OR2DL).
 
-use super::binary::{corrected, study_effect};
+use super::binary::{all_cells_positive, corrected, study_effect};
 use super::table::{ContinuityCorrection, CorrectionRule, TwoByTwo};
 use super::{EffectSize, Scale, StudyEffect};
-use crate::error::{field_err, Problem, Result};
+use crate::error::Result;
 use crate::inference::normal_quantile;
 
 /// The sampling variance of phi (metafor's `vtype`).
@@ -87,7 +87,7 @@ impl TableMeasure {
 /// The correction defaults to escalc's ([`TableMeasure::default_correction`]). No table is
 /// excluded (escalc's `drop00 = FALSE`). A value that is undefined (a zero margin, a zero cell
 /// without correction where the measure divides by it) is a typed error naming `events`
-/// ([`Problem::DegenerateVariance`]). Sources: Rücker et al. (2009) (AS); Yule (1912); Pearson
+/// ([`Problem::DegenerateVariance`](crate::Problem::DegenerateVariance)). Sources: Rücker et al. (2009) (AS); Yule (1912); Pearson
 /// (1900); Sánchez-Meca et al. (2003) (PBIT, OR2DN); Chinn (2000) and Hasselblad & Hedges
 /// (1995) (OR2DL); metafor `escalc`.
 ///
@@ -163,10 +163,7 @@ impl EffectSize for TableEffect {
                 (y, q * q * s / 16.0)
             }
             Tetrachoric => {
-                if [a, b, c, d].contains(&0.0) {
-                    let zero = [a, b, c, d].into_iter().fold(f64::INFINITY, f64::min);
-                    return Err(field_err("events", Problem::DegenerateVariance(zero)));
-                }
+                all_cells_positive([a, b, c, d])?;
                 super::tetrachoric::tetrachoric(a, b, c, d)
             }
             ProbitDifference => {

@@ -135,6 +135,16 @@ pub(super) fn corrected(table: &TwoByTwo, correction: &ContinuityCorrection) -> 
     Ok(correction.apply(table))
 }
 
+/// An error naming the events unless every cell is positive (the log odds ratio and the
+/// tetrachoric correlation are undefined, or on their boundary, with a zero cell).
+pub(super) fn all_cells_positive(cells: [f64; 4]) -> Result<()> {
+    if cells.iter().all(|&x| x > 0.0) {
+        return Ok(());
+    }
+    let zero = cells.into_iter().fold(f64::INFINITY, f64::min);
+    Err(field_err("events", Problem::DegenerateVariance(zero)))
+}
+
 /// An effect from a computed `(y, v)`, or a typed error naming the events when a zero cell left
 /// the estimate or its variance undefined.
 pub(super) fn study_effect(y: f64, v: f64) -> Result<StudyEffect> {
@@ -409,10 +419,7 @@ impl EffectSize for LogOddsRatio {
             return Ok(StudyEffect::Excluded(why));
         }
         let [a, b, c, d] = self.correction.apply(&self.table);
-        if a <= 0.0 || b <= 0.0 || c <= 0.0 || d <= 0.0 {
-            let zero = [a, b, c, d].into_iter().fold(f64::INFINITY, f64::min);
-            return Err(field_err("events", Problem::DegenerateVariance(zero)));
-        }
+        all_cells_positive([a, b, c, d])?;
         let y = (a * d / (b * c)).ln();
         let v = 1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d;
         Ok(StudyEffect::Included(Effect::new(y, v)?))

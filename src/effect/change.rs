@@ -1,6 +1,6 @@
 //! Mean change in one group measured twice (metafor's MC, SMCC, SMCR, SMCRH and ROMC).
 
-use super::continuous::{checked_effect, hedges_exact_j};
+use super::continuous::{checked_effect, difference_variance, hedges_exact_j, paired_correlation};
 use super::{EffectSize, Scale, StudyEffect};
 use crate::error::{count_at_least, field_err, finite, positive, Problem, Result};
 
@@ -67,25 +67,14 @@ impl PairedMeans {
             positive("sd2", self.sd2)?;
         }
         count_at_least("n", self.n, 1.0)?;
-        finite("r", self.r)?;
-        if !(-1.0..=1.0).contains(&self.r) {
-            return Err(field_err(
-                "r",
-                Problem::OutOfRange {
-                    lo: -1.0,
-                    hi: 1.0,
-                    got: self.r,
-                },
-            ));
-        }
+        paired_correlation(self.r)?;
         Ok(())
     }
 
     /// The variance of the differences, `sd1^2 + sd2^2 - 2 r sd1 sd2`, evaluated as
     /// `(sd1 - sd2)^2 + 2 (1 - r) sd1 sd2` (non-negative terms: no cancellation as r -> 1).
     fn difference_variance(&self) -> f64 {
-        let diff = self.sd1 - self.sd2;
-        diff * diff + 2.0 * (1.0 - self.r) * self.sd1 * self.sd2
+        difference_variance(self.sd1, self.sd2, self.r)
     }
 }
 

@@ -464,17 +464,7 @@ impl PrePostMeanDifference {
         finite("mean_post", d.mean_post)?;
         positive("sd_post", d.sd_post)?;
         count_at_least("n", d.n, 2.0)?;
-        finite("r", self.r)?;
-        if !(-1.0..=1.0).contains(&self.r) {
-            return Err(field_err(
-                "r",
-                Problem::OutOfRange {
-                    lo: -1.0,
-                    hi: 1.0,
-                    got: self.r,
-                },
-            ));
-        }
+        paired_correlation(self.r)?;
         if self.variance() <= 0.0 {
             return Err(field_err("r", Problem::DegenerateVariance(self.variance())));
         }
@@ -487,8 +477,7 @@ impl PrePostMeanDifference {
     /// with equal SDs it keeps 4 digits) and cannot turn into `inf - inf = NaN` for huge SDs.
     fn variance(&self) -> f64 {
         let d = &self.data;
-        let diff = d.sd_pre - d.sd_post;
-        (diff * diff + 2.0 * (1.0 - self.r) * d.sd_pre * d.sd_post) / d.n
+        difference_variance(d.sd_pre, d.sd_post, self.r) / d.n
     }
 }
 
@@ -504,6 +493,30 @@ impl EffectSize for PrePostMeanDifference {
             "pre/post mean difference",
         )
     }
+}
+
+/// A correlation between two measurements of the same participants: finite and in [-1, 1].
+pub(super) fn paired_correlation(r: f64) -> Result<f64> {
+    finite("r", r)?;
+    if !(-1.0..=1.0).contains(&r) {
+        return Err(field_err(
+            "r",
+            Problem::OutOfRange {
+                lo: -1.0,
+                hi: 1.0,
+                got: r,
+            },
+        ));
+    }
+    Ok(r)
+}
+
+/// The variance of the difference of two measurements with SDs `sd1`, `sd2` and correlation
+/// `r`, `sd1^2 + sd2^2 - 2 r sd1 sd2`, as `(sd1 - sd2)^2 + 2 (1 - r) sd1 sd2` (see
+/// `PrePostMeanDifference::variance`).
+pub(super) fn difference_variance(sd1: f64, sd2: f64, r: f64) -> f64 {
+    let diff = sd1 - sd2;
+    diff * diff + 2.0 * (1.0 - r) * sd1 * sd2
 }
 
 validated_serde!(Arm, |a| a.check());
