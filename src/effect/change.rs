@@ -1,6 +1,6 @@
 //! Mean change in one group measured twice (metafor's MC, SMCC, SMCR, SMCRH and ROMC).
 
-use super::continuous::{checked_effect, difference_variance, hedges_exact_j, paired_correlation};
+use super::continuous::{checked_effect, hedges_exact_j};
 use super::{EffectSize, Scale, StudyEffect};
 use crate::error::{count_at_least, field_err, finite, positive, Problem, Result};
 
@@ -230,6 +230,30 @@ fn degenerate_if_zero(s: f64) -> Result<()> {
     } else {
         Err(field_err("r", Problem::DegenerateVariance(s * s)))
     }
+}
+
+/// A correlation between two measurements of the same participants: finite and in [-1, 1].
+pub(super) fn paired_correlation(r: f64) -> Result<f64> {
+    finite("r", r)?;
+    if !(-1.0..=1.0).contains(&r) {
+        return Err(field_err(
+            "r",
+            Problem::OutOfRange {
+                lo: -1.0,
+                hi: 1.0,
+                got: r,
+            },
+        ));
+    }
+    Ok(r)
+}
+
+/// The variance of the difference of two measurements with SDs `sd1`, `sd2` and correlation
+/// `r`, `sd1^2 + sd2^2 - 2 r sd1 sd2`, as `(sd1 - sd2)^2 + 2 (1 - r) sd1 sd2` (see
+/// `PrePostMeanDifference::variance`).
+pub(super) fn difference_variance(sd1: f64, sd2: f64, r: f64) -> f64 {
+    let diff = sd1 - sd2;
+    diff * diff + 2.0 * (1.0 - r) * sd1 * sd2
 }
 
 validated_serde!(PairedMeans, |p| p.check(false));

@@ -1,6 +1,7 @@
 //! Continuous outcomes: mean difference, standardized mean difference (Hedges' g) and the
 //! pre/post mean difference of self-controlled studies.
 
+use super::change::{difference_variance, paired_correlation};
 use super::{Effect, EffectSize, Scale, StudyEffect};
 use crate::error::{count_at_least, field_err, finite, positive, Error, Problem, Result};
 use crate::numeric::wide;
@@ -493,30 +494,6 @@ impl EffectSize for PrePostMeanDifference {
             "pre/post mean difference",
         )
     }
-}
-
-/// A correlation between two measurements of the same participants: finite and in [-1, 1].
-pub(super) fn paired_correlation(r: f64) -> Result<f64> {
-    finite("r", r)?;
-    if !(-1.0..=1.0).contains(&r) {
-        return Err(field_err(
-            "r",
-            Problem::OutOfRange {
-                lo: -1.0,
-                hi: 1.0,
-                got: r,
-            },
-        ));
-    }
-    Ok(r)
-}
-
-/// The variance of the difference of two measurements with SDs `sd1`, `sd2` and correlation
-/// `r`, `sd1^2 + sd2^2 - 2 r sd1 sd2`, as `(sd1 - sd2)^2 + 2 (1 - r) sd1 sd2` (see
-/// `PrePostMeanDifference::variance`).
-pub(super) fn difference_variance(sd1: f64, sd2: f64, r: f64) -> f64 {
-    let diff = sd1 - sd2;
-    diff * diff + 2.0 * (1.0 - r) * sd1 * sd2
 }
 
 validated_serde!(Arm, |a| a.check());
