@@ -83,6 +83,16 @@
 //! | 68 | invalid study inside a batch | NaN as study 1 of analysis 1 | by default (`OnFailure::Record`) the row's status `Failed(InvalidStudy)`, NaN results, the error in `failures`; with `OnFailure::Stop`: `InAnalysis { analysis: 1, source: InvalidStudy { study: 1, field: "estimate", NotFinite(NaN) } }` |
 //! | 69 | negative tau² for the one-pass accumulator | `InverseVarianceSums::with_tau2(-1.0)` | `InvalidParameter { name: "tau2", Negative(-1) }` |
 //! | 70 | risk ratios all excluded; Peto with no tables | double-zero table; `Peto::pool(&[])` | `AllExcluded { excluded: 1 }`; `Empty` |
+//! | 71 | paired correlation outside [-1, 1] (issue 18; rows 71-80 are tested in `tests/bad_input_measures.rs`) | `PairedMeans::new(5, 1, 4, 1, 20, 1.5)` | `InvalidField { field: "r", OutOfRange { lo: -1, hi: 1, got: 1.5 } }` |
+//! | 72 | change scores without variance (r = 1, equal SDs) | study 1 of `MeanChange` SMCC | `InvalidStudy { study: 1, field: "r", DegenerateVariance(0) }` |
+//! | 73 | standardized mean change with n = 2 (escalc: NA) | `MeanChange` SMCR, `n = 2` | `InvalidField { field: "n", TooSmall { min: 3, got: 2 } }` |
+//! | 74 | ratio of means that is not positive | `LogRatio` ROM, `m1 = -1, m2 = 2` | `InvalidField { field: "m2", RatioNotPositive(-0.5) }` |
+//! | 75 | log mean of a negative mean | `GroupEffect` MNLN, `mean = -1` | `InvalidField { field: "mean", NotPositive(-1) }` |
+//! | 76 | Cronbach's alpha of 1 or more | `CronbachAlpha::new(1.1, 5, 30)` | `InvalidField { field: "alpha", OutOfRange { lo: -inf, hi: 1, got: 1.1 } }` |
+//! | 77 | unbiased correlation with n = 4 (escalc: NA) | `UnbiasedCorrelation` of `r = 0.3, n = 4` | `InvalidField { field: "n", TooSmall { min: 5, got: 4 } }` |
+//! | 78 | partial correlation with n - m - 1 = 0 | `RegressionTest::new(1, 4, 3)` | `InvalidField { field: "n", TooSmall { min: 5, got: 4 } }` |
+//! | 79 | semi-partial correlation with R² outside [0, 1] | `SemiPartialCorrelation::new(t, 1.2)` | `InvalidField { field: "r2", OutOfRange { lo: 0, hi: 1, got: 1.2 } }` |
+//! | 80 | tetrachoric correlation of a table with a zero cell (on the boundary) | `TableEffect` RTET of `(0, 10, 5, 5)` | `InvalidField { field: "events", DegenerateVariance(0) }` |
 //!
 //! Overflow is reported, not hidden: a statistic that would be infinite or NaN is returned as
 //! [`Error::NonFinite`](crate::Error::NonFinite) naming the quantity (rows 53-55). A p-value

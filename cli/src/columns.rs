@@ -158,6 +158,14 @@ fn aliases(canonical: &str) -> Vec<Alias> {
         "sd_pre" => plain(&["sd_pre", "presd"]),
         "n" => plain(&["n", "ni", "total"]),
         "r" => plain(&["r", "ri", "cor", "correlation", "rho"]),
+        // issue 18 (metafor's escalc argument names as aliases)
+        "mean" => plain(&["mean", "mi", "m"]),
+        "sd" => plain(&["sd", "sdi"]),
+        "t" => plain(&["t", "ti", "tval", "tvalue", "tstat"]),
+        "predictors" => plain(&["predictors", "mi", "preds", "p"]),
+        "r2" => plain(&["r2", "r2i", "rsquared", "rsq"]),
+        "alpha" => plain(&["alpha", "ai", "cronbachalpha"]),
+        "items" => plain(&["items", "mi", "nitems"]),
         other => plain(&[other]),
     }
 }

@@ -91,6 +91,7 @@ fn measure_title(s: &Settings) -> &'static str {
         Measure::Generic if s.display == Display::Ratio => "Ratio",
         Measure::Generic => "Estimate",
         Measure::Pr | Measure::Plo | Measure::Pas | Measure::Pft => "Proportion",
+        m => crate::escalc_measures::title(m),
     }
 }
 

@@ -14,6 +14,7 @@ mod check;
 mod columns;
 mod commands;
 mod error;
+mod escalc_measures;
 mod forest;
 mod group;
 mod gwas;

@@ -61,6 +61,88 @@ pub enum Measure {
     /// Freeman-Tukey double-arcsine proportion, columns events,total.
     #[value(name = "PFT")]
     Pft,
+    // Issue 18: metafor's further measures (escalc's names; see `issue18_study`).
+    /// Raw mean change of one group measured twice (m1 - m2), columns m1,sd1,m2,sd2,n and r (or --r).
+    #[value(name = "MC")]
+    Mc,
+    /// Standardized mean change, change-score standardization (metafor SMCC), columns m1,sd1,m2,sd2,n and r (or --r).
+    #[value(name = "SMCC")]
+    Smcc,
+    /// Standardized mean change, raw-score standardization by sd1 (metafor SMCR), columns m1,sd1,m2,n and r (or --r).
+    #[value(name = "SMCR")]
+    Smcr,
+    /// SMCR with Bonett's heteroscedastic variance (metafor SMCRH), columns m1,sd1,m2,sd2,n and r (or --r).
+    #[value(name = "SMCRH")]
+    Smcrh,
+    /// Log ratio of the two means of one group measured twice (metafor ROMC), columns m1,sd1,m2,sd2,n and r (or --r).
+    #[value(name = "ROMC")]
+    Romc,
+    /// Log ratio of means of two groups (metafor ROM), columns m1,sd1,n1,m2,sd2,n2.
+    #[value(name = "ROM")]
+    Rom,
+    /// Log ratio of coefficients of variation (metafor CVR), columns m1,sd1,n1,m2,sd2,n2.
+    #[value(name = "CVR")]
+    Cvr,
+    /// Log ratio of standard deviations (metafor VR), columns sd1,n1,sd2,n2.
+    #[value(name = "VR")]
+    Vr,
+    /// Single-group mean (metafor MN), columns mean,sd,n.
+    #[value(name = "MN")]
+    Mn,
+    /// Single-group log mean (metafor MNLN), columns mean,sd,n.
+    #[value(name = "MNLN")]
+    Mnln,
+    /// Single-group log coefficient of variation (metafor CVLN), columns mean,sd,n.
+    #[value(name = "CVLN")]
+    Cvln,
+    /// Single-group log standard deviation (metafor SDLN), columns sd,n.
+    #[value(name = "SDLN")]
+    Sdln,
+    /// Cronbach's alpha, Hakstian-Whalen transform (metafor AHW), columns alpha,items,n.
+    #[value(name = "AHW")]
+    Ahw,
+    /// Cronbach's alpha, Bonett transform (metafor ABT), columns alpha,items,n.
+    #[value(name = "ABT")]
+    Abt,
+    /// Raw correlation (metafor COR), columns r,n.
+    #[value(name = "COR")]
+    Cor,
+    /// Unbiased (Olkin-Pratt) correlation (metafor UCOR), columns r,n.
+    #[value(name = "UCOR")]
+    Ucor,
+    /// Partial correlation from a t statistic (metafor PCOR), columns t,n,predictors.
+    #[value(name = "PCOR")]
+    Pcor,
+    /// Fisher z of the partial correlation (metafor ZPCOR), columns t,n,predictors.
+    #[value(name = "ZPCOR")]
+    Zpcor,
+    /// Semi-partial correlation (metafor SPCOR), columns t,n,predictors,r2.
+    #[value(name = "SPCOR")]
+    Spcor,
+    /// Arcsine square-root risk difference (metafor AS), columns events1,total1,events2,total2.
+    #[value(name = "AS")]
+    As,
+    /// Phi coefficient of a 2x2 table (metafor PHI), columns events1,total1,events2,total2.
+    #[value(name = "PHI")]
+    Phi,
+    /// Yule's Q (metafor YUQ), columns events1,total1,events2,total2.
+    #[value(name = "YUQ")]
+    Yuq,
+    /// Yule's Y (metafor YUY), columns events1,total1,events2,total2.
+    #[value(name = "YUY")]
+    Yuy,
+    /// Tetrachoric correlation (metafor RTET), columns events1,total1,events2,total2.
+    #[value(name = "RTET")]
+    Rtet,
+    /// Probit difference as an SMD (metafor PBIT), columns events1,total1,events2,total2.
+    #[value(name = "PBIT")]
+    Pbit,
+    /// Log odds ratio as an SMD, normal (metafor OR2DN), columns events1,total1,events2,total2.
+    #[value(name = "OR2DN")]
+    Or2dn,
+    /// Log odds ratio as an SMD, logistic (metafor OR2DL), columns events1,total1,events2,total2.
+    #[value(name = "OR2DL")]
+    Or2dl,
 }
 
 impl Measure {
@@ -80,6 +162,33 @@ impl Measure {
             Measure::Plo => "PLO",
             Measure::Pas => "PAS",
             Measure::Pft => "PFT",
+            Measure::Mc => "MC",
+            Measure::Smcc => "SMCC",
+            Measure::Smcr => "SMCR",
+            Measure::Smcrh => "SMCRH",
+            Measure::Romc => "ROMC",
+            Measure::Rom => "ROM",
+            Measure::Cvr => "CVR",
+            Measure::Vr => "VR",
+            Measure::Mn => "MN",
+            Measure::Mnln => "MNLN",
+            Measure::Cvln => "CVLN",
+            Measure::Sdln => "SDLN",
+            Measure::Ahw => "AHW",
+            Measure::Abt => "ABT",
+            Measure::Cor => "COR",
+            Measure::Ucor => "UCOR",
+            Measure::Pcor => "PCOR",
+            Measure::Zpcor => "ZPCOR",
+            Measure::Spcor => "SPCOR",
+            Measure::As => "AS",
+            Measure::Phi => "PHI",
+            Measure::Yuq => "YUQ",
+            Measure::Yuy => "YUY",
+            Measure::Rtet => "RTET",
+            Measure::Pbit => "PBIT",
+            Measure::Or2dn => "OR2DN",
+            Measure::Or2dl => "OR2DL",
         }
     }
 
@@ -111,6 +220,13 @@ impl Measure {
             Measure::Or | Measure::Rr | Measure::PetoOr => Display::Ratio,
             Measure::Generic if generic_log => Display::Ratio,
             Measure::Plo | Measure::Pas | Measure::Pft => Display::Proportion,
+            Measure::Romc
+            | Measure::Rom
+            | Measure::Cvr
+            | Measure::Vr
+            | Measure::Mnln
+            | Measure::Cvln
+            | Measure::Sdln => Display::Ratio,
             _ => Display::Identity,
         }
     }
@@ -124,6 +240,7 @@ impl Measure {
             (Measure::Plo, _) => "logit",
             (Measure::Pas, _) => "arcsine",
             (Measure::Pft, _) => "freeman-tukey",
+            (Measure::Zpcor, _) => "fisher-z",
             _ => "identity",
         }
     }
@@ -163,10 +280,20 @@ pub enum Slot {
     CiUpper,
     /// GENERIC: the sampling variance (metafor's `vi`), when there is no `se`.
     Vi,
+    /// PCOR, ZPCOR, SPCOR: the t statistic of the coefficient (metafor `ti`).
+    T,
+    /// PCOR, ZPCOR, SPCOR: the number of predictors (metafor `mi`).
+    Predictors,
+    /// SPCOR: the model's R² (metafor `r2i`).
+    R2,
+    /// AHW, ABT: Cronbach's alpha (metafor `ai`).
+    Alpha,
+    /// AHW, ABT: the number of items (metafor `mi`).
+    Items,
 }
 
 /// Number of slots (the size of a row's value array).
-pub const SLOTS: usize = 17;
+pub const SLOTS: usize = 22;
 
 impl Slot {
     /// Position in a row's value array.
@@ -288,6 +415,7 @@ pub fn resolve(measure: Measure, find: &dyn Fn(&str) -> Option<usize>) -> Result
         Measure::Pr | Measure::Plo | Measure::Pas | Measure::Pft => {
             b.columns = need(&[(Events1, "events"), (Total1, "total")])?;
         }
+        m => b.columns = crate::escalc_measures::columns(m, &need, &optional)?,
     }
     Ok(b)
 }
@@ -321,6 +449,16 @@ pub struct Study {
 }
 
 impl Study {
+    /// A study from the library's effect size (for the issue-18 measures' module).
+    pub(crate) fn from_parts(parts: (StudyEffect, Scale, Option<TwoByTwo>)) -> Study {
+        Study {
+            effect: parts.0,
+            scale: parts.1,
+            table: parts.2,
+            measure: None,
+        }
+    }
+
     fn of<E: EffectSize>(e: &E) -> metapool::Result<Study> {
         Ok(Study {
             effect: e.effect()?,
@@ -475,6 +613,7 @@ pub fn study(measure: Measure, values: &Values, opts: &StudyOptions) -> Result<S
             };
             Study::of(&g)?
         }
+        m => return crate::escalc_measures::study(m, values, opts).map(Study::from_parts),
     })
 }
 
@@ -524,6 +663,13 @@ pub fn field_slot(field: &str) -> Option<Slot> {
         "ci_lower" => CiLower,
         "ci_upper" => CiUpper,
         "vi" => Vi,
+        "mean" => M1,
+        "sd" => Sd1,
+        "t" => T,
+        "predictors" => Predictors,
+        "r2" => R2,
+        "alpha" => Alpha,
+        "items" => Items,
         _ => return None,
     })
 }

@@ -123,7 +123,7 @@ impl AsRef<TwoByTwo> for TwoByTwo {
 }
 
 /// Validate the table and the correction, and return the corrected cells.
-fn corrected(table: &TwoByTwo, correction: &ContinuityCorrection) -> Result<[f64; 4]> {
+pub(super) fn corrected(table: &TwoByTwo, correction: &ContinuityCorrection) -> Result<[f64; 4]> {
     table.check()?;
     finite("continuity correction", correction.value)?;
     if correction.value < 0.0 {
@@ -135,9 +135,19 @@ fn corrected(table: &TwoByTwo, correction: &ContinuityCorrection) -> Result<[f64
     Ok(correction.apply(table))
 }
 
+/// An error naming the events unless every cell is positive (the log odds ratio and the
+/// tetrachoric correlation are undefined, or on their boundary, with a zero cell).
+pub(super) fn all_cells_positive(cells: [f64; 4]) -> Result<()> {
+    if cells.iter().all(|&x| x > 0.0) {
+        return Ok(());
+    }
+    let zero = cells.into_iter().fold(f64::INFINITY, f64::min);
+    Err(field_err("events", Problem::DegenerateVariance(zero)))
+}
+
 /// An effect from a computed `(y, v)`, or a typed error naming the events when a zero cell left
 /// the estimate or its variance undefined.
-fn study_effect(y: f64, v: f64) -> Result<StudyEffect> {
+pub(super) fn study_effect(y: f64, v: f64) -> Result<StudyEffect> {
     if !(y.is_finite() && v > 0.0 && v.is_finite()) {
         return Err(field_err(
             "events",
@@ -409,10 +419,7 @@ impl EffectSize for LogOddsRatio {
             return Ok(StudyEffect::Excluded(why));
         }
         let [a, b, c, d] = self.correction.apply(&self.table);
-        if a <= 0.0 || b <= 0.0 || c <= 0.0 || d <= 0.0 {
-            let zero = [a, b, c, d].into_iter().fold(f64::INFINITY, f64::min);
-            return Err(field_err("events", Problem::DegenerateVariance(zero)));
-        }
+        all_cells_positive([a, b, c, d])?;
         let y = (a * d / (b * c)).ln();
         let v = 1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d;
         Ok(StudyEffect::Included(Effect::new(y, v)?))

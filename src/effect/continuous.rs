@@ -1,6 +1,7 @@
 //! Continuous outcomes: mean difference, standardized mean difference (Hedges' g) and the
 //! pre/post mean difference of self-controlled studies.
 
+use super::change::{difference_variance, paired_correlation};
 use super::{Effect, EffectSize, Scale, StudyEffect};
 use crate::error::{count_at_least, field_err, finite, positive, Error, Problem, Result};
 use crate::numeric::wide;
@@ -59,7 +60,12 @@ impl Arm {
         Ok(())
     }
 
-    fn check_as(&self, mean: &'static str, sd: &'static str, n: &'static str) -> Result<()> {
+    pub(super) fn check_as(
+        &self,
+        mean: &'static str,
+        sd: &'static str,
+        n: &'static str,
+    ) -> Result<()> {
         self.check().map_err(|e| match e {
             Error::InvalidField { field, problem } => Error::InvalidField {
                 field: match field {
@@ -74,7 +80,7 @@ impl Arm {
     }
 }
 
-fn checked_effect(y: f64, v: f64, field: &'static str) -> Result<StudyEffect> {
+pub(super) fn checked_effect(y: f64, v: f64, field: &'static str) -> Result<StudyEffect> {
     if !y.is_finite() {
         return Err(field_err(field, Problem::NotFinite(y)));
     }
@@ -459,17 +465,7 @@ impl PrePostMeanDifference {
         finite("mean_post", d.mean_post)?;
         positive("sd_post", d.sd_post)?;
         count_at_least("n", d.n, 2.0)?;
-        finite("r", self.r)?;
-        if !(-1.0..=1.0).contains(&self.r) {
-            return Err(field_err(
-                "r",
-                Problem::OutOfRange {
-                    lo: -1.0,
-                    hi: 1.0,
-                    got: self.r,
-                },
-            ));
-        }
+        paired_correlation(self.r)?;
         if self.variance() <= 0.0 {
             return Err(field_err("r", Problem::DegenerateVariance(self.variance())));
         }
@@ -482,8 +478,7 @@ impl PrePostMeanDifference {
     /// with equal SDs it keeps 4 digits) and cannot turn into `inf - inf = NaN` for huge SDs.
     fn variance(&self) -> f64 {
         let d = &self.data;
-        let diff = d.sd_pre - d.sd_post;
-        (diff * diff + 2.0 * (1.0 - self.r) * d.sd_pre * d.sd_post) / d.n
+        difference_variance(d.sd_pre, d.sd_post, self.r) / d.n
     }
 }
 

@@ -7,26 +7,42 @@
 //! analysed on a variance-stabilising scale and shown back-transformed ([`Scale::Logit`],
 //! [`Scale::Arcsine`], [`Scale::FreemanTukey`], [`Scale::FisherZ`]).
 
+mod association;
 pub(crate) mod binary;
+mod change;
 mod continuous;
 mod correlation;
 mod generic;
+mod hypergeometric;
+mod partial;
 mod proportion;
+mod ratio;
+mod reliability;
 mod set;
+mod single_group;
 mod table;
+mod tetrachoric;
 
+pub use association::{PhiVariance, TableEffect, TableMeasure};
 pub use binary::{
     BinaryEffect, BinaryMeasure, ContinuityCorrection, CorrectionRule, LogOddsRatio, LogRiskRatio,
     PetoOddsRatio, RiskDifference, TwoByTwo,
 };
+pub use change::{ChangeMeasure, MeanChange, PairedMeans};
 pub use continuous::{
     Arm, MeanDifference, PrePost, PrePostMeanDifference, SmdConvention, StandardizedMeanDifference,
 };
-pub use correlation::{Correlation, FisherZ};
+pub use correlation::{
+    Correlation, CorrelationVariance, FisherZ, RawCorrelation, UnbiasedCorrelation,
+};
 pub use generic::Generic;
+pub use partial::{PartialCorrelation, PartialScale, RegressionTest, SemiPartialCorrelation};
 pub use proportion::{Proportion, ProportionEffect, ProportionTransform};
+pub use ratio::{LogRatio, RatioMeasure};
+pub use reliability::{AlphaEffect, AlphaTransform, CronbachAlpha};
 pub(crate) use set::length_mismatch;
 pub use set::EffectSet;
+pub use single_group::{GroupEffect, GroupMeasure, GroupSummary};
 
 use crate::error::{field_err, Problem, Result};
 use crate::numeric::wide;

@@ -1,6 +1,7 @@
 //! The Mantel-Haenszel method for 2x2 tables: odds ratio, risk ratio, risk difference.
 
 use super::fixed::tables_of;
+use super::mh_tests::{mantel_haenszel_tests, CmhCorrection};
 use super::test::Test;
 use super::{percent, ExcludedStudy, FixedMethod, Model, Parts, Pooled, PooledStudy, Wald};
 use crate::effect::{BinaryEffect, BinaryMeasure, Effect, EffectSet, Exclusion, Scale, TwoByTwo};
@@ -64,6 +65,10 @@ use crate::numeric::NeumaierSum;
 pub struct MantelHaenszel {
     /// Confidence level of the interval.
     pub level: ConfidenceLevel,
+    /// The continuity correction of the Cochran-Mantel-Haenszel test reported with an odds
+    /// ratio (see [`MantelHaenszelTests`](crate::pool::MantelHaenszelTests)).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub cmh_correction: CmhCorrection,
 }
 
 impl MantelHaenszel {
@@ -79,7 +84,26 @@ impl MantelHaenszel {
     /// # Ok::<(), metapool::Error>(())
     /// ```
     pub fn new(level: ConfidenceLevel) -> Self {
-        MantelHaenszel { level }
+        MantelHaenszel {
+            level,
+            cmh_correction: CmhCorrection::default(),
+        }
+    }
+
+    /// The same with another continuity correction of the Cochran-Mantel-Haenszel test.
+    ///
+    /// ```
+    /// use metapool::{effect::LogOddsRatio, effect::TwoByTwo, pool::CmhCorrection, pool::MantelHaenszel};
+    /// let t = [(3, 47, 9, 41), (12, 88, 20, 80)]
+    ///     .map(|(a, b, c, d)| LogOddsRatio::new(TwoByTwo::from_cells(a, b, c, d).unwrap()));
+    /// let with = MantelHaenszel::default().pool(&t)?.mantel_haenszel_tests.unwrap();
+    /// let without = MantelHaenszel::default().with_cmh_correction(CmhCorrection::None).pool(&t)?;
+    /// assert!(without.mantel_haenszel_tests.unwrap().cmh > with.cmh);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
+    pub fn with_cmh_correction(mut self, correction: CmhCorrection) -> Self {
+        self.cmh_correction = correction;
+        self
     }
 
     /// Pool 2x2 tables given as effect sizes of one measure ([`crate::effect::LogOddsRatio`],
@@ -104,12 +128,21 @@ impl MantelHaenszel {
     /// ```
     pub fn pool<E: BinaryEffect>(&self, tables: &[E]) -> Result<Pooled> {
         let set = EffectSet::from_studies(tables)?;
-        mantel_haenszel(&set, &self.level)
+        mantel_haenszel_with(&set, &self.level, self.cmh_correction)
     }
 }
 
-/// The Mantel-Haenszel fit of the tables of `set` (see [`MantelHaenszel`]).
+/// The Mantel-Haenszel fit of the tables of `set` (see [`MantelHaenszel`]), with metafor's
+/// default CMH correction.
 pub(crate) fn mantel_haenszel(set: &EffectSet, level: &ConfidenceLevel) -> Result<Pooled> {
+    mantel_haenszel_with(set, level, CmhCorrection::default())
+}
+
+fn mantel_haenszel_with(
+    set: &EffectSet,
+    level: &ConfidenceLevel,
+    cmh_correction: CmhCorrection,
+) -> Result<Pooled> {
     const METHOD: &str = "the Mantel-Haenszel method";
     let tables = tables_of(set, METHOD)?;
     let measure = set.measure().ok_or(Error::MissingTables {
@@ -175,7 +208,15 @@ pub(crate) fn mantel_haenszel(set: &EffectSet, level: &ConfidenceLevel) -> Resul
         BinaryMeasure::RiskDifference => Scale::Identity,
         BinaryMeasure::OddsRatio | BinaryMeasure::RiskRatio => Scale::Log,
     };
-    Parts {
+    let tests = match measure {
+        BinaryMeasure::OddsRatio => mantel_haenszel_tests(
+            positions.iter().map(|&i| tables[i].cells()),
+            estimate.exp(),
+            cmh_correction,
+        ),
+        _ => None,
+    };
+    let mut fit = Parts {
         model: Model::Fixed(FixedMethod::MantelHaenszel),
         wald,
         test: Test::Z,
@@ -188,7 +229,9 @@ pub(crate) fn mantel_haenszel(set: &EffectSet, level: &ConfidenceLevel) -> Resul
         tau2_fit: None,
         notes: Vec::new(),
     }
-    .build()
+    .build()?;
+    fit.mantel_haenszel_tests = tests;
+    Ok(fit)
 }
 
 /// Why a table takes no part in a Mantel-Haenszel analysis of `measure`, if it does not.

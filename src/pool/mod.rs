@@ -54,6 +54,7 @@ mod core;
 mod fixed;
 mod generalized;
 mod mantel_haenszel;
+mod mh_tests;
 mod peto;
 mod pooled;
 mod pooler;
@@ -72,6 +73,7 @@ pub(crate) use self::core::{
 };
 pub use fixed::FixedModel;
 pub use mantel_haenszel::MantelHaenszel;
+pub use mh_tests::{CmhCorrection, MantelHaenszelTests};
 pub use peto::Peto;
 pub use pooled::{ExcludedStudy, Interval, Model, Note, Pooled, PooledStudy};
 
@@ -303,6 +305,7 @@ impl Parts {
             heterogeneity: self.heterogeneity,
             tau2_fit: self.tau2_fit,
             notes: self.notes,
+            mantel_haenszel_tests: None,
         })
     }
 }

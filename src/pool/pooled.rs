@@ -84,6 +84,10 @@ pub struct Pooled {
     /// What the fit did differently from what was asked (e.g. a z test for one study).
     #[cfg_attr(feature = "serde", serde(default))]
     pub notes: Vec<Note>,
+    /// For a Mantel-Haenszel odds ratio: the Cochran-Mantel-Haenszel and Tarone tests that
+    /// metafor's `rma.mh` reports (`None` for every other fit).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub mantel_haenszel_tests: Option<super::MantelHaenszelTests>,
 }
 
 /// One study that took part in a pooled result.

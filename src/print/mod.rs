@@ -41,7 +41,7 @@ mod subgroups;
 mod table;
 
 pub use number::{display_value, estimate_ci, p_phrase};
-pub use pooled::{heterogeneity_line, overall_line, Detail};
+pub use pooled::{heterogeneity_line, mantel_haenszel_test_lines, overall_line, Detail};
 pub use sensitivity::{CumulativeTable, LeaveOneOutTable};
 pub use style::{PValueStyle, Style, MAX_DIGITS};
 

@@ -301,6 +301,36 @@ impl Summarize for Pooled {
         writeln!(out)?;
         writeln!(out, "{}", heterogeneity_line(self, style, Detail::Full))?;
         writeln!(out, "{}", overall_line(self, style, Detail::Full))?;
+        for line in mantel_haenszel_test_lines(self, style) {
+            writeln!(out, "{line}")?;
+        }
         writeln!(out, "{}", analysis_scale_line(self, style))
     }
+}
+
+/// The Cochran-Mantel-Haenszel and Tarone lines of a Mantel-Haenszel odds-ratio fit (as
+/// metafor's `print.rma.mh` reports them), none for other fits:
+/// ```text
+/// Cochran-Mantel-Haenszel test: CMH = 135.6889, df = 1 (P < .0001)
+/// Tarone's test for heterogeneity: X² = 171.7567, df = 12 (P < .0001)
+/// ```
+pub fn mantel_haenszel_test_lines(p: &Pooled, style: &Style) -> Vec<String> {
+    let Some(t) = &p.mantel_haenszel_tests else {
+        return Vec::new();
+    };
+    let d = style.digits();
+    let mut lines = vec![format!(
+        "Cochran-Mantel-Haenszel test: CMH = {}, df = 1 ({})",
+        fixed(t.cmh, d),
+        p_phrase(t.cmh_p, style)
+    )];
+    if let (Some(ta), Some(tp)) = (t.tarone, t.tarone_p) {
+        lines.push(format!(
+            "Tarone's test for heterogeneity: X² = {}, df = {} ({})",
+            fixed(ta, d),
+            t.tarone_df,
+            p_phrase(tp, style)
+        ));
+    }
+    lines
 }

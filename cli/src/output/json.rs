@@ -148,6 +148,13 @@ impl Stats {
         o.skip_f64("proportion_ci_upper", self.proportion_ci_upper);
         o.skip_f64("proportion_pi_lower", self.proportion_pi_lower);
         o.skip_f64("proportion_pi_upper", self.proportion_pi_upper);
+        if let Some(t) = &self.mantel_haenszel_tests {
+            o.f64("cmh", t.cmh);
+            o.f64("cmh_p", t.cmh_p);
+            o.opt_f64("tarone", t.tarone);
+            o.opt_usize("tarone_df", Some(t.tarone_df));
+            o.opt_f64("tarone_p", t.tarone_p);
+        }
     }
 }
 

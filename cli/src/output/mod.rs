@@ -57,6 +57,9 @@ pub struct Stats {
     pub proportion_ci_upper: Option<Option<f64>>,
     pub proportion_pi_lower: Option<Option<f64>>,
     pub proportion_pi_upper: Option<Option<f64>>,
+    /// Mantel-Haenszel odds ratios only (absent otherwise): the Cochran-Mantel-Haenszel and
+    /// Tarone tests (`cmh`, `cmh_p`, `tarone`, `tarone_df`, `tarone_p`).
+    pub mantel_haenszel_tests: Option<metapool::pool::MantelHaenszelTests>,
 }
 
 /// The back-transformed fields of a display: `(exp fields, proportion fields)`, each
@@ -149,6 +152,7 @@ impl Stats {
             pi_upper,
             tau2_iterations: p.tau2_fit.as_ref().map(|f| f.iterations),
             tau2_stop: p.tau2_fit.as_ref().map(|f| f.stop.name()),
+            mantel_haenszel_tests: p.mantel_haenszel_tests,
             exp_estimate: ee,
             exp_ci_lower: el,
             exp_ci_upper: eu,

@@ -1,6 +1,9 @@
 //! `--format table`: what a RevMan or metafor user expects to read.
 
-use super::text::{ci_text, heterogeneity_text, model_text, overall_text, p_text, prediction_text};
+use super::text::{
+    ci_text, heterogeneity_text, mantel_haenszel_text, model_text, overall_text, p_text,
+    prediction_text,
+};
 use super::{choice_name, study_rows};
 use crate::analysis::{AnalysisError, Group, Outcome, Settings, MISSING_DATA};
 use crate::measure::Display;
@@ -157,6 +160,9 @@ impl<W: Write> Sink for TableSink<'_, W> {
         }
         writeln!(out, "{}", heterogeneity_text(&o.main.pooled, d))?;
         writeln!(out, "{}", overall_text(&o.main.pooled))?;
+        for line in mantel_haenszel_text(&o.main.pooled, d) {
+            writeln!(out, "{line}")?;
+        }
         if let Some(sg) = &o.subgroups {
             let t = &sg.test;
             match t.q_p {

@@ -37,6 +37,12 @@ pub fn model_text(f: &Fit) -> String {
 }
 
 /// "Heterogeneity: Tau² = 0.04; Chi² = 11.91, df = 5 (P = 0.036); I² = 58%" (the library's line).
+/// The Cochran-Mantel-Haenszel and Tarone lines of a Mantel-Haenszel odds ratio (none
+/// otherwise), as the library prints them.
+pub fn mantel_haenszel_text(p: &Pooled, digits: usize) -> Vec<String> {
+    print::mantel_haenszel_test_lines(p, &revman(digits))
+}
+
 pub fn heterogeneity_text(p: &Pooled, digits: usize) -> String {
     print::heterogeneity_line(p, &revman(digits), Detail::RevMan)
 }
