@@ -23,6 +23,7 @@ mod input;
 mod json;
 mod layout;
 mod measure;
+mod mv;
 mod output;
 mod pipeline;
 mod progress;
@@ -43,6 +44,7 @@ fn main() -> ExitCode {
         Command::Sensitivity(a) => commands::sensitivity(&a),
         Command::Bias(a) => commands::bias(&a),
         Command::Regress(a) => commands::regress(&a),
+        Command::Mv(a) => commands::mv(&a),
         Command::Check(a) => check::main(&a),
     }
 }

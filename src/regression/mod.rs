@@ -46,7 +46,7 @@ mod matrix;
 mod permutation;
 mod predict;
 mod projection;
-mod result;
+pub(crate) mod result;
 
 pub use anova::{Combination, LikelihoodRatioTest, WaldTest};
 pub use design::{Intercept, ModeratorProblem, Moderators};

@@ -1,0 +1,155 @@
+//! Multilevel and multivariate models against metafor 3.8 `rma.mv`
+//! (`fixtures/metafor/multilevel.json`, written by `fixtures/metafor/generate_multilevel.R`).
+//! Tolerances and what limits them: see `TOLERANCES` below and the module docs of the
+//! fixture script.
+
+mod multilevel_common;
+use multilevel_common::{fixture, nums, problem};
+use serde_json::Value;
+
+/// Relative difference, absolute below `floor`.
+fn rel(a: f64, b: f64, floor: f64) -> f64 {
+    (a - b).abs() / b.abs().max(floor)
+}
+
+struct Check {
+    worst: Vec<(String, f64)>,
+}
+
+impl Check {
+    fn new() -> Check {
+        Check { worst: Vec::new() }
+    }
+    fn one(&mut self, what: &str, got: f64, want: f64, floor: f64, tol: f64) {
+        let d = rel(got, want, floor);
+        assert!(
+            d <= tol,
+            "{what}: got {got}, metafor {want} (rel {d:e} > {tol:e})"
+        );
+        match self.worst.iter_mut().find(|(w, _)| w == what) {
+            Some(e) => e.1 = e.1.max(d),
+            None => self.worst.push((what.to_string(), d)),
+        }
+    }
+    fn all(&mut self, what: &str, got: &[f64], want: &Value, floor: f64, tol: f64) {
+        let want = nums(want);
+        assert_eq!(got.len(), want.len(), "{what}: lengths");
+        for (g, w) in got.iter().zip(&want) {
+            self.one(what, *g, *w, floor, tol);
+        }
+    }
+}
+
+#[test]
+fn rma_mv_matches_metafor() {
+    let fx = fixture();
+    let mut check = Check::new();
+    for f in fx["fits"].as_array().expect("fits") {
+        let name = f["name"].as_str().expect("name");
+        let prob = problem(f);
+        let fit = prob.fit();
+        // how tightly metafor's optimum is determined: nlminb vs optim(BFGS) from the same start
+        let spread = f["converged_diff"].as_f64().expect("diff");
+        let vc_tol = (20.0 * spread).max(1e-6);
+        let derived = (20.0 * spread).max(1e-6);
+        println!("{name}: {:?} stop {:?}", fit.components(), fit.stop());
+        let ll = fit.fit_statistics();
+        let want_ll = f[if name.ends_with("_ML") {
+            "loglik_ml"
+        } else {
+            "loglik_reml"
+        }]
+        .as_f64()
+        .expect("ll");
+        // the optimum found is at least as high as metafor's
+        assert!(
+            ll.loglik >= want_ll - 1e-12 * want_ll.abs(),
+            "{name}: ll {} < {want_ll}",
+            ll.loglik
+        );
+        if !f["sigma2"].is_null() && f["tau2"].is_null() {
+            check.all(
+                &format!("{name} sigma2"),
+                &fit.sigma2(),
+                &f["sigma2"],
+                1e-4,
+                vc_tol,
+            );
+        }
+        if !f["tau2"].is_null() {
+            check.all(
+                &format!("{name} tau2"),
+                &fit.tau2(),
+                &f["tau2"],
+                1e-4,
+                vc_tol,
+            );
+            check.all(&format!("{name} rho"), &fit.rho(), &f["rho"], 1e-2, vc_tol);
+        }
+        let c = fit.coefficients();
+        let est: Vec<f64> = c.iter().map(|c| c.estimate).collect();
+        let se: Vec<f64> = c.iter().map(|c| c.se).collect();
+        check.all(&format!("{name} beta"), &est, &f["beta"], 1e-2, derived);
+        check.all(&format!("{name} se"), &se, &f["se"], 1e-12, derived);
+        let fs = [
+            (
+                "loglik",
+                fit.fit_statistics_ml().loglik,
+                fit.fit_statistics_reml().loglik,
+            ),
+            (
+                "deviance",
+                fit.fit_statistics_ml().deviance,
+                fit.fit_statistics_reml().deviance,
+            ),
+            (
+                "aic",
+                fit.fit_statistics_ml().aic,
+                fit.fit_statistics_reml().aic,
+            ),
+            (
+                "bic",
+                fit.fit_statistics_ml().bic,
+                fit.fit_statistics_reml().bic,
+            ),
+            (
+                "aicc",
+                fit.fit_statistics_ml().aicc,
+                fit.fit_statistics_reml().aicc,
+            ),
+        ];
+        let mine = if name.ends_with("_ML") { "ml" } else { "reml" };
+        for (stat, ml, reml) in fs {
+            let got = if mine == "ml" { ml } else { reml };
+            let want = f[format!("{stat}_{mine}")].as_f64().expect("stat");
+            check.one(&format!("{name} {stat}"), got, want, 1.0, 1e-9);
+        }
+        check.one(
+            &format!("{name} qe"),
+            fit.residual_test().qe,
+            f["qe"].as_f64().unwrap(),
+            1.0,
+            1e-10,
+        );
+        check.one(
+            &format!("{name} qm"),
+            fit.moderator_test().statistic,
+            f["qm"].as_f64().unwrap(),
+            1.0,
+            derived,
+        );
+        if let Some(i2) = fit.i2() {
+            check.all(&format!("{name} i2"), &i2.levels, &f["i2"], 1e-2, vc_tol);
+            check.one(
+                &format!("{name} typical v"),
+                i2.typical_variance,
+                f["typical_v"].as_f64().unwrap(),
+                1e-12,
+                1e-12,
+            );
+        }
+    }
+    for (w, d) in &check.worst {
+        println!("max rel diff {w}: {d:e}");
+    }
+}
