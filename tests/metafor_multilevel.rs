@@ -7,6 +7,10 @@ mod multilevel_common;
 use multilevel_common::{fixture, nums, problem};
 use serde_json::Value;
 
+/// Profile-likelihood bounds: metafor's are roots found by `uniroot(tol = 1e-10)` of a profile
+/// whose every point is an optim(BFGS) refit, so they agree to the precision of those refits.
+const PROFILE_TOL: f64 = 1e-5;
+
 /// Relative difference, absolute below `floor`.
 fn rel(a: f64, b: f64, floor: f64) -> f64 {
     (a - b).abs() / b.abs().max(floor)
@@ -138,6 +142,57 @@ fn rma_mv_matches_metafor() {
             1.0,
             derived,
         );
+        if let Some(pr) = f.get("predict") {
+            let mut xnew = vec![1.0];
+            xnew.extend(nums(&pr["newmods"]));
+            let got = fit.predict(&xnew).expect("predict");
+            let scale = pr["se"].as_f64().unwrap();
+            for (what, g, key) in [
+                ("pred", got.estimate, "pred"),
+                ("pred se", got.se, "se"),
+                ("pred ci_lb", got.ci_lower, "ci_lb"),
+                ("pred ci_ub", got.ci_upper, "ci_ub"),
+                ("pred pi_lb", got.pi_lower.unwrap(), "pi_lb"),
+                ("pred pi_ub", got.pi_upper.unwrap(), "pi_ub"),
+            ] {
+                check.one(
+                    &format!("{name} {what}"),
+                    g,
+                    pr[key].as_f64().unwrap(),
+                    scale,
+                    derived,
+                );
+            }
+        }
+        if let Some(levels) = f.get("ranef").and_then(|r| r.as_array()) {
+            let mine = fit.random_effect_predictions();
+            assert_eq!(mine.len(), levels.len());
+            for (m, want) in mine.iter().zip(levels) {
+                assert_eq!(m.level, want["level"].as_str().unwrap());
+                let names = multilevel_common::labels(&want["names"]);
+                let (pred, se) = (nums(&want["pred"]), nums(&want["se"]));
+                let (lo, hi) = (nums(&want["pi_lb"]), nums(&want["pi_ub"]));
+                assert_eq!(names.len(), m.groups.len());
+                for (i, n) in names.iter().enumerate() {
+                    let g = m.groups.iter().find(|g| &g.group == n).expect("group");
+                    let sc = se[i].max(1e-8);
+                    check.one(&format!("{name} blup"), g.estimate, pred[i], sc, derived);
+                    check.one(&format!("{name} blup se"), g.se, se[i], 1e-8, derived);
+                    check.one(&format!("{name} blup pi"), g.pi_lower, lo[i], sc, derived);
+                    check.one(&format!("{name} blup pi"), g.pi_upper, hi[i], sc, derived);
+                }
+            }
+        }
+        if let Some(prof) = f.get("profile").and_then(|r| r.as_array()) {
+            let mine = fit.profile_intervals().expect("profile");
+            for (m, want) in mine.iter().zip(prof) {
+                for (g, key) in [(m.lower, "lower"), (m.upper, "upper")] {
+                    if let Some(w) = want[key].as_f64() {
+                        check.one(&format!("{name} profile {key}"), g, w, 1e-4, PROFILE_TOL);
+                    }
+                }
+            }
+        }
         if let Some(i2) = fit.i2() {
             check.all(&format!("{name} i2"), &i2.levels, &f["i2"], 1e-2, vc_tol);
             check.one(

@@ -317,4 +317,38 @@ impl MultilevelFit {
     pub fn outcomes(&self) -> &[f64] {
         &self.y
     }
+    /// The log-likelihood of the fitted method (REML or ML, b profiled out) at other values
+    /// of the variance parameters, given as [`components`](Self::components) reports them
+    /// (variances and correlations); `None` when they are out of their bounds or the marginal
+    /// covariance is not positive definite there.
+    ///
+    /// ```
+    /// # use metapool::multilevel::{MultilevelModel, RandomEffects, SamplingCovariance};
+    /// # use metapool::regression::ModelMatrix;
+    /// # let y = [0.1, 0.3, 0.2, 0.5, 0.4, 0.0, 0.6, 0.2];
+    /// # let cl = ["a", "a", "b", "b", "c", "c", "d", "d"];
+    /// # let es = ["1", "2", "1", "2", "1", "2", "1", "2"];
+    /// # let re = RandomEffects::nested(&[("cl", &cl[..]), ("es", &es[..])])?;
+    /// # let v = SamplingCovariance::diagonal(&[0.01; 8])?;
+    /// # let x = ModelMatrix::new(vec!["intrcpt".into()], vec![vec![1.0; 8]])?;
+    /// let fit = MultilevelModel::default().fit(&y, &v, &re, &x)?;
+    /// let best = fit.fit_statistics().loglik;
+    /// assert!(fit.log_likelihood_at(&[0.05, 0.01]).unwrap() <= best);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
+    pub fn log_likelihood_at(&self, values: &[f64]) -> Option<f64> {
+        if values.len() != self.theta.len() {
+            return None;
+        }
+        let bounds = self.random.bounds();
+        let mut theta = Vec::with_capacity(values.len());
+        for (q, &v) in values.iter().enumerate() {
+            if !(v >= bounds[q].0 && v <= bounds[q].1) {
+                return None;
+            }
+            theta.push(if self.random.is_sd(q) { v.sqrt() } else { v });
+        }
+        let e = self.blocks.evaluate(&self.random, &theta)?;
+        Some(super::optimise::log_lik(&e, self.spec.method))
+    }
 }
