@@ -5,9 +5,7 @@ use super::likelihood::{Blocks, Evaluation, Method};
 use super::optimise::{Optimum, VarianceStop};
 use super::random::{Kind, RandomEffects};
 use crate::error::{Error, Result};
-use crate::inference::{
-    chi_square_upper_tail, normal_two_sided_p, t_two_sided_p, t_upper_quantile,
-};
+use crate::inference::{chi_square_upper_tail, t_upper_quantile};
 use crate::pool::Test;
 use crate::regression::result::wald_test;
 use crate::regression::{Coefficient, FitStatistics, ModelMatrix, ModeratorTest};
@@ -83,20 +81,7 @@ pub(crate) fn summarise(
     let coefficients = (0..p)
         .map(|j| {
             let (b, se) = (opt.eval.beta[j], opt.eval.a[(j, j)].sqrt());
-            let stat = b / se;
-            Coefficient {
-                name: x.names()[j].clone(),
-                estimate: b,
-                se,
-                statistic: stat,
-                p: if spec.test == Test::T {
-                    t_two_sided_p(stat, df as f64)
-                } else {
-                    normal_two_sided_p(stat)
-                },
-                ci_lower: b - crit * se,
-                ci_upper: b + crit * se,
-            }
+            Coefficient::wald(&x.names()[j], b, se, spec.test, df, crit)
         })
         .collect();
     let btt: Vec<usize> = if x.has_intercept() && p > 1 {
@@ -120,16 +105,7 @@ pub(crate) fn summarise(
     };
     let parms = (p + opt.theta.len()) as f64;
     let ll_qe = -0.5 * k as f64 * (2.0 * std::f64::consts::PI).ln() - 0.5 * fe.log_det_m;
-    let stats = |ll: f64, dev: f64, n: f64| {
-        let np = n.max(parms + 2.0);
-        FitStatistics {
-            loglik: ll,
-            deviance: dev,
-            aic: -2.0 * ll + 2.0 * parms,
-            bic: -2.0 * ll + parms * n.ln(),
-            aicc: -2.0 * ll + 2.0 * parms * np / (np - parms - 1.0),
-        }
-    };
+    let stats = |ll: f64, dev: f64, n: f64| FitStatistics::from_loglik(ll, dev, parms, n);
     let ml = stats(opt.eval.ll_ml, -2.0 * (opt.eval.ll_ml - ll_qe), k as f64);
     let reml = stats(opt.eval.ll_reml, -2.0 * opt.eval.ll_reml, df as f64);
     let components = components(random, &opt.theta);

@@ -112,23 +112,7 @@ fn json_analysis(
     }
     o.str("stop", f.stop().name());
     let df = (f.test() == Test::T).then(|| f.k() - f.p());
-    json::array(o.key("coefficients"), f.coefficients(), |c, b| {
-        let mut o = Obj::open(b);
-        o.str("name", &c.name);
-        o.f64("estimate", c.estimate);
-        o.f64("se", c.se);
-        o.f64("statistic", c.statistic);
-        o.opt_usize("df", df);
-        o.f64("p", c.p);
-        o.f64("ci_lower", c.ci_lower);
-        o.f64("ci_upper", c.ci_upper);
-        o.close();
-    });
-    let qm = f.moderator_test();
-    o.f64("qm", qm.statistic);
-    o.u64("qm_df", qm.df1 as u64);
-    o.opt_usize("qm_df2", qm.df2);
-    o.f64("qm_p", qm.p);
+    crate::regress::coefficients_json(&mut o, f.coefficients(), df, f.moderator_test());
     let qe = f.residual_test();
     o.f64("qe", qe.qe);
     o.u64("qe_df", qe.df as u64);
