@@ -1,15 +1,28 @@
 //! Multilevel and multivariate models against metafor 3.8 `rma.mv`
 //! (`fixtures/metafor/multilevel.json`, written by `fixtures/metafor/generate_multilevel.R`).
-//! Tolerances and what limits them: see `TOLERANCES` below and the module docs of the
-//! fixture script.
+//!
+//! The reference: metafor's optimum (nlminb, rel.tol = 1e-12) polished by two Newton steps on
+//! metafor's own log-likelihood at fixed variance components (numDeriv), with every other number
+//! computed by metafor at that point; a variance metafor leaves below 1e-6 is put at 0 (its
+//! one-sided slope there is negative: the boundary optimum). metapool's Fisher scoring agrees
+//! with it to about 1e-10 in the variance components (1e-8 asserted: `VARIANCE_TOL`), to 1e-13
+//! in logLik and the criteria, 1e-15 in QE. The two 1,000-cluster fits are not polished (a
+//! metafor fit there costs seconds): they are compared at 20 times the spread between
+//! nlminb and optim(BFGS) in metafor's variance components (about 1e-5). In every fit, the
+//! (restricted) log-likelihood at metapool's estimate is at least metafor's.
+//! The largest relative difference per quantity and fit is printed (`--nocapture`).
 
 mod multilevel_common;
 use multilevel_common::{fixture, nums, problem};
 use serde_json::Value;
 
+/// Variance components, and everything computed from them (coefficients, SE, CI, QM,
+/// predictions, BLUPs, I²), against the polished reference.
+const VARIANCE_TOL: f64 = 1e-8;
+
 /// Profile-likelihood bounds: metafor's are roots found by `uniroot(tol = 1e-10)` of a profile
-/// whose every point is an optim(BFGS) refit, so they agree to the precision of those refits.
-const PROFILE_TOL: f64 = 1e-5;
+/// whose every point is a refit with its default nlminb control; they agree to about 1e-9.
+const PROFILE_TOL: f64 = 1e-8;
 
 /// Relative difference, absolute below `floor`.
 fn rel(a: f64, b: f64, floor: f64) -> f64 {
@@ -18,18 +31,23 @@ fn rel(a: f64, b: f64, floor: f64) -> f64 {
 
 struct Check {
     worst: Vec<(String, f64)>,
+    failures: Vec<String>,
 }
 
 impl Check {
     fn new() -> Check {
-        Check { worst: Vec::new() }
+        Check {
+            worst: Vec::new(),
+            failures: Vec::new(),
+        }
     }
     fn one(&mut self, what: &str, got: f64, want: f64, floor: f64, tol: f64) {
         let d = rel(got, want, floor);
-        assert!(
-            d <= tol,
-            "{what}: got {got}, metafor {want} (rel {d:e} > {tol:e})"
-        );
+        if !(d <= tol) {
+            self.failures.push(format!(
+                "{what}: got {got}, metafor {want} (rel {d:e} > {tol:e})"
+            ));
+        }
         match self.worst.iter_mut().find(|(w, _)| w == what) {
             Some(e) => e.1 = e.1.max(d),
             None => self.worst.push((what.to_string(), d)),
@@ -52,10 +70,17 @@ fn rma_mv_matches_metafor() {
         let name = f["name"].as_str().expect("name");
         let prob = problem(f);
         let fit = prob.fit();
-        // how tightly metafor's optimum is determined: nlminb vs optim(BFGS) from the same start
+        // polished fits: metafor's optimum refined by Newton steps on its own log-likelihood
+        // (numDeriv), agreeing with metapool's to about 1e-10; the 1,000-cluster fits are
+        // metafor's nlminb optimum, determined to about its spread against optim(BFGS)
         let spread = f["converged_diff"].as_f64().expect("diff");
-        let vc_tol = (20.0 * spread).max(1e-6);
-        let derived = (20.0 * spread).max(1e-6);
+        let polished = f["polish_step"].as_f64().is_some();
+        let vc_tol = if polished {
+            VARIANCE_TOL
+        } else {
+            (20.0 * spread).max(1e-6)
+        };
+        let derived = vc_tol;
         println!("{name}: {:?} stop {:?}", fit.components(), fit.stop());
         let ll = fit.fit_statistics();
         let want_ll = f[if name.ends_with("_ML") {
@@ -183,7 +208,11 @@ fn rma_mv_matches_metafor() {
                 }
             }
         }
-        if let Some(prof) = f.get("profile").and_then(|r| r.as_array()) {
+        if let Some(prof) = f
+            .get("profile")
+            .and_then(|r| r.as_array())
+            .filter(|_| polished)
+        {
             let mine = fit.profile_intervals().expect("profile");
             for (m, want) in mine.iter().zip(prof) {
                 for (g, key) in [(m.lower, "lower"), (m.upper, "upper")] {
@@ -207,4 +236,5 @@ fn rma_mv_matches_metafor() {
     for (w, d) in &check.worst {
         println!("max rel diff {w}: {d:e}");
     }
+    assert!(check.failures.is_empty(), "{}", check.failures.join("\n"));
 }

@@ -262,7 +262,15 @@ impl Blocks {
                 quad[q] += u.dot(&(&d[q] * &u));
                 f[q] += wx.transpose() * &dwx[q];
                 for r in q..nq {
-                    let t = (&wd[q] * &wd[r]).trace();
+                    // tr(W D_q W D_r) without forming the product
+                    let (a, c) = (&wd[q], &wd[r]);
+                    let n = a.nrows();
+                    let mut t = 0.0;
+                    for i in 0..n {
+                        for j in 0..n {
+                            t += a[(i, j)] * c[(j, i)];
+                        }
+                    }
                     trww[(q, r)] += t;
                     g[q * nq + r] += dwx[q].transpose() * w * &dwx[r];
                 }
