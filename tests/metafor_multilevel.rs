@@ -43,7 +43,7 @@ impl Check {
     }
     fn one(&mut self, what: &str, got: f64, want: f64, floor: f64, tol: f64) {
         let d = rel(got, want, floor);
-        if !(d <= tol) {
+        if d.is_nan() || d > tol {
             self.failures.push(format!(
                 "{what}: got {got}, metafor {want} (rel {d:e} > {tol:e})"
             ));

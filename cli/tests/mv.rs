@@ -60,8 +60,8 @@ fn write_csv(dir: &std::path::Path, f: &Value) -> (String, Vec<String>, Vec<Stri
         for l in &levels {
             text.push_str(&format!(",{}", l[i]));
         }
-        for j in 1..x.len() {
-            text.push_str(&format!(",{:?}", x[j][i]));
+        for col in x.iter().skip(1) {
+            text.push_str(&format!(",{:?}", col[i]));
         }
         text.push('\n');
     }
