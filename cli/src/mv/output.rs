@@ -70,10 +70,7 @@ fn json_analysis(
     r: &Result<Multilevel, AnalysisError>,
 ) {
     let mut o = Obj::open(b);
-    o.opt_str("id", with_id.then(|| g.id()).as_deref());
-    o.u64("first_line", g.first_line);
-    o.u64("last_line", g.last_line);
-    o.str("measure", s.measure.name());
+    crate::regress::analysis_header(&mut o, s, with_id, g);
     let f = match r {
         Err(e) => {
             o.str("error", &error_text(e));
@@ -133,13 +130,7 @@ fn json_analysis(
             json::null(o.key("i2_total"));
         }
     }
-    json::array(o.key("left_out"), &g.left_out, |&(row, why), b| {
-        let mut o = Obj::open(b);
-        o.str("study", g.name(row));
-        o.u64("line", g.lines[row]);
-        o.str("reason", why);
-        o.close();
-    });
+    crate::regress::left_out_json(&mut o, g);
     o.opt_str("error", None);
     o.close();
 }

@@ -94,6 +94,26 @@ pub fn coefficients_json(
     o.f64("qm_p", qm.p);
 }
 
+/// `id` (with --by), `first_line`, `last_line`, `measure`: the head of an analysis' JSON
+/// object (shared by `regress` and `mv`).
+pub fn analysis_header(o: &mut Obj<'_>, s: &Settings, with_id: bool, g: &Group) {
+    o.opt_str("id", with_id.then(|| g.id()).as_deref());
+    o.u64("first_line", g.first_line);
+    o.u64("last_line", g.last_line);
+    o.str("measure", s.measure.name());
+}
+
+/// `left_out: [{study, line, reason}]` (shared by `regress` and `mv`).
+pub fn left_out_json(o: &mut Obj<'_>, g: &Group) {
+    json::array(o.key("left_out"), &g.left_out, |&(row, why), b| {
+        let mut o = Obj::open(b);
+        o.str("study", g.name(row));
+        o.u64("line", g.lines[row]);
+        o.str("reason", why);
+        o.close();
+    });
+}
+
 fn json_analysis(
     b: &mut Vec<u8>,
     s: &Settings,
@@ -102,10 +122,7 @@ fn json_analysis(
     r: &Result<Regression, AnalysisError>,
 ) {
     let mut o = Obj::open(b);
-    o.opt_str("id", with_id.then(|| g.id()).as_deref());
-    o.u64("first_line", g.first_line);
-    o.u64("last_line", g.last_line);
-    o.str("measure", s.measure.name());
+    analysis_header(&mut o, s, with_id, g);
     let x = match r {
         Err(e) => {
             o.str("error", &error_text(e));
@@ -163,13 +180,7 @@ fn json_analysis(
         b.extend_from_slice(if perm.exact { b"true" } else { b"false" });
         o.close();
     }
-    json::array(o.key("left_out"), &g.left_out, |&(row, why), b| {
-        let mut o = Obj::open(b);
-        o.str("study", g.name(row));
-        o.u64("line", g.lines[row]);
-        o.str("reason", why);
-        o.close();
-    });
+    left_out_json(&mut o, g);
     o.opt_str("error", None);
     o.close();
 }
