@@ -140,3 +140,38 @@ fn identical_effects_put_every_component_on_the_boundary() {
         assert_eq!(f.stop().name(), "all_on_boundary");
     }
 }
+
+#[test]
+fn clusters_of_one_effect_leave_the_split_of_the_variance_unidentified_but_fit() {
+    // every cluster holds one effect: only sigma2.1 + sigma2.2 is identified
+    let rows: Vec<(usize, usize, f64, f64, f64)> = (0..15)
+        .map(|i| {
+            let fi = i as f64;
+            (
+                i,
+                0,
+                0.3 * (1.3 * fi).sin() + 0.1,
+                0.01 + 0.002 * fi,
+                (0.7 * fi).cos(),
+            )
+        })
+        .collect();
+    for method in [
+        Method::RestrictedMaximumLikelihood,
+        Method::MaximumLikelihood,
+    ] {
+        let f = fit(&rows, method);
+        let total: f64 = f.components().iter().map(|c| c.estimate).sum();
+        let best = f.fit_statistics().loglik;
+        // the sum is the one-level estimate: moving it lowers the likelihood
+        for s in [0.9, 1.1] {
+            let ll = f.log_likelihood_at(&[total * s, 0.0]).unwrap();
+            assert!(ll <= best + 1e-12 * best.abs());
+        }
+        let split = f.log_likelihood_at(&[total * 0.3, total * 0.7]).unwrap();
+        assert!(
+            (split - best).abs() <= 1e-9 * best.abs().max(1.0),
+            "{split} vs {best}"
+        );
+    }
+}
