@@ -271,6 +271,17 @@ pub enum Error {
         /// What is wrong.
         problem: crate::regression::ModeratorProblem,
     },
+    /// A cluster of a multilevel or multivariate model (see [`crate::multilevel`]), its block
+    /// of the sampling covariance matrix, or one of its rows is invalid.
+    #[error("cluster {cluster:?}{}: {problem}", match row { Some(r) => format!(", row {r}"), None => String::new() })]
+    InvalidCluster {
+        /// The cluster's label (empty when the label itself is missing).
+        cluster: String,
+        /// 0-based row of the input, for a problem with one row.
+        row: Option<usize>,
+        /// What is wrong.
+        problem: crate::multilevel::ClusterProblem,
+    },
 }
 
 impl Error {

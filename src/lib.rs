@@ -69,6 +69,7 @@ mod error;
 pub mod gwas;
 pub mod heterogeneity;
 pub mod inference;
+pub mod multilevel;
 pub mod numeric;
 pub mod plot;
 pub mod pool;

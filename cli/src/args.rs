@@ -35,6 +35,11 @@ pub enum Command {
     /// ~ ...)`), with the same input and model options as `pool`.
     Regress(crate::regress::RegressArgs),
 
+    /// Multilevel and multivariate models (metafor's `rma.mv`): nested random effects
+    /// (`--random "study/es"`) or correlated outcomes within clusters (`--struct --outcome`),
+    /// with a known sampling covariance (`--rho`) and moderators (`--mods`).
+    Mv(crate::mv::MvArgs),
+
     /// Re-check published figures: is each row's estimate, CI and p consistent once rounding
     /// is reasoned over, does the printed model follow the Q-test rule, does a printed I²
     /// agree with the printed Q and df?

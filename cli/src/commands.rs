@@ -343,3 +343,54 @@ pub fn run_regress<R: Read, W: io::Write>(
     );
     Ok(finish(r, || sink.finish()))
 }
+
+/// `metapool mv`.
+pub fn mv(ma: &crate::mv::MvArgs) -> ExitCode {
+    let a = &ma.input;
+    let spec = match crate::mv::Spec::from_args(ma) {
+        Ok(s) => s,
+        Err(usage) => return fail(EXIT_INPUT, usage),
+    };
+    let (settings, input, opts) = match prepare(a, &ma.model, None, None) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    match run_mv(ma, &spec, &settings, &opts, input, out) {
+        Ok(r) => exit_status(&a.file, r),
+        Err(usage) => fail(EXIT_INPUT, usage),
+    }
+}
+
+/// The multilevel models of the analyses of `input`, written to `out`; `Err`: a usage error.
+pub fn run_mv<R: Read, W: io::Write>(
+    ma: &crate::mv::MvArgs,
+    spec: &crate::mv::Spec,
+    settings: &Settings,
+    opts: &ReadOptions<'_>,
+    input: R,
+    out: W,
+) -> Result<io::Result<Result<pipeline::Summary, Fatal>>, &'static str> {
+    let with_id = ma.input.by.is_some();
+    let mut sink = match ma.output.format {
+        Format::Json => crate::mv::MvSink::Json {
+            out: crate::json::Analyses::new(out),
+            settings,
+            with_id,
+        },
+        Format::Table => crate::mv::MvSink::Table { out, with_id },
+        Format::Csv => return Err("mv writes --format table or json"),
+    };
+    let opts = &ReadOptions {
+        moderators: &spec.columns,
+        ..*opts
+    };
+    let r = pipeline::run(
+        input,
+        settings,
+        opts,
+        |g| crate::mv::run(settings, spec, g),
+        |g, o| sink.analysis(g, o),
+    );
+    Ok(finish(r, || sink.finish()))
+}

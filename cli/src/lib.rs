@@ -22,6 +22,7 @@ mod input;
 mod json;
 mod layout;
 mod measure;
+mod mv;
 mod output;
 mod pipeline;
 mod progress;
@@ -100,6 +101,19 @@ pub fn fuzz_run(args: &[&str], input: &[u8]) -> FuzzOutcome {
             };
             let opts = commands::read_options(&a.input, None, None);
             match commands::run_regress(a, &spec, &s, &opts, input, &mut out) {
+                Ok(r) => (r, a.output.format),
+                Err(_) => return FuzzOutcome::Usage,
+            }
+        }
+        Command::Mv(a) => {
+            let (Ok(s), Ok(spec)) = (
+                analysis::Settings::from_args(&a.input, &a.model),
+                mv::Spec::from_args(a),
+            ) else {
+                return FuzzOutcome::Usage;
+            };
+            let opts = commands::read_options(&a.input, None, None);
+            match commands::run_mv(a, &spec, &s, &opts, input, &mut out) {
                 Ok(r) => (r, a.output.format),
                 Err(_) => return FuzzOutcome::Usage,
             }

@@ -24,6 +24,7 @@ mod input;
 mod json;
 mod layout;
 mod measure;
+mod mv;
 mod output;
 mod pipeline;
 mod progress;
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
         Command::Sensitivity(a) => commands::sensitivity(&a),
         Command::Bias(a) => commands::bias(&a),
         Command::Regress(a) => commands::regress(&a),
+        Command::Mv(a) => commands::mv(&a),
         Command::Check(a) => check::main(&a),
     }
 }

@@ -31,6 +31,7 @@
 //! ```
 
 mod bias;
+mod multilevel;
 mod number;
 mod pooled;
 mod regression;
@@ -137,6 +138,7 @@ macro_rules! display_by_summary {
 }
 
 display_by_summary!(
+    crate::multilevel::MultilevelFit,
     crate::pool::Pooled,
     crate::pool::Selection,
     crate::sensitivity::Influence,

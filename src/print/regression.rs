@@ -4,7 +4,7 @@
 use super::number::{fixed, p_value, percent};
 use super::style::Style;
 use super::Summarize;
-use crate::regression::{RegressionFit, RegressionModel};
+use crate::regression::{Coefficient, ModeratorTest, RegressionFit, RegressionModel};
 use std::fmt::{self, Write};
 
 impl Summarize for RegressionFit {
@@ -96,69 +96,97 @@ impl Summarize for RegressionFit {
         let qm = self.moderator_test();
         let btt = coefficient_ranges(&qm.btt);
         writeln!(out, "Test of Moderators (coefficients {btt}):")?;
-        match qm.df2 {
-            Some(df2) => writeln!(
-                out,
-                "F(df1 = {}, df2 = {df2}) = {}, p-val {}",
-                qm.df1,
-                fixed(qm.statistic, d),
-                p_with_sign(qm.p, style)
-            )?,
-            None => writeln!(
-                out,
-                "QM(df = {}) = {}, p-val {}",
-                qm.df1,
-                fixed(qm.statistic, d),
-                p_with_sign(qm.p, style)
-            )?,
-        }
+        moderator_line(out, self.moderator_test(), style)?;
         writeln!(out)?;
         writeln!(out, "Model Results:")?;
         writeln!(out)?;
-        // t-based tests add the df column after the statistic (metafor)
-        let t = self.test().is_t();
-        let df = (self.k() - self.p()).to_string();
-        let mut header: Vec<String> = vec![String::new(), "estimate".into(), "se".into()];
-        header.push(if t { "tval" } else { "zval" }.into());
-        if t {
-            header.push("df".into());
-        }
-        header.extend(["pval", "ci.lb", "ci.ub"].map(String::from));
-        let mut rows: Vec<Vec<String>> = vec![header];
-        for c in self.coefficients() {
-            let mut row = vec![
-                c.name.clone(),
-                fixed(c.estimate, d),
-                fixed(c.se, d),
-                fixed(c.statistic, d),
-            ];
-            if t {
-                row.push(df.clone());
-            }
-            // metafor's tables write "<.0001" without the space of its test lines
-            row.push(p_value(c.p, style).replace("< ", "<"));
-            row.push(fixed(c.ci_lower, d));
-            row.push(fixed(c.ci_upper, d));
-            rows.push(row);
-        }
-        let cols = rows[0].len();
-        let widths: Vec<usize> = (0..cols)
-            .map(|j| rows.iter().map(|r| r[j].chars().count()).max().unwrap_or(0))
-            .collect();
-        for row in &rows {
-            let mut line = format!("{:<w$}", row[0], w = widths[0]);
-            for (cell, w) in row.iter().zip(&widths).skip(1) {
-                line.push_str(&format!("  {cell:>w$}"));
-            }
-            writeln!(out, "{}", line.trim_end())?;
-        }
-        Ok(())
+        coefficient_table(
+            out,
+            self.coefficients(),
+            self.test().is_t().then(|| self.k() - self.p()),
+            style,
+        )
     }
+}
+
+/// metafor's omnibus test line: `QM(df = m) = ..., p-val ...` or, under t-based tests,
+/// `F(df1 = m, df2 = k - p) = ..., p-val ...`.
+pub(super) fn moderator_line(
+    out: &mut dyn Write,
+    qm: &ModeratorTest,
+    style: &Style,
+) -> fmt::Result {
+    let d = style.digits();
+    match qm.df2 {
+        Some(df2) => writeln!(
+            out,
+            "F(df1 = {}, df2 = {df2}) = {}, p-val {}",
+            qm.df1,
+            fixed(qm.statistic, d),
+            p_with_sign(qm.p, style)
+        ),
+        None => writeln!(
+            out,
+            "QM(df = {}) = {}, p-val {}",
+            qm.df1,
+            fixed(qm.statistic, d),
+            p_with_sign(qm.p, style)
+        ),
+    }
+}
+
+/// metafor's "Model Results" table: name, estimate, se, zval (or tval and df), pval, ci.lb,
+/// ci.ub; `t_df` is the df of a t-based test (`None`: z).
+pub(super) fn coefficient_table(
+    out: &mut dyn Write,
+    coefficients: &[Coefficient],
+    t_df: Option<usize>,
+    style: &Style,
+) -> fmt::Result {
+    let d = style.digits();
+    // t-based tests add the df column after the statistic (metafor)
+    let t = t_df.is_some();
+    let df = t_df.map(|v| v.to_string()).unwrap_or_default();
+    let mut header: Vec<String> = vec![String::new(), "estimate".into(), "se".into()];
+    header.push(if t { "tval" } else { "zval" }.into());
+    if t {
+        header.push("df".into());
+    }
+    header.extend(["pval", "ci.lb", "ci.ub"].map(String::from));
+    let mut rows: Vec<Vec<String>> = vec![header];
+    for c in coefficients {
+        let mut row = vec![
+            c.name.clone(),
+            fixed(c.estimate, d),
+            fixed(c.se, d),
+            fixed(c.statistic, d),
+        ];
+        if t {
+            row.push(df.clone());
+        }
+        // metafor's tables write "<.0001" without the space of its test lines
+        row.push(p_value(c.p, style).replace("< ", "<"));
+        row.push(fixed(c.ci_lower, d));
+        row.push(fixed(c.ci_upper, d));
+        rows.push(row);
+    }
+    let cols = rows[0].len();
+    let widths: Vec<usize> = (0..cols)
+        .map(|j| rows.iter().map(|r| r[j].chars().count()).max().unwrap_or(0))
+        .collect();
+    for row in &rows {
+        let mut line = format!("{:<w$}", row[0], w = widths[0]);
+        for (cell, w) in row.iter().zip(&widths).skip(1) {
+            line.push_str(&format!("  {cell:>w$}"));
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
 }
 
 /// 1-based coefficient numbers as metafor writes them: runs of consecutive numbers as `a:b`,
 /// separated by commas (`[1, 2, 3]` -> `"2:4"`, `[1, 3]` -> `"2,4"`).
-fn coefficient_ranges(btt: &[usize]) -> String {
+pub(super) fn coefficient_ranges(btt: &[usize]) -> String {
     let mut b: Vec<usize> = btt.iter().map(|j| j + 1).collect();
     b.sort_unstable();
     let mut parts = Vec::new();
@@ -179,7 +207,7 @@ fn coefficient_ranges(btt: &[usize]) -> String {
 }
 
 /// `"= 0.0019"` or `"< .0001"`.
-fn p_with_sign(p: f64, style: &Style) -> String {
+pub(super) fn p_with_sign(p: f64, style: &Style) -> String {
     let v = p_value(p, style);
     if v.starts_with('<') {
         v

@@ -7,9 +7,7 @@ use super::r2::PseudoR2;
 use super::result::{fit_statistics, wald_test, Coefficient, RegressionFit, ResidualHeterogeneity};
 use crate::effect::{EffectSet, Scale};
 use crate::error::{Error, Problem, Result};
-use crate::inference::{
-    chi_square_upper_tail, normal_two_sided_p, t_two_sided_p, t_upper_quantile, ConfidenceLevel,
-};
+use crate::inference::{chi_square_upper_tail, t_upper_quantile, ConfidenceLevel};
 use crate::pool::tau2::{fit_design, Tau2Control, Tau2Estimator};
 use crate::pool::Test;
 
@@ -349,20 +347,7 @@ impl MetaRegression {
         let coefficients: Vec<Coefficient> = (0..p)
             .map(|j| {
                 let (b, se) = (wf.beta[j], vcov[j + j * p].sqrt());
-                let stat = b / se;
-                Coefficient {
-                    name: x.names()[j].clone(),
-                    estimate: b,
-                    se,
-                    statistic: stat,
-                    p: if self.test.is_t() {
-                        t_two_sided_p(stat, df as f64)
-                    } else {
-                        normal_two_sided_p(stat)
-                    },
-                    ci_lower: b - crit * se,
-                    ci_upper: b + crit * se,
-                }
+                Coefficient::wald(&x.names()[j], b, se, self.test, df, crit)
             })
             .collect();
         let moderators = wald_test(&wf.beta, &vcov, p, &btt, self.test, df)?;

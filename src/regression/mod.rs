@@ -47,7 +47,7 @@ mod permutation;
 mod predict;
 mod projection;
 mod r2;
-mod result;
+pub(crate) mod result;
 
 pub use anova::{Combination, LikelihoodRatioTest, WaldTest};
 pub use design::{Intercept, ModeratorProblem, Moderators};

@@ -7,7 +7,9 @@ use super::matrix::ModelMatrix;
 use super::projection::quadratic_form;
 use crate::effect::Scale;
 use crate::error::{Error, Result};
-use crate::inference::{chi_square_upper_tail, f_upper_tail, ConfidenceLevel};
+use crate::inference::{
+    chi_square_upper_tail, f_upper_tail, normal_two_sided_p, t_two_sided_p, ConfidenceLevel,
+};
 use crate::pool::tau2::Tau2Fit;
 use crate::pool::Test;
 
@@ -83,16 +85,7 @@ pub(super) fn fit_statistics(
     } else {
         0.0
     };
-    let stats = |ll: f64, dev: f64, n: f64| {
-        let np = n.max(parms + 2.0);
-        FitStatistics {
-            loglik: ll,
-            deviance: dev,
-            aic: -2.0 * ll + 2.0 * parms,
-            bic: -2.0 * ll + parms * n.ln(),
-            aicc: -2.0 * ll + 2.0 * parms * np / (np - parms - 1.0),
-        }
-    };
+    let stats = |ll: f64, dev: f64, n: f64| FitStatistics::from_loglik(ll, dev, parms, n);
     (
         stats(ll_ml, -2.0 * (ll_ml - saturated), k),
         stats(ll_reml, -2.0 * ll_reml, k - p),
@@ -169,6 +162,51 @@ pub struct FitStatistics {
     pub bic: f64,
     /// AIC with the small-sample correction.
     pub aicc: f64,
+}
+
+impl FitStatistics {
+    /// The information criteria from a log-likelihood with `parms` parameters and `n`
+    /// observations (`k` for ML, `k - p` for REML), as metafor's `fitstats`:
+    /// `AIC = -2 ll + 2 parms`, `BIC = -2 ll + parms ln n`,
+    /// `AICc = -2 ll + 2 parms n' / (n' - parms - 1)`, `n' = max(n, parms + 2)`.
+    pub(crate) fn from_loglik(ll: f64, deviance: f64, parms: f64, n: f64) -> FitStatistics {
+        let np = n.max(parms + 2.0);
+        FitStatistics {
+            loglik: ll,
+            deviance,
+            aic: -2.0 * ll + 2.0 * parms,
+            bic: -2.0 * ll + parms * n.ln(),
+            aicc: -2.0 * ll + 2.0 * parms * np / (np - parms - 1.0),
+        }
+    }
+}
+
+impl Coefficient {
+    /// A coefficient's Wald test and interval: `b / se`, its two-sided p-value (normal, or t
+    /// on `df` under the t-based tests) and `b -/+ crit se`.
+    pub(crate) fn wald(
+        name: &str,
+        b: f64,
+        se: f64,
+        test: Test,
+        df: usize,
+        crit: f64,
+    ) -> Coefficient {
+        let stat = b / se;
+        Coefficient {
+            name: name.to_string(),
+            estimate: b,
+            se,
+            statistic: stat,
+            p: if test.is_t() {
+                t_two_sided_p(stat, df as f64)
+            } else {
+                normal_two_sided_p(stat)
+            },
+            ci_lower: b - crit * se,
+            ci_upper: b + crit * se,
+        }
+    }
 }
 
 /// A fitted meta-regression.

@@ -17,7 +17,7 @@ pub use args::RegressArgs;
 pub use csv::RegressCsv;
 pub use formula::Formula;
 pub use newmods::{NewMods, Predicted};
-pub use output::RegressSink;
+pub use output::{analysis_header, coefficients_json, left_out_json, RegressSink};
 
 use crate::analysis::{effect_set, AnalysisError, Group, Settings};
 use crate::args::ModelArg;
@@ -108,14 +108,15 @@ pub struct Regression {
 }
 
 /// The model matrix of an analysis' included studies (`included`: their study positions).
-fn model_matrix(
+pub(crate) fn model_matrix(
     spec: &Spec,
     g: &Group,
     included: &[usize],
     line_of: &dyn Fn(usize) -> u64,
 ) -> Result<metapool::regression::ModelMatrix, AnalysisError> {
     let f = &spec.formula;
-    let m = f.variables.len();
+    // columns read per study (`mv` reads its random-effect columns after the moderators)
+    let m = g.moderators.len() / g.studies.len().max(1);
     let value = |j: usize, v: usize| &g.moderators[included[j] * m + v];
     let lib = |e: metapool::Error| match e {
         metapool::Error::InvalidModerator {

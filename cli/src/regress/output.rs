@@ -67,6 +67,53 @@ pub fn fit_statistics(f: &RegressionFit) -> metapool::regression::FitStatistics 
     }
 }
 
+/// `coefficients: [{name, estimate, se, statistic, df, p, ci_lower, ci_upper}]` (`df` of a
+/// t-based test, else null) and the omnibus test `qm, qm_df, qm_df2, qm_p` (shared by `regress`
+/// and `mv`).
+pub fn coefficients_json(
+    o: &mut Obj<'_>,
+    coefficients: &[metapool::regression::Coefficient],
+    df: Option<usize>,
+    qm: &metapool::regression::ModeratorTest,
+) {
+    json::array(o.key("coefficients"), coefficients, |c, b| {
+        let mut o = Obj::open(b);
+        o.str("name", &c.name);
+        o.f64("estimate", c.estimate);
+        o.f64("se", c.se);
+        o.f64("statistic", c.statistic);
+        o.opt_usize("df", df);
+        o.f64("p", c.p);
+        o.f64("ci_lower", c.ci_lower);
+        o.f64("ci_upper", c.ci_upper);
+        o.close();
+    });
+    o.f64("qm", qm.statistic);
+    o.u64("qm_df", qm.df1 as u64);
+    o.opt_usize("qm_df2", qm.df2);
+    o.f64("qm_p", qm.p);
+}
+
+/// `id` (with --by), `first_line`, `last_line`, `measure`: the head of an analysis' JSON
+/// object (shared by `regress` and `mv`).
+pub fn analysis_header(o: &mut Obj<'_>, s: &Settings, with_id: bool, g: &Group) {
+    o.opt_str("id", with_id.then(|| g.id()).as_deref());
+    o.u64("first_line", g.first_line);
+    o.u64("last_line", g.last_line);
+    o.str("measure", s.measure.name());
+}
+
+/// `left_out: [{study, line, reason}]` (shared by `regress` and `mv`).
+pub fn left_out_json(o: &mut Obj<'_>, g: &Group) {
+    json::array(o.key("left_out"), &g.left_out, |&(row, why), b| {
+        let mut o = Obj::open(b);
+        o.str("study", g.name(row));
+        o.u64("line", g.lines[row]);
+        o.str("reason", why);
+        o.close();
+    });
+}
+
 fn json_analysis(
     b: &mut Vec<u8>,
     s: &Settings,
@@ -75,10 +122,7 @@ fn json_analysis(
     r: &Result<Regression, AnalysisError>,
 ) {
     let mut o = Obj::open(b);
-    o.opt_str("id", with_id.then(|| g.id()).as_deref());
-    o.u64("first_line", g.first_line);
-    o.u64("last_line", g.last_line);
-    o.str("measure", s.measure.name());
+    analysis_header(&mut o, s, with_id, g);
     let x = match r {
         Err(e) => {
             o.str("error", &error_text(e));
@@ -95,23 +139,7 @@ fn json_analysis(
     o.u64("k", f.k() as u64);
     o.u64("p", f.p() as u64);
     let df = (f.test() != Test::Z).then(|| f.k() - f.p());
-    json::array(o.key("coefficients"), f.coefficients(), |c, b| {
-        let mut o = Obj::open(b);
-        o.str("name", &c.name);
-        o.f64("estimate", c.estimate);
-        o.f64("se", c.se);
-        o.f64("statistic", c.statistic);
-        o.opt_usize("df", df);
-        o.f64("p", c.p);
-        o.f64("ci_lower", c.ci_lower);
-        o.f64("ci_upper", c.ci_upper);
-        o.close();
-    });
-    let qm = f.moderator_test();
-    o.f64("qm", qm.statistic);
-    o.u64("qm_df", qm.df1 as u64);
-    o.opt_usize("qm_df2", qm.df2);
-    o.f64("qm_p", qm.p);
+    coefficients_json(&mut o, f.coefficients(), df, f.moderator_test());
     let res = f.residual();
     o.f64("qe", res.qe);
     o.u64("qe_df", res.df as u64);
@@ -152,13 +180,7 @@ fn json_analysis(
         b.extend_from_slice(if perm.exact { b"true" } else { b"false" });
         o.close();
     }
-    json::array(o.key("left_out"), &g.left_out, |&(row, why), b| {
-        let mut o = Obj::open(b);
-        o.str("study", g.name(row));
-        o.u64("line", g.lines[row]);
-        o.str("reason", why);
-        o.close();
-    });
+    left_out_json(&mut o, g);
     o.opt_str("error", None);
     o.close();
 }

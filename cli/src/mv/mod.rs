@@ -1,0 +1,165 @@
+//! `metapool mv`: multilevel and multivariate models of each analysis (the library's
+//! `multilevel` module, metafor's `rma.mv(yi, V, mods, random, struct)`).
+//!
+//! The random-effect columns (`--random "study/es"`, `--outcome`) are read with each row like
+//! categorical moderators, so a missing label is left out with `--missing skip` (the row is
+//! named under `left_out`) or is an error naming its line and column; the moderators come from
+//! `--mods` as in `regress`. V is diagonal, or built with `--rho` per outermost cluster.
+
+mod args;
+mod output;
+
+pub use args::{MvArgs, MvMethodArg, StructArg};
+pub use output::MvSink;
+
+use crate::analysis::{effect_set, AnalysisError, Group, Settings};
+use crate::layout::{ModeratorColumn, ModeratorKind, ModeratorValue};
+use crate::regress::Formula;
+use metapool::multilevel::{
+    CovarianceStructure, Method, MultilevelFit, MultilevelModel, RandomEffects, SamplingCovariance,
+};
+use metapool::regression::ModelMatrix;
+
+/// The validated options of `mv` besides the shared settings.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// `--mods` (`None`: intercept only).
+    pub mods: Option<Formula>,
+    /// The `--random` columns, outermost first.
+    pub levels: Vec<String>,
+    /// `--struct` and `--outcome`.
+    pub multivariate: Option<(CovarianceStructure, String)>,
+    pub rho: f64,
+    pub method: Method,
+    /// Every column read per row: the moderators, then the random-effect columns.
+    pub columns: Vec<ModeratorColumn>,
+}
+
+impl Spec {
+    /// Validate `--random`, `--struct`, `--rho` and `--mods`; errors are usage errors.
+    pub fn from_args(a: &MvArgs) -> Result<Spec, String> {
+        let mods = a.mods.as_deref().map(Formula::parse).transpose()?;
+        let levels: Vec<String> = a.random.split('/').map(|s| s.trim().to_string()).collect();
+        if levels.iter().any(|l| l.is_empty()) {
+            return Err(format!(
+                "--random `{}`: expected column names joined by `/`, e.g. \"study/es\"",
+                a.random
+            ));
+        }
+        let multivariate = match (a.structure, &a.outcome) {
+            (Some(s), Some(o)) => {
+                if levels.len() != 1 {
+                    return Err("--struct takes one --random column (the cluster)".into());
+                }
+                let s = match s {
+                    StructArg::Cs => CovarianceStructure::CompoundSymmetry,
+                    StructArg::Hcs => CovarianceStructure::HeteroscedasticCompoundSymmetry,
+                    StructArg::Un => CovarianceStructure::Unstructured,
+                };
+                Some((s, o.clone()))
+            }
+            _ => None,
+        };
+        let rho = a.rho.unwrap_or(0.0);
+        if !(rho > -1.0 && rho < 1.0) {
+            return Err(format!(
+                "--rho must lie strictly between -1 and 1, got {rho}"
+            ));
+        }
+        let method = match a.method {
+            MvMethodArg::Reml => Method::RestrictedMaximumLikelihood,
+            MvMethodArg::Ml => Method::MaximumLikelihood,
+        };
+        let mut columns = mods
+            .as_ref()
+            .map(|f| f.variables.clone())
+            .unwrap_or_default();
+        let categorical = |name: &str| ModeratorColumn {
+            name: name.to_string(),
+            kind: ModeratorKind::Categorical,
+        };
+        columns.extend(levels.iter().map(|l| categorical(l)));
+        if let Some((_, o)) = &multivariate {
+            columns.push(categorical(o));
+        }
+        Ok(Spec {
+            mods,
+            levels,
+            multivariate,
+            rho,
+            method,
+            columns,
+        })
+    }
+}
+
+/// A fitted analysis.
+pub struct Multilevel {
+    pub fit: MultilevelFit,
+}
+
+/// Fit the model of one analysis.
+pub fn run(s: &Settings, spec: &Spec, g: &Group) -> Result<Multilevel, AnalysisError> {
+    let (set, _) = effect_set(s, g)?;
+    let included = set.included();
+    let line_of = |i: usize| g.lines.get(g.row_of(i)).copied().unwrap_or(g.first_line);
+    let lib = |e: metapool::Error| match e {
+        metapool::Error::InvalidCluster {
+            cluster,
+            row: Some(j),
+            problem,
+        } => AnalysisError {
+            line: Some(line_of(included[j])),
+            message: format!("cluster {cluster:?}: {problem}"),
+        },
+        other => AnalysisError::from_lib(other, &|j| line_of(included[j])),
+    };
+    let k = included.len();
+    let x = match &spec.mods {
+        Some(f) => {
+            let sub = crate::regress::Spec {
+                formula: f.clone(),
+                btt: None,
+                references: Vec::new(),
+                newmods: None,
+                permutations: None,
+            };
+            crate::regress::model_matrix(&sub, g, included, &line_of)?
+        }
+        None => ModelMatrix::new(vec!["intrcpt".into()], vec![vec![1.0; k]]).map_err(lib)?,
+    };
+    let m = spec.columns.len();
+    let label = |j: usize, c: usize| match &g.moderators[included[j] * m + c] {
+        ModeratorValue::Level(l) => l.clone(),
+        ModeratorValue::Number(v) => v.to_string(),
+    };
+    let first = m - spec.levels.len() - usize::from(spec.multivariate.is_some());
+    let labels: Vec<Vec<String>> = (0..spec.levels.len())
+        .map(|l| (0..k).map(|j| label(j, first + l)).collect())
+        .collect();
+    let random = match &spec.multivariate {
+        None => {
+            let lv: Vec<(&str, &[String])> = spec
+                .levels
+                .iter()
+                .zip(&labels)
+                .map(|(n, l)| (n.as_str(), l.as_slice()))
+                .collect();
+            RandomEffects::nested(&lv)
+        }
+        Some((structure, outcome)) => {
+            let o: Vec<String> = (0..k).map(|j| label(j, m - 1)).collect();
+            RandomEffects::multivariate((outcome, &o), (&spec.levels[0], &labels[0]), *structure)
+        }
+    }
+    .map_err(lib)?;
+    let y: Vec<f64> = set.effects().iter().map(|e| e.estimate()).collect();
+    let vi: Vec<f64> = set.effects().iter().map(|e| e.variance()).collect();
+    let v = SamplingCovariance::constant_correlation(&vi, &labels[0], spec.rho).map_err(lib)?;
+    let fit = MultilevelModel::new(spec.method)
+        .with_level(s.level)
+        .with_test(s.random.test)
+        .fit(&y, &v, &random, &x)
+        .map_err(lib)?;
+    Ok(Multilevel { fit })
+}

@@ -1,0 +1,192 @@
+//! End-to-end tests of `metapool mv` against metafor 3.8 `rma.mv`
+//! (`fixtures/metafor/multilevel.json`, written by `fixtures/metafor/generate_multilevel.R`).
+//!
+//! Each nested fit of the fixture with a diagonal V or `vcalc(rho = 0.6)` is run through the
+//! command line: its data are written as a CSV (`study, yi, vi`, the level columns and the
+//! moderator columns), read as `--measure GENERIC --random "a/b" [--rho 0.6] [--mods ...]`.
+//! Compared from the JSON: the variance components and their names, coefficients (estimate,
+//! SE, CI), QM, QE and the fit statistics of the fitted method; tolerances as in the library's
+//! test of the fixture (tests/metafor_multilevel.rs). Bad input: a missing cluster label names
+//! its line with `--missing error`, and is left out (listed) with `--missing skip`.
+
+mod common;
+use common::*;
+
+fn nums(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+fn label(x: &Value) -> String {
+    match x {
+        Value::String(s) => s.clone(),
+        other => format!("{}", other.as_f64().unwrap()),
+    }
+}
+
+fn rel(a: f64, b: f64, floor: f64) -> f64 {
+    (a - b).abs() / b.abs().max(floor)
+}
+
+fn write_csv(dir: &std::path::Path, f: &Value) -> (String, Vec<String>, Vec<String>) {
+    let d = &f["data"];
+    let y = nums(&d["yi"]);
+    let v = nums(&d["vi"]);
+    let levels: Vec<Vec<String>> = d["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_array().unwrap().iter().map(label).collect())
+        .collect();
+    let level_names: Vec<String> = d["level_names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(label)
+        .collect();
+    let x_names: Vec<String> = f["x_names"].as_array().unwrap().iter().map(label).collect();
+    let x: Vec<Vec<f64>> = f["x"].as_array().unwrap().iter().map(nums).collect();
+    let mods: Vec<String> = x_names.iter().skip(1).cloned().collect();
+    let mut text = format!("name,yi,vi,{}", level_names.join(","));
+    for m in &mods {
+        text.push_str(&format!(",{m}"));
+    }
+    text.push('\n');
+    for i in 0..y.len() {
+        text.push_str(&format!("s{i},{:?},{:?}", y[i], v[i]));
+        for l in &levels {
+            text.push_str(&format!(",{}", l[i]));
+        }
+        for col in x.iter().skip(1) {
+            text.push_str(&format!(",{:?}", col[i]));
+        }
+        text.push('\n');
+    }
+    let path = dir.join(format!("{}.csv", f["name"].as_str().unwrap()));
+    std::fs::write(&path, text).unwrap();
+    (path.to_string_lossy().into_owned(), level_names, mods)
+}
+
+#[test]
+fn mv_matches_metafor_rma_mv() {
+    let text = std::fs::read_to_string(fixture("metafor/multilevel.json")).unwrap();
+    let fx: Value = serde_json::from_str(&text).unwrap();
+    let dir = std::env::temp_dir().join(format!("metapool-mv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut done = 0;
+    for f in fx["fits"].as_array().unwrap() {
+        let name = f["name"].as_str().unwrap();
+        if f["data"]["levels"].is_null() || name.starts_with("clusters1000") {
+            continue;
+        }
+        let (path, levels, mods) = write_csv(&dir, f);
+        let random = levels.join("/");
+        let method = f["method"].as_str().unwrap();
+        let mut args = vec![
+            "mv",
+            "--measure",
+            "GENERIC",
+            "--random",
+            &random,
+            "--method",
+            method,
+        ];
+        let rho = f["data"]["rho"].as_f64().map(|r| r.to_string());
+        if let Some(r) = &rho {
+            args.extend(["--rho", r]);
+        }
+        let formula = mods.join(" + ");
+        if !mods.is_empty() {
+            args.extend(["--mods", &formula]);
+        }
+        args.push(&path);
+        let a = &run_json(&args)[0];
+        // polished references agree with the library to about 1e-10 (tests/metafor_multilevel.rs)
+        let tol = if f["polish_step"].as_f64().is_some() {
+            1e-8
+        } else {
+            (20.0 * f["converged_diff"].as_f64().unwrap()).max(1e-6)
+        };
+        for (g, w) in nums(&a["sigma2"]).iter().zip(nums(&f["sigma2"])) {
+            assert!(rel(*g, w, 1e-4) <= tol, "{name}: sigma2 {g} vs {w}");
+        }
+        assert_eq!(a["sigma2_names"], f["sigma2_names"], "{name}");
+        let coefs = a["coefficients"].as_array().unwrap();
+        for (j, c) in coefs.iter().enumerate() {
+            let se = nums(&f["se"])[j];
+            for (key, want) in [
+                ("estimate", "beta"),
+                ("ci_lower", "ci_lb"),
+                ("ci_upper", "ci_ub"),
+            ] {
+                let (g, w) = (c[key].as_f64().unwrap(), nums(&f[want])[j]);
+                assert!(rel(g, w, se) <= tol, "{name}: {key} {g} vs {w}");
+            }
+            assert!(
+                rel(c["se"].as_f64().unwrap(), se, 1e-12) <= tol,
+                "{name}: se"
+            );
+        }
+        let suffix = if method == "ML" { "ml" } else { "reml" };
+        for key in ["loglik", "deviance", "aic", "bic", "aicc"] {
+            let (g, w) = (
+                a[key].as_f64().unwrap(),
+                f[format!("{key}_{suffix}")].as_f64().unwrap(),
+            );
+            assert!(rel(g, w, 1.0) <= 1e-9, "{name}: {key} {g} vs {w}");
+        }
+        let qe = (a["qe"].as_f64().unwrap(), f["qe"].as_f64().unwrap());
+        assert!(rel(qe.0, qe.1, 1.0) <= 1e-10, "{name}: qe {qe:?}");
+        let qm = (a["qm"].as_f64().unwrap(), f["qm"].as_f64().unwrap());
+        assert!(rel(qm.0, qm.1, 1.0) <= tol, "{name}: qm {qm:?}");
+        assert_eq!(
+            a["k"].as_u64().unwrap() as usize,
+            nums(&f["data"]["yi"]).len()
+        );
+        done += 1;
+    }
+    assert!(done >= 8, "{done} fits run");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_missing_cluster_label_is_named_or_left_out() {
+    let dir = std::env::temp_dir().join(format!("metapool-mv-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("missing.csv");
+    std::fs::write(
+        &path,
+        "study,yi,vi,cl,es\na,0.1,0.01,1,1\nb,0.3,0.02,1,2\nc,0.2,0.01,,1\nd,0.5,0.03,2,1\ne,0.4,0.02,2,2\nf,0.0,0.01,3,1\ng,0.2,0.02,3,2\n",
+    )
+    .unwrap();
+    let p = path.to_string_lossy().into_owned();
+    let err = run_fail(&[
+        "mv",
+        "--measure",
+        "GENERIC",
+        "--random",
+        "cl/es",
+        "--missing",
+        "error",
+        &p,
+    ]);
+    assert!(err.contains("line 4") && err.contains("cl"), "{err}");
+    let a = &run_json(&["mv", "--measure", "GENERIC", "--random", "cl/es", &p])[0];
+    assert_eq!(a["k"], 6);
+    assert_eq!(a["left_out"][0]["line"], 4);
+    let err = run_fail(&[
+        "mv",
+        "--measure",
+        "GENERIC",
+        "--random",
+        "cl/es",
+        "--rho",
+        "1",
+        &p,
+    ]);
+    assert!(err.contains("--rho"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
