@@ -12,6 +12,7 @@ mod continuous;
 mod correlation;
 mod generic;
 mod proportion;
+mod rate;
 mod set;
 mod table;
 
@@ -25,6 +26,9 @@ pub use continuous::{
 pub use correlation::{Correlation, FisherZ};
 pub use generic::Generic;
 pub use proportion::{Proportion, ProportionEffect, ProportionTransform};
+pub use rate::{
+    IncidenceRate, IncidenceRateComparison, PersonTime, RateComparison, RateTable, RateTransform,
+};
 pub(crate) use set::length_mismatch;
 pub use set::EffectSet;
 
