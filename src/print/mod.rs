@@ -31,6 +31,7 @@
 //! ```
 
 mod bias;
+mod glmm;
 mod number;
 mod pooled;
 mod regression;
