@@ -321,7 +321,7 @@ fn closed_saturated(
 
 /// A table's conditional maximum likelihood: `(log-likelihood, log OR, variance)`; at an end
 /// of the support the supremum is 0 and the estimate infinite (variance infinite).
-fn conditional_mle(r: &Row, coefficients: &[f64]) -> (f64, f64, f64) {
+fn conditional_mle(r: &Row, coefficients: &super::family::Coefficients) -> (f64, f64, f64) {
     let Family::Hypergeometric { lo, len, .. } = r.family else {
         return (f64::NAN, f64::NAN, f64::NAN);
     };

@@ -47,7 +47,7 @@ impl Design {
             p,
             q,
             starts: vec![0],
-            coefficients: Vec::new(),
+            coefficients: Coefficients::default(),
             local_start: None,
         }
     }
@@ -222,7 +222,7 @@ impl Design {
         let f = |a: f64| self.study(i, beta, a, sd, rule);
         let mut a = start;
         let mut fa = f(a);
-        for _ in 0..200 {
+        for _ in 0..60 {
             let h = 1e-4 * (1.0 + a.abs());
             let (fp, fm) = (f(a + h), f(a - h));
             let d1 = (fp - fm) / (2.0 * h);
@@ -242,9 +242,8 @@ impl Design {
             let gain = next - fa;
             a += step;
             fa = next;
-            if step.abs() < 1e-10 * (1.0 + a.abs())
-                || gain < 1e-15 * (1.0 + fa.abs()) && step.abs() < 1e-6
-            {
+            // the profiled value is off by about |f''| step² / 2: negligible below 1e-8
+            if step.abs() < 1e-8 * (1.0 + a.abs()) || gain < 1e-15 * (1.0 + fa.abs()) {
                 break;
             }
         }

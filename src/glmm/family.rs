@@ -20,8 +20,14 @@ pub(crate) enum Family {
     Hypergeometric { lo: f64, start: usize, len: usize },
 }
 
-/// The log coefficients of every hypergeometric observation of a design, end to end.
-pub(crate) type Coefficients = Vec<f64>;
+/// The log coefficients `c_u` of every hypergeometric observation of a design, end to end, and
+/// the ratios `exp(c_(u+1) - c_u)` at the same positions (the last of each table unused), so
+/// that a likelihood evaluation takes one exponential instead of one per term.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Coefficients {
+    pub(crate) log: Vec<f64>,
+    pub(crate) ratio: Vec<f64>,
+}
 
 pub(crate) fn ln_choose(n: f64, k: f64) -> f64 {
     ln_gamma(n + 1.0) - ln_gamma(k + 1.0) - ln_gamma(n - k + 1.0)
@@ -45,17 +51,17 @@ fn expit(x: f64) -> f64 {
 impl Family {
     /// The normalising constant of `y` (for the hypergeometric, `c_y`, which is part of the
     /// numerator).
-    pub(crate) fn constant(&self, y: f64, coefficients: &[f64]) -> f64 {
+    pub(crate) fn constant(&self, y: f64, coefficients: &Coefficients) -> f64 {
         match *self {
             Family::Binomial { n } => ln_choose(n, y),
             Family::Poisson => -ln_gamma(y + 1.0),
-            Family::Hypergeometric { lo, start, .. } => coefficients[start + (y - lo) as usize],
+            Family::Hypergeometric { lo, start, .. } => coefficients.log[start + (y - lo) as usize],
         }
     }
 
     /// `(l - constant, dl/deta, d²l/deta²)` at `eta` for the observation `y`.
     #[inline]
-    pub(crate) fn eval(&self, y: f64, eta: f64, coefficients: &[f64]) -> (f64, f64, f64) {
+    pub(crate) fn eval(&self, y: f64, eta: f64, coefficients: &Coefficients) -> (f64, f64, f64) {
         match *self {
             Family::Binomial { n } => {
                 let p = expit(eta);
@@ -66,18 +72,35 @@ impl Family {
                 (y * eta - mu, y - mu, -mu)
             }
             Family::Hypergeometric { lo, start, len } => {
-                let c = &coefficients[start..start + len];
+                // the largest term c_u + u eta, then the others by the ratios, down and up
+                let c = &coefficients.log[start..start + len];
+                let r = &coefficients.ratio[start..start + len];
+                let mut m = 0;
                 let mut top = f64::NEG_INFINITY;
                 for (j, cj) in c.iter().enumerate() {
-                    top = top.max(cj + (lo + j as f64) * eta);
+                    let v = cj + (lo + j as f64) * eta;
+                    if v > top {
+                        top = v;
+                        m = j;
+                    }
                 }
-                let (mut s0, mut s1, mut s2) = (0.0, 0.0, 0.0);
-                for (j, cj) in c.iter().enumerate() {
+                let x = eta.exp();
+                let (mut s0, mut s1, mut s2) = (1.0, lo + m as f64, (lo + m as f64).powi(2));
+                let mut t = 1.0;
+                for j in m + 1..len {
+                    t *= r[j - 1] * x;
                     let u = lo + j as f64;
-                    let e = (cj + u * eta - top).exp();
-                    s0 += e;
-                    s1 += u * e;
-                    s2 += u * u * e;
+                    s0 += t;
+                    s1 += u * t;
+                    s2 += u * u * t;
+                }
+                t = 1.0;
+                for j in (0..m).rev() {
+                    t /= r[j] * x;
+                    let u = lo + j as f64;
+                    s0 += t;
+                    s1 += u * t;
+                    s2 += u * u * t;
                 }
                 let mean = s1 / s0;
                 let var = (s2 / s0 - mean * mean).max(0.0);
@@ -107,17 +130,18 @@ pub(crate) fn hypergeometric(a: f64, n1: f64, c: f64, n2: f64, store: &mut Coeff
     let m = a + c;
     let lo = (m - n2).max(0.0);
     let hi = n1.min(m);
-    let start = store.len();
+    let start = store.log.len();
     let mut u = lo;
     while u <= hi {
-        store.push(ln_choose(n1, u) + ln_choose(n2, m - u));
+        store.log.push(ln_choose(n1, u) + ln_choose(n2, m - u));
         u += 1.0;
     }
-    Family::Hypergeometric {
-        lo,
-        start,
-        len: store.len() - start,
+    let len = store.log.len() - start;
+    for j in 0..len {
+        let next = store.log.get(start + j + 1).copied().unwrap_or(f64::NAN);
+        store.ratio.push((next - store.log[start + j]).exp());
     }
+    Family::Hypergeometric { lo, start, len }
 }
 
 #[cfg(test)]
@@ -126,7 +150,7 @@ mod tests {
 
     #[test]
     fn hypergeometric_is_a_normalised_log_pmf_with_its_moments() {
-        let mut store = Vec::new();
+        let mut store = Coefficients::default();
         let f = hypergeometric(4.0, 123.0, 11.0, 139.0, &mut store);
         let eta = -0.9;
         let total: f64 = (0..=15)
