@@ -168,7 +168,7 @@ fn fit_design(d: &Design, rule: &Rule, x0: &[f64], p: usize) -> Result<FitOut> {
         why: "the observed information is singular",
     })?;
     let vcov = cov.view((0, 0), (p, p)).into_owned();
-    if (0..p).any(|j| !(vcov[(j, j)] > 0.0)) {
+    if (0..p).any(|j| vcov[(j, j)].is_nan() || vcov[(j, j)] <= 0.0) {
         return Err(Error::Undefined {
             what: "the covariance of the GLMM coefficients",
             why: "the observed information is not positive definite",
@@ -356,9 +356,9 @@ fn fit_design_saturated(
     // the arrowhead information: (c, s) shared, gamma_i own
     let g = if boundary { 1 } else { 2 };
     let mut h = DMatrix::<f64>::zeros(g + k, g + k);
-    for i in 0..k {
+    for (i, &gamma_i) in gamma.iter().enumerate().take(k) {
         let mut fi = |v: &[f64]| d.study(i, &v[..1], v[2], [v[1].abs(), 0.0], rule);
-        let at = [c, s, gamma[i]];
+        let at = [c, s, gamma_i];
         let free: Vec<usize> = if boundary { vec![0, 2] } else { vec![0, 1, 2] };
         let f0 = fi(&at);
         let (_, hi) = derivatives(&mut fi, &at, &free, f0);

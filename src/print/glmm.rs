@@ -13,13 +13,17 @@ fn pval(p: f64) -> String {
     }
 }
 
+/// `< .0001` or `= 0.0123`, as metafor's `p-val` phrases.
+fn p_phrase(p: f64) -> String {
+    let p = pval(p);
+    match p.strip_prefix('<') {
+        Some(rest) => format!("< {rest}"),
+        None => format!("= {p}"),
+    }
+}
+
 fn test_line(f: &mut fmt::Formatter<'_>, name: &str, t: &HeterogeneityTest) -> fmt::Result {
-    let p = pval(t.p);
-    let p = if p.starts_with('<') {
-        format!("< {}", &p[1..])
-    } else {
-        format!("= {p}")
-    };
+    let p = p_phrase(t.p);
     writeln!(
         f,
         "{name}(df = {}) = {}, p-val {p}",
@@ -108,12 +112,7 @@ impl fmt::Display for GlmmFit {
         }
         if let Some(t) = &self.moderators_test {
             writeln!(f, "Test of Moderators:")?;
-            let p = pval(t.p);
-            let p = if p.starts_with('<') {
-                format!("< {}", &p[1..])
-            } else {
-                format!("= {p}")
-            };
+            let p = p_phrase(t.p);
             writeln!(
                 f,
                 "QM(df = {}) = {}, p-val {p}",
