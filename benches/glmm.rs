@@ -49,6 +49,11 @@ fn bench(c: &mut Criterion) {
         GlmmModel::CmAl,
     ] {
         let glmm = Glmm::random(model);
+        let fit = glmm.fit(&data).unwrap();
+        eprintln!(
+            "metapool {model} k=20: estimate {:.6} se {:.6} tau2 {:.6}",
+            fit.estimate, fit.se, fit.tau2
+        );
         c.bench_function(&format!("glmm random {model} k=20"), |b| {
             b.iter(|| glmm.fit(black_box(&data)).unwrap())
         });

@@ -46,52 +46,35 @@ fn model(m: GlmmModelArg) -> GlmmModel {
 fn fit(measure: Measure, glmm: &Glmm, g: &Group) -> Result<GlmmFit, AnalysisError> {
     let line = |i: usize| g.lines[g.row_of(i)];
     let lib = |e: metapool::Error| AnalysisError::from_lib(e, &line);
-    let at = |i: usize| move |e: metapool::Error| e.in_study(i);
-    let v = |i: usize, s: Slot| g.values[i][s.index()].unwrap_or(f64::NAN);
-    let n = g.values.len();
+    // each row's (events1, total1 or time1, events2, total2 or time2), validated by `make`
+    fn studies<T>(
+        g: &Group,
+        make: impl Fn([f64; 4]) -> metapool::Result<T>,
+    ) -> Result<Vec<T>, metapool::Error> {
+        (0..g.values.len())
+            .map(|i| {
+                let v = |s: Slot| g.values[i][s.index()].unwrap_or(f64::NAN);
+                make([
+                    v(Slot::Events1),
+                    v(Slot::Total1),
+                    v(Slot::Events2),
+                    v(Slot::Total2),
+                ])
+                .map_err(|e| e.in_study(i))
+            })
+            .collect()
+    }
     let data = match measure {
-        Measure::Or => GlmmData::Tables(
-            (0..n)
-                .map(|i| {
-                    let c = |s| v(i, s);
-                    TwoByTwo::new(
-                        c(Slot::Events1),
-                        c(Slot::Total1),
-                        c(Slot::Events2),
-                        c(Slot::Total2),
-                    )
-                    .map_err(at(i))
-                })
-                .collect::<Result<_, _>>()
-                .map_err(lib)?,
-        ),
+        Measure::Or => {
+            GlmmData::Tables(studies(g, |[a, n1, c, n2]| TwoByTwo::new(a, n1, c, n2)).map_err(lib)?)
+        }
         Measure::Irr => GlmmData::RateTables(
-            (0..n)
-                .map(|i| {
-                    let c = |s| v(i, s);
-                    RateTable::new(
-                        c(Slot::Events1),
-                        c(Slot::Total1),
-                        c(Slot::Events2),
-                        c(Slot::Total2),
-                    )
-                    .map_err(at(i))
-                })
-                .collect::<Result<_, _>>()
-                .map_err(lib)?,
+            studies(g, |[a, t1, c, t2]| RateTable::new(a, t1, c, t2)).map_err(lib)?,
         ),
-        Measure::Plo => GlmmData::Proportions(
-            (0..n)
-                .map(|i| Proportion::new(v(i, Slot::Events1), v(i, Slot::Total1)).map_err(at(i)))
-                .collect::<Result<_, _>>()
-                .map_err(lib)?,
-        ),
-        _ => GlmmData::Rates(
-            (0..n)
-                .map(|i| PersonTime::new(v(i, Slot::Events1), v(i, Slot::Total1)).map_err(at(i)))
-                .collect::<Result<_, _>>()
-                .map_err(lib)?,
-        ),
+        Measure::Plo => {
+            GlmmData::Proportions(studies(g, |[x, n, ..]| Proportion::new(x, n)).map_err(lib)?)
+        }
+        _ => GlmmData::Rates(studies(g, |[x, t, ..]| PersonTime::new(x, t)).map_err(lib)?),
     };
     glmm.fit(&data).map_err(lib)
 }
