@@ -66,6 +66,7 @@ pub mod bias;
 pub mod catalogue;
 pub mod effect;
 mod error;
+pub mod glmm;
 pub mod gwas;
 pub mod heterogeneity;
 pub mod inference;

@@ -251,6 +251,15 @@ pub struct ModelArgs {
     #[arg(long, value_enum, ignore_case = true)]
     pub fixed_method: Option<FixedMethodArg>,
 
+    /// Pooling method: GLMM fits metafor's rma.glmm to the counts (--measure OR, PLO, IRR or
+    /// IRLN; --model fixed or random; JSON output).
+    #[arg(long, value_enum, ignore_case = true)]
+    pub method: Option<MethodArg>,
+
+    /// The GLMM's parameterisation for two-group data (with --method GLMM).
+    #[arg(long, value_enum, ignore_case = true, default_value = "UM.FS")]
+    pub glmm_model: GlmmModelArg,
+
     /// Between-study variance estimator of the random-effects model.
     #[arg(long, value_enum, ignore_case = true, default_value = "DL")]
     pub tau2: Tau2Arg,
@@ -359,6 +368,31 @@ pub enum ToArg {
 pub enum YesNo {
     Yes,
     No,
+}
+
+/// `--method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MethodArg {
+    /// Generalized linear mixed model (metafor's rma.glmm).
+    #[value(name = "GLMM")]
+    Glmm,
+}
+
+/// `--glmm-model`: metafor's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GlmmModelArg {
+    /// Unconditional, fixed study effects.
+    #[value(name = "UM.FS")]
+    UmFs,
+    /// Unconditional, random study effects.
+    #[value(name = "UM.RS")]
+    UmRs,
+    /// Conditional, exact likelihood.
+    #[value(name = "CM.EL")]
+    CmEl,
+    /// Conditional, approximate likelihood.
+    #[value(name = "CM.AL")]
+    CmAl,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -98,6 +98,9 @@ fn aliases(canonical: &str) -> Vec<Alias> {
         "events2" => arm("events2", 1, &["events", "event"], &["events"], &["ci"]),
         "total1" => arm("total1", 0, &["total", "n"], &["total", "n"], &[]),
         "total2" => arm("total2", 1, &["total", "n"], &["total", "n"], &[]),
+        "time1" => arm("time1", 0, &["time", "t", "pt"], &["time"], &["t1i"]),
+        "time2" => arm("time2", 1, &["time", "t", "pt"], &["time"], &["t2i"]),
+        "time" => plain(&["time", "ti", "t", "persontime", "person_time", "pt"]),
         "estimate" => plain(&[
             "estimate",
             "yi",

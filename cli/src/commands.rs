@@ -95,6 +95,11 @@ fn prepare<'a>(
 /// `metapool pool`.
 pub fn pool(pa: &PoolArgs) -> ExitCode {
     let a = &pa.input;
+    if pa.model.method.is_some() {
+        if let Err(msg) = crate::glmm::check(pa) {
+            return fail(EXIT_INPUT, msg);
+        }
+    }
     let (settings, input, opts) = match prepare(a, &pa.model, pa.subgroup.as_deref(), None) {
         Ok(x) => x,
         Err(code) => return code,
@@ -112,6 +117,9 @@ pub fn run_pool<R: Read, W: io::Write>(
     out: W,
 ) -> io::Result<Result<pipeline::Summary, Fatal>> {
     let with_id = pa.input.by.is_some();
+    if pa.model.method.is_some() {
+        return crate::glmm::run(pa, settings, opts, input, out);
+    }
     let opts = &ReadOptions {
         keep_values: pa.forest.is_some(),
         ..*opts

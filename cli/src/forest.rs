@@ -91,6 +91,9 @@ fn measure_title(s: &Settings) -> &'static str {
         Measure::Generic if s.display == Display::Ratio => "Ratio",
         Measure::Generic => "Estimate",
         Measure::Pr | Measure::Plo | Measure::Pas | Measure::Pft => "Proportion",
+        Measure::Ir | Measure::Irs | Measure::Irft | Measure::Irln => "Incidence rate",
+        Measure::Irr => "Incidence-rate ratio",
+        Measure::Ird | Measure::Irsd => "Incidence-rate difference",
         m => crate::escalc_measures::title(m),
     }
 }

@@ -143,6 +143,27 @@ pub enum Measure {
     /// Log odds ratio as an SMD, logistic (metafor OR2DL), columns events1,total1,events2,total2.
     #[value(name = "OR2DL")]
     Or2dl,
+    /// Incidence rate, columns events,time.
+    #[value(name = "IR")]
+    Ir,
+    /// Log incidence rate, columns events,time.
+    #[value(name = "IRLN")]
+    Irln,
+    /// Square-root incidence rate, columns events,time.
+    #[value(name = "IRS")]
+    Irs,
+    /// Freeman-Tukey incidence rate, columns events,time.
+    #[value(name = "IRFT")]
+    Irft,
+    /// Incidence-rate ratio, columns events1,time1,events2,time2.
+    #[value(name = "IRR")]
+    Irr,
+    /// Incidence-rate difference, columns events1,time1,events2,time2.
+    #[value(name = "IRD")]
+    Ird,
+    /// Difference of square-root incidence rates, columns events1,time1,events2,time2.
+    #[value(name = "IRSD")]
+    Irsd,
 }
 
 impl Measure {
@@ -160,6 +181,13 @@ impl Measure {
             Measure::Generic => "GENERIC",
             Measure::Pr => "PR",
             Measure::Plo => "PLO",
+            Measure::Ir => "IR",
+            Measure::Irln => "IRLN",
+            Measure::Irs => "IRS",
+            Measure::Irft => "IRFT",
+            Measure::Irr => "IRR",
+            Measure::Ird => "IRD",
+            Measure::Irsd => "IRSD",
             Measure::Pas => "PAS",
             Measure::Pft => "PFT",
             Measure::Mc => "MC",
@@ -217,7 +245,9 @@ impl Measure {
     /// How results are shown, given `--scale` for GENERIC.
     pub fn display(self, generic_log: bool) -> Display {
         match self {
-            Measure::Or | Measure::Rr | Measure::PetoOr => Display::Ratio,
+            Measure::Or | Measure::Rr | Measure::PetoOr | Measure::Irr | Measure::Irln => {
+                Display::Ratio
+            }
             Measure::Generic if generic_log => Display::Ratio,
             Measure::Plo | Measure::Pas | Measure::Pft => Display::Proportion,
             Measure::Romc
@@ -415,6 +445,17 @@ pub fn resolve(measure: Measure, find: &dyn Fn(&str) -> Option<usize>) -> Result
         Measure::Pr | Measure::Plo | Measure::Pas | Measure::Pft => {
             b.columns = need(&[(Events1, "events"), (Total1, "total")])?;
         }
+        Measure::Ir | Measure::Irln | Measure::Irs | Measure::Irft => {
+            b.columns = need(&[(Events1, "events"), (Total1, "time")])?;
+        }
+        Measure::Irr | Measure::Ird | Measure::Irsd => {
+            b.columns = need(&[
+                (Events1, "events1"),
+                (Total1, "time1"),
+                (Events2, "events2"),
+                (Total2, "time2"),
+            ])?;
+        }
         m => b.columns = crate::escalc_measures::columns(m, &need, &optional)?,
     }
     Ok(b)
@@ -459,7 +500,7 @@ impl Study {
         }
     }
 
-    fn of<E: EffectSize>(e: &E) -> metapool::Result<Study> {
+    pub(crate) fn of<E: EffectSize>(e: &E) -> metapool::Result<Study> {
         Ok(Study {
             effect: e.effect()?,
             scale: e.scale(),
@@ -494,6 +535,9 @@ impl EffectSize for Study {
 /// events, in both arms of OR, RR, PETO-OR) do not count.
 pub fn any_zero(measure: Measure, rows: &[Values]) -> bool {
     use Slot::*;
+    if let Some(zero) = crate::rates::any_zero(measure, rows) {
+        return zero;
+    }
     rows.iter().any(|v| {
         let g = |s: Slot| v[s.index()].unwrap_or(f64::NAN);
         if measure.is_proportion() {
@@ -584,6 +628,14 @@ pub fn study(measure: Measure, values: &Values, opts: &StudyOptions) -> Result<S
             let p = Proportion::new(req(Events1), req(Total1))?;
             Study::of(&corrected!(ProportionEffect::new(p, transform)))?
         }
+        Measure::Ir | Measure::Irln | Measure::Irs | Measure::Irft => {
+            crate::rates::one_group(measure, req(Events1), req(Total1), opts.correction)?
+        }
+        Measure::Irr | Measure::Ird | Measure::Irsd => crate::rates::two_groups(
+            measure,
+            [req(Events1), req(Total1), req(Events2), req(Total2)],
+            opts.correction,
+        )?,
         Measure::Generic => {
             let se = match (get(Se), get(Vi)) {
                 (Some(se), _) => Some(se),
@@ -655,9 +707,9 @@ pub fn field_slot(field: &str) -> Option<Slot> {
         "n" => N,
         "r" => R,
         "events1" | "events" => Events1,
-        "total1" | "total" => Total1,
+        "total1" | "total" | "time1" | "time" => Total1,
         "events2" => Events2,
-        "total2" => Total2,
+        "total2" | "time2" => Total2,
         "estimate" => Estimate,
         "se" => Se,
         "ci_lower" => CiLower,

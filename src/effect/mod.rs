@@ -16,6 +16,7 @@ mod generic;
 mod hypergeometric;
 mod partial;
 mod proportion;
+mod rate;
 mod ratio;
 mod reliability;
 mod set;
@@ -38,6 +39,9 @@ pub use correlation::{
 pub use generic::Generic;
 pub use partial::{PartialCorrelation, PartialScale, RegressionTest, SemiPartialCorrelation};
 pub use proportion::{Proportion, ProportionEffect, ProportionTransform};
+pub use rate::{
+    IncidenceRate, IncidenceRateComparison, PersonTime, RateComparison, RateTable, RateTransform,
+};
 pub use ratio::{LogRatio, RatioMeasure};
 pub use reliability::{AlphaEffect, AlphaTransform, CronbachAlpha};
 pub(crate) use set::length_mismatch;

@@ -31,6 +31,7 @@
 //! ```
 
 mod bias;
+mod glmm;
 mod multilevel;
 mod number;
 mod pooled;
