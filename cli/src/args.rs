@@ -149,6 +149,15 @@ pub struct PoolArgs {
     #[arg(long, value_name = "COLUMN")]
     pub subgroup: Option<String>,
 
+    /// Pooling method: GLMM fits metafor's rma.glmm to the counts (--measure OR, PLO, IRR or
+    /// IRLN; --model fixed or random; JSON output).
+    #[arg(long, value_enum, ignore_case = true)]
+    pub method: Option<MethodArg>,
+
+    /// The GLMM's parameterisation for two-group data (with --method GLMM).
+    #[arg(long, value_enum, ignore_case = true, default_value = "UM.FS")]
+    pub glmm_model: GlmmModelArg,
+
     #[command(flatten)]
     pub output: OutputArgs,
 
@@ -250,15 +259,6 @@ pub struct ModelArgs {
     /// Fixed-effect method [default: MH for OR, RR, RD; PETO for PETO-OR; IV otherwise].
     #[arg(long, value_enum, ignore_case = true)]
     pub fixed_method: Option<FixedMethodArg>,
-
-    /// Pooling method: GLMM fits metafor's rma.glmm to the counts (--measure OR, PLO, IRR or
-    /// IRLN; --model fixed or random; JSON output).
-    #[arg(long, value_enum, ignore_case = true)]
-    pub method: Option<MethodArg>,
-
-    /// The GLMM's parameterisation for two-group data (with --method GLMM).
-    #[arg(long, value_enum, ignore_case = true, default_value = "UM.FS")]
-    pub glmm_model: GlmmModelArg,
 
     /// Between-study variance estimator of the random-effects model.
     #[arg(long, value_enum, ignore_case = true, default_value = "DL")]

@@ -95,7 +95,7 @@ fn prepare<'a>(
 /// `metapool pool`.
 pub fn pool(pa: &PoolArgs) -> ExitCode {
     let a = &pa.input;
-    if pa.model.method.is_some() {
+    if pa.method.is_some() {
         if let Err(msg) = crate::glmm::check(pa) {
             return fail(EXIT_INPUT, msg);
         }
@@ -117,7 +117,7 @@ pub fn run_pool<R: Read, W: io::Write>(
     out: W,
 ) -> io::Result<Result<pipeline::Summary, Fatal>> {
     let with_id = pa.input.by.is_some();
-    if pa.model.method.is_some() {
+    if pa.method.is_some() {
         return crate::glmm::run(pa, settings, opts, input, out);
     }
     let opts = &ReadOptions {

@@ -138,7 +138,7 @@ pub fn run<R: Read, W: io::Write>(
         keep_values: true,
         ..*opts
     };
-    let m = model(pa.model.glmm_model);
+    let m = model(pa.glmm_model);
     let glmm = match pa.model.model {
         ModelArg::Fixed => Glmm::fixed(m),
         _ => Glmm::random(m),
