@@ -9,7 +9,7 @@ with DerSimonian-Laird and exact REML at every SIMD level the CPU has, one DL an
 and 2 threads. (compare.py checks numpy's DL figures against metapool's; this script only times
 them.) Prints a Markdown table. Not part of CI. Usage:
 
-    python3 benches/compare/ratios.py [--analyses N] [--huge H] [--repeats R] [--workdir DIR]
+    python3 benches/compare/ratios.py [--analyses N] [--huge H] [--repeats R] [--workdir DIR] [--exe PATH]
 """
 import argparse
 import json
@@ -39,6 +39,7 @@ def main():
     ap.add_argument("--huge", type=int, default=10_000_000)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--workdir", default="/tmp/metapool-ratios")
+    ap.add_argument("--exe", help="a built simd_ratios example (default: build it)")
     a = ap.parse_args()
     wd = a.workdir
     os.makedirs(wd, exist_ok=True)
@@ -62,10 +63,12 @@ def main():
     yh.astype("<f8").tofile(os.path.join(wd, "y_huge.f64"))
     vh.astype("<f8").tofile(os.path.join(wd, "v_huge.f64"))
 
-    subprocess.run(["cargo", "build", "-q", "--release", "--features", "rayon", "--example", "simd_ratios"],
-                   cwd=ROOT, check=True)
-    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-    exe = os.path.join(target, "release", "examples", "simd_ratios")
+    exe = a.exe
+    if exe is None:
+        subprocess.run(["cargo", "build", "-q", "--release", "--features", "rayon", "--example", "simd_ratios"],
+                       cwd=ROOT, check=True)
+        target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+        exe = os.path.join(target, "release", "examples", "simd_ratios")
     r = json.loads(subprocess.run([exe, wd, str(a.repeats)] + [str(k) for k in KS],
                                   capture_output=True, text=True, check=True).stdout)
     flags = sorted({f for line in open("/proc/cpuinfo") if line.startswith("flags")

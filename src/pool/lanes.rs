@@ -7,6 +7,9 @@
 //! selects); Rust never contracts `a * b + c` into a fused multiply-add, so the same code gives
 //! the same bits whatever instruction set it is compiled for (see `batch::simd`).
 
+// lane loops index several arrays by lane at once, on purpose
+#![allow(clippy::needless_range_loop)]
+
 use std::ops::{Add, BitAnd, BitOr, Div, Mul, Sub};
 
 /// A real number, or [`WIDTH`] of them in lanes, for the blocked kernels.
