@@ -19,6 +19,7 @@
 
 mod table;
 
+use crate::pool::Real;
 use table::{DEGREE, H, INTERVALS};
 
 /// Largest whole df handled by the closed forms; larger df go to `statrs::function::gamma::gamma_ur`.
@@ -142,42 +143,46 @@ const SPLIT: f64 = 134_217_729.0;
 
 /// `z^2` as an unevaluated sum `hi + lo`, exactly (Dekker 1971), for `|z| < 2^500`.
 #[inline(always)]
-fn exact_square(z: f64) -> (f64, f64) {
-    let c = SPLIT * z;
+fn exact_square<R: Real>(z: R) -> (R, R) {
+    let c = R::splat(SPLIT) * z;
     let zh = c - (c - z);
     let zl = z - zh;
     let hi = z * z;
-    let lo = ((zh * zh - hi) + 2.0 * zh * zl) + zl * zl;
+    let lo = ((zh * zh - hi) + R::splat(2.0) * zh * zl) + zl * zl;
     (hi, lo)
 }
 
-/// `h(z) = exp(z^2/2) erfc(z / sqrt 2)` for `0 <= z < INTERVALS / 2`.
+/// `h(z) = exp(z^2/2) erfc(z / sqrt 2)` for `0 <= z < INTERVALS / 2` (per lane: the Horner
+/// steps of all lanes interleave).
 #[inline(always)]
-fn h(z: f64) -> f64 {
-    let i = (2.0 * z) as usize;
-    let row = &H[i.min(INTERVALS - 1)];
-    let t = 4.0 * z - (2 * i + 1) as f64;
-    let mut acc = row[0];
-    for &c in &row[1..=DEGREE] {
-        acc = acc * t + c;
+fn h<R: Real>(z: R) -> R {
+    let i = R::to_index(R::splat(2.0) * z);
+    let t = R::splat(4.0) * z - R::index_map(i, |i| (2 * i + 1) as f64);
+    let coefficient = |c: usize| R::index_map(i, |i| H[i.min(INTERVALS - 1)][c]);
+    let mut acc = coefficient(0);
+    for c in 1..=DEGREE {
+        acc = acc * t + coefficient(c);
     }
     acc
 }
 
 /// Two-sided p-value of a standard normal statistic, `erfc(|z| / sqrt 2)`. NaN for NaN; 0 once
-/// the value underflows `f64` (`|z| > 38.6`).
-#[inline]
-pub(crate) fn normal_two_sided(z: f64) -> f64 {
-    let z = z.abs();
-    if z < (INTERVALS / 2) as f64 {
-        let (hi, lo) = exact_square(z);
-        // exp(-(hi + lo)/2) = exp(-hi/2) (1 - lo/2) to within lo^2, |lo| <= ulp(hi) / 2.
-        ((-0.5 * hi).exp() * (1.0 - 0.5 * lo) * h(z)).min(1.0)
-    } else if z.is_nan() {
-        z
-    } else {
-        0.0
-    }
+/// the value underflows `f64` (`|z| > 38.6`). Of one statistic, or of one per lane (the same
+/// operations on each, so the same bits).
+#[inline(always)]
+pub(crate) fn normal_two_sided<R: Real>(z: R) -> R {
+    let z = R::abs(z);
+    let inside = R::lt(z, R::splat((INTERVALS / 2) as f64));
+    // the closed form on [0, 39); elsewhere it runs on 0 and is discarded
+    let zi = R::select(inside, z, R::splat(0.0));
+    let (hi, lo) = exact_square(zi);
+    // exp(-(hi + lo)/2) = exp(-hi/2) (1 - lo/2) to within lo^2, |lo| <= ulp(hi) / 2.
+    let p = R::min(
+        R::exp(R::splat(-0.5) * hi) * (R::splat(1.0) - R::splat(0.5) * lo) * h(zi),
+        R::splat(1.0),
+    );
+    // beyond: 0, or NaN for NaN (which fails `z == z`)
+    R::select(inside, p, R::select(R::eq(z, z), R::splat(0.0), z))
 }
 
 /// Chi-square upper tail `P(X >= x)` on `df` degrees of freedom; closed forms for whole
@@ -210,7 +215,7 @@ pub(crate) fn chi_square_upper(x: f64, df: f64) -> f64 {
             (e * sum).min(1.0)
         } else {
             let s = x.sqrt();
-            let mut bracket = h(s.min((INTERVALS / 2) as f64 - 0.25));
+            let mut bracket = h::<f64>(s.min((INTERVALS / 2) as f64 - 0.25));
             if n > 1 {
                 // sum_{j=1}^{m} x^(j-1) / (2j-1)!!
                 let mut term = 1.0;

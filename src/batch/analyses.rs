@@ -211,6 +211,15 @@ impl<'a, T: BatchFloat> Analyses<'a, T> {
         (a < self.len()).then(|| self.analysis(a))
     }
 
+    /// The common number of studies of every analysis, for [`Analyses::uniform`].
+    #[inline(always)]
+    pub(crate) fn uniform_k(&self) -> Option<usize> {
+        match self.bounds {
+            Bounds::Offsets(_) => None,
+            Bounds::Uniform(k) => Some(k),
+        }
+    }
+
     /// Analysis `a < len()` (the layout was validated at construction).
     #[inline(always)]
     pub(crate) fn analysis(&self, a: usize) -> (&'a [T], &'a [T]) {

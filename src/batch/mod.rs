@@ -11,6 +11,9 @@
 //! same [`Tau2Estimator`], the same Wald interval and the same [`Heterogeneity`] constructor, so
 //! its numbers are bit for bit those of [`FixedModel::pool`](crate::pool::FixedModel::pool) and
 //! [`RandomModel::pool`](crate::pool::RandomModel::pool) on that analysis (tested on random data).
+//! Analyses of up to 16 studies in a uniform batch go through those kernels 8 at a time, one
+//! per SIMD lane (the same operations on every lane), and the kernels are compiled for the
+//! instruction set the CPU has ([`SimdLevel`]), with the same bits on every level.
 //!
 //! ```text
 //! per analysis a, studies i in offsets[a]..offsets[a+1]:
@@ -42,10 +45,14 @@
 mod accumulate;
 mod analyses;
 mod columns;
+mod fill;
+mod lanes;
+mod simd;
 
 pub use accumulate::InverseVarianceSums;
 pub use analyses::{offsets_from_lengths, Analyses, BatchFloat};
 pub use columns::{AnalysisStatus, BatchResults, FailureReason, HeterogeneityColumns, WaldColumns};
+pub use simd::SimdLevel;
 
 use crate::error::{Error, Result};
 use crate::heterogeneity::{typical_variance, Heterogeneity};
@@ -118,6 +125,10 @@ pub struct BatchPooler {
     pub model: RandomModel,
     /// What to do with an analysis that cannot be pooled.
     pub on_failure: OnFailure,
+    /// The instruction set of the kernels ([`SimdLevel::Detect`]: the best this CPU has). Every
+    /// level gives the same bits.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub simd: SimdLevel,
 }
 
 /// One analysis' results, before they are written to the columns.
@@ -157,6 +168,7 @@ impl BatchPooler {
         BatchPooler {
             model: RandomModel::new(estimator, level),
             on_failure,
+            simd: SimdLevel::Detect,
         }
     }
 
@@ -238,6 +250,23 @@ impl BatchPooler {
             });
         }
         Ok(())
+    }
+
+    /// The same pooler with its kernels compiled for another instruction set (the same
+    /// results, bit for bit; an unavailable level makes [`BatchPooler::pool`] an
+    /// [`Error::Undefined`]).
+    ///
+    /// ```
+    /// use metapool::batch::{Analyses, BatchPooler, BatchResults, SimdLevel};
+    /// let (y, v) = ([0.1, 0.9, 0.4], [0.01, 0.02, 0.015]);
+    /// let mut out = BatchResults::default();
+    /// BatchPooler::default().with_simd(SimdLevel::Baseline).pool(&Analyses::uniform(&y, &v, 3)?, &mut out)?;
+    /// assert_eq!(out.len(), 1);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
+    pub fn with_simd(mut self, simd: SimdLevel) -> Self {
+        self.simd = simd;
+        self
     }
 
     /// The same pooler with another failure policy.
@@ -348,36 +377,6 @@ impl BatchPooler {
         Ok(l)
     }
 
-    /// Pool analyses `first..first + cols.len()` into `cols`.
-    fn fill<T: BatchFloat>(
-        &self,
-        analyses: &Analyses<'_, T>,
-        first: usize,
-        cols: &mut ColumnsMut<'_>,
-        failures: &mut Vec<(usize, Error)>,
-    ) -> Result<()> {
-        for row in 0..cols.len() {
-            let a = first + row;
-            let (y, v) = analyses.analysis(a);
-            match self.pool_one(y, v) {
-                Ok(r) => cols.write(row, &r),
-                Err(e) => match self.on_failure {
-                    OnFailure::Stop => {
-                        return Err(Error::InAnalysis {
-                            analysis: a,
-                            source: Box::new(e),
-                        })
-                    }
-                    OnFailure::Record => {
-                        cols.write_failed(row, &e);
-                        failures.push((a, e));
-                    }
-                },
-            }
-        }
-        Ok(())
-    }
-
     /// Both fits of one analysis, through the single-analysis kernels.
     #[inline(always)]
     pub(crate) fn pool_one<T: BatchFloat>(&self, y: &[T], v: &[T]) -> Result<Row> {
@@ -407,24 +406,52 @@ impl BatchPooler {
         v: impl Fn(usize) -> f64 + Copy,
     ) -> Result<Row> {
         let core = fixed_core_of(k, ys, vs)?;
-        let m = &self.model;
-        let fixed = Wald::new(core.estimate, (1.0 / core.sum_w).sqrt(), &m.level);
-        let (tau2, tau2_iterations) = match m.estimator {
-            Tau2Estimator::DerSimonianLaird => (dersimonian_laird(&core)?, 0),
-            estimator => {
-                let fit = tau2::estimate(estimator, k, y, v, &m.control)?;
-                (fit.tau2, fit.iterations)
-            }
-        };
+        let tau2 = self.tau2_of(&core, y, v)?;
         // weighted_core forms sum w* and mu* exactly as the single API's weighted_sums does;
         // at tau2 = 0 its weights 1 / (v + 0) are the fixed-effect ones and it repeats
         // fixed_core's arithmetic on them, so the fixed-effect sums are reused bit for bit
-        let (sum_w, estimate) = if tau2 == 0.0 {
+        let (sum_w, estimate) = if tau2.0 == 0.0 {
             (core.sum_w, core.estimate)
         } else {
-            weighted_core_of(k, ys, vs, tau2)
+            weighted_core_of(k, ys, vs, tau2.0)
         };
-        let random = Wald::new(estimate, (1.0 / sum_w).sqrt(), &m.level);
+        let level = &self.model.level;
+        let fixed = Wald::new(core.estimate, (1.0 / core.sum_w).sqrt(), level);
+        let random = Wald::new(estimate, (1.0 / sum_w).sqrt(), level);
+        self.row(&core, tau2, fixed, random)
+    }
+
+    /// tau² and the iterations it took, from the fixed-effect core and the studies (`y`, `v`
+    /// by index) of one analysis.
+    #[inline(always)]
+    pub(crate) fn tau2_of(
+        &self,
+        core: &FixedCore,
+        y: impl Fn(usize) -> f64 + Copy,
+        v: impl Fn(usize) -> f64 + Copy,
+    ) -> Result<(f64, usize)> {
+        let m = &self.model;
+        Ok(match m.estimator {
+            Tau2Estimator::DerSimonianLaird => (dersimonian_laird(core)?, 0),
+            estimator => {
+                let fit = tau2::estimate(estimator, core.k, y, v, &m.control)?;
+                (fit.tau2, fit.iterations)
+            }
+        })
+    }
+
+    /// One analysis' row from its fixed-effect core, its tau² (with the iterations it took) and
+    /// both Wald intervals (`se = 1 / sqrt(sum w)`, `1 / sqrt(sum w*)`); [`Error::NonFinite`]
+    /// for a non-finite figure.
+    #[inline(always)]
+    pub(crate) fn row(
+        &self,
+        core: &FixedCore,
+        (tau2, tau2_iterations): (f64, usize),
+        fixed: Wald,
+        random: Wald,
+    ) -> Result<Row> {
+        let k = core.k;
         let df = k - 1;
         let s2 = typical_variance(df, core.sum_w, core.share_complement);
         let heterogeneity = Heterogeneity::random(core.q, df, tau2, s2);

@@ -49,13 +49,15 @@
 use crate::error::{Error, Problem, Result};
 use crate::numeric::{merge_moments, Merged};
 
+pub(crate) use super::lanes::Real;
+
 /// Number of independent lanes of the plain partial sums inside a block.
 const LANES: usize = 4;
 /// Studies per block (the local arrays of a block stay in L1 cache).
 const BLOCK: usize = 256;
 /// Size of the local arrays when all studies fit in one small block (no 4 KiB of zeroed
 /// arrays for an analysis of a few studies; the arithmetic is the same as with [`BLOCK`]).
-const SMALL: usize = 16;
+pub(crate) const SMALL: usize = 16;
 
 /// The fixed-effect (inverse-variance) summary of k studies.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -89,7 +91,7 @@ pub(crate) fn check_study(i: usize, y: f64, v: f64) -> Result<()> {
 /// `y` finite, `v` finite and positive (NaN fails each comparison); branch-free.
 #[inline(always)]
 #[allow(clippy::eq_op)] // `x - x` is the finiteness test, on purpose
-fn study_ok(y: f64, v: f64) -> bool {
+pub(crate) fn study_ok(y: f64, v: f64) -> bool {
     // `x - x` is 0 for finite x and NaN for infinite or NaN x: float comparisons only, which
     // stay in SIMD registers (`x.abs() < inf` becomes a 64-bit integer comparison, which SSE2
     // lacks, and keeps the validation loop scalar)
@@ -124,31 +126,25 @@ fn study_error(i: usize, y: f64, v: f64) -> Result<()> {
 /// range of y) can carry the computed value just outside. Clamp it back: this only ever moves
 /// it toward the exact value. A NaN passes through unchanged (and is reported by the caller).
 #[inline(always)]
-fn within(mean: f64, lo: f64, hi: f64) -> f64 {
-    if mean < lo {
-        lo
-    } else if mean > hi {
-        hi
-    } else {
-        mean
-    }
+fn within<R: Real>(mean: R, lo: R, hi: R) -> R {
+    R::select(R::lt(mean, lo), lo, R::select(R::gt(mean, hi), hi, mean))
 }
 
 /// The weighted moments of a set of studies (a block, or the union of blocks): `s = sum w`,
 /// the weighted mean, `m2 = sum w (y - mean)^2` (when asked for), `pairs = sum_{i<j} w_i w_j`
-/// (when asked for), and the range of y.
+/// (when asked for), and the range of y; of one analysis (`f64`) or of one per lane.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Part {
-    pub(super) s: f64,
-    pub(super) mean: f64,
+pub(crate) struct Part<R = f64> {
+    pub(crate) s: R,
+    pub(crate) mean: R,
     /// the effect the deviations are taken from (the heaviest study's, first on ties)
-    pub(super) y_ref: f64,
+    pub(crate) y_ref: R,
     /// `sum w (y - y_ref) / sum w`, unclamped: `mean` is `y_ref + offset` clamped to the range
-    pub(super) offset: f64,
-    pub(super) m2: f64,
-    pub(super) pairs: f64,
-    pub(super) lo: f64,
-    pub(super) hi: f64,
+    pub(crate) offset: R,
+    pub(crate) m2: R,
+    pub(crate) pairs: R,
+    pub(crate) lo: R,
+    pub(crate) hi: R,
 }
 
 impl Part {
@@ -166,53 +162,63 @@ impl Part {
 
 /// `(a0 + a1) + (a2 + a3)`
 #[inline(always)]
-fn lane_total(a: [f64; LANES]) -> f64 {
+fn lane_total<R: Real>(a: [R; LANES]) -> R {
     (a[0] + a[1]) + (a[2] + a[3])
 }
 
 /// The studies of a block in chunks of [`LANES`]: the full chunks in place, then the last
-/// `n mod LANES` studies padded with zero-weight copies of `y[0]` (which add exact zeros).
-#[inline(always)]
-fn for_chunks(y: &[f64], w: &[f64], mut f: impl FnMut(&[f64; LANES], &[f64; LANES])) {
-    let n = y.len();
-    let w = &w[..n];
-    let full = n / LANES * LANES;
-    for (yc, wc) in y[..full]
-        .chunks_exact(LANES)
-        .zip(w[..full].chunks_exact(LANES))
-    {
-        f(
-            yc.try_into().unwrap_or(&[0.0; LANES]),
-            wc.try_into().unwrap_or(&[0.0; LANES]),
-        );
-    }
-    if full < n {
-        let (mut yt, mut wt) = ([y[0]; LANES], [0.0; LANES]);
-        // element by element: `copy_from_slice` of 1 to 3 values is a libc `memcpy` call
-        for (j, (&a, &b)) in y[full..].iter().zip(&w[full..]).enumerate() {
-            yt[j] = a;
-            wt[j] = b;
+/// `n mod LANES` studies padded with zero-weight copies of `y[0]` (which add exact zeros);
+/// `$body` runs on each chunk with `$yc`, `$wc` bound to `&[R; LANES]`. A macro rather than a
+/// function taking a closure, so that the body is always inlined (also over lanes of analyses).
+macro_rules! for_chunks {
+    ($y:expr, $w:expr, |$yc:pat_param, $wc:pat_param| $body:block) => {{
+        let (y, w) = ($y, $w);
+        let n = y.len();
+        let w = &w[..n];
+        let full = n / LANES * LANES;
+        let zero = [R::splat(0.0); LANES];
+        for (yc, wc) in y[..full]
+            .chunks_exact(LANES)
+            .zip(w[..full].chunks_exact(LANES))
+        {
+            let $yc: &[_; LANES] = yc.try_into().unwrap_or(&zero);
+            let $wc: &[_; LANES] = wc.try_into().unwrap_or(&zero);
+            $body
         }
-        f(&yt, &wt);
-    }
+        if full < n {
+            let (mut yt, mut wt) = ([y[0]; LANES], zero);
+            // element by element: `copy_from_slice` of 1 to 3 values is a libc `memcpy` call
+            for (j, (&a, &b)) in y[full..].iter().zip(&w[full..]).enumerate() {
+                yt[j] = a;
+                wt[j] = b;
+            }
+            let $yc = &yt;
+            let $wc = &wt;
+            $body
+        }
+    }};
 }
 
 /// The moments of one block of `n >= 1` studies (effects `y`, weights `w`): plain sums in
-/// [`LANES`] lanes, study `i` in lane `i mod LANES`.
+/// [`LANES`] lanes, study `i` in lane `i mod LANES`. Over one analysis (`R = f64`) or over
+/// one analysis per SIMD lane (`R = Lanes`, `ys[i]` holding study `i` of each), with the same
+/// operations in the same order on every lane.
 #[inline(always)]
-fn block_part<const Q: bool, const PAIRS: bool>(y: &[f64], w: &[f64]) -> Part {
+#[allow(unused_assignments)] // the last chunk's `base +=`
+pub(crate) fn block_part<R: Real, const Q: bool, const PAIRS: bool>(y: &[R], w: &[R]) -> Part<R> {
     let w = &w[..y.len()];
+    let zero = R::splat(0.0);
     // deviations are taken from the heaviest study's effect (the first, on ties): its own
     // deviation, squared with the largest weight, is then exact, and so are all deviations of
     // nearly identical studies
-    let (mut w_max, mut at) = ([f64::NEG_INFINITY; LANES], [0.0; LANES]);
+    let (mut w_max, mut at) = ([R::splat(f64::NEG_INFINITY); LANES], [zero; LANES]);
     let mut base = 0.0;
-    for_chunks(y, w, |_, wc| {
+    for_chunks!(y, w, |_, wc| {
         for l in 0..LANES {
             // each lane's first maximum and its position (as f64: one SIMD select for both)
-            let more = wc[l] > w_max[l];
-            w_max[l] = if more { wc[l] } else { w_max[l] };
-            at[l] = if more { base + l as f64 } else { at[l] };
+            let more = R::gt(wc[l], w_max[l]);
+            w_max[l] = R::select(more, wc[l], w_max[l]);
+            at[l] = R::select(more, R::splat(base + l as f64), at[l]);
         }
         base += LANES as f64;
     });
@@ -220,26 +226,28 @@ fn block_part<const Q: bool, const PAIRS: bool>(y: &[f64], w: &[f64]) -> Part {
     // (padding has weight 0 and never beats a study's positive weight)
     let mut top = (w_max[0], at[0]);
     for l in 1..LANES {
-        if w_max[l] > top.0 || (w_max[l] == top.0 && at[l] < top.1) {
-            top = (w_max[l], at[l]);
-        }
+        let better = R::gt(w_max[l], top.0) | (R::eq(w_max[l], top.0) & R::lt(at[l], top.1));
+        top = (
+            R::select(better, w_max[l], top.0),
+            R::select(better, at[l], top.1),
+        );
     }
-    let y_ref = y.get(top.1 as usize).copied().unwrap_or(y[0]);
+    let y_ref = R::pick(y, top.1, y[0]);
     let y0 = y[0];
     let (mut lo, mut hi) = ([y0; LANES], [y0; LANES]);
-    let (mut s, mut t, mut p) = ([0.0; LANES], [0.0; LANES], [0.0; LANES]);
-    for_chunks(y, w, |yc, wc| {
+    let (mut s, mut t, mut p) = ([zero; LANES], [zero; LANES], [zero; LANES]);
+    for_chunks!(y, w, |yc, wc| {
         for l in 0..LANES {
             let (yi, wi) = (yc[l], wc[l]);
             // select forms (not f64::min/max) so that they compile to SIMD min/max
-            lo[l] = if yi < lo[l] { yi } else { lo[l] };
-            hi[l] = if yi > hi[l] { yi } else { hi[l] };
+            lo[l] = R::select(R::lt(yi, lo[l]), yi, lo[l]);
+            hi[l] = R::select(R::gt(yi, hi[l]), yi, hi[l]);
             if PAIRS {
                 // w_i times the sum of the lane's earlier weights
-                p[l] += wi * s[l];
+                p[l] = p[l] + wi * s[l];
             }
-            s[l] += wi;
-            t[l] += wi * (yi - y_ref);
+            s[l] = s[l] + wi;
+            t[l] = t[l] + wi * (yi - y_ref);
         }
     });
     let (s01, s23) = (s[0] + s[1], s[2] + s[3]);
@@ -247,24 +255,24 @@ fn block_part<const Q: bool, const PAIRS: bool>(y: &[f64], w: &[f64]) -> Part {
     let pairs = if PAIRS {
         ((p[0] + p[1] + s[0] * s[1]) + (p[2] + p[3] + s[2] * s[3])) + s01 * s23
     } else {
-        0.0
+        zero
     };
-    let lo = lo.into_iter().fold(y0, |a, b| if b < a { b } else { a });
-    let hi = hi.into_iter().fold(y0, |a, b| if b > a { b } else { a });
+    let lo = lo.into_iter().fold(y0, |a, b| R::select(R::lt(b, a), b, a));
+    let hi = hi.into_iter().fold(y0, |a, b| R::select(R::gt(b, a), b, a));
     let offset = lane_total(t) / sum;
     let mean = within(y_ref + offset, lo, hi);
     let m2 = if Q {
-        let mut m = [0.0; LANES];
-        for_chunks(y, w, |yc, wc| {
+        let mut m = [zero; LANES];
+        for_chunks!(y, w, |yc, wc| {
             for l in 0..LANES {
                 // from the exact deviations y - y_ref, not from the rounded mean
                 let d = (yc[l] - y_ref) - offset;
-                m[l] += wc[l] * d * d;
+                m[l] = m[l] + wc[l] * d * d;
             }
         });
         lane_total(m)
     } else {
-        0.0
+        zero
     };
     Part {
         s: sum,
@@ -403,7 +411,7 @@ fn moments_in<const N: usize, const Q: bool, const PAIRS: bool, const CHECK: boo
         for (w, &b) in wn.iter_mut().zip(xs) {
             *w = weight(b);
         }
-        Ok(block_part::<Q, PAIRS>(ys, wn))
+        Ok(block_part::<f64, Q, PAIRS>(ys, wn))
     };
     if k <= N {
         return block(0);
@@ -521,19 +529,28 @@ pub(crate) fn fixed_core_of(k: usize, y: impl Column, v: impl Column) -> Result<
             Part::NAN
         }
     };
-    let core = FixedCore {
-        k,
-        sum_w: part.s,
-        share_complement: 2.0 * (part.pairs / part.s) / part.s,
-        estimate: part.mean,
-        q: part.m2,
-    };
-    if !(core.sum_w.is_finite() && core.estimate.is_finite() && core.q.is_finite()) {
-        return Err(Error::NonFinite {
-            what: "inverse-variance sums",
-        });
+    FixedCore::from_part(k, &part)
+}
+
+impl FixedCore {
+    /// The fixed-effect summary of `k` studies from their moments (with `Q` and the pairs);
+    /// [`Error::NonFinite`] when a sum overflowed or the mean is undefined.
+    #[inline(always)]
+    pub(crate) fn from_part(k: usize, part: &Part) -> Result<FixedCore> {
+        let core = FixedCore {
+            k,
+            sum_w: part.s,
+            share_complement: 2.0 * (part.pairs / part.s) / part.s,
+            estimate: part.mean,
+            q: part.m2,
+        };
+        if !(core.sum_w.is_finite() && core.estimate.is_finite() && core.q.is_finite()) {
+            return Err(Error::NonFinite {
+                what: "inverse-variance sums",
+            });
+        }
+        Ok(core)
     }
-    Ok(core)
 }
 
 pub(crate) use super::sums::{generalized_q, weighted_sums, WeightedSums};

@@ -53,6 +53,7 @@
 mod core;
 mod fixed;
 mod generalized;
+mod lanes;
 mod mantel_haenszel;
 mod mh_tests;
 mod peto;
@@ -68,9 +69,11 @@ mod test;
 
 #[allow(unused_imports)]
 pub(crate) use self::core::{
-    check_study, fixed_core, fixed_core_of, weighted_core, weighted_core_of, weighted_sums, Column,
-    FixedCore, Slice,
+    block_part, check_study, fixed_core, fixed_core_of, study_ok, weighted_core, weighted_core_of,
+    weighted_sums, Column, FixedCore, Slice,
 };
+pub(crate) use lanes::{Lanes, Real, WIDTH};
+
 pub use fixed::FixedModel;
 pub use mantel_haenszel::MantelHaenszel;
 pub use mh_tests::{CmhCorrection, MantelHaenszelTests};
@@ -92,7 +95,7 @@ pub use test::{PredictionKind, Test};
 use crate::effect::{EffectSet, Scale};
 use crate::error::{Error, Result};
 use crate::heterogeneity::Heterogeneity;
-use crate::inference::{normal_two_sided_p, ConfidenceLevel};
+use crate::inference::ConfidenceLevel;
 
 /// Which fixed-effect method produced a result.
 ///
@@ -188,15 +191,15 @@ pub(crate) struct Wald {
 impl Wald {
     #[inline]
     pub(crate) fn new(estimate: f64, se: f64, level: &ConfidenceLevel) -> Wald {
-        let half = level.z() * se;
-        let z = estimate / se;
+        let [estimate, se, ci_lower, ci_upper, statistic, p] =
+            wald_figures(estimate, se, level.z());
         Wald {
             estimate,
             se,
-            ci_lower: estimate - half,
-            ci_upper: estimate + half,
-            statistic: z,
-            p: normal_two_sided_p(z),
+            ci_lower,
+            ci_upper,
+            statistic,
+            p,
         }
     }
 
@@ -215,6 +218,23 @@ impl Wald {
         }
         Ok(())
     }
+}
+
+/// The figures of a Wald interval and z test with critical value `z_crit`, of one estimate or of
+/// one per lane: estimate, se, `estimate -/+ z_crit se`, `z = estimate / se`, `p = 2 (1 -
+/// Phi(|z|))`.
+#[inline(always)]
+pub(crate) fn wald_figures<R: Real>(estimate: R, se: R, z_crit: f64) -> [R; 6] {
+    let half = R::splat(z_crit) * se;
+    let z = estimate / se;
+    [
+        estimate,
+        se,
+        estimate - half,
+        estimate + half,
+        z,
+        crate::tails::normal_two_sided(z),
+    ]
 }
 
 pub(crate) fn check_heterogeneity(h: &Heterogeneity) -> Result<()> {

@@ -1,0 +1,121 @@
+//! Analyses of a few studies pooled [`WIDTH`] at a time, one per SIMD lane: the studies of
+//! `WIDTH` analyses of `k <= SMALL` studies are laid across lanes (study `i` of analysis `j` in
+//! lane `j` of row `i`), and the single-analysis kernel `block_part` runs on the lanes, so each
+//! lane performs the very operations the analysis performs alone (the same bits). tau², the
+//! Wald intervals, the tails and the heterogeneity figures then run per analysis through the
+//! one kernel of each statistic.
+
+use super::{Analyses, BatchFloat, BatchPooler, ColumnsMut};
+use crate::error::{Error, Result};
+use crate::pool::{block_part, study_ok, wald_figures, FixedCore, Lanes, Real, Wald, WIDTH};
+
+/// Where a group's rows go: the columns, the row of its first analysis, the failures.
+pub(super) struct Sink<'s, 'c> {
+    pub cols: &'s mut ColumnsMut<'c>,
+    pub row: usize,
+    pub failures: &'s mut Vec<(usize, Error)>,
+}
+
+impl BatchPooler {
+    /// Pool analyses `first..first + WIDTH`, of `k` studies each, one per lane, into `sink`
+    /// (`Some(Err)` to stop the batch); `None` when `k` is not `1..=SMALL` or one of their
+    /// studies is invalid (the caller then pools them one at a time, which names the study).
+    #[inline(always)]
+    pub(super) fn pool_group<T: BatchFloat>(
+        &self,
+        analyses: &Analyses<'_, T>,
+        first: usize,
+        k: usize,
+        sink: Sink<'_, '_>,
+    ) -> Option<Result<()>> {
+        macro_rules! by_k {
+            ($($n:literal)*) => {
+                match k {
+                    $($n => self.group::<T, $n>(analyses, first, sink),)*
+                    _ => None,
+                }
+            };
+        }
+        by_k!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
+    }
+
+    /// [`BatchPooler::pool_group`] for `k = K`.
+    #[inline(always)]
+    fn group<T: BatchFloat, const K: usize>(
+        &self,
+        analyses: &Analyses<'_, T>,
+        first: usize,
+        sink: Sink<'_, '_>,
+    ) -> Option<Result<()>> {
+        let zero = Lanes::splat(0.0);
+        let (mut yt, mut vt) = ([zero; K], [zero; K]);
+        for j in 0..WIDTH {
+            let (y, v) = analyses.analysis(first + j);
+            let (y, v): (&[T; K], &[T; K]) = (y.try_into().ok()?, v.try_into().ok()?);
+            for i in 0..K {
+                // widened exactly (f32), as the one-at-a-time path reads them
+                yt[i].0[j] = y[i].to_f64().unwrap_or(f64::NAN);
+                vt[i].0[j] = v[i].to_f64().unwrap_or(f64::NAN);
+            }
+        }
+        let mut ok = true;
+        for (y, v) in yt.iter().zip(&vt) {
+            for j in 0..WIDTH {
+                ok &= study_ok(y.0[j], v.0[j]);
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let w = vt.map(|v| v.map(|v| 1.0 / v));
+        let fixed = block_part::<Lanes, true, true>(&yt, &w);
+        let fits: [Result<(FixedCore, (f64, usize))>; WIDTH] = std::array::from_fn(|j| {
+            let core = FixedCore::from_part(K, &fixed.lane(j))?;
+            let tau2 = self.tau2_of(&core, |i| yt[i].0[j], |i| vt[i].0[j])?;
+            Ok((core, tau2))
+        });
+        let tau2 = Lanes(std::array::from_fn(|j| {
+            fits[j].as_ref().map_or(0.0, |(_, (t, _))| *t)
+        }));
+        // the random-effects sums where some tau² > 0 (at tau² = 0 the fixed-effect ones are
+        // reused, as one at a time)
+        let random = tau2.0.iter().any(|&t| t != 0.0).then(|| {
+            let w = vt.map(|v| v.zip(tau2, |v, t| 1.0 / (v + t)));
+            block_part::<Lanes, false, false>(&yt, &w)
+        });
+        // both Wald intervals and z tests in lanes (where a lane's fit failed its figures are
+        // computed and dropped)
+        let (sum_w, estimate) = match &random {
+            Some(p) => {
+                // as one at a time: the fixed-effect sums exactly where tau² == 0
+                let none = <Lanes as Real>::eq(tau2, zero);
+                (
+                    Lanes::select(none, fixed.s, p.s),
+                    Lanes::select(none, fixed.mean, p.mean),
+                )
+            }
+            None => (fixed.s, fixed.mean),
+        };
+        let z_crit = self.model.level.z();
+        let one = Lanes::splat(1.0);
+        let fixed_wald = wald_figures(fixed.mean, Lanes::sqrt(one / fixed.s), z_crit);
+        let random_wald = wald_figures(estimate, Lanes::sqrt(one / sum_w), z_crit);
+        let wald = |f: &[Lanes; 6], j: usize| Wald {
+            estimate: f[0].0[j],
+            se: f[1].0[j],
+            ci_lower: f[2].0[j],
+            ci_upper: f[3].0[j],
+            statistic: f[4].0[j],
+            p: f[5].0[j],
+        };
+        for (j, fit) in fits.into_iter().enumerate() {
+            let result = fit.and_then(|(core, tau2)| {
+                self.row(&core, tau2, wald(&fixed_wald, j), wald(&random_wald, j))
+            });
+            if let Err(e) = self.record(first + j, sink.row + j, result, sink.cols, sink.failures) {
+                return Some(Err(e));
+            }
+        }
+        Some(Ok(()))
+    }
+}

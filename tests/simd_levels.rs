@@ -1,0 +1,143 @@
+//! The batch path on every SIMD level this CPU has (`SimdLevel::available`): bit for bit the
+//! same on every level, and the same as the single-analysis API (`FixedModel::pool`,
+//! `RandomModel::pool`), for analyses of a few studies (pooled several at a time in SIMD lanes)
+//! and of many, with invalid studies among them, under DerSimonian-Laird and exact REML.
+
+use metapool::batch::{Analyses, BatchPooler, BatchResults, OnFailure, SimdLevel};
+use metapool::{effect::EffectSet, pool::FixedModel, pool::RandomModel, pool::Tau2Estimator};
+use proptest::prelude::*;
+
+/// The bits of every column of a batch's results, for exact comparison (NaN included).
+fn bits(out: &BatchResults) -> Vec<Vec<u64>> {
+    let mut cols = vec![out.k.iter().map(|&k| k as u64).collect::<Vec<_>>()];
+    for w in [&out.fixed, &out.random] {
+        for c in [&w.estimate, &w.se, &w.ci_lower, &w.ci_upper, &w.z, &w.p] {
+            cols.push(c.iter().map(|x| x.to_bits()).collect());
+        }
+    }
+    let h = &out.heterogeneity;
+    for c in [&h.q, &h.i2, &h.h2, &h.tau2] {
+        cols.push(c.iter().map(|x| x.to_bits()).collect());
+    }
+    cols.push(h.q_p.iter().map(|p| p.map_or(1, f64::to_bits)).collect());
+    cols.push(out.tau2_iterations.iter().map(|&i| i as u64).collect());
+    cols
+}
+
+/// One study: an effect around `mu` and a variance over six orders of magnitude; now and then
+/// an invalid one (zero or negative variance, non-finite effect).
+fn study() -> impl Strategy<Value = (f64, f64)> {
+    prop_oneof![
+        20 => (-3.0f64..3.0, -4.0f64..2.0).prop_map(|(y, e)| (y, 10f64.powf(e))),
+        1 => Just((0.5, 0.0)),
+        1 => Just((f64::NAN, 0.1)),
+        1 => Just((0.2, -1.0)),
+    ]
+}
+
+/// `n` analyses of `k` studies each, row-major; each analysis shifted by its own mean (far
+/// from 0 in some) and spread.
+fn batch() -> impl Strategy<Value = (usize, Vec<f64>, Vec<f64>)> {
+    (1usize..=20, 1usize..=27).prop_flat_map(|(k, n)| {
+        (
+            Just(k),
+            prop::collection::vec((study(), -1e3f64..1e3, 0.0f64..2.0), k * n),
+        )
+            .prop_map(|(k, s)| {
+                let (mut y, mut v) = (Vec::new(), Vec::new());
+                for (i, ((yi, vi), shift, spread)) in s.into_iter().enumerate() {
+                    let a = i / k;
+                    let mu = if a % 5 == 0 { shift } else { shift * 1e-3 };
+                    y.push(mu + spread * yi);
+                    v.push(vi);
+                }
+                (k, y, v)
+            })
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn every_level_gives_the_single_analysis_bits((k, y, v) in batch()) {
+        let analyses = Analyses::uniform(&y, &v, k).unwrap();
+        for estimator in [Tau2Estimator::DerSimonianLaird, Tau2Estimator::RestrictedMaximumLikelihood] {
+            let pooler = BatchPooler::default()
+                .with_estimator(estimator)
+                .with_on_failure(OnFailure::Record);
+            let mut reference = BatchResults::default();
+            pooler.with_simd(SimdLevel::Baseline).pool(&analyses, &mut reference).unwrap();
+            for level in SimdLevel::available() {
+                let mut out = BatchResults::default();
+                pooler.with_simd(level).pool(&analyses, &mut out).unwrap();
+                prop_assert_eq!(bits(&out), bits(&reference), "{:?} vs baseline", level);
+                prop_assert_eq!(&out.failures.iter().map(|f| f.0).collect::<Vec<_>>(),
+                    &reference.failures.iter().map(|f| f.0).collect::<Vec<_>>());
+            }
+            // the single-analysis API, analysis by analysis
+            let mut failed = reference.failures.iter().map(|f| f.0).peekable();
+            for a in 0..analyses.len() {
+                let r = a * k..(a + 1) * k;
+                let one = EffectSet::from_estimates(&y[r.clone()], &v[r])
+                    .and_then(|set| Ok((FixedModel::default().pool(&set)?, set)))
+                    .and_then(|(fixed, set)| {
+                        Ok((fixed, RandomModel::default().with_estimator(estimator).pool(&set)?))
+                    });
+                match one {
+                    Ok((fixed, random)) => {
+                        prop_assert_ne!(failed.peek(), Some(&a));
+                        for (w, fit) in [(&reference.fixed, &fixed), (&reference.random, &random)] {
+                            prop_assert_eq!(w.estimate[a].to_bits(), fit.estimate.to_bits());
+                            prop_assert_eq!(w.se[a].to_bits(), fit.se.to_bits());
+                            prop_assert_eq!(w.ci_lower[a].to_bits(), fit.ci_lower.to_bits());
+                            prop_assert_eq!(w.ci_upper[a].to_bits(), fit.ci_upper.to_bits());
+                            prop_assert_eq!(w.z[a].to_bits(), fit.statistic.to_bits());
+                            prop_assert_eq!(w.p[a].to_bits(), fit.p.to_bits());
+                        }
+                        let (h, rh) = (&reference.heterogeneity, &random.heterogeneity);
+                        prop_assert_eq!(h.q[a].to_bits(), rh.q.to_bits());
+                        prop_assert_eq!(h.q_p[a].map(f64::to_bits), rh.q_p.map(f64::to_bits));
+                        prop_assert_eq!(h.i2[a].to_bits(), rh.i2.to_bits());
+                        prop_assert_eq!(h.h2[a].to_bits(), rh.h2.to_bits());
+                        prop_assert_eq!(h.tau2[a].to_bits(), rh.tau2.to_bits());
+                    }
+                    Err(_) => prop_assert_eq!(failed.next(), Some(a), "analysis {} should fail", a),
+                }
+            }
+        }
+    }
+
+    /// f32 columns, widened exactly, give the bits of their f64 copies on every level.
+    #[test]
+    fn f32_columns_on_every_level((k, y, v) in batch()) {
+        let (y32, v32): (Vec<f32>, Vec<f32>) = (y.iter().map(|&x| x as f32).collect(), v.iter().map(|&x| x as f32).collect());
+        let (y64, v64): (Vec<f64>, Vec<f64>) = (y32.iter().map(|&x| f64::from(x)).collect(), v32.iter().map(|&x| f64::from(x)).collect());
+        let mut reference = BatchResults::default();
+        BatchPooler::default().with_simd(SimdLevel::Baseline)
+            .pool(&Analyses::uniform(&y64, &v64, k).unwrap(), &mut reference).unwrap();
+        for level in SimdLevel::available() {
+            let mut out = BatchResults::default();
+            BatchPooler::default().with_simd(level)
+                .pool(&Analyses::uniform(&y32, &v32, k).unwrap(), &mut out).unwrap();
+            prop_assert_eq!(bits(&out), bits(&reference), "{:?}", level);
+        }
+    }
+}
+
+/// `METAPOOL_SIMD` and the CPU decide what `Detect` means; it is always one of the levels the
+/// CPU has, and an unavailable level is an error, not a crash.
+#[test]
+fn detect_resolves_to_an_available_level() {
+    let levels = SimdLevel::available();
+    assert!(levels.contains(&SimdLevel::Detect.resolved()));
+    let (y, v) = ([0.1, 0.3], [0.01, 0.02]);
+    let analyses = Analyses::uniform(&y, &v, 2).unwrap();
+    for level in [SimdLevel::Avx2, SimdLevel::Avx512] {
+        let mut out = BatchResults::default();
+        let r = BatchPooler::default()
+            .with_simd(level)
+            .pool(&analyses, &mut out);
+        assert_eq!(r.is_ok(), levels.contains(&level));
+    }
+}
