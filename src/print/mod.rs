@@ -34,6 +34,7 @@ mod bias;
 mod number;
 mod pooled;
 mod regression;
+mod robust;
 mod selection;
 mod sensitivity;
 mod style;
@@ -144,6 +145,7 @@ display_by_summary!(
     crate::bias::RankTest,
     crate::bias::TrimFill,
     crate::regression::RegressionFit,
+    crate::robust::RobustFit,
     LeaveOneOutTable<'_>,
     CumulativeTable<'_>,
 );

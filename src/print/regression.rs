@@ -158,7 +158,7 @@ impl Summarize for RegressionFit {
 
 /// 1-based coefficient numbers as metafor writes them: runs of consecutive numbers as `a:b`,
 /// separated by commas (`[1, 2, 3]` -> `"2:4"`, `[1, 3]` -> `"2,4"`).
-fn coefficient_ranges(btt: &[usize]) -> String {
+pub(super) fn coefficient_ranges(btt: &[usize]) -> String {
     let mut b: Vec<usize> = btt.iter().map(|j| j + 1).collect();
     b.sort_unstable();
     let mut parts = Vec::new();
@@ -179,7 +179,7 @@ fn coefficient_ranges(btt: &[usize]) -> String {
 }
 
 /// `"= 0.0019"` or `"< .0001"`.
-fn p_with_sign(p: f64, style: &Style) -> String {
+pub(super) fn p_with_sign(p: f64, style: &Style) -> String {
     let v = p_value(p, style);
     if v.starts_with('<') {
         v

@@ -19,6 +19,17 @@
 //! (2018), J Bus Econ Stat 36:672-683; Tipton & Pustejovsky (2015), J Educ Behav Stat
 //! 40:604-634; metafor's `robust()` and clubSandwich's `vcovCR`, `coef_test`, `Wald_test`.
 
+mod clusters;
+mod fit;
+mod htz;
+mod result;
+mod sandwich;
+mod uni;
+
+pub use clusters::{ClusterProblem, Clusters};
+pub use fit::{ClusterRobust, RobustVariance};
+pub use result::{RobustCoefficient, RobustFit, RobustWaldTest};
+
 use crate::regression::ModelMatrix;
 use nalgebra::DMatrix;
 
