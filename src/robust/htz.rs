@@ -38,13 +38,24 @@ pub(super) fn working_df(sandwich: &Sandwich, c: &DMatrix<f64>) -> Result<f64> {
         let h = c * k;
         omega += c * d * &ct - &h * h.transpose();
     }
-    let root = inverse_sqrt(omega);
+    // ν is the same for the constraints T C (T invertible): any inverse square root of Ω
+    // serves, so Ω is first scaled to unit diagonal (S = diag(Ω)^{-1/2}: Ω^{-1/2} is taken
+    // as (S Ω S)^{-1/2} S), which keeps its eigendecomposition accurate when the
+    // constraints are on very different scales (an intercept next to a year).
+    let scale =
+        DMatrix::from_diagonal(
+            &omega
+                .diagonal()
+                .map(|v| if v > 0.0 { 1.0 / v.sqrt() } else { 0.0 }),
+        );
+    let root = inverse_sqrt(&scale * omega * &scale) * scale;
     let (qq, qp) = (q * q, q * p);
     let mut dd = DMatrix::<f64>::zeros(qq, qq);
     let mut de = DMatrix::<f64>::zeros(qq, qq);
     let mut s = DMatrix::<f64>::zeros(qp, qp);
     let left = &root * c;
     let left_t = left.transpose();
+    // Ω^{-1/2} P Ω^{-1/2} with the non-symmetric root R: R P R' (ν depends on R only through R'R)
     for (d, k) in sandwich.d.iter().zip(&sandwich.k) {
         let dh = &left * d * &left_t; // q x q
         let hh = &left * k; // q x p
@@ -83,5 +94,87 @@ pub(super) fn working_df(sandwich: &Sandwich, c: &DMatrix<f64>) -> Result<f64> {
         Err(Error::NonFinite {
             what: "the Satterthwaite/HTZ degrees of freedom",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::robust::RobustVariance;
+    use nalgebra::DVector;
+
+    /// clubSandwich's route: the `m x m` arrays `P_st`, then `total_variance_mat`.
+    fn brute_force(g: &[DMatrix<f64>], h: &[DMatrix<f64>], c: &DMatrix<f64>) -> f64 {
+        let q = c.nrows();
+        let m = g.len();
+        let cg: Vec<DMatrix<f64>> = g.iter().map(|x| c * x).collect();
+        let ch: Vec<DMatrix<f64>> = h.iter().map(|x| c * x).collect();
+        let p_st = |s: usize, t: usize, j: usize, k: usize| {
+            let diag = if j == k {
+                cg[j].row(s).dot(&cg[j].row(t))
+            } else {
+                0.0
+            };
+            diag - ch[j].row(s).dot(&ch[k].row(t))
+        };
+        let omega = DMatrix::from_fn(q, q, |s, t| (0..m).map(|j| p_st(s, t, j, j)).sum());
+        let r = inverse_sqrt(omega);
+        let b = |s: usize, t: usize, j: usize, k: usize| {
+            let mut v = 0.0;
+            for a in 0..q {
+                for bb in 0..q {
+                    v += r[(s, a)] * p_st(a, bb, j, k) * r[(bb, t)];
+                }
+            }
+            v
+        };
+        let mut total = 0.0;
+        for s in 0..q {
+            for t in 0..q {
+                for j in 0..m {
+                    for k in 0..m {
+                        total += b(s, t, j, k) * b(t, s, j, k) + b(s, s, j, k) * b(t, t, j, k);
+                    }
+                }
+            }
+        }
+        (q * (q + 1)) as f64 / total
+    }
+
+    #[test]
+    fn the_pairwise_sums_equal_the_m_by_m_arrays() {
+        let p = 3;
+        let m = 6;
+        let mut seed = 1u64;
+        let mut rnd = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 11) as f64 / (1u64 << 53) as f64) - 0.5
+        };
+        let g: Vec<DMatrix<f64>> = (0..m)
+            .map(|j| DMatrix::from_fn(p, 1 + j % 3, |_, _| rnd()))
+            .collect();
+        let h: Vec<DMatrix<f64>> = (0..m)
+            .map(|_| DMatrix::from_fn(p, p, |_, _| 0.3 * rnd()))
+            .collect();
+        let sandwich = Sandwich {
+            correction: RobustVariance::Cr2,
+            m,
+            b: DVector::zeros(p),
+            vcov: DMatrix::identity(p, p),
+            d: g.iter().map(|x| x * x.transpose()).collect(),
+            k: h.clone(),
+        };
+        for c in [
+            DMatrix::identity(3, 3),
+            DMatrix::from_row_slice(2, 3, &[0.0, 1.0, 0.0, 0.0, 0.0, 1.0]),
+            DMatrix::from_row_slice(1, 3, &[0.0, 1.0, 0.0]),
+            DMatrix::from_row_slice(2, 3, &[1.0, 2.0, 0.0, 0.5, 0.0, -1.0]),
+        ] {
+            let fast = working_df(&sandwich, &c).unwrap();
+            let slow = brute_force(&g, &h, &c);
+            assert!((fast - slow).abs() <= 1e-12 * slow, "{fast} vs {slow}");
+        }
     }
 }
