@@ -331,7 +331,7 @@ pub fn run_regress<R: Read, W: io::Write>(
         },
     };
     let opts = &ReadOptions {
-        moderators: &spec.formula.variables,
+        moderators: &spec.columns,
         ..*opts
     };
     let r = pipeline::run(

@@ -28,6 +28,7 @@ mod pipeline;
 mod progress;
 mod refit;
 mod regress;
+mod robust;
 mod sensitivity;
 mod settings;
 
