@@ -145,6 +145,9 @@ pub struct PoolArgs {
     pub subgroup: Option<String>,
 
     #[command(flatten)]
+    pub robust: crate::robust::RobustArgs,
+
+    #[command(flatten)]
     pub output: OutputArgs,
 
     /// Write an SVG forest plot (with --by: one file per analysis, FILE-<value>.svg).

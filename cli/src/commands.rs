@@ -95,9 +95,18 @@ fn prepare<'a>(
 /// `metapool pool`.
 pub fn pool(pa: &PoolArgs) -> ExitCode {
     let a = &pa.input;
-    let (settings, input, opts) = match prepare(a, &pa.model, pa.subgroup.as_deref(), None) {
+    let (mut settings, input, opts) = match prepare(a, &pa.model, pa.subgroup.as_deref(), None) {
         Ok(x) => x,
         Err(code) => return code,
+    };
+    settings.robust = match crate::robust::RobustSpec::from_args(&pa.robust) {
+        Ok(r) => r,
+        Err(msg) => return fail(EXIT_INPUT, msg),
+    };
+    let cluster: Vec<_> = settings.robust.iter().map(|r| r.column.clone()).collect();
+    let opts = ReadOptions {
+        moderators: &cluster,
+        ..opts
     };
     let out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
     exit_status(&a.file, run_pool(pa, &settings, &opts, input, out))

@@ -217,3 +217,72 @@ fn regress_robust_table_and_bad_cluster_cells() {
     ]);
     assert!(err.contains("CR1 or CR2"), "{err}");
 }
+
+/// `pool --robust`: the intercept-only cases (metafor `robust(rma(yi, vi, method), cluster)`).
+#[test]
+fn pool_robust_matches_metafor_and_clubsandwich() {
+    let fx: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("metafor/robust.json")).unwrap())
+            .unwrap();
+    let mut n = 0;
+    for case in fx["cases"].as_array().unwrap() {
+        if case["kind"] != "uni" || strs_of(&case["x_names"]).len() != 1 {
+            continue;
+        }
+        let (path, _) = case_csv(case);
+        let method = case["method"].as_str().unwrap();
+        for (flag, key) in [("CR1", "cr1"), ("CR2", "cr2")] {
+            let a = run_json(&[
+                "pool",
+                "--measure",
+                "GENERIC",
+                "--model",
+                "random",
+                "--tau2",
+                method,
+                "--robust",
+                flag,
+                "--cluster",
+                "cluster",
+                &path,
+            ]);
+            let r = &a[0]["robust"];
+            let want = &case[key];
+            let id = format!("{} {flag}", case["name"]);
+            let c = &r["coefficients"][0];
+            for (field, tol) in [
+                ("se", 1e-9),
+                ("statistic", 1e-9),
+                ("df", 1e-9),
+                ("p", 1e-7),
+                ("ci_lower", 1e-9),
+                ("ci_upper", 1e-9),
+            ] {
+                let (g, w) = (num(&c[field], field), nums(&want[field])[0]);
+                assert!(rel(g, w) <= tol, "{id}: {field} {g} vs {w}");
+            }
+            let (g, w) = (num(&r["qm_p"], "qm_p"), want["qm_p"].as_f64().unwrap());
+            assert!(rel(g, w) <= 1e-7, "{id}: qm_p {g} vs {w}");
+            n += 1;
+        }
+    }
+    assert!(n >= 6, "only {n} runs compared");
+    // the table prints the robust block after the pooled result
+    let case = &fx["cases"].as_array().unwrap()[2];
+    let (path, _) = case_csv(case);
+    let out = run_ok(&[
+        "pool",
+        "--measure",
+        "GENERIC",
+        "--robust",
+        "CR1",
+        "--cluster",
+        "cluster",
+        &path,
+    ]);
+    assert!(
+        out.contains("Cluster-robust inference (--robust):"),
+        "{out}"
+    );
+    assert!(out.contains("var-cov estimator: CR1"), "{out}");
+}

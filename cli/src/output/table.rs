@@ -157,6 +157,9 @@ impl<W: Write> Sink for TableSink<'_, W> {
         }
         writeln!(out, "{}", heterogeneity_text(&o.main.pooled, d))?;
         writeln!(out, "{}", overall_text(&o.main.pooled))?;
+        if let Some(r) = &o.robust {
+            writeln!(out, "\nCluster-robust inference (--robust):\n\n{r}")?;
+        }
         if let Some(sg) = &o.subgroups {
             let t = &sg.test;
             match t.q_p {
