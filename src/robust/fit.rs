@@ -128,22 +128,11 @@ impl ClusterRobust {
         let x = model.model_matrix();
         let p = x.p();
         let btt = match &self.btt {
-            Some(b) => {
-                if let Some(&j) = b.iter().find(|&&j| j >= p) {
-                    return Err(Error::InvalidParameter {
-                        name: "btt",
-                        problem: Problem::OutOfRange {
-                            lo: -1.0,
-                            hi: p as f64,
-                            got: j as f64,
-                        },
-                    });
-                }
-                b.clone()
-            }
+            Some(b) => b.clone(),
             None if x.has_intercept() && p > 1 => (1..p).collect(),
             None => (0..p).collect(),
         };
+        let test = omnibus(&sandwich, &btt)?;
         let alpha = 1.0 - self.level.level();
         let mut coefficients = Vec::with_capacity(p);
         for (j, name) in x.names().iter().enumerate() {
@@ -166,8 +155,6 @@ impl ClusterRobust {
                 ci_upper: estimate + crit * se,
             });
         }
-        let mut test = wald(&sandwich, &unit_rows(&btt, p))?;
-        test.btt = btt;
         let fit = RobustFit {
             variance: self.variance,
             level: self.level,
@@ -181,6 +168,31 @@ impl ClusterRobust {
         fit.check_finite()?;
         Ok(fit)
     }
+}
+
+/// The robust test of the coefficients `btt` (0-based) being 0; an error for an empty `btt`
+/// or a coefficient out of range.
+pub(super) fn omnibus(sandwich: &Sandwich, btt: &[usize]) -> Result<RobustWaldTest> {
+    let p = sandwich.b.len();
+    if btt.is_empty() {
+        return Err(Error::InvalidParameter {
+            name: "btt",
+            problem: Problem::TooSmall { min: 1.0, got: 0.0 },
+        });
+    }
+    if let Some(&j) = btt.iter().find(|&&j| j >= p) {
+        return Err(Error::InvalidParameter {
+            name: "btt",
+            problem: Problem::OutOfRange {
+                lo: -1.0,
+                hi: p as f64,
+                got: j as f64,
+            },
+        });
+    }
+    let mut test = wald(sandwich, &unit_rows(btt, p))?;
+    test.btt = btt.to_vec();
+    Ok(test)
 }
 
 /// The rows of the identity selecting `which` (`q x p`).

@@ -1,6 +1,6 @@
 //! The result of cluster-robust inference.
 
-use super::fit::{unit_rows, wald, RobustVariance};
+use super::fit::{omnibus, wald, RobustVariance};
 use super::sandwich::Sandwich;
 use crate::error::{Error, Problem, Result};
 use crate::inference::ConfidenceLevel;
@@ -144,20 +144,7 @@ impl RobustFit {
 
     /// The omnibus test recomputed for other coefficients (0-based).
     pub fn test_coefficients(&self, btt: &[usize]) -> Result<RobustWaldTest> {
-        let p = self.coefficients.len();
-        if let Some(&j) = btt.iter().find(|&&j| j >= p) {
-            return Err(Error::InvalidParameter {
-                name: "btt",
-                problem: Problem::OutOfRange {
-                    lo: -1.0,
-                    hi: p as f64,
-                    got: j as f64,
-                },
-            });
-        }
-        let mut t = wald(&self.sandwich, &unit_rows(btt, p))?;
-        t.btt = btt.to_vec();
-        Ok(t)
+        omnibus(&self.sandwich, btt)
     }
 
     pub(super) fn check_finite(&self) -> Result<()> {
