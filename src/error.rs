@@ -282,6 +282,17 @@ pub enum Error {
         /// What is wrong.
         problem: crate::multilevel::ClusterProblem,
     },
+    /// A cluster label, or a cluster, of a cluster-robust analysis (see [`crate::robust`]) is
+    /// invalid.
+    #[error("cluster{}{}: {problem}", match cluster { Some(c) => format!(" `{c}`"), None => String::new() }, match row { Some(r) => format!(", row {r}"), None => String::new() })]
+    InvalidRobustCluster {
+        /// The cluster's label, for a problem with a cluster.
+        cluster: Option<String>,
+        /// 0-based position of the effect, for a problem with one label.
+        row: Option<usize>,
+        /// What is wrong.
+        problem: crate::robust::ClusterProblem,
+    },
 }
 
 impl Error {

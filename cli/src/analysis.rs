@@ -61,6 +61,8 @@ pub struct Outcome {
     /// What the fits did differently from what was asked, and say so (e.g. the z test for one
     /// study under a t-based test).
     pub notes: Vec<String>,
+    /// With `--robust`: cluster-robust inference on the main fit.
+    pub robust: Option<metapool::robust::RobustFit>,
 }
 
 impl Outcome {
@@ -204,6 +206,11 @@ pub fn run(s: &Settings, g: &Group, with_subgroups: bool) -> Result<Outcome, Ana
     if let Some((_, _, r)) = &auto {
         notes_of(&r.pooled, "random-effects fit: ", &mut notes);
     }
+    let robust = s
+        .robust
+        .as_ref()
+        .map(|r| robust_fit(s, g, &set, choice, r, &line_of))
+        .transpose()?;
     let subgroups = if with_subgroups {
         Some(run_subgroups(s, g, &set, choice, &mut notes).map_err(lib)?)
     } else {
@@ -222,7 +229,40 @@ pub fn run(s: &Settings, g: &Group, with_subgroups: bool) -> Result<Outcome, Ana
         left_out: g.left_out.clone(),
         own_scales,
         notes,
+        robust,
     })
+}
+
+/// Cluster-robust inference on the pooled fit: the intercept-only meta-regression under the
+/// same model (metafor `robust(rma(yi, vi, method), cluster)`), which needs inverse-variance
+/// weights.
+fn robust_fit(
+    s: &Settings,
+    g: &Group,
+    set: &EffectSet,
+    choice: ModelChoice,
+    r: &crate::robust::RobustSpec,
+    line_of: &dyn Fn(usize) -> u64,
+) -> Result<metapool::robust::RobustFit, AnalysisError> {
+    use metapool::regression::{MetaRegression, Moderators};
+    let spec = match choice {
+        ModelChoice::Random => {
+            MetaRegression::random(s.random.estimator).with_control(s.random.control)
+        }
+        _ if s.fixed != metapool::pool::FixedMethod::InverseVariance => {
+            return Err(AnalysisError {
+                line: None,
+                message: "--robust needs inverse-variance weights (--method IV or a random-effects model)".into(),
+            })
+        }
+        _ => MetaRegression::fixed(),
+    };
+    let lib = |e| AnalysisError::from_lib(e, line_of);
+    let x = Moderators::new(set.included().len())
+        .matrix()
+        .map_err(lib)?;
+    let fit = spec.with_level(s.level).fit(set, &x).map_err(lib)?;
+    r.apply(&fit, g, set.included(), 1, 0, line_of)
 }
 
 /// The library's subgroup analysis with the analysis' model (the one --model auto selected for

@@ -159,6 +159,9 @@ pub struct PoolArgs {
     pub glmm_model: GlmmModelArg,
 
     #[command(flatten)]
+    pub robust: crate::robust::RobustArgs,
+
+    #[command(flatten)]
     pub output: OutputArgs,
 
     /// Write an SVG forest plot (with --by: one file per analysis, FILE-<value>.svg).

@@ -100,9 +100,18 @@ pub fn pool(pa: &PoolArgs) -> ExitCode {
             return fail(EXIT_INPUT, msg);
         }
     }
-    let (settings, input, opts) = match prepare(a, &pa.model, pa.subgroup.as_deref(), None) {
+    let (mut settings, input, opts) = match prepare(a, &pa.model, pa.subgroup.as_deref(), None) {
         Ok(x) => x,
         Err(code) => return code,
+    };
+    settings.robust = match crate::robust::RobustSpec::from_args(&pa.robust) {
+        Ok(r) => r,
+        Err(msg) => return fail(EXIT_INPUT, msg),
+    };
+    let cluster: Vec<_> = settings.robust.iter().map(|r| r.column.clone()).collect();
+    let opts = ReadOptions {
+        moderators: &cluster,
+        ..opts
     };
     let out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
     exit_status(&a.file, run_pool(pa, &settings, &opts, input, out))
@@ -339,7 +348,7 @@ pub fn run_regress<R: Read, W: io::Write>(
         },
     };
     let opts = &ReadOptions {
-        moderators: &spec.formula.variables,
+        moderators: &spec.columns,
         ..*opts
     };
     let r = pipeline::run(

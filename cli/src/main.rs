@@ -32,6 +32,7 @@ mod progress;
 mod rates;
 mod refit;
 mod regress;
+mod robust;
 mod sensitivity;
 mod settings;
 

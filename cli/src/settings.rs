@@ -36,6 +36,8 @@ pub struct Settings {
     pub drop00: bool,
     /// GENERIC without `--scale`: warn when the CIs look like ratios.
     pub warn_scale: bool,
+    /// `pool --robust --cluster`: cluster-robust inference on the pooled fit.
+    pub robust: Option<crate::robust::RobustSpec>,
 }
 
 /// `--tau2-control`, with `--max-iter` and `--threshold` for the metafor mode.
@@ -192,6 +194,7 @@ impl Settings {
             if0all,
             drop00,
             warn_scale: m == Measure::Generic && i.scale.is_none(),
+            robust: None,
         })
     }
 

@@ -36,6 +36,7 @@ mod multilevel;
 mod number;
 mod pooled;
 mod regression;
+mod robust;
 mod selection;
 mod sensitivity;
 mod style;
@@ -147,6 +148,7 @@ display_by_summary!(
     crate::bias::RankTest,
     crate::bias::TrimFill,
     crate::regression::RegressionFit,
+    crate::robust::RobustFit,
     LeaveOneOutTable<'_>,
     CumulativeTable<'_>,
 );

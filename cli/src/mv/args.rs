@@ -60,5 +60,8 @@ pub struct MvArgs {
     pub method: MvMethodArg,
 
     #[command(flatten)]
+    pub robust: crate::robust::RobustArgs,
+
+    #[command(flatten)]
     pub output: OutputArgs,
 }

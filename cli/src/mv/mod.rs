@@ -15,6 +15,7 @@ pub use output::MvSink;
 use crate::analysis::{effect_set, AnalysisError, Group, Settings};
 use crate::layout::{ModeratorColumn, ModeratorKind, ModeratorValue};
 use crate::regress::Formula;
+use crate::robust::RobustSpec;
 use metapool::multilevel::{
     CovarianceStructure, Method, MultilevelFit, MultilevelModel, RandomEffects, SamplingCovariance,
 };
@@ -31,7 +32,10 @@ pub struct Spec {
     pub multivariate: Option<(CovarianceStructure, String)>,
     pub rho: f64,
     pub method: Method,
-    /// Every column read per row: the moderators, then the random-effect columns.
+    /// `--robust --cluster`.
+    pub robust: Option<RobustSpec>,
+    /// Every column read per row: the moderators, the random-effect columns, the outcome, then
+    /// the `--cluster` column.
     pub columns: Vec<ModeratorColumn>,
 }
 
@@ -82,7 +86,12 @@ impl Spec {
         if let Some((_, o)) = &multivariate {
             columns.push(categorical(o));
         }
+        let robust = RobustSpec::from_args(&a.robust)?;
+        if let Some(r) = &robust {
+            columns.push(r.column.clone());
+        }
         Ok(Spec {
+            robust,
             mods,
             levels,
             multivariate,
@@ -96,6 +105,8 @@ impl Spec {
 /// A fitted analysis.
 pub struct Multilevel {
     pub fit: MultilevelFit,
+    /// `--robust`: cluster-robust inference on `fit`.
+    pub robust: Option<metapool::robust::RobustFit>,
 }
 
 /// Fit the model of one analysis.
@@ -123,6 +134,8 @@ pub fn run(s: &Settings, spec: &Spec, g: &Group) -> Result<Multilevel, AnalysisE
                 references: Vec::new(),
                 newmods: None,
                 permutations: None,
+                robust: None,
+                columns: Vec::new(),
             };
             crate::regress::model_matrix(&sub, g, included, &line_of)?
         }
@@ -133,7 +146,9 @@ pub fn run(s: &Settings, spec: &Spec, g: &Group) -> Result<Multilevel, AnalysisE
         ModeratorValue::Level(l) => l.clone(),
         ModeratorValue::Number(v) => v.to_string(),
     };
-    let first = m - spec.levels.len() - usize::from(spec.multivariate.is_some());
+    // the random-effect columns follow the moderators; then the outcome and the cluster
+    let first = spec.mods.as_ref().map_or(0, |f| f.variables.len());
+    let outcome_at = first + spec.levels.len();
     let labels: Vec<Vec<String>> = (0..spec.levels.len())
         .map(|l| (0..k).map(|j| label(j, first + l)).collect())
         .collect();
@@ -148,7 +163,7 @@ pub fn run(s: &Settings, spec: &Spec, g: &Group) -> Result<Multilevel, AnalysisE
             RandomEffects::nested(&lv)
         }
         Some((structure, outcome)) => {
-            let o: Vec<String> = (0..k).map(|j| label(j, m - 1)).collect();
+            let o: Vec<String> = (0..k).map(|j| label(j, outcome_at)).collect();
             RandomEffects::multivariate((outcome, &o), (&spec.levels[0], &labels[0]), *structure)
         }
     }
@@ -161,5 +176,13 @@ pub fn run(s: &Settings, spec: &Spec, g: &Group) -> Result<Multilevel, AnalysisE
         .with_test(s.random.test)
         .fit(&y, &v, &random, &x)
         .map_err(lib)?;
-    Ok(Multilevel { fit })
+    let robust = spec
+        .robust
+        .as_ref()
+        .map(|r| {
+            let at = outcome_at + usize::from(spec.multivariate.is_some());
+            r.apply_model(&fit, s.level, g, included, (m, at), &line_of)
+        })
+        .transpose()?;
+    Ok(Multilevel { fit, robust })
 }

@@ -35,6 +35,9 @@ impl<W: Write> MvSink<'_, W> {
                     Err(e) => writeln!(out, "{title}\n  error: {}\n", error_text(e)),
                     Ok(x) => {
                         writeln!(out, "{title}\n\n{}", x.fit)?;
+                        if let Some(r) = &x.robust {
+                            writeln!(out, "\nCluster-robust inference (--robust):\n\n{r}")?;
+                        }
                         for &(row, why) in &g.left_out {
                             writeln!(
                                 out,
@@ -71,14 +74,15 @@ fn json_analysis(
 ) {
     let mut o = Obj::open(b);
     crate::regress::analysis_header(&mut o, s, with_id, g);
-    let f = match r {
+    let x = match r {
         Err(e) => {
             o.str("error", &error_text(e));
             o.close();
             return;
         }
-        Ok(x) => &x.fit,
+        Ok(x) => x,
     };
+    let f = &x.fit;
     o.u64("k", f.k() as u64);
     o.u64("clusters", f.clusters() as u64);
     o.str("method", f.method().metafor_name());
@@ -129,6 +133,9 @@ fn json_analysis(
             json::null(o.key("i2"));
             json::null(o.key("i2_total"));
         }
+    }
+    if let Some(r) = &x.robust {
+        crate::robust::json_robust(&mut o, r);
     }
     crate::regress::left_out_json(&mut o, g);
     o.opt_str("error", None);

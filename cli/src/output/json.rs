@@ -111,6 +111,7 @@ struct AnalysisJson<'a> {
     /// Rows listed as "Not estimable (missing data)" (or dropped by --drop00) and left out.
     left_out: usize,
     notes: Vec<String>,
+    robust: Option<&'a metapool::robust::RobustFit>,
     error: Option<String>,
 }
 
@@ -309,6 +310,9 @@ impl AnalysisJson<'_> {
             }
             b.push(b']');
         }
+        if let Some(r) = self.robust {
+            crate::robust::json_robust(&mut o, r);
+        }
         if let Some(e) = &self.error {
             o.str("error", e);
         }
@@ -330,7 +334,7 @@ fn analysis_json<'a>(
     s: &Settings,
     with_id: bool,
     g: &'a Group,
-    outcome: &Result<Outcome, AnalysisError>,
+    outcome: &'a Result<Outcome, AnalysisError>,
 ) -> AnalysisJson<'a> {
     let n = g.len();
     let display = s.display;
@@ -357,6 +361,7 @@ fn analysis_json<'a>(
         studies: Vec::new(),
         left_out: g.left_out.len(),
         notes: Vec::new(),
+        robust: None,
         error: None,
     };
     match outcome {
@@ -382,6 +387,7 @@ fn analysis_json<'a>(
             a.model = Some(o.main.model);
             a.method = Some(o.main.method);
             a.notes = o.notes.clone();
+            a.robust = o.robust.as_ref();
             a.stats = Stats::of(&o.main.pooled, display, s.prediction);
             if let Some((choice, fixed, random)) = &o.auto {
                 a.selected = Some(choice_name(*choice));

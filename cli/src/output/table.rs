@@ -163,6 +163,9 @@ impl<W: Write> Sink for TableSink<'_, W> {
         for line in mantel_haenszel_text(&o.main.pooled, d) {
             writeln!(out, "{line}")?;
         }
+        if let Some(r) = &o.robust {
+            writeln!(out, "\nCluster-robust inference (--robust):\n\n{r}")?;
+        }
         if let Some(sg) = &o.subgroups {
             let t = &sg.test;
             match t.q_p {

@@ -44,5 +44,8 @@ pub struct RegressArgs {
     pub seed: u64,
 
     #[command(flatten)]
+    pub robust: crate::robust::RobustArgs,
+
+    #[command(flatten)]
     pub output: OutputArgs,
 }

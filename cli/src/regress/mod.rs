@@ -21,12 +21,14 @@ pub use output::{analysis_header, coefficients_json, left_out_json, RegressSink}
 
 use crate::analysis::{effect_set, AnalysisError, Group, Settings};
 use crate::args::ModelArg;
-use crate::layout::{ModeratorKind, ModeratorValue};
+use crate::layout::{ModeratorColumn, ModeratorKind, ModeratorValue};
+use crate::robust::RobustSpec;
 use metapool::pool::ModelChoice;
 use metapool::regression::{
     Factor, MetaRegression, ModeratorProblem, Moderators, PermutationTest, Permutations,
     RegressionFit,
 };
+use metapool::robust::RobustFit;
 
 /// The validated options of `regress` besides the shared settings.
 #[derive(Debug, Clone)]
@@ -40,6 +42,10 @@ pub struct Spec {
     pub newmods: Option<NewMods>,
     /// `--permutations N --seed S`.
     pub permutations: Option<Permutations>,
+    /// `--robust --cluster`.
+    pub robust: Option<RobustSpec>,
+    /// The columns read with each row: the moderators, then the cluster column.
+    pub columns: Vec<ModeratorColumn>,
 }
 
 impl Spec {
@@ -85,7 +91,16 @@ impl Spec {
                 seed: a.seed,
             }),
         };
+        let robust = RobustSpec::from_args(&a.robust)?;
+        let columns = formula
+            .variables
+            .iter()
+            .chain(robust.as_ref().map(|r| &r.column))
+            .cloned()
+            .collect();
         Ok(Spec {
+            robust,
+            columns,
             formula,
             btt,
             references,
@@ -105,6 +120,8 @@ pub struct Regression {
     pub predictions: Option<Vec<Predicted>>,
     /// With `--permutations`: the permutation test.
     pub permutation: Option<PermutationTest>,
+    /// With `--robust`: cluster-robust inference.
+    pub robust: Option<RobustFit>,
 }
 
 /// The model matrix of an analysis' included studies (`included`: their study positions).
@@ -236,7 +253,16 @@ pub fn run(s: &Settings, spec: &Spec, g: &Group) -> Result<Regression, AnalysisE
         .map(|how| fit.permutation_test(how))
         .transpose()
         .map_err(lib)?;
+    let robust = spec
+        .robust
+        .as_ref()
+        .map(|r| {
+            let (stride, at) = (spec.columns.len(), spec.formula.variables.len());
+            r.apply(&fit, g, set.included(), stride, at, &line_of)
+        })
+        .transpose()?;
     Ok(Regression {
+        robust,
         fit,
         model,
         method,

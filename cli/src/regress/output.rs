@@ -155,6 +155,9 @@ fn json_analysis(
     o.f64("aic", st.aic);
     o.f64("bic", st.bic);
     o.f64("aicc", st.aicc);
+    if let Some(r) = &x.robust {
+        crate::robust::json_robust(&mut o, r);
+    }
     if let Some(preds) = &x.predictions {
         json::array(o.key("predictions"), preds, |p, b| {
             let mut o = Obj::open(b);
@@ -197,6 +200,9 @@ fn table<W: Write>(
         Err(e) => writeln!(out, "{title}\n  error: {}\n", error_text(e)),
         Ok(x) => {
             writeln!(out, "{title}\n\n{}", x.fit)?;
+            if let Some(r) = &x.robust {
+                writeln!(out, "Cluster-robust inference (--robust):\n\n{r}")?;
+            }
             if let Some(perm) = &x.permutation {
                 writeln!(
                     out,
