@@ -82,7 +82,12 @@ fn che_recipe_matches_clubsandwich() {
     for (j, c) in cr2.coefficients().iter().enumerate() {
         assert_eq!(c.name, names[j]);
         let se = nums(&w["se"])[j];
-        assert!(rel(c.estimate, b[j], se) <= 1e-5, "b[{j}] {} vs {}", c.estimate, b[j]);
+        assert!(
+            rel(c.estimate, b[j], se) <= 1e-5,
+            "b[{j}] {} vs {}",
+            c.estimate,
+            b[j]
+        );
         assert!(rel(c.se, se, 1e-12) <= 1e-5, "se[{j}] {} vs {se}", c.se);
         let df = nums(&w["df"])[j];
         assert!(rel(c.df, df, 1.0) <= 1e-5, "df[{j}] {} vs {df}", c.df);
@@ -92,7 +97,11 @@ fn che_recipe_matches_clubsandwich() {
     let t = cr2.omnibus();
     let (qm, df2) = (w["qm"].as_f64().unwrap(), w["qm_df2"].as_f64().unwrap());
     assert_eq!(t.df1, w["qm_df1"].as_u64().unwrap() as usize);
-    assert!(rel(t.statistic, qm, 1.0) <= 1e-5, "qm {} vs {qm}", t.statistic);
+    assert!(
+        rel(t.statistic, qm, 1.0) <= 1e-5,
+        "qm {} vs {qm}",
+        t.statistic
+    );
     assert!(rel(t.df2, df2, 1.0) <= 1e-5, "qm_df2 {} vs {df2}", t.df2);
     assert_eq!(cr2.clusters(), w["clusters"].as_u64().unwrap() as usize);
 }
