@@ -279,21 +279,21 @@ pub(crate) fn fit(glmm: &Glmm, data: &GlmmData) -> Result<GlmmFit> {
             }
         })
         .collect();
-    let moderators_test = (p > 1).then(|| {
-        let btt: Vec<usize> = if b.intercept {
-            (1..p).collect()
-        } else {
-            (0..p).collect()
-        };
-        let m = btt.len();
-        let v = DMatrix::from_fn(m, m, |a, c| used.vcov[(btt[a], btt[c])]);
-        let bv = DVector::from_iterator(m, btt.iter().map(|&j| used.theta[j]));
-        let q = v
-            .try_inverse()
-            .map(|vi| bv.dot(&(vi * &bv)))
-            .unwrap_or(f64::NAN);
-        HeterogeneityTest::new(q, m)
-    });
+    // QM is left out (None) when the moderators' covariance is singular, never a NaN
+    let moderators_test = (p > 1)
+        .then(|| {
+            let btt: Vec<usize> = if b.intercept {
+                (1..p).collect()
+            } else {
+                (0..p).collect()
+            };
+            let m = btt.len();
+            let v = DMatrix::from_fn(m, m, |a, c| used.vcov[(btt[a], btt[c])]);
+            let bv = DVector::from_iterator(m, btt.iter().map(|&j| used.theta[j]));
+            v.try_inverse()
+                .map(|vi| HeterogeneityTest::new(bv.dot(&(vi * &bv)), m))
+        })
+        .flatten();
     // the log-likelihood metafor reports: glmer's with nAGQ > 1 is the saturated one minus
     // half the conditional deviance (random fits), or lacks the saturated constants (UM.RS FE)
     let glmer_agq = quad.nodes() > 1 && !(b.measure == "OR" && b.model == Some(GlmmModel::CmEl));
