@@ -331,3 +331,88 @@ fn show_case() {
         println!("{}", serde_json::to_string_pretty(&case["result"]).unwrap());
     }
 }
+
+/// `test = "t"` (fixtures/metafor/glmm_t.json, generate_glmm_t.R): t tests on `k - p` df, the
+/// intervals with the t quantile, and QM as F on `(m, k - p)` df, for OR (CM.AL with a
+/// moderator, UM.FS), PLO (with and without a moderator) and IRLN with a moderator, fixed and
+/// random effects. The estimates and SEs are the z fits', so the t figures are compared at the z
+/// fits' tolerance of each model (`tolerance`: the larger of its beta and SE tolerances), and
+/// p-values at ten times that (a small p moves about ten times as much as t).
+#[test]
+fn t_tests_match_metafor() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/metafor/glmm_t.json"
+    ))
+    .expect("fixture present");
+    let fx: Value = serde_json::from_str(&text).expect("valid JSON");
+    let mut n = 0;
+    for case in fx["cases"].as_array().unwrap() {
+        let name = format!(
+            "{} {} {}",
+            case["name"].as_str().unwrap(),
+            case["model"].as_str().unwrap(),
+            case["method"].as_str().unwrap()
+        );
+        let fit = glmm_for(case)
+            .with_test(metapool::pool::Test::T)
+            .fit(&data(case))
+            .unwrap();
+        let r = &case["result"];
+        let tol = tolerance(case);
+        let tol = tol.beta.max(tol.se);
+        assert_eq!(fit.df, Some(r["ddf"].as_f64().unwrap() as usize), "{name}");
+        for (j, c) in fit.coefficients.iter().enumerate() {
+            let se = nums(&r["se"])[j];
+            // a bound b -/+ crit se carries the SE's difference times crit (< 3 here)
+            for (got, key, floor, t) in [
+                (c.estimate, "beta", se, tol),
+                (c.statistic, "t", 1.0, tol),
+                (c.ci_lower, "ci_lower", se, 3.0 * tol),
+                (c.ci_upper, "ci_upper", se, 3.0 * tol),
+            ] {
+                let want = nums(&r[key])[j];
+                let d = (got - want).abs() / want.abs().max(floor);
+                assert!(d <= t, "{name}: {key}[{j}] {got} vs {want} ({d:.1e})");
+            }
+            // p: t on ddf at metafor's own statistic (the statistic itself is checked above)
+            let (t, p) = (nums(&r["t"])[j], nums(&r["p"])[j]);
+            let df = r["ddf"].as_f64().unwrap();
+            let at = metapool::inference::t_two_sided_p(t, df);
+            assert!(
+                (at - p).abs() / p <= 1e-9,
+                "{name}: p[{j}] at metafor's t {at} vs {p}"
+            );
+            assert!(
+                (c.p - p).abs() / p <= 10.0 * tol,
+                "{name}: p[{j}] {} vs {p}",
+                c.p
+            );
+        }
+        match (&fit.moderators_test, r["qm_df2"].as_f64()) {
+            (Some(t), Some(df2)) if fit.coefficients.len() > 1 => {
+                let want = r["qm"].as_f64().unwrap();
+                assert!((t.statistic - want).abs() / want <= tol, "{name}: QM");
+                assert_eq!(t.df2, Some(df2 as usize), "{name}");
+                let p = r["qm_p"].as_f64().unwrap();
+                assert!((t.p - p).abs() / p.max(1e-12) <= 10.0 * tol, "{name}: QM p");
+            }
+            (None, _) => assert_eq!(fit.coefficients.len(), 1, "{name}"),
+            _ => {}
+        }
+        // the printout is metafor's t layout
+        let text = fit.to_string();
+        assert!(
+            text.contains("tval") && text.contains("  df  "),
+            "{name}:\n{text}"
+        );
+        n += 1;
+    }
+    assert_eq!(n, 8);
+    // rma.glmm has no Knapp-Hartung test
+    let case = &fx["cases"][0];
+    let err = glmm_for(case)
+        .with_test(metapool::pool::Test::KnappHartung)
+        .fit(&data(case));
+    assert!(err.is_err());
+}

@@ -3,7 +3,7 @@
 //! metafor's printout (`--format table`). No statistics here.
 
 use crate::analysis::{AnalysisError, Group, Settings};
-use crate::args::{Format, GlmmModelArg, ModelArg, PoolArgs};
+use crate::args::{CiArg, Format, GlmmModelArg, ModelArg, PoolArgs};
 use crate::error::Fatal;
 use crate::input::ReadOptions;
 use crate::measure::{Measure, Slot};
@@ -26,6 +26,11 @@ pub fn check(pa: &PoolArgs) -> Result<(), String> {
     }
     if pa.output.format == Format::Csv {
         return Err("--method GLMM writes --format json or table".to_owned());
+    }
+    if matches!(pa.model.ci, CiArg::Hk | CiArg::HkAdhoc) {
+        return Err(
+            "--method GLMM takes --ci wald or t (rma.glmm has no Knapp-Hartung test)".to_owned(),
+        );
     }
     if pa.subgroup.is_some() || pa.forest.is_some() {
         return Err("--method GLMM takes neither --subgroup nor --forest".to_owned());
@@ -100,6 +105,7 @@ fn object(g: &Group, o: &Result<GlmmFit, AnalysisError>, with_id: bool, measure:
             "ci_lower": f.ci_lower,
             "ci_upper": f.ci_upper,
             "z": f.z,
+            "df": f.df,
             "p": f.p,
             "exp_estimate": f.estimate.exp(),
             "exp_ci_lower": f.ci_lower.exp(),
@@ -143,7 +149,8 @@ pub fn run<R: Read, W: io::Write>(
         ModelArg::Fixed => Glmm::fixed(m),
         _ => Glmm::random(m),
     }
-    .with_level(settings.level);
+    .with_level(settings.level)
+    .with_test(settings.random.test);
     let with_id = pa.input.by.is_some();
     let measure = settings.measure;
     let json = pa.output.format == Format::Json;

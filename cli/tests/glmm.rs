@@ -161,3 +161,65 @@ fn glmm_bad_input_names_the_line_or_option() {
     ]);
     assert!(msg.contains("line 3") && msg.contains("time1"), "{msg}");
 }
+
+/// `--ci t`: metafor's `rma.glmm(test = "t")` (fixtures/metafor/glmm_t.json, dat.pritz1997,
+/// PLO random effects): t on k - 1 = 13 df; `--ci hk` is refused.
+#[test]
+fn glmm_t_test_matches_metafor() {
+    let text = std::fs::read_to_string(fixture("metafor/glmm_t.json")).unwrap();
+    let fx: Value = serde_json::from_str(&text).unwrap();
+    let case = fx["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "pritz1997" && c["method"] == "ML")
+        .unwrap();
+    let (x, n) = (&case["input"]["xi"], &case["input"]["ni"]);
+    let mut csv = String::from("study,events,total\n");
+    for i in 0..x.as_array().unwrap().len() {
+        csv.push_str(&format!("s{i},{},{}\n", x[i], n[i]));
+    }
+    let dir = std::env::temp_dir().join(format!("metapool-glmm-t-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("pritz.csv");
+    std::fs::write(&path, csv).unwrap();
+    let p = path.to_string_lossy().into_owned();
+    let args = [
+        "pool",
+        "--measure",
+        "PLO",
+        "--method",
+        "GLMM",
+        "--model",
+        "random",
+        "--ci",
+        "t",
+        &p,
+    ];
+    let got = &run_json(&args)[0];
+    let r = &case["result"];
+    assert_eq!(got["df"].as_f64(), r["ddf"].as_f64());
+    let rel = |a: f64, b: f64| ((a - b) / b).abs();
+    for (key, want) in [
+        ("z", "t"),
+        ("ci_lower", "ci_lower"),
+        ("ci_upper", "ci_upper"),
+    ] {
+        let (g, w) = (num(&got[key], key), r[want][0].as_f64().unwrap());
+        assert!(rel(g, w) < 1e-6, "{key} {g} vs {w}");
+    }
+    let (g, w) = (num(&got["p"], "p"), r["p"][0].as_f64().unwrap());
+    assert!(rel(g, w) < 1e-5, "p {g} vs {w}");
+    let err = run_fail(&[
+        "pool",
+        "--measure",
+        "PLO",
+        "--method",
+        "GLMM",
+        "--ci",
+        "hk",
+        &p,
+    ]);
+    assert!(err.contains("--ci"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

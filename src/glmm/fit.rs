@@ -1,7 +1,7 @@
 //! Fitting a GLMM: the fixed-effects, random-effects and saturated models, the tests of
 //! heterogeneity and of moderators, and the fit statistics; the result [`GlmmFit`].
 
-use nalgebra::{DMatrix, DVector};
+use nalgebra::DMatrix;
 
 use super::build::{build, Built, Saturated};
 use super::design::{Design, Objective};
@@ -10,7 +10,10 @@ use super::optimize::{derivatives, maximize, GlmmStop};
 use super::quadrature::{Quadrature, Rule};
 use super::{Glmm, GlmmData, GlmmEffects, GlmmModel};
 use crate::error::{Error, Result};
-use crate::inference::{chi_square_upper_tail, normal_two_sided_p, ConfidenceLevel};
+use crate::inference::{chi_square_upper_tail, t_upper_quantile, ConfidenceLevel};
+use crate::pool::Test;
+use crate::regression::result::wald_test;
+use crate::regression::{Coefficient, ModeratorTest};
 
 /// A chi-square test: statistic, degrees of freedom, upper-tail p.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -36,26 +39,6 @@ impl HeterogeneityTest {
     }
 }
 
-/// One coefficient of a GLMM with its Wald-type inference.
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct GlmmCoefficient {
-    /// The moderator's name (`intrcpt` for the intercept).
-    pub name: String,
-    /// The estimate (log odds ratio, logit, log rate or log rate ratio scale).
-    pub estimate: f64,
-    /// Its standard error (from the observed information of the fitted likelihood).
-    pub se: f64,
-    /// `estimate / se`.
-    pub z: f64,
-    /// Two-sided normal p-value.
-    pub p: f64,
-    /// Lower confidence bound.
-    pub ci_lower: f64,
-    /// Upper confidence bound.
-    pub ci_upper: f64,
-}
-
 /// A fitted GLMM with the numbers `rma.glmm` reports (names as metafor's).
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -74,7 +57,7 @@ pub struct GlmmFit {
     pub estimate: f64,
     /// Its standard error.
     pub se: f64,
-    /// Its z statistic.
+    /// Its z statistic (t under `Test::T`).
     pub z: f64,
     /// Its two-sided p-value.
     pub p: f64,
@@ -82,8 +65,12 @@ pub struct GlmmFit {
     pub ci_lower: f64,
     /// Its upper confidence bound.
     pub ci_upper: f64,
-    /// Every coefficient.
-    pub coefficients: Vec<GlmmCoefficient>,
+    /// Every coefficient, with its z or t test and interval.
+    pub coefficients: Vec<Coefficient>,
+    /// The test of the coefficients (`Test::Z` or `Test::T`).
+    pub test: Test,
+    /// The t tests' degrees of freedom `k - p` (`None` for z).
+    pub df: Option<usize>,
     /// Their covariance, row-major `p x p`.
     pub vcov: Vec<f64>,
     /// The variance of the random treatment effects (0 for fixed effects).
@@ -97,7 +84,7 @@ pub struct GlmmFit {
     /// Likelihood-ratio test of (residual) heterogeneity (`QE.LRT`).
     pub lrt_het: Option<HeterogeneityTest>,
     /// Wald test of the moderators (`QM`; `None` for an intercept-only model).
-    pub moderators_test: Option<HeterogeneityTest>,
+    pub moderators_test: Option<ModeratorTest>,
     /// The log-likelihood as metafor reports it (its `fit.stats`): for models metafor fits with
     /// `glmer` and `nAGQ > 1`, lme4's convention (random effects: the log-likelihood given the
     /// random effects at their conditional modes; UM.RS fixed effects: the marginal one minus
@@ -262,38 +249,32 @@ pub(crate) fn fit(glmm: &Glmm, data: &GlmmData) -> Result<GlmmFit> {
         (None, true) => (0.0, Some(fixed.theta[p + 1].powi(2))),
         (None, false) => (0.0, None),
     };
-    let z_crit = glmm.level.z();
-    let coefficients: Vec<GlmmCoefficient> = (0..p)
+    // the coefficients' z or t tests and intervals, and QM: the kernels of meta-regression
+    let t_df = k - p;
+    let crit = if glmm.test.is_t() {
+        t_upper_quantile((1.0 - glmm.level.level()) / 2.0, t_df as f64)
+    } else {
+        glmm.level.z()
+    };
+    let coefficients: Vec<Coefficient> = (0..p)
         .map(|j| {
-            let est = used.theta[j];
             let se = used.vcov[(j, j)].sqrt();
-            let z = est / se;
-            GlmmCoefficient {
-                name: b.names[j].clone(),
-                estimate: est,
-                se,
-                z,
-                p: normal_two_sided_p(z),
-                ci_lower: est - z_crit * se,
-                ci_upper: est + z_crit * se,
-            }
+            Coefficient::wald(&b.names[j], used.theta[j], se, glmm.test, t_df, crit)
         })
         .collect();
     // QM is left out (None) when the moderators' covariance is singular, never a NaN
-    let moderators_test = (p > 1)
-        .then(|| {
-            let btt: Vec<usize> = if b.intercept {
-                (1..p).collect()
-            } else {
-                (0..p).collect()
-            };
-            let m = btt.len();
-            let v = DMatrix::from_fn(m, m, |a, c| used.vcov[(btt[a], btt[c])]);
-            let bv = DVector::from_iterator(m, btt.iter().map(|&j| used.theta[j]));
-            v.try_inverse()
-                .map(|vi| HeterogeneityTest::new(bv.dot(&(vi * &bv)), m))
-        })
-        .flatten();
+    let moderators_test = if p > 1 {
+        let btt: Vec<usize> = if b.intercept {
+            (1..p).collect()
+        } else {
+            (0..p).collect()
+        };
+        let theta: Vec<f64> = used.theta[..p].to_vec();
+        let vcov: Vec<f64> = (0..p * p).map(|e| used.vcov[(e % p, e / p)]).collect();
+        wald_test(&theta, &vcov, p, &btt, glmm.test, t_df).ok()
+    } else {
+        None
+    };
     // the log-likelihood metafor reports: glmer's with nAGQ > 1 is the saturated one minus
     // half the conditional deviance (random fits), or lacks the saturated constants (UM.RS FE)
     let glmer_agq = quad.nodes() > 1 && !(b.measure == "OR" && b.model == Some(GlmmModel::CmEl));
@@ -313,12 +294,14 @@ pub(crate) fn fit(glmm: &Glmm, data: &GlmmData) -> Result<GlmmFit> {
         studies: b.kept.clone(),
         estimate: first.estimate,
         se: first.se,
-        z: first.z,
+        z: first.statistic,
         p: first.p,
         ci_lower: first.ci_lower,
         ci_upper: first.ci_upper,
         vcov: used.vcov.transpose().as_slice().to_vec(),
         coefficients,
+        test: glmm.test,
+        df: glmm.test.is_t().then_some(t_df),
         tau2,
         tau: tau2.sqrt(),
         sigma2,

@@ -51,13 +51,14 @@ mod heterogeneity;
 mod optimize;
 mod quadrature;
 
-pub use fit::{GlmmCoefficient, GlmmFit, HeterogeneityTest};
+pub use fit::{GlmmFit, HeterogeneityTest};
 pub use optimize::GlmmStop;
 pub use quadrature::Quadrature;
 
 use crate::effect::{PersonTime, Proportion, RateTable, TwoByTwo};
 use crate::error::{Error, Result};
 use crate::inference::ConfidenceLevel;
+use crate::pool::Test;
 use crate::regression::ModelMatrix;
 
 /// metafor's four parameterisations of a two-group GLMM (`model = "UM.FS"`, ...).
@@ -251,6 +252,9 @@ pub struct Glmm {
     pub level: ConfidenceLevel,
     /// Moderators (`None`: intercept only). One row per study given, double zeros included.
     pub moderators: Option<ModelMatrix>,
+    /// The test of the coefficients: `Test::Z` (metafor's default) or `Test::T` (metafor
+    /// `test = "t"`: t on `k - p` df, QM as F on `(m, k - p)` df).
+    pub test: Test,
 }
 
 impl Glmm {
@@ -263,6 +267,7 @@ impl Glmm {
             double_zero: DoubleZero::Drop,
             level: ConfidenceLevel::default(),
             moderators: None,
+            test: Test::Z,
         }
     }
 
@@ -298,12 +303,43 @@ impl Glmm {
         self
     }
 
+    /// The same with another test of the coefficients: `Test::Z` or `Test::T` (metafor's
+    /// `test = "t"`); the fit refuses the Knapp-Hartung tests, which metafor's `rma.glmm` does
+    /// not have.
+    ///
+    /// ```
+    /// use metapool::glmm::{Glmm, GlmmData, GlmmModel};
+    /// use metapool::effect::Proportion;
+    /// use metapool::pool::Test;
+    /// // dat.pritz1997 (metafor): rma.glmm(xi, ni, measure = "PLO", test = "t")
+    /// let p = [(16, 17), (10, 12), (4, 8), (43, 58), (10, 10), (25, 42), (13, 14), (12, 12),
+    ///     (22, 41), (4, 5), (5, 6), (18, 23), (58, 68), (6, 10)]
+    ///     .map(|(x, n)| Proportion::new(x as f64, n as f64).unwrap());
+    /// let fit = Glmm::random(GlmmModel::UmFs).with_test(Test::T).fit(&GlmmData::Proportions(p.to_vec()))?;
+    /// // metafor: estimate 1.3766, se 0.2884, t on 13 df, p 0.00036, CI lower 0.7536
+    /// let c = &fit.coefficients[0];
+    /// assert_eq!(fit.df, Some(13)); // k - p
+    /// assert!((c.estimate - 1.3766).abs() < 1e-4 && (c.se - 0.2884).abs() < 1e-4);
+    /// assert!((c.p - 0.00036376).abs() < 1e-7 && (c.ci_lower - 0.7536).abs() < 1e-4);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
+    pub fn with_test(mut self, test: Test) -> Self {
+        self.test = test;
+        self
+    }
+
     /// Fit the model. Errors: a study's invalid field (naming the study), no studies, every
     /// study dropped, more coefficients than studies allow, moderators of the wrong length, or
     /// a likelihood that cannot be maximised.
     pub fn fit(&self, data: &GlmmData) -> Result<GlmmFit> {
         if data.is_empty() {
             return Err(Error::Empty);
+        }
+        if !matches!(self.test, Test::Z | Test::T) {
+            return Err(Error::Undefined {
+                what: "the Knapp-Hartung test",
+                why: "rma.glmm models use test z or t",
+            });
         }
         data.check()?;
         fit::fit(self, data)

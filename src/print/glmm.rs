@@ -3,7 +3,11 @@
 use std::fmt;
 
 use super::fixed;
+use super::regression::{coefficient_table, moderator_line};
+use super::style::Style;
 use crate::glmm::{GlmmEffects, GlmmFit, HeterogeneityTest};
+use crate::regression::Coefficient;
+use std::fmt::Write as _;
 
 fn pval(p: f64) -> String {
     if p < 1e-4 {
@@ -110,69 +114,32 @@ impl fmt::Display for GlmmFit {
             }
             writeln!(f)?;
         }
-        if let Some(t) = &self.moderators_test {
-            writeln!(f, "Test of Moderators:")?;
-            let p = p_phrase(t.p);
-            writeln!(
-                f,
-                "QM(df = {}) = {}, p-val {p}",
-                t.df,
-                fixed(t.statistic, 4)
-            )?;
-            writeln!(f)?;
+        let style = Style::metafor();
+        let mut out = String::new();
+        if let Some(qm) = &self.moderators_test {
+            writeln!(out, "Test of Moderators:")?;
+            moderator_line(&mut out, qm, &style)?;
+            writeln!(out)?;
         }
-        writeln!(f, "Model Results:")?;
-        writeln!(f)?;
-        let rows: Vec<[String; 7]> = self
-            .coefficients
-            .iter()
-            .map(|c| {
-                [
-                    if int_only {
-                        String::new()
-                    } else {
-                        c.name.clone()
-                    },
-                    fixed(c.estimate, 4),
-                    fixed(c.se, 4),
-                    fixed(c.z, 4),
-                    pval(c.p),
-                    fixed(c.ci_lower, 4),
-                    fixed(c.ci_upper, 4),
-                ]
-            })
-            .collect();
-        let head = ["", "estimate", "se", "zval", "pval", "ci.lb", "ci.ub"];
-        let width: Vec<usize> = (0..7)
-            .map(|j| {
-                rows.iter()
-                    .map(|r| r[j].len())
-                    .chain([head[j].len()])
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        let line = |cells: [&str; 7]| {
-            let mut s = String::new();
-            for (j, c) in cells.iter().enumerate() {
-                if j == 0 {
-                    if width[0] > 0 {
-                        s.push_str(&format!("{c:<w$}  ", w = width[0]));
-                    }
-                } else {
-                    s.push_str(&format!("{c:>w$}  ", w = width[j]));
-                }
-            }
-            s.trim_end().to_owned()
+        writeln!(out, "Model Results:")?;
+        writeln!(out)?;
+        // an intercept-only model's row has no name (metafor)
+        let blank: Vec<Coefficient>;
+        let coefficients = if int_only {
+            blank = self
+                .coefficients
+                .iter()
+                .map(|c| Coefficient {
+                    name: String::new(),
+                    ..c.clone()
+                })
+                .collect();
+            &blank
+        } else {
+            &self.coefficients
         };
-        writeln!(f, "{}", line(head))?;
-        for r in &rows {
-            writeln!(
-                f,
-                "{}",
-                line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5], &r[6]])
-            )?;
-        }
+        coefficient_table(&mut out, coefficients, self.df, &style)?;
+        f.write_str(&out)?;
         Ok(())
     }
 }
