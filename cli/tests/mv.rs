@@ -272,3 +272,122 @@ fn mv_robust_matches_metafor_and_clubsandwich() {
     assert!(err.contains("--cluster"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `--v-file`: dat.berkey1998 (metafor), the multivariate UN model with its known V blocks
+/// (`v1i`, `v2i`) given as `row1,row2,cov` lines, against `berkey1998_UN_REML` of
+/// multilevel.json at the tolerances of `mv_matches_metafor_rma_mv` (1e-8, polished fit).
+/// Bad input: a pair across clusters names its rows; `--rho` with `--v-file` is refused.
+#[test]
+fn v_file_matches_metafor_berkey1998() {
+    let text = std::fs::read_to_string(fixture("metafor/multilevel.json")).unwrap();
+    let fx: Value = serde_json::from_str(&text).unwrap();
+    let f = fx["fits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "berkey1998_UN_REML")
+        .unwrap();
+    let d = &f["data"];
+    let (y, v) = (nums(&d["yi"]), nums(&d["vi"]));
+    let (v1, v2) = (nums(&d["v1i"]), nums(&d["v2i"]));
+    let cluster: Vec<String> = d["cluster"].as_array().unwrap().iter().map(label).collect();
+    let outcome: Vec<String> = d["outcome"].as_array().unwrap().iter().map(label).collect();
+    let mut data = String::from("name,yi,vi,trial,outcome,is_al,is_pd\n");
+    for i in 0..y.len() {
+        let al = u8::from(outcome[i] == "AL");
+        data.push_str(&format!(
+            "s{i},{:?},{:?},{},{},{al},{}\n",
+            y[i],
+            v[i],
+            cluster[i],
+            outcome[i],
+            1 - al
+        ));
+    }
+    // rows of the same trial: the block's off-diagonal (v1i on the AL row = cov(PD, AL))
+    let mut vfile = String::from("row1,row2,cov\n");
+    for i in 0..y.len() {
+        for j in i + 1..y.len() {
+            if cluster[i] == cluster[j] {
+                let cov = if outcome[i] == "PD" { v2[i] } else { v1[i] };
+                vfile.push_str(&format!("{},{},{cov:?}\n", i + 2, j + 2));
+            }
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("metapool-mv-vfile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (dp, vp) = (dir.join("berkey.csv"), dir.join("v.csv"));
+    std::fs::write(&dp, data).unwrap();
+    std::fs::write(&vp, vfile).unwrap();
+    let (dp, vp) = (
+        dp.to_string_lossy().into_owned(),
+        vp.to_string_lossy().into_owned(),
+    );
+    let a = &run_json(&[
+        "mv",
+        "--measure",
+        "GENERIC",
+        "--random",
+        "trial",
+        "--struct",
+        "UN",
+        "--outcome",
+        "outcome",
+        "--mods",
+        "is_al + is_pd - 1",
+        "--v-file",
+        &vp,
+        &dp,
+    ])[0];
+    let tol = 1e-8;
+    let (tau2, want) = (nums(&a["tau2"]), nums(&f["tau2"]));
+    for (g, w) in tau2.iter().zip(&want) {
+        assert!(rel(*g, *w, 1e-4) <= tol, "tau2 {g} vs {w}");
+    }
+    let (rho, w) = (a["rho"].as_f64().unwrap(), nums(&f["rho"])[0]);
+    assert!(rel(rho, w, 1.0) <= tol, "rho {rho} vs {w}");
+    let coefs = a["coefficients"].as_array().unwrap();
+    // metafor's order: outcomeAL, outcomePD
+    for (j, c) in coefs.iter().enumerate() {
+        let (g, w) = (c["estimate"].as_f64().unwrap(), nums(&f["beta"])[j]);
+        assert!(rel(g, w, nums(&f["se"])[j]) <= tol, "beta[{j}] {g} vs {w}");
+        let (g, w) = (c["se"].as_f64().unwrap(), nums(&f["se"])[j]);
+        assert!(rel(g, w, 1e-12) <= tol, "se[{j}] {g} vs {w}");
+    }
+    let (g, w) = (
+        a["loglik"].as_f64().unwrap(),
+        f["loglik_reml"].as_f64().unwrap(),
+    );
+    assert!(rel(g, w, 1.0) <= 1e-9, "loglik {g} vs {w}");
+    // a covariance between two trials is refused, naming the rows
+    std::fs::write(dir.join("bad.csv"), "row1,row2,cov\n2,4,0.001\n").unwrap();
+    let bad = dir.join("bad.csv").to_string_lossy().into_owned();
+    let err = run_fail(&[
+        "mv",
+        "--measure",
+        "GENERIC",
+        "--random",
+        "trial",
+        "--v-file",
+        &bad,
+        &dp,
+    ]);
+    assert!(err.contains("rows 2 and 4"), "{err}");
+    let err = run_fail(&[
+        "mv",
+        "--measure",
+        "GENERIC",
+        "--random",
+        "trial",
+        "--v-file",
+        &vp,
+        "--rho",
+        "0.5",
+        &dp,
+    ]);
+    assert!(
+        err.contains("--rho") || err.contains("cannot be used"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

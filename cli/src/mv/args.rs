@@ -48,8 +48,14 @@ pub struct MvArgs {
 
     /// The correlation of the sampling errors of effects in the same cluster of the outermost
     /// --random level (metafor `vcalc(vi, cluster, obs, rho)`) [default: 0, V diagonal].
-    #[arg(long)]
+    #[arg(long, conflicts_with = "v_file")]
     pub rho: Option<f64>,
+
+    /// The sampling covariances of effects in the same outermost cluster: a CSV of
+    /// `row1,row2,cov` lines, rows numbered as a spreadsheet shows them (the header is row 1);
+    /// unlisted pairs have covariance 0, the variances come from the measure.
+    #[arg(long, value_name = "FILE")]
+    pub v_file: Option<String>,
 
     /// The moderators, as in `regress --mods` [default: intercept only].
     #[arg(long, value_name = "FORMULA")]

@@ -8,6 +8,7 @@
 
 mod args;
 mod output;
+mod vfile;
 
 pub use args::{MvArgs, MvMethodArg, StructArg};
 pub use output::MvSink;
@@ -31,6 +32,8 @@ pub struct Spec {
     /// `--struct` and `--outcome`.
     pub multivariate: Option<(CovarianceStructure, String)>,
     pub rho: f64,
+    /// `--v-file`.
+    pub v_file: Option<vfile::Covariances>,
     pub method: Method,
     /// `--robust --cluster`.
     pub robust: Option<RobustSpec>,
@@ -90,7 +93,13 @@ impl Spec {
         if let Some(r) = &robust {
             columns.push(r.column.clone());
         }
+        let v_file = a
+            .v_file
+            .as_deref()
+            .map(vfile::Covariances::read)
+            .transpose()?;
         Ok(Spec {
+            v_file,
             robust,
             mods,
             levels,
@@ -170,7 +179,14 @@ pub fn run(s: &Settings, spec: &Spec, g: &Group) -> Result<Multilevel, AnalysisE
     .map_err(lib)?;
     let y: Vec<f64> = set.effects().iter().map(|e| e.estimate()).collect();
     let vi: Vec<f64> = set.effects().iter().map(|e| e.variance()).collect();
-    let v = SamplingCovariance::constant_correlation(&vi, &labels[0], spec.rho).map_err(lib)?;
+    let v = match &spec.v_file {
+        None => SamplingCovariance::constant_correlation(&vi, &labels[0], spec.rho),
+        Some(cov) => {
+            let lines: Vec<u64> = (0..k).map(|j| line_of(included[j])).collect();
+            v_from_file(cov, &vi, &labels[0], &lines)?
+        }
+    }
+    .map_err(lib)?;
     let fit = MultilevelModel::new(spec.method)
         .with_level(s.level)
         .with_test(s.random.test)
@@ -185,4 +201,49 @@ pub fn run(s: &Settings, spec: &Spec, g: &Group) -> Result<Multilevel, AnalysisE
         })
         .transpose()?;
     Ok(Multilevel { fit, robust })
+}
+
+/// V from `--v-file`: each effect's row of its outermost cluster's block (diagonal `vi`,
+/// off-diagonal the listed covariances). A listed pair of two rows of this analysis in
+/// different clusters is an error naming both rows.
+fn v_from_file(
+    cov: &vfile::Covariances,
+    vi: &[f64],
+    cluster: &[String],
+    lines: &[u64],
+) -> Result<metapool::Result<SamplingCovariance>, AnalysisError> {
+    let position: std::collections::HashMap<u64, usize> =
+        lines.iter().enumerate().map(|(j, &l)| (l, j)).collect();
+    for (a, b) in cov.pairs() {
+        if let (Some(&i), Some(&j)) = (position.get(&a), position.get(&b)) {
+            if cluster[i] != cluster[j] {
+                return Err(AnalysisError {
+                    line: Some(a),
+                    message: format!(
+                        "--v-file: rows {a} and {b} are in different clusters ({} and {}); V is block diagonal by the outermost --random level",
+                        cluster[i], cluster[j]
+                    ),
+                });
+            }
+        }
+    }
+    let mut members: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    for (j, c) in cluster.iter().enumerate() {
+        members.entry(c.as_str()).or_default().push(j);
+    }
+    let rows: Vec<Vec<f64>> = (0..vi.len())
+        .map(|i| {
+            members[cluster[i].as_str()]
+                .iter()
+                .map(|&j| {
+                    if j == i {
+                        vi[i]
+                    } else {
+                        cov.get(lines[i], lines[j])
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    Ok(SamplingCovariance::from_block_rows(cluster, &rows))
 }
