@@ -86,7 +86,7 @@ fn json_analysis(
     o.u64("k", f.k() as u64);
     o.u64("clusters", f.clusters() as u64);
     o.str("method", f.method().metafor_name());
-    o.str("test", if f.test() == Test::T { "t" } else { "z" });
+    o.str("test", crate::regress::test_name(f.test()));
     let comps = f.components();
     let sigma: Vec<_> = comps
         .iter()

@@ -17,7 +17,7 @@ pub use args::RegressArgs;
 pub use csv::RegressCsv;
 pub use formula::Formula;
 pub use newmods::{NewMods, Predicted};
-pub use output::{analysis_header, coefficients_json, left_out_json, RegressSink};
+pub use output::{analysis_header, coefficients_json, left_out_json, test_name, RegressSink};
 
 use crate::analysis::{effect_set, AnalysisError, Group, Settings};
 use crate::args::ModelArg;
