@@ -203,18 +203,39 @@ pub fn finish(
     }
 }
 
-/// `metapool sensitivity`.
-pub fn sensitivity(sa: &SensitivityArgs) -> ExitCode {
-    let a = &sa.input;
-    let (settings, input, opts) = match prepare(a, &sa.model, None, sa.order.as_deref()) {
+/// What a subcommand's run gives: a usage error (`Err`), or the written output's status.
+type Run = Result<io::Result<Result<pipeline::Summary, Fatal>>, &'static str>;
+
+/// The entry of the analysing subcommands besides `pool`: the settings and the input from the
+/// options, `run` on them with a buffered standard output, and its result as the exit status.
+fn launch<'a>(
+    a: &'a InputArgs,
+    m: &ModelArgs,
+    order: Option<&'a str>,
+    run: impl FnOnce(
+        &Settings,
+        &ReadOptions<'a>,
+        Box<dyn Read>,
+        BufWriter<io::StdoutLock<'static>>,
+    ) -> Run,
+) -> ExitCode {
+    let (settings, input, opts) = match prepare(a, m, None, order) {
         Ok(x) => x,
         Err(code) => return code,
     };
     let out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    match run_sensitivity(sa, &settings, &opts, input, out) {
+    match run(&settings, &opts, input, out) {
         Ok(r) => exit_status(&a.file, r),
         Err(usage) => fail(EXIT_INPUT, usage),
     }
+}
+
+/// `metapool sensitivity`.
+pub fn sensitivity(sa: &SensitivityArgs) -> ExitCode {
+    let a = &sa.input;
+    launch(a, &sa.model, sa.order.as_deref(), |s, o, input, out| {
+        run_sensitivity(sa, s, o, input, out)
+    })
 }
 
 /// The diagnostics of the analyses of `input`, written to `out`; `Err`: a usage error.
@@ -224,7 +245,7 @@ pub fn run_sensitivity<R: Read, W: io::Write>(
     opts: &ReadOptions<'_>,
     input: R,
     out: W,
-) -> Result<io::Result<Result<pipeline::Summary, Fatal>>, &'static str> {
+) -> Run {
     let with_id = sa.input.by.is_some();
     let order = sa.order.as_deref();
     let mut sink = match sa.output.format {
@@ -256,15 +277,9 @@ pub fn run_sensitivity<R: Read, W: io::Write>(
 /// `metapool bias`.
 pub fn bias(ba: &BiasArgs) -> ExitCode {
     let a = &ba.input;
-    let (settings, input, opts) = match prepare(a, &ba.model, None, None) {
-        Ok(x) => x,
-        Err(code) => return code,
-    };
-    let out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    match run_bias(ba, &settings, &opts, input, out) {
-        Ok(r) => exit_status(&a.file, r),
-        Err(usage) => fail(EXIT_INPUT, usage),
-    }
+    launch(a, &ba.model, None, |s, o, input, out| {
+        run_bias(ba, s, o, input, out)
+    })
 }
 
 /// The bias tests of the analyses of `input`, written to `out` (and the funnel plots); `Err`: a
@@ -275,7 +290,7 @@ pub fn run_bias<R: Read, W: io::Write>(
     opts: &ReadOptions<'_>,
     input: R,
     out: W,
-) -> Result<io::Result<Result<pipeline::Summary, Fatal>>, &'static str> {
+) -> Run {
     let options = bias::Options::from_args(ba, settings);
     let with_id = ba.input.by.is_some();
     let mut sink = match ba.output.format {
@@ -314,15 +329,9 @@ pub fn regress(ra: &RegressArgs) -> ExitCode {
         Ok(s) => s,
         Err(usage) => return fail(EXIT_INPUT, usage),
     };
-    let (settings, input, opts) = match prepare(a, &ra.model, None, None) {
-        Ok(x) => x,
-        Err(code) => return code,
-    };
-    let out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    match run_regress(ra, &spec, &settings, &opts, input, out) {
-        Ok(r) => exit_status(&a.file, r),
-        Err(usage) => fail(EXIT_INPUT, usage),
-    }
+    launch(a, &ra.model, None, |s, o, input, out| {
+        run_regress(ra, &spec, s, o, input, out)
+    })
 }
 
 /// The meta-regressions of the analyses of `input`, written to `out`; `Err`: a usage error.
@@ -333,7 +342,7 @@ pub fn run_regress<R: Read, W: io::Write>(
     opts: &ReadOptions<'_>,
     input: R,
     out: W,
-) -> Result<io::Result<Result<pipeline::Summary, Fatal>>, &'static str> {
+) -> Run {
     let with_id = ra.input.by.is_some();
     let mut sink = match ra.output.format {
         Format::Json => regress::RegressSink::Json {
@@ -368,15 +377,9 @@ pub fn mv(ma: &crate::mv::MvArgs) -> ExitCode {
         Ok(s) => s,
         Err(usage) => return fail(EXIT_INPUT, usage),
     };
-    let (settings, input, opts) = match prepare(a, &ma.model, None, None) {
-        Ok(x) => x,
-        Err(code) => return code,
-    };
-    let out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    match run_mv(ma, &spec, &settings, &opts, input, out) {
-        Ok(r) => exit_status(&a.file, r),
-        Err(usage) => fail(EXIT_INPUT, usage),
-    }
+    launch(a, &ma.model, None, |s, o, input, out| {
+        run_mv(ma, &spec, s, o, input, out)
+    })
 }
 
 /// The multilevel models of the analyses of `input`, written to `out`; `Err`: a usage error.
@@ -387,7 +390,7 @@ pub fn run_mv<R: Read, W: io::Write>(
     opts: &ReadOptions<'_>,
     input: R,
     out: W,
-) -> Result<io::Result<Result<pipeline::Summary, Fatal>>, &'static str> {
+) -> Run {
     let with_id = ma.input.by.is_some();
     let mut sink = match ma.output.format {
         Format::Json => crate::mv::MvSink::Json {
