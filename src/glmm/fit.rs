@@ -175,6 +175,41 @@ fn fit_design(d: &Design, rule: &Rule, x0: &[f64], p: usize) -> Result<FitOut> {
     })
 }
 
+/// The largest `tau` (log scale) a random-effects GLMM may report: beyond it the study effects
+/// would spread over more than `e^40` in odds or rate ratio.
+pub(crate) const TAU_LIMIT: f64 = 20.0;
+
+/// The largest standard error of a coefficient times the largest `|x_ij|` of its column (so
+/// the rule does not depend on a moderator's units) a GLMM may report.
+pub(crate) const SE_LIMIT: f64 = 50.0;
+
+/// A typed error where the likelihood has no finite maximum, instead of the meaningless
+/// estimate an optimiser stops at on a flat ridge (metafor and `glmer` report such numbers).
+///
+/// The likelihood rises toward a supremum at infinity when the tables are separated: every
+/// event in one arm (the estimate goes to infinity, its information to 0), or every
+/// informative table at an edge of its conditional support in directions that disagree (tau²
+/// goes to infinity). Caught by the fit's own numbers: `tau > TAU_LIMIT` or, for some
+/// coefficient `j`, `se_j * max_i |x_ij| > SE_LIMIT`.
+fn no_finite_maximum(x: &[f64], p: usize, fit: &FitOut, tau2: f64) -> Result<()> {
+    let flat = (0..p).any(|j| {
+        let scale = x
+            .iter()
+            .skip(j)
+            .step_by(p)
+            .fold(0.0f64, |m, v| m.max(v.abs()));
+        fit.vcov[(j, j)].sqrt() * scale > SE_LIMIT
+    });
+    if tau2.sqrt() > TAU_LIMIT || flat {
+        return Err(Error::Undefined {
+            what: "the GLMM estimate",
+            why: "the likelihood has no finite maximum (separated tables: it rises toward a \
+                  supremum as an effect or tau² goes to infinity)",
+        });
+    }
+    Ok(())
+}
+
 /// The quadrature metafor uses for the model, unless one is given.
 fn quadrature(glmm: &Glmm, b: &Built) -> Quadrature {
     if let Some(q) = glmm.quadrature {
@@ -249,6 +284,7 @@ pub(crate) fn fit(glmm: &Glmm, data: &GlmmData) -> Result<GlmmFit> {
         (None, true) => (0.0, Some(fixed.theta[p + 1].powi(2))),
         (None, false) => (0.0, None),
     };
+    no_finite_maximum(&b.x, p, used, tau2)?;
     // the coefficients' z or t tests and intervals, and QM: the kernels of meta-regression
     let t_df = k - p;
     let crit = if glmm.test.is_t() {

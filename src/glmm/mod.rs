@@ -24,6 +24,12 @@
 //! information), the unconditional ones keep them with [`DoubleZero::Keep`]. Nothing is ever
 //! added to a cell.
 //!
+//! Separated tables (every event in one arm, or with random effects informative tables at
+//! opposite edges of their support) have no finite maximum: the fit is then
+//! [`Error::Undefined`](crate::Error::Undefined), never the point an optimiser stops at on the
+//! flat ridge (the rule: `tau > 20`, or a coefficient's SE times its column's largest `|x|`
+//! above 50).
+//!
 //! Heterogeneity is tested against the saturated model (every study its own effect) by a
 //! Wald-type and a likelihood-ratio test, as metafor's `QE.Wld` and `QE.LRT`.
 //!
