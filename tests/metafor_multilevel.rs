@@ -13,7 +13,7 @@
 //! The largest relative difference per quantity and fit is printed (`--nocapture`).
 
 mod multilevel_common;
-use multilevel_common::{fixture, nums, problem};
+use multilevel_common::{crossed_fixture, fixture, nums, problem};
 use serde_json::Value;
 
 /// Variance components, and everything computed from them (coefficients, SE, CI, QM,
@@ -64,7 +64,18 @@ impl Check {
 
 #[test]
 fn rma_mv_matches_metafor() {
-    let fx = fixture();
+    matches_metafor(&fixture());
+}
+
+/// Crossed random effects (`random = list(~ 1 | study, ~ 1 | lab)`, and a nested term crossed
+/// with a lab term) against `fixtures/metafor/crossed.json` (`generate_crossed.R`), at the same
+/// tolerances.
+#[test]
+fn crossed_random_effects_match_metafor() {
+    matches_metafor(&crossed_fixture());
+}
+
+fn matches_metafor(fx: &Value) {
     let mut check = Check::new();
     for f in fx["fits"].as_array().expect("fits") {
         let name = f["name"].as_str().expect("name");

@@ -176,3 +176,55 @@ fn knapp_hartung_is_not_an_rma_mv_test() {
         .unwrap_err();
     assert!(matches!(err, Error::Undefined { .. }));
 }
+
+#[test]
+fn crossed_terms_of_different_lengths_or_a_missing_label_are_errors() {
+    let study = ["1", "1", "2"];
+    let lab = ["A", "B"];
+    let err =
+        RandomEffects::crossed(&[&[("study", &study[..])], &[("lab", &lab[..])]]).unwrap_err();
+    assert_eq!(
+        err,
+        Error::InvalidField {
+            field: "random",
+            problem: Problem::LengthMismatch {
+                expected: 3,
+                got: 2
+            }
+        }
+    );
+    // the lab of row 1 is missing: named with its row and level
+    let lab = ["A", "", "B"];
+    let err =
+        RandomEffects::crossed(&[&[("study", &study[..])], &[("lab", &lab[..])]]).unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidCluster { row: Some(1), problem: ClusterProblem::MissingLevel { ref level }, .. } if level == "lab"),
+        "{err}"
+    );
+    let none: [&[(&str, &[&str])]; 0] = [];
+    assert!(matches!(
+        RandomEffects::crossed(&none).unwrap_err(),
+        Error::InvalidField {
+            field: "random",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn a_cluster_too_large_for_a_dense_block_is_an_error_not_an_abort() {
+    // every study in one lab: a crossed design of 5,001 effects is one cluster
+    let k = metapool::multilevel::MAX_CLUSTER_EFFECTS + 1;
+    let study: Vec<String> = (0..k).map(|i| format!("s{i}")).collect();
+    let lab = vec!["A".to_string(); k];
+    let re = RandomEffects::crossed(&[&[("study", &study[..])], &[("lab", &lab[..])]]).unwrap();
+    assert_eq!(re.clusters(), 1);
+    let y = vec![0.1; k];
+    let v = SamplingCovariance::diagonal(&vec![0.01; k]).unwrap();
+    let x = ModelMatrix::new(vec!["intrcpt".into()], vec![vec![1.0; k]]).unwrap();
+    let err = MultilevelModel::default().fit(&y, &v, &re, &x).unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidCluster { ref cluster, problem: ClusterProblem::TooLarge { effects, .. }, .. } if cluster == "s0+A" && effects == k),
+        "{err}"
+    );
+}

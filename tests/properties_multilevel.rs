@@ -3,7 +3,9 @@
 //! is at least its value at every point of a grid around it; a variance component on its
 //! boundary is exactly 0 and never an error; `M W = I` on whole clusters.
 
-use metapool::multilevel::{Method, MultilevelModel, RandomEffects, SamplingCovariance};
+use metapool::multilevel::{
+    Method, MultilevelModel, RandomEffects, SamplingCovariance, VarianceStop,
+};
 use metapool::regression::ModelMatrix;
 use metapool::robust::WorkingModel;
 use proptest::prelude::*;
@@ -55,6 +57,58 @@ fn fit(
 
 fn close(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol * (1.0 + a.abs().max(b.abs()))
+}
+
+/// The same data under crossed random intercepts: `terms` are lists of label columns (0: the
+/// cluster, 1: the cluster's effect id made unique per row, 2: a lab `cluster % 3` shared across
+/// clusters).
+fn fit_crossed(
+    rows: &[(usize, usize, f64, f64, f64)],
+    terms: &[&[usize]],
+) -> metapool::multilevel::MultilevelFit {
+    let cols: [Vec<String>; 3] = [
+        rows.iter().map(|r| r.0.to_string()).collect(),
+        rows.iter().map(|r| format!("{}.{}", r.0, r.1)).collect(),
+        rows.iter().map(|r| format!("lab{}", r.0 % 3)).collect(),
+    ];
+    let names = ["cl", "row", "lab"];
+    let specs: Vec<Vec<(&str, &[String])>> = terms
+        .iter()
+        .map(|t| t.iter().map(|&c| (names[c], &cols[c][..])).collect())
+        .collect();
+    let refs: Vec<&[(&str, &[String])]> = specs.iter().map(|t| t.as_slice()).collect();
+    let re = RandomEffects::crossed(&refs).unwrap();
+    let y: Vec<f64> = rows.iter().map(|r| r.2).collect();
+    let v: Vec<f64> = rows.iter().map(|r| r.3).collect();
+    let x: Vec<f64> = rows.iter().map(|r| r.4).collect();
+    let vm = SamplingCovariance::diagonal(&v).unwrap();
+    let xm = ModelMatrix::new(
+        vec!["intrcpt".into(), "x".into()],
+        vec![vec![1.0; y.len()], x],
+    )
+    .unwrap();
+    MultilevelModel::default().fit(&y, &vm, &re, &xm).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// A crossed term whose groups are single rows is the nested model `cl/es`; the order of
+    /// crossed terms only reorders the variance components.
+    #[test]
+    fn crossed_terms_nest_and_commute(rows in data()) {
+        let crossed = fit_crossed(&rows, &[&[0], &[1]]);
+        let nested = fit_crossed(&rows, &[&[0, 1]]);
+        for (a, b) in crossed.sigma2().iter().zip(nested.sigma2()) {
+            prop_assert!(close(*a, b, 1e-6), "{a} vs {b}");
+        }
+        prop_assert!(close(crossed.fit_statistics().loglik, nested.fit_statistics().loglik, 1e-10));
+        let ab = fit_crossed(&rows, &[&[0], &[2]]);
+        let ba = fit_crossed(&rows, &[&[2], &[0]]);
+        prop_assert!(close(ab.sigma2()[0], ba.sigma2()[1], 1e-6) && close(ab.sigma2()[1], ba.sigma2()[0], 1e-6));
+        prop_assert!(close(ab.coefficients()[1].estimate, ba.coefficients()[1].estimate, 1e-6));
+        prop_assert!(close(ab.fit_statistics().loglik, ba.fit_statistics().loglik, 1e-10));
+    }
 }
 
 proptest! {
@@ -174,4 +228,92 @@ fn clusters_of_one_effect_leave_the_split_of_the_variance_unidentified_but_fit()
             "{split} vs {best}"
         );
     }
+}
+
+/// A ridge on which Fisher scoring zig-zagged for 2,000 steps (found by
+/// `crossed_terms_nest_and_commute`); metafor's nlminb stops with "did not achieve convergence"
+/// on it. Newton on the observed information converges in a few steps. Reference: metafor 3.8-1
+/// `rma.mv(y, v, mods = ~ x, random = list(~ 1 | cl, ~ 1 | lab), control = list(optimizer =
+/// "optim", optmethod = "BFGS", reltol = 1e-15))`: sigma2 0.0151739476705, 0.0179884730289, logLik
+/// 0.150674645770444 (metafor's logLik at metapool's estimate: 0.150674645770451).
+#[test]
+fn a_ridge_where_fisher_scoring_zigzagged_converges() {
+    let cl = [
+        "0", "0", "0", "0", "1", "2", "2", "3", "4", "4", "4", "5", "6", "6", "6", "6",
+    ];
+    let lab = [
+        "lab0", "lab0", "lab0", "lab0", "lab1", "lab2", "lab2", "lab0", "lab1", "lab1", "lab1",
+        "lab2", "lab0", "lab0", "lab0", "lab0",
+    ];
+    let y = [
+        -0.6807289671371062,
+        -0.600296387378655,
+        -0.5198638076202038,
+        -0.43943122786175265,
+        0.23816848990493839,
+        -0.05318553660218778,
+        0.009502822293534885,
+        -0.3078742256075841,
+        0.20629509301106824,
+        0.14490061216590877,
+        0.08350613132074931,
+        0.343389605864881,
+        0.01072117567898026,
+        0.01072117567898026,
+        0.01072117567898026,
+        0.01072117567898026,
+    ];
+    let v = [
+        0.1974580607392366,
+        0.1974580607392366,
+        0.1974580607392366,
+        0.1974580607392366,
+        0.08634539101892455,
+        0.08148991997059207,
+        0.08148991997059207,
+        0.08659378097968137,
+        0.0202250516777542,
+        0.0202250516777542,
+        0.0202250516777542,
+        0.13190171895492914,
+        0.07422190502754164,
+        0.07422190502754164,
+        0.07422190502754164,
+        0.07422190502754164,
+    ];
+    let x = vec![
+        -0.637481573785553,
+        -0.33748157378555305,
+        -0.03748157378555306,
+        0.2625184262144469,
+        -1.6811324487420003,
+        -1.9325858680630044,
+        -1.6325858680630043,
+        1.9551942594760423,
+        -0.9261104028583679,
+        -0.6261104028583679,
+        -0.3261104028583679,
+        1.072450814507006,
+        -1.6452638888188513,
+        -1.3452638888188513,
+        -1.0452638888188512,
+        -0.7452638888188514,
+    ];
+    let re = RandomEffects::crossed(&[&[("cl", &cl[..])], &[("lab", &lab[..])]]).unwrap();
+    let xm = ModelMatrix::new(
+        vec!["intrcpt".into(), "x".into()],
+        vec![vec![1.0; y.len()], x],
+    )
+    .unwrap();
+    let vm = SamplingCovariance::diagonal(&v).unwrap();
+    let fit = MultilevelModel::default().fit(&y, &vm, &re, &xm).unwrap();
+    assert!(
+        matches!(fit.stop(), VarianceStop::Converged { iterations, .. } if iterations < 50),
+        "{:?}",
+        fit.stop()
+    );
+    for (got, want) in fit.sigma2().iter().zip([0.0151739476705, 0.0179884730289]) {
+        assert!((got - want).abs() < 1e-6 * want, "{got} vs {want}");
+    }
+    assert!(fit.fit_statistics().loglik >= 0.150674645770444 - 1e-14);
 }

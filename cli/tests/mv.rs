@@ -72,9 +72,24 @@ fn write_csv(dir: &std::path::Path, f: &Value) -> (String, Vec<String>, Vec<Stri
 
 #[test]
 fn mv_matches_metafor_rma_mv() {
-    let text = std::fs::read_to_string(fixture("metafor/multilevel.json")).unwrap();
+    let done = matches_metafor("multilevel");
+    assert!(done >= 8, "{done} fits run");
+}
+
+/// Crossed terms, `--random "study + lab"` and `--random "study/es + lab"`, against
+/// `fixtures/metafor/crossed.json` (metafor `random = list(~ 1 | study/es, ~ 1 | lab)`).
+#[test]
+fn crossed_terms_match_metafor_rma_mv() {
+    let done = matches_metafor("crossed");
+    assert_eq!(done, 6, "{done} fits run");
+}
+
+/// Run every nested or crossed fit of `fixtures/metafor/{file}.json` through `metapool mv`;
+/// returns the number of fits run.
+fn matches_metafor(file: &str) -> usize {
+    let text = std::fs::read_to_string(fixture(&format!("metafor/{file}.json"))).unwrap();
     let fx: Value = serde_json::from_str(&text).unwrap();
-    let dir = std::env::temp_dir().join(format!("metapool-mv-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("metapool-mv-{file}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut done = 0;
     for f in fx["fits"].as_array().unwrap() {
@@ -83,7 +98,21 @@ fn mv_matches_metafor_rma_mv() {
             continue;
         }
         let (path, levels, mods) = write_csv(&dir, f);
-        let random = levels.join("/");
+        // crossed terms: `terms` lists each term's levels
+        let random = match f["data"]["terms"].as_array() {
+            None => levels.join("/"),
+            Some(terms) => terms
+                .iter()
+                .map(|t| {
+                    let t: Vec<&str> = nums(t)
+                        .iter()
+                        .map(|&l| levels[l as usize].as_str())
+                        .collect();
+                    t.join("/")
+                })
+                .collect::<Vec<_>>()
+                .join(" + "),
+        };
         let method = f["method"].as_str().unwrap();
         let mut args = vec![
             "mv",
@@ -148,8 +177,8 @@ fn mv_matches_metafor_rma_mv() {
         );
         done += 1;
     }
-    assert!(done >= 8, "{done} fits run");
     std::fs::remove_dir_all(&dir).ok();
+    done
 }
 
 #[test]

@@ -33,6 +33,15 @@ pub enum ClusterProblem {
         /// The level's name.
         level: String,
     },
+    /// The cluster holds more effects than a dense block may
+    /// ([`MAX_CLUSTER_EFFECTS`](super::MAX_CLUSTER_EFFECTS)); crossed random effects join
+    /// every cluster that shares a group into one.
+    TooLarge {
+        /// Effects in the cluster.
+        effects: usize,
+        /// The limit.
+        limit: usize,
+    },
 }
 
 impl std::fmt::Display for ClusterProblem {
@@ -58,6 +67,10 @@ impl std::fmt::Display for ClusterProblem {
             ClusterProblem::MissingLevel { level } => {
                 write!(f, "the label of random-effect level `{level}` is missing")
             }
+            ClusterProblem::TooLarge { effects, limit } => write!(
+                f,
+                "it holds {effects} effects, more than the {limit} a dense block of the marginal covariance may"
+            ),
         }
     }
 }

@@ -106,11 +106,36 @@ impl MultilevelModel {
             });
         }
         check_nesting(v, random)?;
+        check_block_sizes(random)?;
         let blocks = Blocks::new(y, v, random, x);
         let theta0 = start(&blocks, random)?;
         let fixed = vec![None; theta0.len()];
         let opt = maximise(&blocks, random, self.method, &theta0, &fixed)?;
         summarise(self, y, x, random, blocks, opt)
+    }
+}
+
+/// The most effects one cluster of the model may hold: its marginal covariance and the
+/// matrices derived from it are dense (`8 n²` bytes each, several at a time), so a larger
+/// block, e.g. a fully crossed design of many effects, is an error rather than an abort when
+/// memory runs out.
+pub const MAX_CLUSTER_EFFECTS: usize = 5_000;
+
+fn check_block_sizes(random: &RandomEffects) -> Result<()> {
+    let mut size = vec![0usize; random.clusters()];
+    for &c in &random.clusters.of {
+        size[c] += 1;
+    }
+    match size.iter().position(|&n| n > MAX_CLUSTER_EFFECTS) {
+        Some(c) => Err(cluster_err(
+            &random.clusters.names[c],
+            None,
+            ClusterProblem::TooLarge {
+                effects: size[c],
+                limit: MAX_CLUSTER_EFFECTS,
+            },
+        )),
+        None => Ok(()),
     }
 }
 
@@ -165,7 +190,7 @@ pub(crate) fn components(random: &RandomEffects, theta: &[f64]) -> Vec<VarianceC
         let (name, level, estimate, groups) = if q < names.len() {
             let est = if random.is_sd(q) { t * t } else { t };
             let (level, groups) = match &random.kind {
-                Kind::Nested { group_names, .. } => (levels[q].clone(), group_names[q].len()),
+                Kind::Intercepts { group_names, .. } => (levels[q].clone(), group_names[q].len()),
                 Kind::Multivariate { levels, .. } if names.len() == 1 => (levels.join(","), 0),
                 Kind::Multivariate { .. } => (levels[q].clone(), 0),
             };

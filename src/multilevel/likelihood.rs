@@ -13,6 +13,8 @@
 //! score_REML_q = -1/2 [tr(W D_q) - tr(A F_q)] + 1/2 (Wr)' D_q (Wr)
 //! info_ML_qr   = 1/2 tr(W D_q W D_r)
 //! info_REML_qr = 1/2 [tr(W D_q W D_r) - 2 tr(A G_qr) + tr(A F_q A F_r)]   (= 1/2 tr(P D_q P D_r))
+//! Q_qr = (Wr)' D_q P D_r (Wr) = sum_j z_qj' W_j z_rj - c_q' A c_r,  z_q = D_q W r,  c_q = X'W z_q
+//! observed information (M linear in theta) = Q - info   (ML or REML)
 //! ```
 //! Source: metafor's `.ll.rma.mv` (the log-likelihoods, metafor 3.8); Harville (1977), JASA
 //! 72:320-338 (score and information of the (restricted) likelihood).
@@ -96,13 +98,16 @@ pub(crate) struct Evaluation {
     pub w: Vec<DMatrix<f64>>,
 }
 
-/// Score and expected information (ML and REML).
+/// Score, expected information (ML and REML), and `Q_qr = y'P D_q P D_r P y`, with which the
+/// observed information of a model linear in its parameters (`d²M/dtheta_q dtheta_r = 0`:
+/// random intercepts) is `Q - info` (ML: `P` in `Q`, `W` in `info`; REML: `P` in both).
 #[derive(Debug, Clone)]
 pub(crate) struct Derivatives {
     pub score_ml: DVector<f64>,
     pub score_reml: DVector<f64>,
     pub info_ml: DMatrix<f64>,
     pub info_reml: DMatrix<f64>,
+    pub quad_pp: DMatrix<f64>,
 }
 
 const LN_2PI: f64 = 1.837_877_066_409_345_3;
@@ -152,7 +157,7 @@ impl Blocks {
         let mut m = b.v.clone();
         let mut d = Vec::new();
         match &re.kind {
-            Kind::Nested { groups, .. } => {
+            Kind::Intercepts { groups, .. } => {
                 for (l, g) in groups.iter().enumerate() {
                     let s = DMatrix::from_fn(n, n, |a, c| {
                         f64::from(u8::from(g[b.rows[a]] == g[b.rows[c]]))
@@ -251,10 +256,21 @@ impl Blocks {
         let mut trww = DMatrix::<f64>::zeros(nq, nq);
         let mut f = vec![DMatrix::zeros(p, p); nq];
         let mut g = vec![DMatrix::<f64>::zeros(p, p); nq * nq];
+        // Q = sum_j z_q' W z_r - c_q' A c_r,  z_q = D_q W r,  c_q = X'W z_q
+        let mut zwz = DMatrix::<f64>::zeros(nq, nq);
+        let mut c = vec![DVector::<f64>::zeros(p); nq];
         for (j, (b, w)) in self.blocks.iter().zip(&e.w).enumerate() {
             let (_, d) = self.marginal(re, theta, j, true);
             let u = w * (&b.y - &b.x * &e.beta);
             let wx = w * &b.x;
+            let z: Vec<DVector<f64>> = d.iter().map(|dq| dq * &u).collect();
+            let wz: Vec<DVector<f64>> = z.iter().map(|zq| w * zq).collect();
+            for q in 0..nq {
+                c[q] += wx.transpose() * &z[q];
+                for r in q..nq {
+                    zwz[(q, r)] += z[q].dot(&wz[r]);
+                }
+            }
             let wd: Vec<DMatrix<f64>> = d.iter().map(|dq| w * dq).collect();
             let dwx: Vec<DMatrix<f64>> = d.iter().map(|dq| dq * &wx).collect();
             for q in 0..nq {
@@ -277,6 +293,14 @@ impl Blocks {
             }
         }
         let af: Vec<DMatrix<f64>> = f.iter().map(|fq| &e.a * fq).collect();
+        let mut quad_pp = DMatrix::zeros(nq, nq);
+        for q in 0..nq {
+            for r in q..nq {
+                let v = zwz[(q, r)] - c[q].dot(&(&e.a * &c[r]));
+                quad_pp[(q, r)] = v;
+                quad_pp[(r, q)] = v;
+            }
+        }
         let mut score_ml = DVector::zeros(nq);
         let mut score_reml = DVector::zeros(nq);
         let mut info_ml = DMatrix::zeros(nq, nq);
@@ -300,6 +324,7 @@ impl Blocks {
             score_reml,
             info_ml,
             info_reml,
+            quad_pp,
         }
     }
 }

@@ -4,12 +4,15 @@
 //! ```text
 //! theta_0: metafor's start (each variance max(0.001 n_vc, var(y - X b_FE) - 1/mean(1/v_i)) / n_vc,
 //!          correlations 0.5)
-//! repeat:  s = score(theta), I = expected information (REML or ML)
+//! repeat:  s = score(theta), I = observed information (random intercepts, where positive
+//!          definite on the free parameters: Newton) or else expected information (Fisher scoring)
 //!          free = parameters not held at a bound whose score points out of the box
 //!          solve (I_ff + lambda D) delta = s_f   (lambda = 0 unless I_ff is singular)
 //!          theta' = clamp(theta + t delta), t = 1, 1/2, 1/4, ... until ll(theta') >= ll(theta)
-//!          stop when max |theta'_q - theta_q| / max(|theta_q|, 1e-8) <= 1e-12 (Converged),
-//!          or when no step length increases ll (Stalled: the optimum to rounding)
+//!          stop when max |theta'_q - theta_q| / max(|theta_q|, f_q) <= 1e-12 (Converged;
+//!          f_q: the mean sampling variance for a variance, its root for an SD, 1 for a
+//!          correlation), or when no step length increases ll, or 5 accepted steps in a row
+//!          leave it unchanged (Stalled: the optimum to rounding)
 //! ```
 //! The variance components are parameterised on their natural scale with bounds `[0, inf)`,
 //! so an estimate on the boundary is exactly 0 (not `exp(-20)` as on a log scale): a component
@@ -28,7 +31,8 @@ use nalgebra::{DMatrix, DVector};
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum VarianceStop {
-    /// The largest relative change of a parameter in the last step was at most 1e-12.
+    /// The largest relative change of a parameter in the last step was at most 1e-12 (relative
+    /// to the parameter, or below the scale of `V` absolutely).
     Converged {
         /// Fisher scoring steps taken.
         iterations: usize,
@@ -37,7 +41,8 @@ pub enum VarianceStop {
         /// The largest absolute score of a free parameter at the estimate.
         score: f64,
     },
-    /// No step length increased the log-likelihood: the estimate is the optimum to rounding.
+    /// No step length increased the log-likelihood, or five steps in a row left it unchanged:
+    /// the estimate is the optimum to rounding.
     Stalled {
         /// Fisher scoring steps taken.
         iterations: usize,
@@ -72,6 +77,8 @@ pub(crate) struct Optimum {
 
 const MAX_ITER: usize = 2000;
 const TOL: f64 = 1e-12;
+/// Accepted steps in a row that do not raise the likelihood before the search stops (Stalled).
+const FLAT_STEPS: usize = 5;
 
 pub(crate) fn log_lik(e: &Evaluation, method: Method) -> f64 {
     match method {
@@ -135,12 +142,18 @@ pub(crate) fn maximise(
         what: "the marginal covariance at the starting values",
     })?;
     let mut last_change = f64::INFINITY;
+    let floor = change_floor(blocks, re);
+    let mut flat = 0;
     for it in 1..=MAX_ITER {
         let d = blocks.derivatives(re, &theta, &eval);
         let (score, info) = match method {
             Method::RestrictedMaximumLikelihood => (d.score_reml, d.info_reml),
             Method::MaximumLikelihood => (d.score_ml, d.info_ml),
         };
+        // Newton on the observed information where it is positive definite on the free
+        // parameters (near the optimum: quadratic convergence, no zig-zag along a ridge where
+        // the expected information is a poor model), Fisher scoring elsewhere
+        let observed = &d.quad_pp - &info;
         let free: Vec<usize> = (0..nq)
             .filter(|&q| {
                 fixed[q].is_none()
@@ -156,7 +169,10 @@ pub(crate) fn maximise(
                 stop: VarianceStop::AllOnBoundary { iterations: it - 1 },
             });
         }
-        let delta = scoring_step(&info, &score, &free);
+        let delta = match (re.is_linear(), newton_step(&observed, &score, &free)) {
+            (true, Some(step)) => step,
+            _ => scoring_step(&info, &score, &free),
+        };
         let ll0 = log_lik(&eval, method);
         let mut t = 1.0;
         let mut accepted = None;
@@ -185,10 +201,27 @@ pub(crate) fn maximise(
             });
         };
         last_change = (0..nq)
-            .map(|q| (cand[q] - theta[q]).abs() / theta[q].abs().max(1e-8))
+            .map(|q| (cand[q] - theta[q]).abs() / theta[q].abs().max(floor[q]))
             .fold(0.0, f64::max);
+        // steps that no longer raise the likelihood: rounding (e.g. a 2-cycle of a few ulps)
+        flat = if log_lik(&e, method) > ll0 {
+            0
+        } else {
+            flat + 1
+        };
         theta = cand;
         eval = e;
+        if flat >= FLAT_STEPS {
+            return Ok(Optimum {
+                theta,
+                eval,
+                stop: VarianceStop::Stalled {
+                    iterations: it,
+                    last_change,
+                    score: max_score,
+                },
+            });
+        }
         if last_change <= TOL {
             return Ok(Optimum {
                 theta,
@@ -207,6 +240,44 @@ pub(crate) fn maximise(
         last_iterate: theta.first().copied().unwrap_or(f64::NAN),
         last_change,
     })
+}
+
+/// The scale below which a parameter's change is measured absolutely: for a variance, the
+/// mean sampling variance (the components live on the scale of `V`; a change of 1e-12 of it
+/// is rounding, whatever the component's own size); its square root for a standard deviation;
+/// 1 for a correlation.
+fn change_floor(blocks: &Blocks, re: &RandomEffects) -> Vec<f64> {
+    let (mut sum, mut n) = (0.0, 0usize);
+    for b in &blocks.blocks {
+        sum += b.v.diagonal().sum();
+        n += b.rows.len();
+    }
+    let scale = (sum / n.max(1) as f64).max(f64::MIN_POSITIVE);
+    re.bounds()
+        .iter()
+        .enumerate()
+        .map(|(q, (lo, _))| {
+            if *lo < 0.0 {
+                1.0
+            } else if re.is_sd(q) {
+                scale.sqrt()
+            } else {
+                scale
+            }
+        })
+        .collect()
+}
+
+/// Solve `H_ff delta = s_f` for the observed information `H`, when it is positive definite on
+/// the free parameters.
+fn newton_step(observed: &DMatrix<f64>, score: &DVector<f64>, free: &[usize]) -> Option<Vec<f64>> {
+    let nf = free.len();
+    let sub = DMatrix::from_fn(nf, nf, |a, b| observed[(free[a], free[b])]);
+    let rhs = DVector::from_fn(nf, |a, _| score[free[a]]);
+    let x = sub.cholesky()?.solve(&rhs);
+    x.iter()
+        .all(|v| v.is_finite())
+        .then(|| x.iter().copied().collect())
 }
 
 /// Solve `I_ff delta = s_f`, adding a growing ridge when `I_ff` is singular.

@@ -80,7 +80,7 @@ impl MultilevelFit {
         let se = xv.dot(&(&self.eval.a * &xv)).sqrt();
         let crit = critical(&self.spec, self.k() - p);
         let (pi_lower, pi_upper) = match self.random.kind {
-            Kind::Nested { .. } => {
+            Kind::Intercepts { .. } => {
                 let s = (se * se + self.sigma2().iter().sum::<f64>()).sqrt();
                 (Some(estimate - crit * s), Some(estimate + crit * s))
             }
@@ -99,7 +99,7 @@ impl MultilevelFit {
     /// The BLUPs of the random effects of every nested level (metafor `ranef`); empty for a
     /// multivariate model.
     pub fn random_effect_predictions(&self) -> Vec<LevelEffects> {
-        let Kind::Nested {
+        let Kind::Intercepts {
             names,
             groups,
             group_names,

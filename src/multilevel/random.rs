@@ -59,9 +59,11 @@ impl std::str::FromStr for CovarianceStructure {
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Kind {
-    /// `groups[l][i]`: the level-`l` group of row `i` (groups of level `l` are the distinct
-    /// label tuples of levels `0..=l`).
-    Nested {
+    /// Random intercepts, one variance component per level: the levels of one nested term
+    /// (metafor `~ 1 | a/b`) or of several crossed terms (`list(~ 1 | a/b, ~ 1 | c)`), in
+    /// order. `groups[l][i]`: the level-`l` group of row `i` (within a term, the groups of
+    /// level `l` are the distinct label tuples of the term's levels up to `l`).
+    Intercepts {
         names: Vec<String>,
         groups: Vec<Vec<usize>>,
         group_names: Vec<Vec<String>>,
@@ -96,6 +98,17 @@ pub struct RandomEffects {
     pub(crate) clusters: Partition,
 }
 
+/// The error for a random-effects specification without a level.
+fn no_levels() -> Error {
+    Error::InvalidField {
+        field: "random",
+        problem: Problem::LengthMismatch {
+            expected: 1,
+            got: 0,
+        },
+    }
+}
+
 impl RandomEffects {
     /// Nested random effects, outermost level first (metafor `random = ~ 1 | a/b/c`): a
     /// variance component `sigma2.l` per level; the level-`l` groups are the distinct
@@ -103,13 +116,7 @@ impl RandomEffects {
     /// the row and the level.
     pub fn nested<S: AsRef<str>>(levels: &[(&str, &[S])]) -> Result<RandomEffects> {
         let Some(first) = levels.first() else {
-            return Err(Error::InvalidField {
-                field: "random",
-                problem: Problem::LengthMismatch {
-                    expected: 1,
-                    got: 0,
-                },
-            });
+            return Err(no_levels());
         };
         let k = first.1.len();
         let mut names = Vec::new();
@@ -155,7 +162,123 @@ impl RandomEffects {
             of: groups[0].clone(),
         };
         Ok(RandomEffects {
-            kind: Kind::Nested {
+            kind: Kind::Intercepts {
+                names,
+                groups,
+                group_names,
+            },
+            clusters,
+        })
+    }
+
+    /// Crossed random intercepts (metafor `random = list(~ 1 | a/b, ~ 1 | c)`): several terms,
+    /// each a list of nested levels as in [`RandomEffects::nested`], with a variance component
+    /// per level (`sigma2.1`, ... in the order given) and
+    ///
+    /// ```text
+    /// M = V + sum_l sigma2_l Z_l Z_l'      (Z_l: the indicators of the level-l groups)
+    /// ```
+    ///
+    /// Crossed factors do not nest, so the model's clusters (the blocks within which `M` is
+    /// dense) are the connected components of the rows linked by sharing a group of any level:
+    /// a fully crossed design is one block of all `k` effects, with time cubic and memory
+    /// quadratic in its size (metafor works with the dense `k x k` matrix throughout). A
+    /// component is named by its first row's outermost labels, joined by `+`. One term is the
+    /// same model as [`RandomEffects::nested`].
+    ///
+    /// ```
+    /// use metapool::multilevel::RandomEffects;
+    /// // effects from studies run in labs shared between studies
+    /// let study = ["s1", "s1", "s2", "s2", "s3", "s4"];
+    /// let lab = ["A", "B", "B", "C", "D", "D"];
+    /// let re = RandomEffects::crossed(&[&[("study", &study[..])], &[("lab", &lab[..])]])?;
+    /// assert_eq!(re.component_names(), ["sigma2.1", "sigma2.2"]);
+    /// assert_eq!(re.level_names(), ["study", "lab"]);
+    /// // s1-s2 linked through lab B; s3-s4 through lab D
+    /// assert_eq!(re.cluster_names(), ["s1+A", "s3+D"]);
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
+    pub fn crossed<S: AsRef<str>>(terms: &[&[(&str, &[S])]]) -> Result<RandomEffects> {
+        let mut names = Vec::new();
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        let mut group_names = Vec::new();
+        let mut outer = Vec::new();
+        if let [term] = terms {
+            return RandomEffects::nested(term);
+        }
+        for term in terms {
+            let re = RandomEffects::nested(term)?;
+            if let Some(first) = groups.first() {
+                if re.k() != first.len() {
+                    return Err(Error::InvalidField {
+                        field: "random",
+                        problem: Problem::LengthMismatch {
+                            expected: first.len(),
+                            got: re.k(),
+                        },
+                    });
+                }
+            }
+            let Kind::Intercepts {
+                names: n,
+                groups: g,
+                group_names: gn,
+            } = re.kind
+            else {
+                unreachable!("nested() builds intercepts")
+            };
+            outer.push(groups.len());
+            names.extend(n);
+            groups.extend(g);
+            group_names.extend(gn);
+        }
+        let Some(first) = groups.first() else {
+            return Err(no_levels());
+        };
+        let k = first.len();
+        // union-find over rows: rows sharing an outermost group of any term are linked
+        let mut parent: Vec<usize> = (0..k).collect();
+        fn root(parent: &mut [usize], mut i: usize) -> usize {
+            while parent[i] != i {
+                parent[i] = parent[parent[i]];
+                i = parent[i];
+            }
+            i
+        }
+        for &l in &outer {
+            let mut first_row: Vec<Option<usize>> = vec![None; group_names[l].len()];
+            for (i, &g) in groups[l].iter().enumerate() {
+                match first_row[g] {
+                    None => first_row[g] = Some(i),
+                    Some(f) => {
+                        let (a, b) = (root(&mut parent, f), root(&mut parent, i));
+                        if a != b {
+                            parent[a.max(b)] = a.min(b);
+                        }
+                    }
+                }
+            }
+        }
+        // components in order of first appearance (a root is its component's first row)
+        let mut index = vec![usize::MAX; k];
+        let mut clusters = Partition {
+            names: Vec::new(),
+            of: Vec::with_capacity(k),
+        };
+        for i in 0..k {
+            let r = root(&mut parent, i);
+            if index[r] == usize::MAX {
+                index[r] = clusters.names.len();
+                let name: Vec<&str> = outer
+                    .iter()
+                    .map(|&l| group_names[l][groups[l][r]].as_str())
+                    .collect();
+                clusters.names.push(name.join("+"));
+            }
+            clusters.of.push(index[r]);
+        }
+        Ok(RandomEffects {
+            kind: Kind::Intercepts {
                 names,
                 groups,
                 group_names,
@@ -236,7 +359,7 @@ impl RandomEffects {
     /// ... for nested levels; `tau2` (CS) or `tau2.1`, ... (HCS, UN) for a multivariate model.
     pub fn component_names(&self) -> Vec<String> {
         match &self.kind {
-            Kind::Nested { names, .. } => {
+            Kind::Intercepts { names, .. } => {
                 (1..=names.len()).map(|l| format!("sigma2.{l}")).collect()
             }
             Kind::Multivariate {
@@ -252,15 +375,20 @@ impl RandomEffects {
     /// model the outcome levels.
     pub fn level_names(&self) -> Vec<String> {
         match &self.kind {
-            Kind::Nested { names, .. } => names.clone(),
+            Kind::Intercepts { names, .. } => names.clone(),
             Kind::Multivariate { levels, .. } => levels.clone(),
         }
+    }
+
+    /// Whether `M` is linear in the parameters (random intercepts: `d²M = 0`).
+    pub(crate) fn is_linear(&self) -> bool {
+        matches!(self.kind, Kind::Intercepts { .. })
     }
 
     /// Number of free parameters of the variance structure (`theta`).
     pub(crate) fn parameters(&self) -> usize {
         match &self.kind {
-            Kind::Nested { names, .. } => names.len(),
+            Kind::Intercepts { names, .. } => names.len(),
             Kind::Multivariate {
                 levels, structure, ..
             } => {
@@ -277,7 +405,7 @@ impl RandomEffects {
     /// Lower and upper bounds of each parameter.
     pub(crate) fn bounds(&self) -> Vec<(f64, f64)> {
         match &self.kind {
-            Kind::Nested { names, .. } => vec![(0.0, f64::INFINITY); names.len()],
+            Kind::Intercepts { names, .. } => vec![(0.0, f64::INFINITY); names.len()],
             Kind::Multivariate { structure, .. } => {
                 let vars = match structure {
                     CovarianceStructure::CompoundSymmetry => 1,

@@ -110,12 +110,12 @@ pub(crate) fn summarise(
     let reml = stats(opt.eval.ll_reml, -2.0 * opt.eval.ll_reml, df as f64);
     let components = components(random, &opt.theta);
     let i2 = match random.kind {
-        Kind::Nested { .. } => Some(multilevel_i2(&blocks, &components)?),
+        Kind::Intercepts { .. } => Some(multilevel_i2(&blocks, &components)?),
         Kind::Multivariate { .. } => None,
     };
     let g = match random.kind {
         Kind::Multivariate { .. } => Some(random.outcome_covariance(&opt.theta).0),
-        Kind::Nested { .. } => None,
+        Kind::Intercepts { .. } => None,
     };
     let mut row_block = vec![(0, 0); k];
     for (j, b) in blocks.blocks.iter().enumerate() {

@@ -11,10 +11,16 @@ use serde_json::Value;
 
 /// `fixtures/metafor/multilevel.json` parsed.
 pub fn fixture() -> Value {
-    let path = format!(
-        "{}/fixtures/metafor/multilevel.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    fixture_file("multilevel.json")
+}
+
+/// `fixtures/metafor/crossed.json` (crossed random effects) parsed.
+pub fn crossed_fixture() -> Value {
+    fixture_file("crossed.json")
+}
+
+fn fixture_file(name: &str) -> Value {
+    let path = format!("{}/fixtures/metafor/{name}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("JSON")
 }
 
@@ -62,7 +68,19 @@ pub fn problem(f: &Value) -> Problem {
             .zip(&labs)
             .map(|(n, l)| (n.as_str(), l.as_slice()))
             .collect();
-        let re = RandomEffects::nested(&spec).expect("random");
+        // `terms`: the levels of each crossed term (absent: one nested term)
+        let re = match d.get("terms").and_then(|t| t.as_array()) {
+            None => RandomEffects::nested(&spec),
+            Some(terms) => {
+                let terms: Vec<Vec<(&str, &[String])>> = terms
+                    .iter()
+                    .map(|t| nums(t).iter().map(|&l| spec[l as usize]).collect())
+                    .collect();
+                let refs: Vec<&[(&str, &[String])]> = terms.iter().map(|t| t.as_slice()).collect();
+                RandomEffects::crossed(&refs)
+            }
+        }
+        .expect("random");
         let v = match d["rho"].as_f64() {
             Some(rho) => SamplingCovariance::constant_correlation(&vi, &labs[0], rho),
             None => SamplingCovariance::diagonal(&vi),

@@ -33,8 +33,10 @@ pub struct MvArgs {
     pub model: ModelArgs,
 
     /// The nested random effects, outermost first, as metafor's `random = ~ 1 | study/es`:
-    /// column names joined by `/`. With --struct: the cluster column of `~ outcome | study`.
-    #[arg(long, value_name = "A/B/...")]
+    /// column names joined by `/`; crossed terms joined by `+`, as metafor's
+    /// `random = list(~ 1 | study/es, ~ 1 | lab)`: "study/es + lab". With --struct: the
+    /// cluster column of `~ outcome | study`.
+    #[arg(long, value_name = "A/B/... [+ C...]")]
     pub random: String,
 
     /// A multivariate model (`random = ~ outcome | study`) with this covariance structure of

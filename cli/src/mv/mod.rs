@@ -1,7 +1,8 @@
 //! `metapool mv`: multilevel and multivariate models of each analysis (the library's
 //! `multilevel` module, metafor's `rma.mv(yi, V, mods, random, struct)`).
 //!
-//! The random-effect columns (`--random "study/es"`, `--outcome`) are read with each row like
+//! The random-effect columns (`--random "study/es"`, crossed terms `--random "study/es + lab"`,
+//! `--outcome`) are read with each row like
 //! categorical moderators, so a missing label is left out with `--missing skip` (the row is
 //! named under `left_out`) or is an error naming its line and column; the moderators come from
 //! `--mods` as in `regress`. V is diagonal, or built with `--rho` per outermost cluster.
@@ -27,8 +28,10 @@ use metapool::regression::ModelMatrix;
 pub struct Spec {
     /// `--mods` (`None`: intercept only).
     pub mods: Option<Formula>,
-    /// The `--random` columns, outermost first.
+    /// The `--random` columns, outermost first, term after term.
     pub levels: Vec<String>,
+    /// The number of levels of each crossed term of `--random` (one term: nested levels).
+    pub terms: Vec<usize>,
     /// `--struct` and `--outcome`.
     pub multivariate: Option<(CovarianceStructure, String)>,
     pub rho: f64,
@@ -46,10 +49,15 @@ impl Spec {
     /// Validate `--random`, `--struct`, `--rho` and `--mods`; errors are usage errors.
     pub fn from_args(a: &MvArgs) -> Result<Spec, String> {
         let mods = a.mods.as_deref().map(Formula::parse).transpose()?;
-        let levels: Vec<String> = a.random.split('/').map(|s| s.trim().to_string()).collect();
+        let terms: Vec<usize> = a.random.split('+').map(|t| t.split('/').count()).collect();
+        let levels: Vec<String> = a
+            .random
+            .split(['+', '/'])
+            .map(|s| s.trim().to_string())
+            .collect();
         if levels.iter().any(|l| l.is_empty()) {
             return Err(format!(
-                "--random `{}`: expected column names joined by `/`, e.g. \"study/es\"",
+                "--random `{}`: expected column names joined by `/` (nested) and `+` (crossed terms), e.g. \"study/es\" or \"study/es + lab\"",
                 a.random
             ));
         }
@@ -99,6 +107,7 @@ impl Spec {
             .map(vfile::Covariances::read)
             .transpose()?;
         Ok(Spec {
+            terms,
             v_file,
             robust,
             mods,
@@ -169,7 +178,17 @@ pub fn run(s: &Settings, spec: &Spec, g: &Group) -> Result<Multilevel, AnalysisE
                 .zip(&labels)
                 .map(|(n, l)| (n.as_str(), l.as_slice()))
                 .collect();
-            RandomEffects::nested(&lv)
+            let mut rest = lv.as_slice();
+            let terms: Vec<&[(&str, &[String])]> = spec
+                .terms
+                .iter()
+                .map(|&n| {
+                    let (term, tail) = rest.split_at(n);
+                    rest = tail;
+                    term
+                })
+                .collect();
+            RandomEffects::crossed(&terms)
         }
         Some((structure, outcome)) => {
             let o: Vec<String> = (0..k).map(|j| label(j, outcome_at)).collect();
