@@ -13,7 +13,7 @@
 //! The largest relative difference per quantity and fit is printed (`--nocapture`).
 
 mod multilevel_common;
-use multilevel_common::{crossed_fixture, fixture, nums, problem};
+use multilevel_common::{crossed_fixture, fixture, multivariate_fixture, nums, problem};
 use serde_json::Value;
 
 /// Variance components, and everything computed from them (coefficients, SE, CI, QM,
@@ -73,6 +73,15 @@ fn rma_mv_matches_metafor() {
 #[test]
 fn crossed_random_effects_match_metafor() {
     matches_metafor(&crossed_fixture());
+}
+
+/// Multivariate models' BLUPs (`ranef`: every outcome level in every trial) and prediction
+/// intervals per outcome level (`predict(newmods, tau2.levels)`; without a level only CS has
+/// one) against `fixtures/metafor/multivariate.json` (`generate_multivariate.R`), at the same
+/// tolerances.
+#[test]
+fn multivariate_blups_and_prediction_intervals_match_metafor() {
+    matches_metafor(&multivariate_fixture());
 }
 
 fn matches_metafor(fx: &Value) {
@@ -198,6 +207,64 @@ fn matches_metafor(fx: &Value) {
                     scale,
                     derived,
                 );
+            }
+        }
+        if let Some(want) = f.get("ranef_g") {
+            let mine = fit.random_effect_predictions();
+            assert_eq!(mine.len(), 1, "{name}");
+            assert_eq!(mine[0].level, "outcome | trial");
+            let names = multilevel_common::labels(&want["names"]);
+            let (pred, se) = (nums(&want["pred"]), nums(&want["se"]));
+            let (lo, hi) = (nums(&want["pi_lb"]), nums(&want["pi_ub"]));
+            assert_eq!(names.len(), mine[0].groups.len(), "{name}");
+            for (i, n) in names.iter().enumerate() {
+                let g = mine[0]
+                    .groups
+                    .iter()
+                    .find(|g| &g.group == n)
+                    .expect("group");
+                let sc = se[i].max(1e-8);
+                check.one(&format!("{name} blup"), g.estimate, pred[i], sc, derived);
+                check.one(&format!("{name} blup se"), g.se, se[i], 1e-8, derived);
+                check.one(&format!("{name} blup pi"), g.pi_lower, lo[i], sc, derived);
+                check.one(&format!("{name} blup pi"), g.pi_upper, hi[i], sc, derived);
+            }
+        }
+        for pl in f
+            .get("predict_levels")
+            .and_then(|p| p.as_array())
+            .into_iter()
+            .flatten()
+        {
+            let x = nums(&pl["x"]);
+            let level = pl["level"].as_str().unwrap();
+            let got = fit.predict_for_outcome(&x, level).expect("predict");
+            let scale = pl["se"].as_f64().unwrap();
+            for (what, g, key) in [
+                ("pred", got.estimate, "pred"),
+                ("pred se", got.se, "se"),
+                ("pred pi_lb", got.pi_lower.unwrap(), "pi_lb"),
+                ("pred pi_ub", got.pi_upper.unwrap(), "pi_ub"),
+            ] {
+                check.one(
+                    &format!("{name} {level} {what}"),
+                    g,
+                    pl[key].as_f64().unwrap(),
+                    scale,
+                    derived,
+                );
+            }
+            // without a level: CS has its single tau2, HCS and UN none (metafor NA)
+            let plain = fit.predict(&x).expect("predict");
+            match pl["pi_lb_nolevel"].as_array() {
+                Some(w) => check.one(
+                    &format!("{name} pi without level"),
+                    plain.pi_lower.expect("CS interval"),
+                    w[0].as_f64().unwrap(),
+                    scale,
+                    derived,
+                ),
+                None => assert!(plain.pi_lower.is_none(), "{name}"),
             }
         }
         if let Some(levels) = f.get("ranef").and_then(|r| r.as_array()) {

@@ -1,7 +1,7 @@
 //! Predictions at new moderator values and best linear unbiased predictions of the random
 //! effects (metafor `predict` and `ranef` on `rma.mv` fits).
 
-use super::random::Kind;
+use super::random::{CovarianceStructure, Kind};
 use super::result::{critical, MultilevelFit};
 use crate::error::{Error, Problem, Result};
 use nalgebra::DVector;
@@ -18,8 +18,9 @@ pub struct MultilevelPrediction {
     pub ci_lower: f64,
     /// Confidence interval.
     pub ci_upper: f64,
-    /// Prediction interval `x'b -/+ crit sqrt(se² + sum sigma2)` (nested models; `None` for a
-    /// multivariate model, whose interval depends on the outcome level).
+    /// Prediction interval `x'b -/+ crit sqrt(se² + sum sigma2)` (random intercepts), or
+    /// `tau2` for a CS multivariate model; `None` for HCS and UN, whose interval depends on
+    /// the outcome level ([`MultilevelFit::predict_for_outcome`]), as metafor's `NA`.
     pub pi_lower: Option<f64>,
     /// Upper prediction limit.
     pub pi_upper: Option<f64>,
@@ -79,33 +80,85 @@ impl MultilevelFit {
         let estimate = xv.dot(&self.eval.beta);
         let se = xv.dot(&(&self.eval.a * &xv)).sqrt();
         let crit = critical(&self.spec, self.k() - p);
-        let (pi_lower, pi_upper) = match self.random.kind {
-            Kind::Intercepts { .. } => {
-                let s = (se * se + self.sigma2().iter().sum::<f64>()).sqrt();
-                (Some(estimate - crit * s), Some(estimate + crit * s))
+        let tau2 = match &self.random.kind {
+            Kind::Intercepts { .. } => Some(self.sigma2().iter().sum::<f64>()),
+            Kind::Multivariate { structure, .. } => {
+                (*structure == CovarianceStructure::CompoundSymmetry).then(|| self.tau2()[0])
             }
-            Kind::Multivariate { .. } => (None, None),
         };
+        let pi = tau2.map(|t2| crit * (se * se + t2).sqrt());
         Ok(MultilevelPrediction {
             estimate,
             se,
             ci_lower: estimate - crit * se,
             ci_upper: estimate + crit * se,
-            pi_lower,
-            pi_upper,
+            pi_lower: pi.map(|h| estimate - h),
+            pi_upper: pi.map(|h| estimate + h),
         })
     }
 
-    /// The BLUPs of the random effects of every nested level (metafor `ranef`); empty for a
-    /// multivariate model.
+    /// The prediction at moderator values `x` with the prediction interval of one outcome level
+    /// of a multivariate model, `x'b -/+ crit sqrt(se² + tau2_level)` (metafor
+    /// `predict(fit, newmods, tau2.levels = level)`). An error for a nested model or an unknown
+    /// level.
+    ///
+    /// ```
+    /// use metapool::multilevel::{CovarianceStructure, MultilevelModel, RandomEffects, SamplingCovariance};
+    /// use metapool::regression::ModelMatrix;
+    /// let trial = ["1", "1", "2", "2", "3", "3", "4", "4"];
+    /// let outcome = ["AL", "PD", "AL", "PD", "AL", "PD", "AL", "PD"];
+    /// let y = [-0.3, 0.4, -0.6, 0.3, 0.1, 0.5, -0.4, 0.2];
+    /// let re = RandomEffects::multivariate(("outcome", &outcome[..]), ("trial", &trial[..]),
+    ///     CovarianceStructure::Unstructured)?;
+    /// let v = SamplingCovariance::constant_correlation(&[0.02; 8], &trial, 0.4)?;
+    /// let al: Vec<f64> = outcome.iter().map(|o| f64::from(u8::from(*o == "AL"))).collect();
+    /// let x = ModelMatrix::new(vec!["AL".into(), "PD".into()],
+    ///     vec![al.clone(), al.iter().map(|a| 1.0 - a).collect()])?;
+    /// let fit = MultilevelModel::default().fit(&y, &v, &re, &x)?;
+    /// let p = fit.predict_for_outcome(&[1.0, 0.0], "AL")?;
+    /// assert!(p.pi_lower.unwrap() <= p.ci_lower && fit.predict(&[1.0, 0.0])?.pi_lower.is_none());
+    /// # Ok::<(), metapool::Error>(())
+    /// ```
+    pub fn predict_for_outcome(&self, x: &[f64], level: &str) -> Result<MultilevelPrediction> {
+        let Kind::Multivariate { levels, .. } = &self.random.kind else {
+            return Err(Error::Unparsable {
+                what: "an outcome level (the model has none: it is not multivariate)",
+                text: level.to_string(),
+            });
+        };
+        let Some(o) = levels.iter().position(|l| l == level) else {
+            return Err(Error::Unparsable {
+                what: "an outcome level of the model",
+                text: level.to_string(),
+            });
+        };
+        let tau2 = self.tau2();
+        let t2 = tau2[o.min(tau2.len() - 1)];
+        let p = self.predict(x)?;
+        let crit = critical(&self.spec, self.k() - self.p());
+        let h = crit * (p.se * p.se + t2).sqrt();
+        Ok(MultilevelPrediction {
+            pi_lower: Some(p.estimate - h),
+            pi_upper: Some(p.estimate + h),
+            ..p
+        })
+    }
+
+    /// The BLUPs of the random effects (metafor `ranef`): of every level of a random-intercept
+    /// model, or for a multivariate model one list (`outcome | cluster`) of every outcome level
+    /// in every cluster (`AL | 1`, `PD | 1`, `AL | 2`, ...):
+    /// ```text
+    /// u_oj = g_oj' P y,  Var(u_oj - u) = G_oo - g_oj' P g_oj,  (g_oj)_a = G[o, outcome(a)] on
+    /// the rows a of cluster j, 0 elsewhere
+    /// ```
     pub fn random_effect_predictions(&self) -> Vec<LevelEffects> {
-        let Kind::Intercepts {
-            names,
-            groups,
-            group_names,
-        } = &self.random.kind
-        else {
-            return Vec::new();
+        let (names, groups, group_names) = match &self.random.kind {
+            Kind::Intercepts {
+                names,
+                groups,
+                group_names,
+            } => (names, groups, group_names),
+            Kind::Multivariate { .. } => return vec![self.outcome_effects()],
         };
         let crit = critical(&self.spec, self.k() - self.p());
         let sigma2 = self.sigma2();
@@ -151,5 +204,44 @@ impl MultilevelFit {
             });
         }
         out
+    }
+
+    /// The multivariate model's BLUPs (see [`MultilevelFit::random_effect_predictions`]).
+    fn outcome_effects(&self) -> LevelEffects {
+        let Kind::Multivariate {
+            outcome_name,
+            cluster_name,
+            levels,
+            outcome,
+            ..
+        } = &self.random.kind
+        else {
+            unreachable!("called for multivariate models only")
+        };
+        let g = self.random.outcome_covariance(&self.theta).0;
+        let crit = critical(&self.spec, self.k() - self.p());
+        let mut groups = Vec::with_capacity(levels.len() * self.blocks.blocks.len());
+        for (j, (b, w)) in self.blocks.blocks.iter().zip(&self.eval.w).enumerate() {
+            let u = w * (&b.y - &b.x * &self.eval.beta);
+            let wx = w * &b.x;
+            for (o, level) in levels.iter().enumerate() {
+                let go = DVector::from_fn(b.rows.len(), |a, _| g[(o, outcome[b.rows[a]])]);
+                let estimate = go.dot(&u);
+                let c = wx.transpose() * &go;
+                let quad = go.dot(&(w * &go)) - c.dot(&(&self.eval.a * &c));
+                let se = (g[(o, o)] - quad).max(0.0).sqrt();
+                groups.push(GroupEffect {
+                    group: format!("{level} | {}", self.random.clusters.names[j]),
+                    estimate,
+                    se,
+                    pi_lower: estimate - crit * se,
+                    pi_upper: estimate + crit * se,
+                });
+            }
+        }
+        LevelEffects {
+            level: format!("{outcome_name} | {cluster_name}"),
+            groups,
+        }
     }
 }

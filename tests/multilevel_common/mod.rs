@@ -19,6 +19,11 @@ pub fn crossed_fixture() -> Value {
     fixture_file("crossed.json")
 }
 
+/// `fixtures/metafor/multivariate.json` (BLUPs and per-outcome prediction intervals) parsed.
+pub fn multivariate_fixture() -> Value {
+    fixture_file("multivariate.json")
+}
+
 fn fixture_file(name: &str) -> Value {
     let path = format!("{}/fixtures/metafor/{name}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("JSON")
