@@ -21,6 +21,7 @@
 
 use super::covariance::SamplingCovariance;
 use super::random::{Kind, RandomEffects};
+use super::terms::Terms;
 use crate::regression::ModelMatrix;
 use nalgebra::{DMatrix, DVector};
 
@@ -73,6 +74,11 @@ pub(crate) struct Block {
     pub v: DMatrix<f64>,
     pub x: DMatrix<f64>,
     pub y: DVector<f64>,
+    /// Random intercepts: per level, each row's group numbered within the block, and the
+    /// number of groups (the derivatives are then group sums); empty otherwise.
+    pub groups: Vec<(Vec<usize>, usize)>,
+    /// Whether `V` is diagonal within the block.
+    pub v_diagonal: bool,
 }
 
 /// The data of a model, cut into its clusters once.
@@ -126,8 +132,11 @@ impl Blocks {
             .into_iter()
             .map(|rows| {
                 let n = rows.len();
+                let vb = DMatrix::from_fn(n, n, |a, b| v.get(rows[a], rows[b]));
                 Block {
-                    v: DMatrix::from_fn(n, n, |a, b| v.get(rows[a], rows[b])),
+                    groups: local_groups(re, &rows),
+                    v_diagonal: (0..n).all(|a| (0..n).all(|b| a == b || vb[(a, b)] == 0.0)),
+                    v: vb,
                     x: DMatrix::from_fn(n, p, |a, j| x.get(rows[a], j)),
                     y: DVector::from_fn(n, |a, _| y[rows[a]]),
                     rows,
@@ -192,29 +201,23 @@ impl Blocks {
         let mut log_det_m = 0.0;
         let mut ws = Vec::with_capacity(self.blocks.len());
         for (j, b) in self.blocks.iter().enumerate() {
-            let (m, _) = self.marginal(re, theta, j, false);
-            let chol = m.cholesky()?;
-            log_det_m += 2.0
-                * chol
-                    .l_dirty()
-                    .diagonal()
-                    .iter()
-                    .map(|d| d.ln())
-                    .sum::<f64>();
-            let w = chol.inverse();
+            let (w, log_det) = match woodbury(b, theta) {
+                Some(found) => found?,
+                None => {
+                    let (m, _) = self.marginal(re, theta, j, false);
+                    let chol = m.cholesky()?;
+                    let log_det = log_det_factor(&chol);
+                    (chol.inverse(), log_det)
+                }
+            };
+            log_det_m += log_det;
             let wx = &w * &b.x;
             xwx += b.x.transpose() * &wx;
             xwy += wx.transpose() * &b.y;
             ws.push(w);
         }
         let chol = xwx.clone().cholesky()?;
-        let log_det_xwx = 2.0
-            * chol
-                .l_dirty()
-                .diagonal()
-                .iter()
-                .map(|d| d.ln())
-                .sum::<f64>();
+        let log_det_xwx = log_det_factor(&chol);
         let beta = chol.solve(&xwy);
         let a = chol.inverse();
         let mut rss = 0.0;
@@ -251,47 +254,26 @@ impl Blocks {
     ) -> Derivatives {
         let nq = theta.len();
         let p = self.p;
-        let mut tr = DVector::<f64>::zeros(nq);
-        let mut quad = DVector::<f64>::zeros(nq);
-        let mut trww = DMatrix::<f64>::zeros(nq, nq);
-        let mut f = vec![DMatrix::zeros(p, p); nq];
-        let mut g = vec![DMatrix::<f64>::zeros(p, p); nq * nq];
-        // Q = sum_j z_q' W z_r - c_q' A c_r,  z_q = D_q W r,  c_q = X'W z_q
-        let mut zwz = DMatrix::<f64>::zeros(nq, nq);
-        let mut c = vec![DVector::<f64>::zeros(p); nq];
+        let mut t = Terms::new(nq, p);
         for (j, (b, w)) in self.blocks.iter().zip(&e.w).enumerate() {
-            let (_, d) = self.marginal(re, theta, j, true);
             let u = w * (&b.y - &b.x * &e.beta);
             let wx = w * &b.x;
-            let z: Vec<DVector<f64>> = d.iter().map(|dq| dq * &u).collect();
-            let wz: Vec<DVector<f64>> = z.iter().map(|zq| w * zq).collect();
-            for q in 0..nq {
-                c[q] += wx.transpose() * &z[q];
-                for r in q..nq {
-                    zwz[(q, r)] += z[q].dot(&wz[r]);
-                }
-            }
-            let wd: Vec<DMatrix<f64>> = d.iter().map(|dq| w * dq).collect();
-            let dwx: Vec<DMatrix<f64>> = d.iter().map(|dq| dq * &wx).collect();
-            for q in 0..nq {
-                tr[q] += wd[q].trace();
-                quad[q] += u.dot(&(&d[q] * &u));
-                f[q] += wx.transpose() * &dwx[q];
-                for r in q..nq {
-                    // tr(W D_q W D_r) without forming the product
-                    let (a, c) = (&wd[q], &wd[r]);
-                    let n = a.nrows();
-                    let mut t = 0.0;
-                    for i in 0..n {
-                        for j in 0..n {
-                            t += a[(i, j)] * c[(j, i)];
-                        }
-                    }
-                    trww[(q, r)] += t;
-                    g[q * nq + r] += dwx[q].transpose() * w * &dwx[r];
-                }
+            if b.groups.is_empty() {
+                let (_, d) = self.marginal(re, theta, j, true);
+                t.add_dense(w, &d, &wx, &u);
+            } else {
+                t.add_groups(w, &b.groups, &wx, &u);
             }
         }
+        let Terms {
+            tr,
+            quad,
+            trww,
+            f,
+            g,
+            zwz,
+            c,
+        } = t;
         let af: Vec<DMatrix<f64>> = f.iter().map(|fq| &e.a * fq).collect();
         let mut quad_pp = DMatrix::zeros(nq, nq);
         for q in 0..nq {
@@ -329,7 +311,117 @@ impl Blocks {
     }
 }
 
+/// `W = M^-1` and `ln|M|` of a random-intercept block with a diagonal `V` and fewer groups
+/// (of the levels with a positive variance) than effects, by the Woodbury identity:
+///
+/// ```text
+/// M = V + Z Γ Z',  Γ = diag(theta_l per group),  C = Γ^-1 + Z'V^-1 Z
+/// W = V^-1 - V^-1 Z C^-1 Z' V^-1,   ln|M| = ln|V| + ln|Γ| + ln|C|
+/// ```
+/// (`O(n² L + n g²)` for `g` groups and `L` levels instead of `O(n³)`: crossed designs make
+/// large blocks with few groups). `None` where the identity does not apply or does not pay;
+/// `Some(None)` where `C` is not positive definite.
+#[allow(clippy::option_option)]
+fn woodbury(b: &Block, theta: &[f64]) -> Option<Option<(DMatrix<f64>, f64)>> {
+    let n = b.rows.len();
+    if b.groups.is_empty() || !b.v_diagonal {
+        return None;
+    }
+    let mut offset = vec![None; b.groups.len()];
+    let mut total = 0;
+    for (l, (_, m)) in b.groups.iter().enumerate() {
+        if theta[l] > 0.0 {
+            offset[l] = Some(total);
+            total += m;
+        }
+    }
+    if total >= n {
+        return None;
+    }
+    let vinv: Vec<f64> = (0..n).map(|a| 1.0 / b.v[(a, a)]).collect();
+    let mut log_det: f64 = (0..n).map(|a| b.v[(a, a)].ln()).sum();
+    let mut c = DMatrix::<f64>::zeros(total, total);
+    let active: Vec<(usize, usize)> = offset
+        .iter()
+        .enumerate()
+        .filter_map(|(l, o)| o.map(|o| (l, o)))
+        .collect();
+    for &(l, o) in &active {
+        let m = b.groups[l].1;
+        for g in 0..m {
+            c[(o + g, o + g)] += 1.0 / theta[l];
+        }
+        log_det += m as f64 * theta[l].ln();
+    }
+    let col = |a: usize, l: usize, o: usize| o + b.groups[l].0[a];
+    for (a, &va) in vinv.iter().enumerate() {
+        for &(l, o) in &active {
+            for &(l2, o2) in &active {
+                c[(col(a, l, o), col(a, l2, o2))] += va;
+            }
+        }
+    }
+    let Some(chol) = c.cholesky() else {
+        return Some(None);
+    };
+    log_det += log_det_factor(&chol);
+    // K = C^-1 Z' V^-1 (total x n); W = V^-1 - V^-1 Z K
+    let mut zt = DMatrix::<f64>::zeros(total, n);
+    for (a, &va) in vinv.iter().enumerate() {
+        for &(l, o) in &active {
+            zt[(col(a, l, o), a)] = va;
+        }
+    }
+    let k = chol.solve(&zt);
+    let mut w = DMatrix::<f64>::zeros(n, n);
+    for bcol in 0..n {
+        for a in 0..n {
+            let mut t = 0.0;
+            for &(l, o) in &active {
+                t += k[(col(a, l, o), bcol)];
+            }
+            w[(a, bcol)] = -vinv[a] * t;
+        }
+        w[(bcol, bcol)] += vinv[bcol];
+    }
+    if !log_det.is_finite() || w.iter().any(|x| !x.is_finite()) {
+        return Some(None);
+    }
+    Some(Some((w, log_det)))
+}
+
+/// The groups of each random-intercept level among `rows`, numbered from 0 in order of first
+/// appearance (empty for a multivariate model).
+fn local_groups(re: &RandomEffects, rows: &[usize]) -> Vec<(Vec<usize>, usize)> {
+    let Kind::Intercepts { groups, .. } = &re.kind else {
+        return Vec::new();
+    };
+    groups
+        .iter()
+        .map(|level| {
+            let mut seen: std::collections::HashMap<usize, usize> = Default::default();
+            let ids = rows
+                .iter()
+                .map(|&i| {
+                    let next = seen.len();
+                    *seen.entry(level[i]).or_insert(next)
+                })
+                .collect();
+            (ids, seen.len())
+        })
+        .collect()
+}
+
+/// `ln|M|` from the Cholesky factor of `M`.
+fn log_det_factor(chol: &nalgebra::Cholesky<f64, nalgebra::Dyn>) -> f64 {
+    2.0 * chol
+        .l_dirty()
+        .diagonal()
+        .iter()
+        .map(|d| d.ln())
+        .sum::<f64>()
+}
+
 pub(crate) fn log_det_spd(m: &DMatrix<f64>) -> Option<f64> {
-    let c = m.clone().cholesky()?;
-    Some(2.0 * c.l_dirty().diagonal().iter().map(|d| d.ln()).sum::<f64>())
+    Some(log_det_factor(&m.clone().cholesky()?))
 }

@@ -27,6 +27,7 @@ mod predict;
 mod profile;
 mod random;
 mod result;
+mod terms;
 mod working;
 
 pub use covariance::{ClusterProblem, SamplingCovariance};
