@@ -300,6 +300,22 @@ fn matches_metafor(fx: &Value) {
                 }
             }
         }
+        if let Some(prof) = f.get("profile_g").and_then(|r| r.as_array()) {
+            let mine = fit.profile_intervals().expect("profile");
+            assert_eq!(mine.len(), prof.len(), "{name}");
+            for (m, want) in mine.iter().zip(prof) {
+                for (g, key) in [(m.lower, "lower"), (m.upper, "upper")] {
+                    let w = want[key].as_f64().unwrap();
+                    check.one(
+                        &format!("{name} profile {} {key}", m.name),
+                        g,
+                        w,
+                        1e-2,
+                        PROFILE_TOL,
+                    );
+                }
+            }
+        }
         if let Some(i2) = fit.i2() {
             check.all(&format!("{name} i2"), &i2.levels, &f["i2"], 1e-2, vc_tol);
             check.one(

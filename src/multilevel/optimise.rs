@@ -4,8 +4,9 @@
 //! ```text
 //! theta_0: metafor's start (each variance max(0.001 n_vc, var(y - X b_FE) - 1/mean(1/v_i)) / n_vc,
 //!          correlations 0.5)
-//! repeat:  s = score(theta), I = observed information (random intercepts, where positive
-//!          definite on the free parameters: Newton) or else expected information (Fisher scoring)
+//! repeat:  s = score(theta), I = observed information where it is positive definite on the
+//!          free parameters (Newton; random intercepts exactly, multivariate models by central
+//!          differences of the score), else the expected information (Fisher scoring)
 //!          free = parameters not held at a bound whose score points out of the box
 //!          solve (I_ff + lambda D) delta = s_f   (lambda = 0 unless I_ff is singular)
 //!          theta' = clamp(theta + t delta), t = 1, 1/2, 1/4, ... until ll(theta') >= ll(theta)
@@ -153,7 +154,6 @@ pub(crate) fn maximise(
         // Newton on the observed information where it is positive definite on the free
         // parameters (near the optimum: quadratic convergence, no zig-zag along a ridge where
         // the expected information is a poor model), Fisher scoring elsewhere
-        let observed = &d.quad_pp - &info;
         let free: Vec<usize> = (0..nq)
             .filter(|&q| {
                 fixed[q].is_none()
@@ -169,9 +169,14 @@ pub(crate) fn maximise(
                 stop: VarianceStop::AllOnBoundary { iterations: it - 1 },
             });
         }
-        let delta = match (re.is_linear(), newton_step(&observed, &score, &free)) {
-            (true, Some(step)) => step,
-            _ => scoring_step(&info, &score, &free),
+        let observed = if re.is_linear() {
+            Some(&d.quad_pp - &info)
+        } else {
+            score_differences(blocks, re, method, &theta, &free, &floor)
+        };
+        let delta = match observed.and_then(|h| newton_step(&h, &score, &free)) {
+            Some(step) => step,
+            None => scoring_step(&info, &score, &free),
         };
         let ll0 = log_lik(&eval, method);
         let mut t = 1.0;
@@ -266,6 +271,44 @@ fn change_floor(blocks: &Blocks, re: &RandomEffects) -> Vec<f64> {
             }
         })
         .collect()
+}
+
+/// The observed information of a model not linear in its parameters (multivariate: `G` is a
+/// product of SDs and correlations), by central differences of the analytic score over the
+/// free parameters, step `1e-5 max(|theta_q|, f_q)`, one-sided at a bound; `None` where a
+/// shifted point is not positive definite.
+fn score_differences(
+    blocks: &Blocks,
+    re: &RandomEffects,
+    method: Method,
+    theta: &[f64],
+    free: &[usize],
+    floor: &[f64],
+) -> Option<DMatrix<f64>> {
+    let bounds = re.bounds();
+    let nq = theta.len();
+    let score_at = |t: &[f64]| {
+        let e = blocks.evaluate(re, t)?;
+        let d = blocks.derivatives(re, t, &e);
+        Some(match method {
+            Method::RestrictedMaximumLikelihood => d.score_reml,
+            Method::MaximumLikelihood => d.score_ml,
+        })
+    };
+    let mut h = DMatrix::zeros(nq, nq);
+    for &q in free {
+        let step = 1e-5 * theta[q].abs().max(floor[q]);
+        let up = (theta[q] + step).min(bounds[q].1);
+        let down = (theta[q] - step).max(bounds[q].0);
+        let (mut tu, mut td) = (theta.to_vec(), theta.to_vec());
+        tu[q] = up;
+        td[q] = down;
+        let (su, sd) = (score_at(&tu)?, score_at(&td)?);
+        for r in 0..nq {
+            h[(r, q)] = -(su[r] - sd[r]) / (up - down);
+        }
+    }
+    Some((&h + h.transpose()) * 0.5)
 }
 
 /// Solve `H_ff delta = s_f` for the observed information `H`, when it is positive definite on
