@@ -533,6 +533,15 @@ pub(crate) fn fixed_core_of(k: usize, y: impl Column, v: impl Column) -> Result<
 }
 
 impl FixedCore {
+    /// A placeholder (no studies, NaN sums) for arrays filled lane by lane.
+    pub(crate) const NAN: FixedCore = FixedCore {
+        k: 0,
+        sum_w: f64::NAN,
+        share_complement: f64::NAN,
+        estimate: f64::NAN,
+        q: f64::NAN,
+    };
+
     /// The fixed-effect summary of `k` studies from their moments (with `Q` and the pairs);
     /// [`Error::NonFinite`] when a sum overflowed or the mean is undefined.
     #[inline(always)]

@@ -120,7 +120,11 @@ impl Lanes {
     /// `f` of every lane.
     #[inline(always)]
     pub(crate) fn map(self, f: impl Fn(f64) -> f64) -> Lanes {
-        Lanes(self.0.map(f))
+        let mut r = self;
+        for j in 0..WIDTH {
+            r.0[j] = f(self.0[j]);
+        }
+        r
     }
     /// `f` of every pair of lanes.
     #[inline(always)]
@@ -201,11 +205,19 @@ impl Real for Lanes {
     type Index = [usize; WIDTH];
     #[inline(always)]
     fn to_index(x: Self) -> [usize; WIDTH] {
-        x.0.map(|x| x as usize)
+        let mut r = [0; WIDTH];
+        for j in 0..WIDTH {
+            r[j] = x.0[j] as usize;
+        }
+        r
     }
     #[inline(always)]
     fn index_map(i: [usize; WIDTH], f: impl Fn(usize) -> f64) -> Self {
-        Lanes(i.map(f))
+        let mut r = [0.0; WIDTH];
+        for j in 0..WIDTH {
+            r[j] = f(i[j]);
+        }
+        Lanes(r)
     }
     #[inline(always)]
     fn abs(x: Self) -> Self {

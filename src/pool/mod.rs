@@ -70,7 +70,7 @@ mod test;
 #[allow(unused_imports)]
 pub(crate) use self::core::{
     block_part, check_study, fixed_core, fixed_core_of, study_ok, weighted_core, weighted_core_of,
-    weighted_sums, Column, FixedCore, Slice,
+    weighted_sums, Column, FixedCore, Part, Slice,
 };
 pub(crate) use lanes::{Lanes, Real, WIDTH};
 
