@@ -7,7 +7,7 @@
 
 use super::{Analyses, BatchFloat, BatchPooler, ColumnsMut};
 use crate::error::{Error, Result};
-use crate::pool::{block_part, study_ok, wald_figures, FixedCore, Lanes, Part, Real, Wald, WIDTH};
+use crate::pool::{block_part, wald_figures, weigh, FixedCore, Lanes, Part, Real, Wald, WIDTH};
 
 /// Where a group's rows go: the columns, the row of its first analysis, the failures.
 pub(super) struct Sink<'s, 'c> {
@@ -61,22 +61,14 @@ impl BatchPooler {
                 vt[i].0[j] = v[i].to_f64().unwrap_or(f64::NAN);
             }
         }
-        let mut ok = true;
-        for (y, v) in yt.iter().zip(&vt) {
-            for j in 0..WIDTH {
-                ok &= study_ok(y.0[j], v.0[j]);
-            }
-        }
+        // validated, weighted and searched for the heaviest study in one pass, as one at a time
+        let one = Lanes::splat(1.0);
+        let mut w = [zero; K];
+        let (ok, heaviest) = weigh::<Lanes, true>(&yt, &vt, &mut w, |v| one / v);
         if !ok {
             return None;
         }
-        let mut w = [zero; K];
-        for i in 0..K {
-            for j in 0..WIDTH {
-                w[i].0[j] = 1.0 / vt[i].0[j];
-            }
-        }
-        let fixed = block_part::<Lanes, true, true>(&yt, &w);
+        let fixed = block_part::<Lanes, true, true>(&yt, &w, heaviest);
         // per lane: the fixed-effect core and tau² (plain loops, not closures, so that they
         // are inlined into the copy compiled for the SIMD level)
         let mut cores = [FixedCore::NAN; WIDTH];
@@ -96,12 +88,8 @@ impl BatchPooler {
         // reused, as one at a time); an `if`, not `bool::then` with a closure, which would be
         // compiled for the baseline
         let random = if tau2.0.iter().any(|&t| t != 0.0) {
-            for i in 0..K {
-                for j in 0..WIDTH {
-                    w[i].0[j] = 1.0 / (vt[i].0[j] + tau2.0[j]);
-                }
-            }
-            Some(block_part::<Lanes, false, false>(&yt, &w))
+            let (_, heaviest) = weigh::<Lanes, false>(&yt, &vt, &mut w, |v| one / (v + tau2));
+            Some(block_part::<Lanes, false, false>(&yt, &w, heaviest))
         } else {
             None
         };
@@ -119,7 +107,6 @@ impl BatchPooler {
             None => (fixed.s, fixed.mean),
         };
         let z_crit = self.model.level.z();
-        let one = Lanes::splat(1.0);
         let fixed_wald = wald_figures(fixed.mean, Lanes::sqrt(one / fixed.s), z_crit);
         let random_wald = wald_figures(estimate, Lanes::sqrt(one / sum_w), z_crit);
         for j in 0..WIDTH {

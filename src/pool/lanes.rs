@@ -44,6 +44,8 @@ pub(crate) trait Real:
     fn sqrt(x: Self) -> Self;
     /// `f64::min` (per lane).
     fn min(x: Self, y: Self) -> Self;
+    /// `y` finite, `v` finite and positive (in every lane): `study_ok`.
+    fn study_ok(y: Self, v: Self) -> bool;
 }
 
 impl Real for f64 {
@@ -101,6 +103,10 @@ impl Real for f64 {
     #[inline(always)]
     fn min(x: Self, y: Self) -> Self {
         x.min(y)
+    }
+    #[inline(always)]
+    fn study_ok(y: Self, v: Self) -> bool {
+        super::core::study_ok(y, v)
     }
 }
 
@@ -235,13 +241,21 @@ impl Real for Lanes {
     fn min(x: Self, y: Self) -> Self {
         x.zip(y, f64::min)
     }
+    #[inline(always)]
+    fn study_ok(y: Self, v: Self) -> bool {
+        let mut ok = true;
+        for j in 0..WIDTH {
+            ok &= super::core::study_ok(y.0[j], v.0[j]);
+        }
+        ok
+    }
 }
 
-impl super::core::Part<Lanes> {
+impl super::block::Part<Lanes> {
     /// The moments of the analysis in lane `j`.
     #[inline(always)]
-    pub(crate) fn lane(&self, j: usize) -> super::core::Part {
-        super::core::Part {
+    pub(crate) fn lane(&self, j: usize) -> super::block::Part {
+        super::block::Part {
             s: self.s.0[j],
             mean: self.mean.0[j],
             y_ref: self.y_ref.0[j],
