@@ -10,6 +10,10 @@ and 2 threads. (compare.py checks numpy's DL figures against metapool's; this sc
 them.) Prints a Markdown table. Not part of CI. Usage:
 
     python3 benches/compare/ratios.py [--analyses N] [--huge H] [--repeats R] [--workdir DIR] [--exe PATH]
+                                      [--before PATH]
+
+With --before (another build of simd_ratios, e.g. of an earlier commit) it also runs that build on
+the same files, right after, and prints its rates and the speed-up (this build / that one).
 """
 import argparse
 import json
@@ -40,6 +44,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--workdir", default="/tmp/metapool-ratios")
     ap.add_argument("--exe", help="a built simd_ratios example (default: build it)")
+    ap.add_argument("--before", help="another build of simd_ratios to compare with (same files, same run)")
     a = ap.parse_args()
     wd = a.workdir
     os.makedirs(wd, exist_ok=True)
@@ -69,8 +74,12 @@ def main():
                        cwd=ROOT, check=True)
         target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
         exe = os.path.join(target, "release", "examples", "simd_ratios")
-    r = json.loads(subprocess.run([exe, wd, str(a.repeats)] + [str(k) for k in KS],
-                                  capture_output=True, text=True, check=True).stdout)
+    def run(exe):
+        return json.loads(subprocess.run([exe, wd, str(a.repeats)] + [str(k) for k in KS],
+                                         capture_output=True, text=True, check=True).stdout)
+
+    r = run(exe)
+    before = run(a.before) if a.before else None
     flags = sorted({f for line in open("/proc/cpuinfo") if line.startswith("flags")
                     for f in line.split()[2:] if f.startswith("avx") or f == "fma"})
     print(f"CPU flags: {' '.join(flags)}; {os.cpu_count()} cores")
@@ -94,6 +103,23 @@ def main():
         n10 = a.analyses
         print(f"par_pool k = 10, {n10:,} analyses: 1 thread {n10 / r['par_1_wall']:,.0f}/s, 2 threads "
               f"{n10 / r['par_2_wall']:,.0f}/s (wall; speed-up {r['par_1_wall'] / r['par_2_wall']:.2f})")
+    if before is not None:
+        print()
+        print(f"Before ({a.before}), the same files, run right after:")
+        print()
+        print("| k | level | DL analyses/s before | DL speed-up | REML analyses/s before | REML speed-up |")
+        print("|---:|---|---:|---:|---:|---:|")
+        old = {(row["k"], row["level"], row["estimator"]): row for row in before["rows"]}
+        for k in KS:
+            for level in sorted({row["level"] for row in r["rows"]}):
+                cells = []
+                for est in ("DL", "REML"):
+                    new_row, old_row = by[(k, level, est)], old[(k, level, est)]
+                    cells += [f"{old_row['n'] / old_row['cpu']:,.0f}", f"{old_row['cpu'] / new_row['cpu']:.2f}"]
+                print(f"| {k} | {level} | " + " | ".join(cells) + " |")
+        print()
+        print(f"k = {before['huge_k']:,} DL before: {before['huge_cpu'] * 1e3:.1f} ms CPU, plain summing pass "
+              f"{before['sum_cpu'] * 1e3:.1f} ms (ratio {before['huge_cpu'] / before['sum_cpu']:.2f})")
 
 
 if __name__ == "__main__":

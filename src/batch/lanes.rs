@@ -7,7 +7,7 @@
 
 use super::{Analyses, BatchFloat, BatchPooler, ColumnsMut};
 use crate::error::{Error, Result};
-use crate::pool::{block_part, study_ok, wald_figures, FixedCore, Lanes, Real, Wald, WIDTH};
+use crate::pool::{block_part, wald_figures, weigh, FixedCore, Lanes, Part, Real, Wald, WIDTH};
 
 /// Where a group's rows go: the columns, the row of its first analysis, the failures.
 pub(super) struct Sink<'s, 'c> {
@@ -39,8 +39,11 @@ impl BatchPooler {
         by_k!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
     }
 
-    /// [`BatchPooler::pool_group`] for `k = K`.
-    #[inline(always)]
+    /// [`BatchPooler::pool_group`] for `k = K`. Inlined (into the copy compiled for each SIMD
+    /// level) in optimised builds only: unoptimised code gives every temporary of every inlined
+    /// copy its own stack slot, and the 16 copies would need a frame of over 2 MB (a spawned
+    /// thread's whole stack). The bits are the same either way.
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn group<T: BatchFloat, const K: usize>(
         &self,
         analyses: &Analyses<'_, T>,
@@ -58,31 +61,38 @@ impl BatchPooler {
                 vt[i].0[j] = v[i].to_f64().unwrap_or(f64::NAN);
             }
         }
-        let mut ok = true;
-        for (y, v) in yt.iter().zip(&vt) {
-            for j in 0..WIDTH {
-                ok &= study_ok(y.0[j], v.0[j]);
-            }
-        }
+        // validated, weighted and searched for the heaviest study in one pass, as one at a time
+        let one = Lanes::splat(1.0);
+        let mut w = [zero; K];
+        let (ok, heaviest) = weigh::<Lanes, true>(&yt, &vt, &mut w, |v| one / v);
         if !ok {
             return None;
         }
-        let w = vt.map(|v| v.map(|v| 1.0 / v));
-        let fixed = block_part::<Lanes, true, true>(&yt, &w);
-        let fits: [Result<(FixedCore, (f64, usize))>; WIDTH] = std::array::from_fn(|j| {
-            let core = FixedCore::from_part(K, &fixed.lane(j))?;
-            let tau2 = self.tau2_of(&core, |i| yt[i].0[j], |i| vt[i].0[j])?;
-            Ok((core, tau2))
-        });
-        let tau2 = Lanes(std::array::from_fn(|j| {
-            fits[j].as_ref().map_or(0.0, |(_, (t, _))| *t)
-        }));
+        let fixed = block_part::<Lanes, true, true>(&yt, &w, heaviest);
+        // per lane: the fixed-effect core and tau² (plain loops, not closures, so that they
+        // are inlined into the copy compiled for the SIMD level)
+        let mut cores = [FixedCore::NAN; WIDTH];
+        let (mut tau2, mut iterations) = (zero, [0; WIDTH]);
+        let mut failed: [Option<Error>; WIDTH] = Default::default();
+        for j in 0..WIDTH {
+            match self.lane_fit(K, &fixed.lane(j), &yt, &vt, j) {
+                Ok((core, (t, n))) => {
+                    cores[j] = core;
+                    tau2.0[j] = t;
+                    iterations[j] = n;
+                }
+                Err(e) => failed[j] = Some(e),
+            }
+        }
         // the random-effects sums where some tau² > 0 (at tau² = 0 the fixed-effect ones are
-        // reused, as one at a time)
-        let random = tau2.0.iter().any(|&t| t != 0.0).then(|| {
-            let w = vt.map(|v| v.zip(tau2, |v, t| 1.0 / (v + t)));
-            block_part::<Lanes, false, false>(&yt, &w)
-        });
+        // reused, as one at a time); an `if`, not `bool::then` with a closure, which would be
+        // compiled for the baseline
+        let random = if tau2.0.iter().any(|&t| t != 0.0) {
+            let (_, heaviest) = weigh::<Lanes, false>(&yt, &vt, &mut w, |v| one / (v + tau2));
+            Some(block_part::<Lanes, false, false>(&yt, &w, heaviest))
+        } else {
+            None
+        };
         // both Wald intervals and z tests in lanes (where a lane's fit failed its figures are
         // computed and dropped)
         let (sum_w, estimate) = match &random {
@@ -97,25 +107,51 @@ impl BatchPooler {
             None => (fixed.s, fixed.mean),
         };
         let z_crit = self.model.level.z();
-        let one = Lanes::splat(1.0);
         let fixed_wald = wald_figures(fixed.mean, Lanes::sqrt(one / fixed.s), z_crit);
         let random_wald = wald_figures(estimate, Lanes::sqrt(one / sum_w), z_crit);
-        let wald = |f: &[Lanes; 6], j: usize| Wald {
-            estimate: f[0].0[j],
-            se: f[1].0[j],
-            ci_lower: f[2].0[j],
-            ci_upper: f[3].0[j],
-            statistic: f[4].0[j],
-            p: f[5].0[j],
-        };
-        for (j, fit) in fits.into_iter().enumerate() {
-            let result = fit.and_then(|(core, tau2)| {
-                self.row(&core, tau2, wald(&fixed_wald, j), wald(&random_wald, j))
-            });
+        for j in 0..WIDTH {
+            let result = match failed[j].take() {
+                Some(e) => Err(e),
+                None => self.row(
+                    &cores[j],
+                    (tau2.0[j], iterations[j]),
+                    lane_wald(&fixed_wald, j),
+                    lane_wald(&random_wald, j),
+                ),
+            };
             if let Err(e) = self.record(first + j, sink.row + j, result, sink.cols, sink.failures) {
                 return Some(Err(e));
             }
         }
         Some(Ok(()))
+    }
+
+    /// The fixed-effect core and tau² (with its iterations) of the analysis in lane `j` of a
+    /// group of `k` studies (`yt`, `vt` transposed: study `i` of lane `j` at `[i].0[j]`).
+    #[inline(always)]
+    fn lane_fit(
+        &self,
+        k: usize,
+        part: &Part,
+        yt: &[Lanes],
+        vt: &[Lanes],
+        j: usize,
+    ) -> Result<(FixedCore, (f64, usize))> {
+        let core = FixedCore::from_part(k, part)?;
+        let tau2 = self.tau2_of(&core, |i| yt[i].0[j], |i| vt[i].0[j])?;
+        Ok((core, tau2))
+    }
+}
+
+/// The Wald figures ([`wald_figures`]) of lane `j`.
+#[inline(always)]
+fn lane_wald(f: &[Lanes; 6], j: usize) -> Wald {
+    Wald {
+        estimate: f[0].0[j],
+        se: f[1].0[j],
+        ci_lower: f[2].0[j],
+        ci_upper: f[3].0[j],
+        statistic: f[4].0[j],
+        p: f[5].0[j],
     }
 }

@@ -6,14 +6,18 @@
 //!
 //! The studies are taken in blocks of [`BLOCK`] (256) consecutive studies: read in place from a
 //! contiguous column ([`Slice`], the batch path) or copied into local arrays (index closures),
-//! validated, and weighted into a local array (one division per study and pass). Inside a block
-//! every sum is a plain sum in [`LANES`] (4) independent lanes (study `i` goes to lane
+//! then validated, weighted into a local array (one division per study and pass) and searched
+//! for its first heaviest study, in one pass (`block::weigh`). Inside a block
+//! every sum is a plain sum in `LANES` (4) independent lanes (study `i` goes to lane
 //! `i mod 4`; the last `k mod 4` studies are padded with zero-weight copies of the block's first
 //! study, which add exact zeros), which the compiler turns into SIMD code; the lanes are then
 //! combined pairwise.
 //! A block's weighted mean, its sum of squared deviations around that mean and its sum of
-//! pairwise weight products are formed over the block in cache (two passes over the local
-//! arrays, one pass over the caller's data). Blocks are merged pairwise in a binary tree with
+//! pairwise weight products are then formed over the block in cache (`block::block_part`: one
+//! pass for the sums, one more for Q; the weighting pass above is the only one over the
+//! caller's data). Every pass runs in the copy compiled for the batch's SIMD level (functions
+//! and macros marked `#[inline(always)]`, no closures, which would be compiled for the
+//! baseline). Blocks are merged pairwise in a binary tree with
 //! the updating formulas of Chan, Golub & LeVeque (1979), in which every added term is
 //! positive:
 //! ```text
@@ -49,10 +53,8 @@
 use crate::error::{Error, Problem, Result};
 use crate::numeric::{merge_moments, Merged};
 
-pub(crate) use super::lanes::Real;
-
-/// Number of independent lanes of the plain partial sums inside a block.
-const LANES: usize = 4;
+pub(crate) use super::block::Part;
+use super::block::{block_part, weigh, within};
 /// Studies per block (the local arrays of a block stay in L1 cache).
 const BLOCK: usize = 256;
 /// Size of the local arrays when all studies fit in one small block (no 4 KiB of zeroed
@@ -120,170 +122,6 @@ fn study_error(i: usize, y: f64, v: f64) -> Result<()> {
         });
     }
     Ok(())
-}
-
-/// A weighted mean lies in `[min y, max y]`; the rounding of `y_i - y_ref` (a few ulps of the
-/// range of y) can carry the computed value just outside. Clamp it back: this only ever moves
-/// it toward the exact value. A NaN passes through unchanged (and is reported by the caller).
-#[inline(always)]
-fn within<R: Real>(mean: R, lo: R, hi: R) -> R {
-    R::select(R::lt(mean, lo), lo, R::select(R::gt(mean, hi), hi, mean))
-}
-
-/// The weighted moments of a set of studies (a block, or the union of blocks): `s = sum w`,
-/// the weighted mean, `m2 = sum w (y - mean)^2` (when asked for), `pairs = sum_{i<j} w_i w_j`
-/// (when asked for), and the range of y; of one analysis (`f64`) or of one per lane.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Part<R = f64> {
-    pub(crate) s: R,
-    pub(crate) mean: R,
-    /// the effect the deviations are taken from (the heaviest study's, first on ties)
-    pub(crate) y_ref: R,
-    /// `sum w (y - y_ref) / sum w`, unclamped: `mean` is `y_ref + offset` clamped to the range
-    pub(crate) offset: R,
-    pub(crate) m2: R,
-    pub(crate) pairs: R,
-    pub(crate) lo: R,
-    pub(crate) hi: R,
-}
-
-impl Part {
-    pub(super) const NAN: Part = Part {
-        s: f64::NAN,
-        mean: f64::NAN,
-        y_ref: f64::NAN,
-        offset: f64::NAN,
-        m2: f64::NAN,
-        pairs: f64::NAN,
-        lo: f64::NAN,
-        hi: f64::NAN,
-    };
-}
-
-/// `(a0 + a1) + (a2 + a3)`
-#[inline(always)]
-fn lane_total<R: Real>(a: [R; LANES]) -> R {
-    (a[0] + a[1]) + (a[2] + a[3])
-}
-
-/// The studies of a block in chunks of [`LANES`]: the full chunks in place, then the last
-/// `n mod LANES` studies padded with zero-weight copies of `y[0]` (which add exact zeros);
-/// `$body` runs on each chunk with `$yc`, `$wc` bound to `&[R; LANES]`. A macro rather than a
-/// function taking a closure, so that the body is always inlined (also over lanes of analyses).
-macro_rules! for_chunks {
-    ($y:expr, $w:expr, |$yc:pat_param, $wc:pat_param| $body:block) => {{
-        let (y, w) = ($y, $w);
-        let n = y.len();
-        let w = &w[..n];
-        let full = n / LANES * LANES;
-        let zero = [R::splat(0.0); LANES];
-        for (yc, wc) in y[..full]
-            .chunks_exact(LANES)
-            .zip(w[..full].chunks_exact(LANES))
-        {
-            let $yc: &[_; LANES] = yc.try_into().unwrap_or(&zero);
-            let $wc: &[_; LANES] = wc.try_into().unwrap_or(&zero);
-            $body
-        }
-        if full < n {
-            let (mut yt, mut wt) = ([y[0]; LANES], zero);
-            // element by element: `copy_from_slice` of 1 to 3 values is a libc `memcpy` call
-            for (j, (&a, &b)) in y[full..].iter().zip(&w[full..]).enumerate() {
-                yt[j] = a;
-                wt[j] = b;
-            }
-            let $yc = &yt;
-            let $wc = &wt;
-            $body
-        }
-    }};
-}
-
-/// The moments of one block of `n >= 1` studies (effects `y`, weights `w`): plain sums in
-/// [`LANES`] lanes, study `i` in lane `i mod LANES`. Over one analysis (`R = f64`) or over
-/// one analysis per SIMD lane (`R = Lanes`, `ys[i]` holding study `i` of each), with the same
-/// operations in the same order on every lane.
-#[inline(always)]
-#[allow(unused_assignments)] // the last chunk's `base +=`
-pub(crate) fn block_part<R: Real, const Q: bool, const PAIRS: bool>(y: &[R], w: &[R]) -> Part<R> {
-    let w = &w[..y.len()];
-    let zero = R::splat(0.0);
-    // deviations are taken from the heaviest study's effect (the first, on ties): its own
-    // deviation, squared with the largest weight, is then exact, and so are all deviations of
-    // nearly identical studies
-    let (mut w_max, mut at) = ([R::splat(f64::NEG_INFINITY); LANES], [zero; LANES]);
-    let mut base = 0.0;
-    for_chunks!(y, w, |_, wc| {
-        for l in 0..LANES {
-            // each lane's first maximum and its position (as f64: one SIMD select for both)
-            let more = R::gt(wc[l], w_max[l]);
-            w_max[l] = R::select(more, wc[l], w_max[l]);
-            at[l] = R::select(more, R::splat(base + l as f64), at[l]);
-        }
-        base += LANES as f64;
-    });
-    // the largest of the lane maxima, the smallest position on ties: the first heaviest study
-    // (padding has weight 0 and never beats a study's positive weight)
-    let mut top = (w_max[0], at[0]);
-    for l in 1..LANES {
-        let better = R::gt(w_max[l], top.0) | (R::eq(w_max[l], top.0) & R::lt(at[l], top.1));
-        top = (
-            R::select(better, w_max[l], top.0),
-            R::select(better, at[l], top.1),
-        );
-    }
-    let y_ref = R::pick(y, top.1, y[0]);
-    let y0 = y[0];
-    let (mut lo, mut hi) = ([y0; LANES], [y0; LANES]);
-    let (mut s, mut t, mut p) = ([zero; LANES], [zero; LANES], [zero; LANES]);
-    for_chunks!(y, w, |yc, wc| {
-        for l in 0..LANES {
-            let (yi, wi) = (yc[l], wc[l]);
-            // select forms (not f64::min/max) so that they compile to SIMD min/max
-            lo[l] = R::select(R::lt(yi, lo[l]), yi, lo[l]);
-            hi[l] = R::select(R::gt(yi, hi[l]), yi, hi[l]);
-            if PAIRS {
-                // w_i times the sum of the lane's earlier weights
-                p[l] = p[l] + wi * s[l];
-            }
-            s[l] = s[l] + wi;
-            t[l] = t[l] + wi * (yi - y_ref);
-        }
-    });
-    let (s01, s23) = (s[0] + s[1], s[2] + s[3]);
-    let sum = s01 + s23;
-    let pairs = if PAIRS {
-        ((p[0] + p[1] + s[0] * s[1]) + (p[2] + p[3] + s[2] * s[3])) + s01 * s23
-    } else {
-        zero
-    };
-    let lo = lo.into_iter().fold(y0, |a, b| R::select(R::lt(b, a), b, a));
-    let hi = hi.into_iter().fold(y0, |a, b| R::select(R::gt(b, a), b, a));
-    let offset = lane_total(t) / sum;
-    let mean = within(y_ref + offset, lo, hi);
-    let m2 = if Q {
-        let mut m = [zero; LANES];
-        for_chunks!(y, w, |yc, wc| {
-            for l in 0..LANES {
-                // from the exact deviations y - y_ref, not from the rounded mean
-                let d = (yc[l] - y_ref) - offset;
-                m[l] = m[l] + wc[l] * d * d;
-            }
-        });
-        lane_total(m)
-    } else {
-        zero
-    };
-    Part {
-        s: sum,
-        mean,
-        y_ref,
-        offset,
-        m2,
-        pairs,
-        lo,
-        hi,
-    }
 }
 
 /// The moments of the union of the disjoint studies of `a` (earlier) and `b` (Chan, Golub &
@@ -374,7 +212,7 @@ pub(super) struct Source<Y, X, W, const CHECK: bool> {
 /// holding an invalid study (when checked) the result is `Err(start of that block)`.
 ///
 /// Each block is copied into local arrays first (scalar loads through the index closures),
-/// then validated and weighted there, where the loops are SIMD (one `divpd` per two studies).
+/// then validated and weighted there, where the loops are SIMD ([`block_moments`]).
 #[inline(always)]
 fn moments_in<const N: usize, const Q: bool, const PAIRS: bool, const CHECK: bool>(
     k: usize,
@@ -390,31 +228,10 @@ fn moments_in<const N: usize, const Q: bool, const PAIRS: bool, const CHECK: boo
         });
     }
     let (mut yb, mut xb, mut wb) = ([0.0; N], [0.0; N], [0.0; N]);
-    let mut block = |start: usize| -> std::result::Result<Part, usize> {
-        let n = (k - start).min(N);
-        let ys = src.y.block(start, &mut yb[..n]);
-        let xs = &src.x.block(start, &mut xb[..n])[..n];
-        let wn = &mut wb[..n];
-        let ys = &ys[..n];
-        if CHECK {
-            let mut ok = true;
-            for (&a, &b) in ys.iter().zip(xs) {
-                ok &= study_ok(a, b);
-            }
-            if !ok {
-                return Err(start);
-            }
-        }
-        // a local copy of the weight function (and of what it captures, e.g. tau2), which the
-        // compiler then keeps in registers
-        let weight = src.weight;
-        for (w, &b) in wn.iter_mut().zip(xs) {
-            *w = weight(b);
-        }
-        Ok(block_part::<f64, Q, PAIRS>(ys, wn))
-    };
+    // a function, not a closure: a closure is compiled on its own, for the baseline, not
+    // into the copy of each SIMD level
     if k <= N {
-        return block(0);
+        return block_moments::<Q, PAIRS, CHECK>(0, k, src, &mut yb, &mut xb, &mut wb);
     }
     // a binary counter of merged parts: part j of the stack covers 2^levels[j] blocks
     let mut stack = [Part::NAN; 64];
@@ -422,7 +239,7 @@ fn moments_in<const N: usize, const Q: bool, const PAIRS: bool, const CHECK: boo
     let mut len = 0;
     let mut start = 0;
     while start < k {
-        let mut part = block(start)?;
+        let mut part = block_moments::<Q, PAIRS, CHECK>(start, k, src, &mut yb, &mut xb, &mut wb)?;
         let mut level = 0;
         while len > 0 && levels[len - 1] == level {
             part = merge::<Q, PAIRS>(stack[len - 1], part);
@@ -439,6 +256,33 @@ fn moments_in<const N: usize, const Q: bool, const PAIRS: bool, const CHECK: boo
         part = merge::<Q, PAIRS>(stack[j], part);
     }
     Ok(part)
+}
+
+/// The moments of the block of studies `start..min(start + N, k)` (`N` the length of the local
+/// arrays `yb`, `xb`, `wb`): copied into them (or read in place from a [`Slice`]), then
+/// validated (when `CHECK`), weighted and searched for the heaviest study in one pass
+/// ([`weigh`]), then summed ([`block_part`]); `Err(start)` when a study is invalid.
+#[inline(always)]
+fn block_moments<const Q: bool, const PAIRS: bool, const CHECK: bool>(
+    start: usize,
+    k: usize,
+    src: &Source<impl Column, impl Column, impl Fn(f64) -> f64 + Copy, CHECK>,
+    yb: &mut [f64],
+    xb: &mut [f64],
+    wb: &mut [f64],
+) -> std::result::Result<Part, usize> {
+    let n = (k - start).min(yb.len());
+    let ys = &src.y.block(start, &mut yb[..n])[..n];
+    let xs = &src.x.block(start, &mut xb[..n])[..n];
+    let wn = &mut wb[..n];
+    // a local copy of the weight function (and of what it captures, e.g. tau2), which the
+    // compiler then keeps in registers
+    let weight = src.weight;
+    let (ok, heaviest) = weigh::<f64, CHECK>(ys, xs, wn, weight);
+    if !ok {
+        return Err(start);
+    }
+    Ok(block_part::<f64, Q, PAIRS>(ys, wn, heaviest))
 }
 
 /// [`moments_in`] with small local arrays when the studies fit in them (the same arithmetic).
@@ -533,6 +377,15 @@ pub(crate) fn fixed_core_of(k: usize, y: impl Column, v: impl Column) -> Result<
 }
 
 impl FixedCore {
+    /// A placeholder (no studies, NaN sums) for arrays filled lane by lane.
+    pub(crate) const NAN: FixedCore = FixedCore {
+        k: 0,
+        sum_w: f64::NAN,
+        share_complement: f64::NAN,
+        estimate: f64::NAN,
+        q: f64::NAN,
+    };
+
     /// The fixed-effect summary of `k` studies from their moments (with `Q` and the pairs);
     /// [`Error::NonFinite`] when a sum overflowed or the mean is undefined.
     #[inline(always)]

@@ -44,6 +44,8 @@ pub(crate) trait Real:
     fn sqrt(x: Self) -> Self;
     /// `f64::min` (per lane).
     fn min(x: Self, y: Self) -> Self;
+    /// `y` finite, `v` finite and positive (in every lane): `study_ok`.
+    fn study_ok(y: Self, v: Self) -> bool;
 }
 
 impl Real for f64 {
@@ -102,6 +104,10 @@ impl Real for f64 {
     fn min(x: Self, y: Self) -> Self {
         x.min(y)
     }
+    #[inline(always)]
+    fn study_ok(y: Self, v: Self) -> bool {
+        super::core::study_ok(y, v)
+    }
 }
 
 /// Analyses per group of the lane kernels: 8 `f64`, one AVX-512 register, two AVX2 ones, four
@@ -120,7 +126,11 @@ impl Lanes {
     /// `f` of every lane.
     #[inline(always)]
     pub(crate) fn map(self, f: impl Fn(f64) -> f64) -> Lanes {
-        Lanes(self.0.map(f))
+        let mut r = self;
+        for j in 0..WIDTH {
+            r.0[j] = f(self.0[j]);
+        }
+        r
     }
     /// `f` of every pair of lanes.
     #[inline(always)]
@@ -201,11 +211,19 @@ impl Real for Lanes {
     type Index = [usize; WIDTH];
     #[inline(always)]
     fn to_index(x: Self) -> [usize; WIDTH] {
-        x.0.map(|x| x as usize)
+        let mut r = [0; WIDTH];
+        for j in 0..WIDTH {
+            r[j] = x.0[j] as usize;
+        }
+        r
     }
     #[inline(always)]
     fn index_map(i: [usize; WIDTH], f: impl Fn(usize) -> f64) -> Self {
-        Lanes(i.map(f))
+        let mut r = [0.0; WIDTH];
+        for j in 0..WIDTH {
+            r[j] = f(i[j]);
+        }
+        Lanes(r)
     }
     #[inline(always)]
     fn abs(x: Self) -> Self {
@@ -223,13 +241,21 @@ impl Real for Lanes {
     fn min(x: Self, y: Self) -> Self {
         x.zip(y, f64::min)
     }
+    #[inline(always)]
+    fn study_ok(y: Self, v: Self) -> bool {
+        let mut ok = true;
+        for j in 0..WIDTH {
+            ok &= super::core::study_ok(y.0[j], v.0[j]);
+        }
+        ok
+    }
 }
 
-impl super::core::Part<Lanes> {
+impl super::block::Part<Lanes> {
     /// The moments of the analysis in lane `j`.
     #[inline(always)]
-    pub(crate) fn lane(&self, j: usize) -> super::core::Part {
-        super::core::Part {
+    pub(crate) fn lane(&self, j: usize) -> super::block::Part {
+        super::block::Part {
             s: self.s.0[j],
             mean: self.mean.0[j],
             y_ref: self.y_ref.0[j],

@@ -50,6 +50,7 @@
 //! 2021); Morris (1983); Paule & Mandel (1982); DerSimonian & Kacker (2007); Raudenbush (2009)
 //! for the models with moderators.
 
+mod block;
 mod core;
 mod fixed;
 mod generalized;
@@ -67,10 +68,11 @@ mod sums;
 pub(crate) mod tau2;
 mod test;
 
+pub(crate) use self::block::{block_part, weigh, Part};
 #[allow(unused_imports)]
 pub(crate) use self::core::{
-    block_part, check_study, fixed_core, fixed_core_of, study_ok, weighted_core, weighted_core_of,
-    weighted_sums, Column, FixedCore, Slice,
+    check_study, fixed_core, fixed_core_of, weighted_core, weighted_core_of, weighted_sums, Column,
+    FixedCore, Slice,
 };
 pub(crate) use lanes::{Lanes, Real, WIDTH};
 
