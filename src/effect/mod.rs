@@ -15,6 +15,7 @@ mod correlation;
 mod generic;
 mod hypergeometric;
 mod partial;
+mod prepost;
 mod proportion;
 mod rate;
 mod ratio;
@@ -30,14 +31,13 @@ pub use binary::{
     PetoOddsRatio, RiskDifference, TwoByTwo,
 };
 pub use change::{ChangeMeasure, MeanChange, PairedMeans};
-pub use continuous::{
-    Arm, MeanDifference, PrePost, PrePostMeanDifference, SmdConvention, StandardizedMeanDifference,
-};
+pub use continuous::{Arm, MeanDifference, SmdConvention, StandardizedMeanDifference};
 pub use correlation::{
     Correlation, CorrelationVariance, FisherZ, RawCorrelation, UnbiasedCorrelation,
 };
 pub use generic::Generic;
 pub use partial::{PartialCorrelation, PartialScale, RegressionTest, SemiPartialCorrelation};
+pub use prepost::{PrePost, PrePostMeanDifference};
 pub use proportion::{Proportion, ProportionEffect, ProportionTransform};
 pub use rate::{
     IncidenceRate, IncidenceRateComparison, PersonTime, RateComparison, RateTable, RateTransform,
