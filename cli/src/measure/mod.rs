@@ -317,6 +317,16 @@ pub enum Slot {
     Items,
 }
 
+/// The columns of two arms with a continuous outcome: mean, SD and size of each.
+const TWO_ARMS_CONTINUOUS: [(Slot, &str); 6] = [
+    (Slot::M1, "m1"),
+    (Slot::Sd1, "sd1"),
+    (Slot::N1, "n1"),
+    (Slot::M2, "m2"),
+    (Slot::Sd2, "sd2"),
+    (Slot::N2, "n2"),
+];
+
 /// Number of slots (the size of a row's value array).
 pub const SLOTS: usize = 22;
 
@@ -378,14 +388,7 @@ pub fn resolve(measure: Measure, find: &dyn Fn(&str) -> Option<usize>) -> Result
     };
     match measure {
         Measure::Md | Measure::Smd | Measure::SmdRevman => {
-            b.columns = need(&[
-                (M1, "m1"),
-                (Sd1, "sd1"),
-                (N1, "n1"),
-                (M2, "m2"),
-                (Sd2, "sd2"),
-                (N2, "n2"),
-            ])?;
+            b.columns = need(&TWO_ARMS_CONTINUOUS)?;
         }
         Measure::PrepostMd => {
             if find("m_post").is_some() || find("m_pre").is_some() {
@@ -402,14 +405,7 @@ pub fn resolve(measure: Measure, find: &dyn Fn(&str) -> Option<usize>) -> Result
                 b.prepost_single_n = true;
                 b.columns = need(&[(M1, "m1"), (Sd1, "sd1"), (M2, "m2"), (Sd2, "sd2"), (N, "n")])?;
             } else {
-                b.columns = need(&[
-                    (M1, "m1"),
-                    (Sd1, "sd1"),
-                    (N1, "n1"),
-                    (M2, "m2"),
-                    (Sd2, "sd2"),
-                    (N2, "n2"),
-                ])?;
+                b.columns = need(&TWO_ARMS_CONTINUOUS)?;
             }
             optional(&mut b.columns, R, "r");
         }
