@@ -101,6 +101,18 @@ impl Heterogeneity {
     /// assert!((h.tau - 0.5557) .abs() < 5e-5);
     /// ```
     pub fn random(q: f64, df: usize, tau2: f64, s2: f64) -> Self {
+        let q_p = if df == 0 {
+            f64::NAN
+        } else {
+            chi_square_upper_tail(q, df as f64)
+        };
+        Heterogeneity::random_with_p(q, df, tau2, s2, q_p)
+    }
+
+    /// [`Heterogeneity::random`] with the p-value of Q already computed (`q_p`, ignored when
+    /// `df == 0`), e.g. for several analyses at once in SIMD lanes.
+    #[inline(always)]
+    pub(crate) fn random_with_p(q: f64, df: usize, tau2: f64, s2: f64, q_p: f64) -> Self {
         if df == 0 {
             return Heterogeneity {
                 tau2,
@@ -108,7 +120,6 @@ impl Heterogeneity {
                 ..Heterogeneity::none()
             };
         }
-        let dff = df as f64;
         let (i2, h2) = if tau2 > 0.0 && s2.is_finite() && s2 > 0.0 {
             (100.0 * (tau2 / (tau2 + s2)), (tau2 + s2) / s2)
         } else {
@@ -117,7 +128,7 @@ impl Heterogeneity {
         Heterogeneity {
             q,
             df,
-            q_p: Some(chi_square_upper_tail(q, dff)),
+            q_p: Some(q_p),
             i2,
             h2,
             tau2,

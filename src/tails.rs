@@ -19,7 +19,7 @@
 
 mod table;
 
-use crate::pool::Real;
+use crate::pool::{LaneMask, Lanes, Real, WIDTH};
 use table::{DEGREE, H, INTERVALS};
 
 /// Largest whole df handled by the closed forms; larger df go to `statrs::function::gamma::gamma_ur`.
@@ -200,34 +200,8 @@ pub(crate) fn chi_square_upper(x: f64, df: f64) -> f64 {
         return 0.0;
     }
     let half = 0.5 * x;
-    if (1.0..=MAX_CLOSED_DF).contains(&df) && df == df.trunc() && half <= MAX_HALF_X {
-        let n = df as usize;
-        let e = (-half).exp();
-        if n % 2 == 0 {
-            // exp(-x/2) sum_{j<m} (x/2)^j / j!
-            let mut term = 1.0;
-            let mut sum = 1.0;
-            for r in &RECIPROCALS[1..n / 2] {
-                term *= half * r;
-                sum += term;
-            }
-            // the closed forms can round a hair above 1 for tiny x; a probability is <= 1
-            (e * sum).min(1.0)
-        } else {
-            let s = x.sqrt();
-            let mut bracket = h::<f64>(s.min((INTERVALS / 2) as f64 - 0.25));
-            if n > 1 {
-                // sum_{j=1}^{m} x^(j-1) / (2j-1)!!
-                let mut term = 1.0;
-                let mut sum = 1.0;
-                for j in 2..=n / 2 {
-                    term *= x * RECIPROCALS[2 * j - 1];
-                    sum += term;
-                }
-                bracket += SQRT_2_OVER_PI * s * sum;
-            }
-            (e * bracket).min(1.0)
-        }
+    if let (Some(n), true) = (closed_df(df), half <= MAX_HALF_X) {
+        closed_form(x, n)
     } else if half <= 0.0 {
         // x is subnormal and x/2 underflowed: statrs' gamma_ur would panic at 0
         1.0
@@ -235,4 +209,67 @@ pub(crate) fn chi_square_upper(x: f64, df: f64) -> f64 {
         // gamma_ur unwraps and panics unless 0 < df/2 < inf; NaN instead (callers report it)
         statrs::function::gamma::checked_gamma_ur(df / 2.0, half).map_or(f64::NAN, |p| p.min(1.0))
     }
+}
+
+/// `df` as a whole number when the closed forms cover it (`1 <= df <= 100`).
+#[inline(always)]
+fn closed_df(df: f64) -> Option<usize> {
+    ((1.0..=MAX_CLOSED_DF).contains(&df) && df == df.trunc()).then_some(df as usize)
+}
+
+/// The closed forms of the module docs for `0 < x <= 2 MAX_HALF_X` and whole `df = n` in
+/// `1..=100`, of one value or of one per lane (the same operations on each, so the same bits).
+#[inline(always)]
+fn closed_form<R: Real>(x: R, n: usize) -> R {
+    let half = R::splat(0.5) * x;
+    let e = R::exp(R::splat(0.0) - half);
+    let one = R::splat(1.0);
+    if n % 2 == 0 {
+        // exp(-x/2) sum_{j<m} (x/2)^j / j!
+        let mut term = one;
+        let mut sum = one;
+        for &r in &RECIPROCALS[1..n / 2] {
+            term = term * (half * R::splat(r));
+            sum = sum + term;
+        }
+        // the closed forms can round a hair above 1 for tiny x; a probability is <= 1
+        R::min(e * sum, one)
+    } else {
+        let s = R::sqrt(x);
+        let mut bracket = h::<R>(R::min(s, R::splat((INTERVALS / 2) as f64 - 0.25)));
+        if n > 1 {
+            // sum_{j=1}^{m} x^(j-1) / (2j-1)!!
+            let mut term = one;
+            let mut sum = one;
+            for j in 2..=n / 2 {
+                term = term * (x * R::splat(RECIPROCALS[2 * j - 1]));
+                sum = sum + term;
+            }
+            bracket = bracket + R::splat(SQRT_2_OVER_PI) * s * sum;
+        }
+        R::min(e * bracket, one)
+    }
+}
+
+/// [`chi_square_upper`] of one statistic per lane, all on the same `df`: the closed forms run
+/// in the lanes (the same operations as one at a time, so the same bits), and the lanes they
+/// do not cover (`x` outside `(0, 1400]`, NaN) go through [`chi_square_upper`].
+#[inline(always)]
+pub(crate) fn chi_square_upper_lanes(x: Lanes, df: f64) -> Lanes {
+    let Some(n) = closed_df(df) else {
+        return x.map(|x| chi_square_upper(x, df));
+    };
+    // the scalar function's tests, lane by lane (`x > 0` is false for NaN; `x/2 <= 700` for inf)
+    let mut inside = LaneMask([false; WIDTH]);
+    for j in 0..WIDTH {
+        inside.0[j] = x.0[j] > 0.0 && 0.5 * x.0[j] <= MAX_HALF_X;
+    }
+    // the closed form runs on 1 in the other lanes, whose values are then replaced
+    let mut p = closed_form(Lanes::select(inside, x, Lanes::splat(1.0)), n);
+    for j in 0..WIDTH {
+        if !inside.0[j] {
+            p.0[j] = chi_square_upper(x.0[j], df);
+        }
+    }
+    p
 }

@@ -8,6 +8,7 @@
 use super::{Analyses, BatchFloat, BatchPooler, ColumnsMut};
 use crate::error::{Error, Result};
 use crate::pool::{block_part, wald_figures, weigh, FixedCore, Lanes, Part, Real, Wald, WIDTH};
+use crate::tails::chi_square_upper_lanes;
 
 /// Where a group's rows go: the columns, the row of its first analysis, the failures.
 pub(super) struct Sink<'s, 'c> {
@@ -109,6 +110,12 @@ impl BatchPooler {
         let z_crit = self.model.level.z();
         let fixed_wald = wald_figures(fixed.mean, Lanes::sqrt(one / fixed.s), z_crit);
         let random_wald = wald_figures(estimate, Lanes::sqrt(one / sum_w), z_crit);
+        // the p-values of Q in lanes (Q is the fixed-effect part's m2, bit for bit `core.q`)
+        let q_p = if K > 1 {
+            chi_square_upper_lanes(fixed.m2, (K - 1) as f64)
+        } else {
+            Lanes::splat(f64::NAN) // no Q test (ignored)
+        };
         for j in 0..WIDTH {
             let result = match failed[j].take() {
                 Some(e) => Err(e),
@@ -117,6 +124,7 @@ impl BatchPooler {
                     (tau2.0[j], iterations[j]),
                     lane_wald(&fixed_wald, j),
                     lane_wald(&random_wald, j),
+                    q_p.0[j],
                 ),
             };
             if let Err(e) = self.record(first + j, sink.row + j, result, sink.cols, sink.failures) {

@@ -56,7 +56,7 @@ pub use simd::SimdLevel;
 
 use crate::error::{Error, Result};
 use crate::heterogeneity::{typical_variance, Heterogeneity};
-use crate::inference::ConfidenceLevel;
+use crate::inference::{chi_square_upper_tail, ConfidenceLevel};
 use crate::pool::tau2;
 use crate::pool::{
     check_heterogeneity, fixed_core_of, weighted_core_of, Column, FixedCore, FixedMethod,
@@ -418,7 +418,11 @@ impl BatchPooler {
         let level = &self.model.level;
         let fixed = Wald::new(core.estimate, (1.0 / core.sum_w).sqrt(), level);
         let random = Wald::new(estimate, (1.0 / sum_w).sqrt(), level);
-        self.row(&core, tau2, fixed, random)
+        let q_p = match k {
+            1 => f64::NAN, // no Q test (ignored)
+            _ => chi_square_upper_tail(core.q, (k - 1) as f64),
+        };
+        self.row(&core, tau2, fixed, random, q_p)
     }
 
     /// tau² and the iterations it took, from the fixed-effect core and the studies (`y`, `v`
@@ -440,9 +444,10 @@ impl BatchPooler {
         })
     }
 
-    /// One analysis' row from its fixed-effect core, its tau² (with the iterations it took) and
-    /// both Wald intervals (`se = 1 / sqrt(sum w)`, `1 / sqrt(sum w*)`); [`Error::NonFinite`]
-    /// for a non-finite figure.
+    /// One analysis' row from its fixed-effect core, its tau² (with the iterations it took),
+    /// both Wald intervals (`se = 1 / sqrt(sum w)`, `1 / sqrt(sum w*)`) and the p-value of Q
+    /// (`chi_square_upper_tail(Q, k - 1)`, ignored for `k = 1`); [`Error::NonFinite`] for a
+    /// non-finite figure.
     #[inline(always)]
     pub(crate) fn row(
         &self,
@@ -450,11 +455,12 @@ impl BatchPooler {
         (tau2, tau2_iterations): (f64, usize),
         fixed: Wald,
         random: Wald,
+        q_p: f64,
     ) -> Result<Row> {
         let k = core.k;
         let df = k - 1;
         let s2 = typical_variance(df, core.sum_w, core.share_complement);
-        let heterogeneity = Heterogeneity::random(core.q, df, tau2, s2);
+        let heterogeneity = Heterogeneity::random_with_p(core.q, df, tau2, s2, q_p);
         fixed.check_finite()?;
         random.check_finite()?;
         check_heterogeneity(&heterogeneity)?;

@@ -74,7 +74,7 @@ pub(crate) use self::core::{
     check_study, fixed_core, fixed_core_of, weighted_core, weighted_core_of, weighted_sums, Column,
     FixedCore, Slice,
 };
-pub(crate) use lanes::{Lanes, Real, WIDTH};
+pub(crate) use lanes::{LaneMask, Lanes, Real, WIDTH};
 
 pub use fixed::FixedModel;
 pub use mantel_haenszel::MantelHaenszel;
