@@ -7,7 +7,8 @@
 
 use super::{Analyses, BatchFloat, BatchPooler, ColumnsMut};
 use crate::error::{Error, Result};
-use crate::pool::{block_part, wald_figures, weigh, FixedCore, Lanes, Part, Real, Wald, WIDTH};
+use crate::pool::tau2;
+use crate::pool::{block_part, wald_figures, weigh, FixedCore, Lanes, Real, Wald, WIDTH};
 
 /// Where a group's rows go: the columns, the row of its first analysis, the failures.
 pub(super) struct Sink<'s, 'c> {
@@ -69,19 +70,26 @@ impl BatchPooler {
             return None;
         }
         let fixed = block_part::<Lanes, true, true>(&yt, &w, heaviest);
-        // per lane: the fixed-effect core and tau² (plain loops, not closures, so that they
+        // per lane: the fixed-effect core, then tau² (plain loops, not closures, so that they
         // are inlined into the copy compiled for the SIMD level)
         let mut cores = [FixedCore::NAN; WIDTH];
         let (mut tau2, mut iterations) = (zero, [0; WIDTH]);
         let mut failed: [Option<Error>; WIDTH] = Default::default();
         for j in 0..WIDTH {
-            match self.lane_fit(K, &fixed.lane(j), &yt, &vt, j) {
-                Ok((core, (t, n))) => {
-                    cores[j] = core;
+            match FixedCore::from_part(K, &fixed.lane(j)) {
+                Ok(core) => cores[j] = core,
+                Err(e) => failed[j] = Some(e),
+            }
+        }
+        let tau2s = self.lane_tau2(&cores, failed.each_ref().map(Option::is_none), &yt, &vt);
+        for (j, t) in tau2s.into_iter().enumerate() {
+            match t {
+                Some(Ok((t, n))) => {
                     tau2.0[j] = t;
                     iterations[j] = n;
                 }
-                Err(e) => failed[j] = Some(e),
+                Some(Err(e)) => failed[j] = Some(e),
+                None => {}
             }
         }
         // the random-effects sums where some tau² > 0 (at tau² = 0 the fixed-effect ones are
@@ -126,20 +134,29 @@ impl BatchPooler {
         Some(Ok(()))
     }
 
-    /// The fixed-effect core and tau² (with its iterations) of the analysis in lane `j` of a
-    /// group of `k` studies (`yt`, `vt` transposed: study `i` of lane `j` at `[i].0[j]`).
+    /// tau² and the iterations it took of the analyses in the lanes where `active` is set,
+    /// from their fixed-effect cores and studies (`yt`, `vt` transposed: study `i` of lane `j`
+    /// at `[i].0[j]`): the exact solver in lanes where the estimator uses it (the same bits as
+    /// one at a time), else lane by lane; `None` for the other lanes.
     #[inline(always)]
-    fn lane_fit(
+    fn lane_tau2<const K: usize>(
         &self,
-        k: usize,
-        part: &Part,
-        yt: &[Lanes],
-        vt: &[Lanes],
-        j: usize,
-    ) -> Result<(FixedCore, (f64, usize))> {
-        let core = FixedCore::from_part(k, part)?;
-        let tau2 = self.tau2_of(&core, |i| yt[i].0[j], |i| vt[i].0[j])?;
-        Ok((core, tau2))
+        cores: &[FixedCore; WIDTH],
+        active: [bool; WIDTH],
+        yt: &[Lanes; K],
+        vt: &[Lanes; K],
+    ) -> [Option<Result<(f64, usize)>>; WIDTH] {
+        let m = &self.model;
+        if let Some(out) = tau2::estimate_lanes(m.estimator, yt, vt, active, &m.control) {
+            return out;
+        }
+        let mut out: [Option<Result<(f64, usize)>>; WIDTH] = Default::default();
+        for j in 0..WIDTH {
+            if active[j] {
+                out[j] = Some(self.tau2_of(&cores[j], |i| yt[i].0[j], |i| vt[i].0[j]));
+            }
+        }
+        out
     }
 }
 
