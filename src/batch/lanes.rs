@@ -1,9 +1,11 @@
 //! Analyses of a few studies pooled [`WIDTH`] at a time, one per SIMD lane: the studies of
 //! `WIDTH` analyses of `k <= SMALL` studies are laid across lanes (study `i` of analysis `j` in
 //! lane `j` of row `i`), and the single-analysis kernel `block_part` runs on the lanes, so each
-//! lane performs the very operations the analysis performs alone (the same bits). tau², the
-//! Wald intervals, the tails and the heterogeneity figures then run per analysis through the
-//! one kernel of each statistic.
+//! lane performs the very operations the analysis performs alone (the same bits). The exact
+//! tau² solver runs in lanes too (`pool/tau2/exact/lanes.rs`: each analysis its own steps, one
+//! kernel for the sums of all lanes); the closed-form tau² estimators, the Wald intervals, the
+//! tails and the heterogeneity figures run per analysis through the one kernel of each
+//! statistic.
 
 use super::{Analyses, BatchFloat, BatchPooler, ColumnsMut};
 use crate::error::{Error, Result};
@@ -81,7 +83,11 @@ impl BatchPooler {
                 Err(e) => failed[j] = Some(e),
             }
         }
-        let tau2s = self.lane_tau2(&cores, failed.each_ref().map(Option::is_none), &yt, &vt);
+        let mut active = [false; WIDTH];
+        for j in 0..WIDTH {
+            active[j] = failed[j].is_none();
+        }
+        let tau2s = self.lane_tau2(&cores, active, &yt, &vt);
         for (j, t) in tau2s.into_iter().enumerate() {
             match t {
                 Some(Ok((t, n))) => {
@@ -145,12 +151,12 @@ impl BatchPooler {
         active: [bool; WIDTH],
         yt: &[Lanes; K],
         vt: &[Lanes; K],
-    ) -> [Option<Result<(f64, usize)>>; WIDTH] {
+    ) -> tau2::LaneEstimates {
         let m = &self.model;
         if let Some(out) = tau2::estimate_lanes(m.estimator, yt, vt, active, &m.control) {
             return out;
         }
-        let mut out: [Option<Result<(f64, usize)>>; WIDTH] = Default::default();
+        let mut out: tau2::LaneEstimates = Default::default();
         for j in 0..WIDTH {
             if active[j] {
                 out[j] = Some(self.tau2_of(&cores[j], |i| yt[i].0[j], |i| vt[i].0[j]));

@@ -27,6 +27,10 @@
 //!   only bisection is used
 //! stop: |step| <= tol or b - a <= tol,  tol = max(1e-13 x, 1e-300)
 //! ```
+//! The search is resumable ([`Search`]: it asks for the sums at one tau² at a time), so one
+//! analysis ([`solve`]) and several side by side in SIMD lanes ([`solve_lanes`]) take the very
+//! same steps.
+//!
 //! Bisection alone reaches the root in at most about 2,200 halvings of a bracket of finite
 //! doubles, so the solver cannot fail on finite sums. Sources: Press et al., Numerical Recipes,
 //! 3rd ed. (2007), §9.4 (`rtsafe`); Brent (1973) ch. 4; the estimating equations of metafor

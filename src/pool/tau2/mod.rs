@@ -261,6 +261,10 @@ fn check_estimate(tau2: f64, what: &'static str) -> Result<()> {
     Ok(())
 }
 
+/// tau² and the iterations it took (or the failure) of the analysis in each lane of a group,
+/// `None` for a lane not estimated.
+pub(crate) type LaneEstimates = [Option<Result<(f64, usize)>>; crate::pool::WIDTH];
+
 /// [`estimate`] for the intercept-only analyses of `K` studies in the lanes where `active` is
 /// set (study `i` of lane `j` at `yt[i].0[j]`, `vt[i].0[j]`), all at once, where `estimate`
 /// uses the exact solver ([`exact::solve_lanes`]; the same bits): tau² and the solver's
@@ -273,13 +277,13 @@ pub(crate) fn estimate_lanes<const K: usize>(
     vt: &[crate::pool::Lanes; K],
     active: [bool; crate::pool::WIDTH],
     control: &Tau2Control,
-) -> Option<[Option<Result<(f64, usize)>>; crate::pool::WIDTH]> {
+) -> Option<LaneEstimates> {
     if K < 2 || control.mode() != Tau2Mode::Exact || control.validate().is_err() {
         return None;
     }
     let equation = exact::Equation::of(estimator, (K - 1) as f64)?;
     let solved = exact::solve_lanes(equation, yt, vt, active, control.tau2_init());
-    let mut out: [Option<Result<(f64, usize)>>; crate::pool::WIDTH] = Default::default();
+    let mut out: LaneEstimates = Default::default();
     // a loop, not closures (compiled for the baseline, not for the batch's SIMD level)
     for (o, r) in out.iter_mut().zip(solved) {
         *o = match r {
