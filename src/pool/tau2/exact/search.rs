@@ -98,7 +98,7 @@ impl Search {
                 if g.is_nan() {
                     return Err(non_finite());
                 }
-                self.point((self.t, g, slope), false, d)
+                self.point((self.t, g, slope), d)
             }
             Phase::Root {
                 mut newton,
@@ -165,7 +165,7 @@ impl Search {
         self.iterations = 1;
         (self.above, self.above_g) = (upper, f64::NEG_INFINITY);
         self.t = upper / GRID_STEP;
-        self.grid(d)
+        self.descend(d)
     }
 
     /// The safeguarded Newton iteration in `(lo, hi)`, from the start when it lies inside.
@@ -175,35 +175,43 @@ impl Search {
         Newton::new(lo, hi, start, self.equation.exact_slope())
     }
 
-    /// At the grid point `t`: ask for its sums, or (at the floor) take 0's.
+    /// At the grid point `t`: ask for its sums; at the floor, 0 instead (whose sums are
+    /// known): a root search below it where the score turns positive, else the outcome.
+    /// (No step calls back into another, so that all of them are inlined.)
     #[inline(always)]
-    fn grid(&mut self, d: &impl Design) -> Result<SearchStep> {
+    fn descend(&mut self, d: &impl Design) -> Result<SearchStep> {
         if self.t <= self.floor {
-            return self.point((0.0, self.g0, self.slope0), true, d);
+            let g0 = self.g0;
+            if g0 > 0.0 && self.above_g <= 0.0 {
+                return Ok(self.root_below((0.0, g0, self.slope0), true));
+            }
+            return self.outcome(d).map(SearchStep::Done);
         }
         self.phase = Phase::Grid;
         Ok(SearchStep::Evaluate(self.t))
     }
 
-    /// `g` and its slope at a grid point (0 when `at_zero`): a root search below it where the
-    /// score turns positive, else on to the next point.
+    /// The root search below the point `(t, g, slope)` (0 when `at_zero`), up to the point
+    /// above it.
     #[inline(always)]
-    fn point(
-        &mut self,
-        (t_here, g, slope): (f64, f64, f64),
-        at_zero: bool,
-        d: &impl Design,
-    ) -> Result<SearchStep> {
+    fn root_below(&mut self, (t, g, slope): (f64, f64, f64), at_zero: bool) -> SearchStep {
+        let newton = self.root_search((t, g, slope), self.above);
+        self.phase = Phase::Root {
+            newton,
+            g_point: g,
+            at_zero,
+        };
+        SearchStep::Evaluate(newton.at())
+    }
+
+    /// `g` and its slope at the grid point `t`: a root search below it where the score turns
+    /// positive, else on to the next point.
+    #[inline(always)]
+    fn point(&mut self, (t, g, slope): (f64, f64, f64), d: &impl Design) -> Result<SearchStep> {
         if g > 0.0 && self.above_g <= 0.0 {
-            let newton = self.root_search((t_here, g, slope), self.above);
-            self.phase = Phase::Root {
-                newton,
-                g_point: g,
-                at_zero,
-            };
-            return Ok(SearchStep::Evaluate(newton.at()));
+            return Ok(self.root_below((t, g, slope), false));
         }
-        self.next_point(g, at_zero, d)
+        self.next_point(g, false, d)
     }
 
     /// A root found below a grid point: kept if its likelihood is the highest so far (the
@@ -237,7 +245,7 @@ impl Search {
         }
         (self.above, self.above_g) = (self.t, g);
         self.t /= GRID_STEP;
-        self.grid(d)
+        self.descend(d)
     }
 
     /// The highest of the roots found, or the boundary.
