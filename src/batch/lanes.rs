@@ -1,13 +1,16 @@
 //! Analyses of a few studies pooled [`WIDTH`] at a time, one per SIMD lane: the studies of
 //! `WIDTH` analyses of `k <= SMALL` studies are laid across lanes (study `i` of analysis `j` in
 //! lane `j` of row `i`), and the single-analysis kernel `block_part` runs on the lanes, so each
-//! lane performs the very operations the analysis performs alone (the same bits). tau², the
-//! Wald intervals, the tails and the heterogeneity figures then run per analysis through the
-//! one kernel of each statistic.
+//! lane performs the very operations the analysis performs alone (the same bits). The exact
+//! tau² solver runs in lanes too (`pool/tau2/exact/lanes.rs`: each analysis its own steps, one
+//! kernel for the sums of all lanes); the closed-form tau² estimators, the Wald intervals, the
+//! tails and the heterogeneity figures run per analysis through the one kernel of each
+//! statistic.
 
 use super::{Analyses, BatchFloat, BatchPooler, ColumnsMut};
 use crate::error::{Error, Result};
-use crate::pool::{block_part, wald_figures, weigh, FixedCore, Lanes, Part, Real, Wald, WIDTH};
+use crate::pool::tau2;
+use crate::pool::{block_part, wald_figures, weigh, FixedCore, Lanes, Real, Wald, WIDTH};
 use crate::tails::chi_square_upper_lanes;
 
 /// Where a group's rows go: the columns, the row of its first analysis, the failures.
@@ -70,19 +73,30 @@ impl BatchPooler {
             return None;
         }
         let fixed = block_part::<Lanes, true, true>(&yt, &w, heaviest);
-        // per lane: the fixed-effect core and tau² (plain loops, not closures, so that they
+        // per lane: the fixed-effect core, then tau² (plain loops, not closures, so that they
         // are inlined into the copy compiled for the SIMD level)
         let mut cores = [FixedCore::NAN; WIDTH];
         let (mut tau2, mut iterations) = (zero, [0; WIDTH]);
         let mut failed: [Option<Error>; WIDTH] = Default::default();
         for j in 0..WIDTH {
-            match self.lane_fit(K, &fixed.lane(j), &yt, &vt, j) {
-                Ok((core, (t, n))) => {
-                    cores[j] = core;
+            match FixedCore::from_part(K, &fixed.lane(j)) {
+                Ok(core) => cores[j] = core,
+                Err(e) => failed[j] = Some(e),
+            }
+        }
+        let mut active = [false; WIDTH];
+        for j in 0..WIDTH {
+            active[j] = failed[j].is_none();
+        }
+        let tau2s = self.lane_tau2(&cores, active, &yt, &vt);
+        for (j, t) in tau2s.into_iter().enumerate() {
+            match t {
+                Some(Ok((t, n))) => {
                     tau2.0[j] = t;
                     iterations[j] = n;
                 }
-                Err(e) => failed[j] = Some(e),
+                Some(Err(e)) => failed[j] = Some(e),
+                None => {}
             }
         }
         // the random-effects sums where some tau² > 0 (at tau² = 0 the fixed-effect ones are
@@ -134,20 +148,29 @@ impl BatchPooler {
         Some(Ok(()))
     }
 
-    /// The fixed-effect core and tau² (with its iterations) of the analysis in lane `j` of a
-    /// group of `k` studies (`yt`, `vt` transposed: study `i` of lane `j` at `[i].0[j]`).
+    /// tau² and the iterations it took of the analyses in the lanes where `active` is set,
+    /// from their fixed-effect cores and studies (`yt`, `vt` transposed: study `i` of lane `j`
+    /// at `[i].0[j]`): the exact solver in lanes where the estimator uses it (the same bits as
+    /// one at a time), else lane by lane; `None` for the other lanes.
     #[inline(always)]
-    fn lane_fit(
+    fn lane_tau2<const K: usize>(
         &self,
-        k: usize,
-        part: &Part,
-        yt: &[Lanes],
-        vt: &[Lanes],
-        j: usize,
-    ) -> Result<(FixedCore, (f64, usize))> {
-        let core = FixedCore::from_part(k, part)?;
-        let tau2 = self.tau2_of(&core, |i| yt[i].0[j], |i| vt[i].0[j])?;
-        Ok((core, tau2))
+        cores: &[FixedCore; WIDTH],
+        active: [bool; WIDTH],
+        yt: &[Lanes; K],
+        vt: &[Lanes; K],
+    ) -> tau2::LaneEstimates {
+        let m = &self.model;
+        if let Some(out) = tau2::estimate_lanes(m.estimator, yt, vt, active, &m.control) {
+            return out;
+        }
+        let mut out: tau2::LaneEstimates = Default::default();
+        for j in 0..WIDTH {
+            if active[j] {
+                out[j] = Some(self.tau2_of(&cores[j], |i| yt[i].0[j], |i| vt[i].0[j]));
+            }
+        }
+        out
     }
 }
 

@@ -68,7 +68,7 @@ mod sums;
 pub(crate) mod tau2;
 mod test;
 
-pub(crate) use self::block::{block_part, weigh, Part};
+pub(crate) use self::block::{block_part, weigh};
 #[allow(unused_imports)]
 pub(crate) use self::core::{
     check_study, fixed_core, fixed_core_of, weighted_core, weighted_core_of, weighted_sums, Column,

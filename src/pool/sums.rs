@@ -2,6 +2,8 @@
 //! and the Knapp-Hartung factor need, on the blocked kernel of [`super::core`].
 
 use super::core::{moments, Part, Source};
+use super::lanes::Real;
+use super::tau2::design::EquationSums;
 use crate::numeric::NeumaierSum;
 
 /// The position of the largest weight (the first, on ties).
@@ -202,47 +204,52 @@ pub(crate) fn generalized_q(
 }
 
 /// The sums of the iterative estimators' estimating equations for the intercept-only model at
-/// `w = 1 / (v + tau2)`, in two plain passes (no compensation, no allocation: the exact
-/// solver's inner loop), each sum of positive terms except the deviations:
+/// weights `w_i` (`1 / (v_i + tau2)`), in two plain passes (no compensation, no allocation: the
+/// exact solver's inner loop), each sum of positive terms except the deviations:
 /// ```text
 /// S = sum w,  mu = y_0 + sum w (y - y_0) / S,  e = y - mu
 /// y'Py = sum w e^2,  y'PPy = sum w^2 e^2
 /// tr P = 2 sum_{i<j} w_i w_j / S     (= S - sum w^2 / S, without its cancellation)
 /// tr PP = sum w^2 - 2 sum w^3 / S + (sum w^2 / S)^2
 /// ```
-pub(crate) fn equation_sums(
+/// Over one analysis (`R = f64`) or one per SIMD lane (`R = Lanes`, each lane at its own
+/// tau²), with the same operations in the same order on every lane; `w(i)` is asked for once
+/// per pass, and must give the same value each time.
+#[inline(always)]
+pub(crate) fn equation_sums<R: Real>(
     k: usize,
-    y: impl Fn(usize) -> f64,
-    v: impl Fn(usize) -> f64,
-    tau2: f64,
-) -> super::tau2::design::EquationSums {
-    let y0 = if k > 0 { y(0) } else { 0.0 };
-    let (mut s, mut swd, mut pairs, mut s2, mut s3) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    y: impl Fn(usize) -> R,
+    w: impl Fn(usize) -> R,
+) -> EquationSums<R> {
+    let zero = R::splat(0.0);
+    let y0 = if k > 0 { y(0) } else { zero };
+    let (mut s, mut swd, mut pairs, mut s2, mut s3) = (zero, zero, zero, zero, zero);
     for i in 0..k {
-        let w = 1.0 / (v(i) + tau2);
-        pairs += w * s;
-        s += w;
-        swd += w * (y(i) - y0);
-        let w2 = w * w;
-        s2 += w2;
-        s3 += w2 * w;
+        let wi = w(i);
+        pairs = pairs + wi * s;
+        s = s + wi;
+        swd = swd + wi * (y(i) - y0);
+        let w2 = wi * wi;
+        s2 = s2 + w2;
+        s3 = s3 + w2 * wi;
     }
     let offset = swd / s;
-    let (mut rss, mut rss2) = (0.0, 0.0);
+    let (mut rss, mut rss2) = (zero, zero);
     for i in 0..k {
-        let w = 1.0 / (v(i) + tau2);
+        let wi = w(i);
         let e = (y(i) - y0) - offset;
-        let we2 = w * e * e;
-        rss += we2;
-        rss2 += w * we2;
+        let we2 = wi * e * e;
+        rss = rss + we2;
+        rss2 = rss2 + wi * we2;
     }
     let r = s2 / s;
-    super::tau2::design::EquationSums {
+    let two = R::splat(2.0);
+    EquationSums {
         sum_w: s,
         sum_w2: s2,
         rss,
         rss2,
-        tr_p: 2.0 * pairs / s,
-        tr_pp: s2 - 2.0 * s3 / s + r * r,
+        tr_p: two * pairs / s,
+        tr_pp: s2 - two * s3 / s + r * r,
     }
 }

@@ -57,21 +57,22 @@ impl From<WeightedSums> for ProjectionSums {
 }
 
 /// The sums the estimating equations of the iterative estimators and their Newton steps need
-/// (see [`super::exact`]): a subset of [`ProjectionSums`], which a design may compute faster.
+/// (see [`super::exact`]): a subset of [`ProjectionSums`], which a design may compute faster;
+/// of one analysis (`f64`), or of one per SIMD lane.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct EquationSums {
+pub(crate) struct EquationSums<R = f64> {
     /// `sum w`
-    pub sum_w: f64,
+    pub sum_w: R,
     /// `sum w^2`
-    pub sum_w2: f64,
+    pub sum_w2: R,
     /// `y'Py`
-    pub rss: f64,
+    pub rss: R,
     /// `y'PPy`
-    pub rss2: f64,
+    pub rss2: R,
     /// `tr P`
-    pub tr_p: f64,
+    pub tr_p: R,
     /// `tr PP` (only a slope for Newton steps: its rounding does not move the solution)
-    pub tr_pp: f64,
+    pub tr_pp: R,
 }
 
 impl From<ProjectionSums> for EquationSums {
@@ -175,7 +176,8 @@ where
         generalized_q(self.k, self.y, self.v, tau2)
     }
     fn equation_sums(&self, tau2: f64) -> EquationSums {
-        equation_sums(self.k, self.y, self.v, tau2)
+        let v = self.v;
+        equation_sums(self.k, self.y, |i| 1.0 / (v(i) + tau2))
     }
     fn sum_log_variance(&self, tau2: f64) -> f64 {
         log_variance_sum((0..self.k).map(self.v), tau2)

@@ -27,21 +27,29 @@
 //!   only bisection is used
 //! stop: |step| <= tol or b - a <= tol,  tol = max(1e-13 x, 1e-300)
 //! ```
+//! The search is resumable ([`Search`]: it asks for the sums at one tau² at a time), so one
+//! analysis ([`solve`]) and several side by side in SIMD lanes ([`solve_lanes`]) take the very
+//! same steps.
+//!
 //! Bisection alone reaches the root in at most about 2,200 halvings of a bracket of finite
 //! doubles, so the solver cannot fail on finite sums. Sources: Press et al., Numerical Recipes,
 //! 3rd ed. (2007), §9.4 (`rtsafe`); Brent (1973) ch. 4; the estimating equations of metafor
 //! 3.8 `rma.uni` (Viechtbauer 2005; Paule & Mandel 1982; Viechtbauer 2007).
 
+mod lanes;
+mod newton;
+mod search;
+
 use super::design::{Design, EquationSums};
 use super::likelihood::standard_error;
 use super::{Tau2Control, Tau2Estimator, Tau2Fit, Tau2Stop};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::inference::chi_square_quantile;
+pub(crate) use lanes::solve_lanes;
+#[cfg(test)]
+use newton::bracketed_newton;
+pub(crate) use search::{Search, SearchStep};
 
-/// Relative stopping tolerance of the exact solver.
-pub(crate) const RELATIVE_TOLERANCE: f64 = 1e-13;
-/// Absolute stopping tolerance near 0.
-const ABSOLUTE_TOLERANCE: f64 = 1e-300;
 /// Steps after which only bisection is used.
 const NEWTON_STEPS: usize = 100;
 /// A bound no bracket of finite doubles needs (bisection from 1e308 to 1e-300 at 1e-13
@@ -64,8 +72,24 @@ pub(crate) enum Equation {
 }
 
 impl Equation {
+    /// The equation of an iterative estimator (ML, REML, EB, PM, PMM) on `df` residual
+    /// degrees of freedom; `None` for the others.
+    pub(crate) fn of(estimator: Tau2Estimator, df: f64) -> Option<Equation> {
+        Some(match estimator {
+            Tau2Estimator::MaximumLikelihood => Equation::Likelihood,
+            Tau2Estimator::RestrictedMaximumLikelihood => Equation::RestrictedLikelihood,
+            Tau2Estimator::PauleMandelMedian => Equation::Q {
+                target: chi_square_quantile(0.5, df),
+            },
+            Tau2Estimator::EmpiricalBayes | Tau2Estimator::PauleMandel => {
+                Equation::Q { target: df }
+            }
+            _ => return None,
+        })
+    }
+
     /// `g` from the sums at one tau².
-    #[inline]
+    #[inline(always)]
     pub(crate) fn value(self, s: &EquationSums) -> f64 {
         match self {
             Equation::RestrictedLikelihood => s.rss2 - s.tr_p,
@@ -76,7 +100,7 @@ impl Equation {
 
     /// The slope used for a Newton step: the exact derivative `-y'PPy` of `y'Py`, Fisher's
     /// expected derivative `-tr PP` (REML) or `-sum w^2` (ML) of the scores.
-    #[inline]
+    #[inline(always)]
     fn slope(self, s: &EquationSums) -> f64 {
         match self {
             Equation::RestrictedLikelihood => -s.tr_pp,
@@ -86,12 +110,14 @@ impl Equation {
     }
 
     /// Whether [`Equation::slope`] is the exact derivative (else the secant takes over).
+    #[inline(always)]
     fn exact_slope(self) -> bool {
         matches!(self, Equation::Q { .. })
     }
 
     /// A tau² beyond which `g < 0` (module docs), from the largest variance, `Q(0) = y'P(0)y`
     /// and the residual degrees of freedom.
+    #[inline(always)]
     fn upper(self, vmax: f64, q0: f64, df: f64) -> f64 {
         let rss_ols = vmax * q0;
         match self {
@@ -120,97 +146,6 @@ pub(crate) struct Solution {
     pub bracket: f64,
 }
 
-#[inline]
-fn tolerance(x: f64) -> f64 {
-    (RELATIVE_TOLERANCE * x.abs()).max(ABSOLUTE_TOLERANCE)
-}
-
-#[inline]
-fn bisect(a: f64, b: f64) -> f64 {
-    if a > 0.0 && b > 64.0 * a {
-        a.sqrt() * b.sqrt()
-    } else {
-        a + 0.5 * (b - a)
-    }
-}
-
-/// The root of a function decreasing through it inside `(lo, hi)`, given `g(lo) = g_lo > 0`,
-/// the slope there, and `hi` with `g(hi) < 0` (not evaluated), from `start` when it lies inside
-/// (see the module docs). `eval(x)` returns `(g(x), slope(x))`; `exact_slope` says whether the
-/// slope is the derivative (else the secant through the last two iterates replaces it after
-/// the first step). A NaN from `eval` is [`Error::NonFinite`].
-pub(crate) fn bracketed_newton(
-    mut eval: impl FnMut(f64) -> (f64, f64),
-    (lo, g_lo, slope_lo): (f64, f64, f64),
-    hi: f64,
-    start: Option<f64>,
-    exact_slope: bool,
-) -> Result<Solution> {
-    let (mut a, mut b) = (lo, hi);
-    let newton_from_lo = lo - g_lo / slope_lo;
-    let mut x = match start {
-        Some(s) if s > a && s < b => s,
-        _ if newton_from_lo > a && newton_from_lo < b => newton_from_lo,
-        _ => bisect(a, b),
-    };
-    let mut prev: Option<(f64, f64)> = None;
-    let (mut step, mut step_before) = (x - lo, f64::INFINITY);
-    let (mut iterations, mut slow) = (0usize, 0usize);
-    loop {
-        let (g, slope) = eval(x);
-        iterations += 1;
-        if g.is_nan() {
-            return Err(Error::NonFinite {
-                what: "tau2 estimating equation",
-            });
-        }
-        if g > 0.0 {
-            a = x;
-        } else if g < 0.0 {
-            b = x;
-        } else {
-            return Ok(Solution {
-                tau2: x,
-                iterations,
-                last_step: step,
-                bracket: b - a,
-            });
-        }
-        let slope = match prev {
-            Some((xp, gp)) if !exact_slope && xp != x => {
-                let secant = (g - gp) / (x - xp);
-                if secant < 0.0 && secant.is_finite() {
-                    secant
-                } else {
-                    slope
-                }
-            }
-            _ => slope,
-        };
-        let mut next = x - g / slope;
-        if (next - x).abs() > 0.5 * step_before.abs() {
-            slow += 1;
-        }
-        if iterations > NEWTON_STEPS || !(next > a && next < b) || slow >= 3 {
-            next = bisect(a, b);
-            slow = 0;
-        }
-        step_before = step;
-        step = next - x;
-        prev = Some((x, g));
-        x = next;
-        let tol = tolerance(x);
-        if step.abs() <= tol || b - a <= tol || iterations >= MAX_EVALUATIONS {
-            return Ok(Solution {
-                tau2: x,
-                iterations,
-                last_step: step,
-                bracket: b - a,
-            });
-        }
-    }
-}
-
 /// The outcome of [`solve`]: the solution, or the boundary `tau2 = 0` with `g(0) <= 0`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Solved {
@@ -221,105 +156,28 @@ pub(crate) enum Solved {
     Interior(Solution),
 }
 
+impl Solved {
+    /// tau² and the evaluations it took.
+    #[inline(always)]
+    pub(crate) fn estimate(&self) -> (f64, usize) {
+        match *self {
+            Solved::Boundary { iterations } => (0.0, iterations),
+            Solved::Interior(sol) => (sol.tau2, sol.iterations),
+        }
+    }
+}
+
 /// Solve `equation` over the design `d` (module docs). `start` is a starting value (else the
 /// DerSimonian-Laird estimate when positive); it changes the path, not the solution.
 pub(crate) fn solve(equation: Equation, d: &impl Design, start: Option<f64>) -> Result<Solved> {
-    let s0 = d.equation_sums(0.0);
-    let g0 = equation.value(&s0);
-    if g0.is_nan() {
-        return Err(Error::NonFinite {
-            what: "tau2 estimating equation",
-        });
-    }
-    let df = d.df();
-    let start = start.or_else(|| {
-        let dl = (s0.rss - df) / s0.tr_p;
-        (dl > 0.0).then_some(dl)
-    });
-    let (vmin, vmax) = d.variance_range();
-    // an overflowing bound (variances near the largest double) becomes the largest double
-    let upper = equation.upper(vmax, s0.rss, df).min(f64::MAX);
-    let eval = |t: f64| {
-        let s = d.equation_sums(t);
-        (equation.value(&s), equation.slope(&s))
-    };
-    let solve_in = |(lo, g_lo, slope_lo): (f64, f64, f64), hi: f64| {
-        let start = start.filter(|&t| t > lo && t < hi);
-        bracketed_newton(
-            eval,
-            (lo, g_lo, slope_lo),
-            hi,
-            start,
-            equation.exact_slope(),
-        )
-    };
-    let reml = match equation {
-        Equation::Q { .. } if g0 > 0.0 => {
-            let sol = solve_in((0.0, g0, equation.slope(&s0)), upper)?;
-            return Ok(Solved::Interior(Solution {
-                iterations: sol.iterations + 1,
-                ..sol
-            }));
-        }
-        Equation::Q { .. } => return Ok(Solved::Boundary { iterations: 1 }),
-        Equation::RestrictedLikelihood => true,
-        Equation::Likelihood => false,
-    };
-    // A likelihood may have more than one maximum: every sign change of the score from + to -
-    // between neighbouring points of the grid upper 4^-j (down to 1e-3 vmin, then 0) brackets
-    // one; the highest of them (and of 0, when g(0) <= 0) is the solution.
-    let floor = GRID_FLOOR * vmin;
-    let mut iterations = 1usize;
-    let mut best: Option<(Solution, f64)> = None;
-    let mut candidates = 0usize;
-    let (mut above, mut above_g) = (upper, f64::NEG_INFINITY);
-    let mut t = upper / GRID_STEP;
+    let mut search = Search::new(equation, start);
+    let mut tau2 = 0.0;
     loop {
-        let at_zero = t <= floor;
-        let (t_here, g, slope) = if at_zero {
-            (0.0, g0, equation.slope(&s0))
-        } else {
-            let (g, slope) = eval(t);
-            iterations += 1;
-            if g.is_nan() {
-                return Err(Error::NonFinite {
-                    what: "tau2 estimating equation",
-                });
-            }
-            (t, g, slope)
-        };
-        if g > 0.0 && above_g <= 0.0 {
-            let sol = solve_in((t_here, g, slope), above)?;
-            iterations += sol.iterations;
-            candidates += 1;
-            // the log-likelihood only where there is a choice to make
-            let ll = if candidates > 1 || g0 <= 0.0 {
-                d.log_likelihood(sol.tau2, reml)?
-            } else {
-                f64::NAN
-            };
-            if candidates > 1 && best.as_ref().is_some_and(|b| b.1.is_nan()) {
-                if let Some(b) = best.as_mut() {
-                    b.1 = d.log_likelihood(b.0.tau2, reml)?;
-                }
-            }
-            if best.as_ref().map_or(true, |b| ll > b.1) {
-                best = Some((sol, ll));
-            }
+        match search.feed(&d.equation_sums(tau2), d)? {
+            SearchStep::Evaluate(t) => tau2 = t,
+            SearchStep::Done(solved) => return Ok(solved),
         }
-        if at_zero {
-            break;
-        }
-        (above, above_g) = (t, g);
-        t /= GRID_STEP;
     }
-    Ok(match best {
-        None => Solved::Boundary { iterations },
-        Some((_, ll)) if g0 <= 0.0 && (ll <= d.log_likelihood(0.0, reml)? || ll.is_nan()) => {
-            Solved::Boundary { iterations }
-        }
-        Some((sol, _)) => Solved::Interior(Solution { iterations, ..sol }),
-    })
 }
 
 /// An iterative estimator (ML, REML, EB, PM, PMM) solved exactly over the design `d`, with
@@ -330,19 +188,9 @@ pub(crate) fn fit(
     control: &Tau2Control,
 ) -> Result<Tau2Fit> {
     let df = d.df();
-    let equation = match estimator {
-        Tau2Estimator::MaximumLikelihood => Equation::Likelihood,
-        Tau2Estimator::RestrictedMaximumLikelihood => Equation::RestrictedLikelihood,
-        Tau2Estimator::PauleMandelMedian => Equation::Q {
-            target: chi_square_quantile(0.5, df),
-        },
-        _ => Equation::Q { target: df },
-    };
+    let equation = Equation::of(estimator, df).unwrap_or(Equation::Q { target: df });
     let solved = solve(equation, d, control.tau2_init())?;
-    let (tau2, iterations) = match solved {
-        Solved::Boundary { iterations } => (0.0, iterations),
-        Solved::Interior(sol) => (sol.tau2, sol.iterations),
-    };
+    let (tau2, iterations) = solved.estimate();
     // the full sums at the solution, for the standard error and the equation's value
     let s = d.at(tau2);
     let value = equation.value(&EquationSums::from(s));

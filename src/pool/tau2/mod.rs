@@ -239,9 +239,7 @@ pub(crate) fn fit_design(
 /// standard error of tau² is auxiliary: where its sums overflow or cancel (variances many
 /// orders of magnitude apart) it is reported as `None` rather than failing the fit.
 fn finish(estimator: Tau2Estimator, fit: Tau2Fit, what: &'static str) -> Result<Tau2Fit> {
-    if !fit.tau2.is_finite() {
-        return Err(Error::NonFinite { what });
-    }
+    check_estimate(fit.tau2, what)?;
     if let Tau2Stop::ClosedForm { raw } = fit.stop {
         if raw.is_nan() {
             return Err(Error::NonFinite { what });
@@ -252,6 +250,52 @@ fn finish(estimator: Tau2Estimator, fit: Tau2Fit, what: &'static str) -> Result<
         se: fit.se.filter(|s| s.is_finite()),
         ..fit
     })
+}
+
+/// A tau² estimate must be finite ([`Error::NonFinite`] naming `what`).
+#[inline(always)]
+fn check_estimate(tau2: f64, what: &'static str) -> Result<()> {
+    if !tau2.is_finite() {
+        return Err(Error::NonFinite { what });
+    }
+    Ok(())
+}
+
+/// tau² and the iterations it took (or the failure) of the analysis in each lane of a group,
+/// `None` for a lane not estimated.
+pub(crate) type LaneEstimates = [Option<Result<(f64, usize)>>; crate::pool::WIDTH];
+
+/// [`estimate`] for the intercept-only analyses of `K` studies in the lanes where `active` is
+/// set (study `i` of lane `j` at `yt[i].0[j]`, `vt[i].0[j]`), all at once, where `estimate`
+/// uses the exact solver ([`exact::solve_lanes`]; the same bits): tau² and the solver's
+/// evaluations per active lane (`None` for the others); `None` where `estimate` takes another
+/// path (closed forms, metafor's iteration path, one study, invalid settings).
+#[inline(always)]
+pub(crate) fn estimate_lanes<const K: usize>(
+    estimator: Tau2Estimator,
+    yt: &[crate::pool::Lanes; K],
+    vt: &[crate::pool::Lanes; K],
+    active: [bool; crate::pool::WIDTH],
+    control: &Tau2Control,
+) -> Option<LaneEstimates> {
+    if K < 2 || control.mode() != Tau2Mode::Exact || control.validate().is_err() {
+        return None;
+    }
+    let equation = exact::Equation::of(estimator, (K - 1) as f64)?;
+    let solved = exact::solve_lanes(equation, yt, vt, active, control.tau2_init());
+    let mut out: LaneEstimates = Default::default();
+    // a loop, not closures (compiled for the baseline, not for the batch's SIMD level)
+    for (o, r) in out.iter_mut().zip(solved) {
+        *o = match r {
+            Some(Ok(r)) => {
+                let (tau2, iterations) = r.estimate();
+                Some(check_estimate(tau2, "tau2").map(|()| (tau2, iterations)))
+            }
+            Some(Err(e)) => Some(Err(e)),
+            None => None,
+        };
+    }
+    Some(out)
 }
 
 /// Estimate tau² from `k` studies given by index closures.
