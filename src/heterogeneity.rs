@@ -101,12 +101,7 @@ impl Heterogeneity {
     /// assert!((h.tau - 0.5557) .abs() < 5e-5);
     /// ```
     pub fn random(q: f64, df: usize, tau2: f64, s2: f64) -> Self {
-        let q_p = if df == 0 {
-            f64::NAN
-        } else {
-            chi_square_upper_tail(q, df as f64)
-        };
-        Heterogeneity::random_with_p(q, df, tau2, s2, q_p)
+        Heterogeneity::random_with_p(q, df, tau2, s2, q_test_p(q, df))
     }
 
     /// [`Heterogeneity::random`] with the p-value of Q already computed (`q_p`, ignored when
@@ -156,6 +151,16 @@ impl Heterogeneity {
             tau: 0.0,
         }
     }
+}
+
+/// The p-value of Cochran's Q on `df` degrees of freedom, `P(chi^2_df >= Q)`; NaN (no test)
+/// for `df = 0`.
+#[inline(always)]
+pub(crate) fn q_test_p(q: f64, df: usize) -> f64 {
+    if df == 0 {
+        return f64::NAN;
+    }
+    chi_square_upper_tail(q, df as f64)
 }
 
 /// The "typical" within-study variance of Higgins & Thompson (2002), as metafor computes it,

@@ -55,8 +55,8 @@ pub use columns::{AnalysisStatus, BatchResults, FailureReason, HeterogeneityColu
 pub use simd::SimdLevel;
 
 use crate::error::{Error, Result};
-use crate::heterogeneity::{typical_variance, Heterogeneity};
-use crate::inference::{chi_square_upper_tail, ConfidenceLevel};
+use crate::heterogeneity::{q_test_p, typical_variance, Heterogeneity};
+use crate::inference::ConfidenceLevel;
 use crate::pool::tau2;
 use crate::pool::{
     check_heterogeneity, fixed_core_of, weighted_core_of, Column, FixedCore, FixedMethod,
@@ -418,11 +418,7 @@ impl BatchPooler {
         let level = &self.model.level;
         let fixed = Wald::new(core.estimate, (1.0 / core.sum_w).sqrt(), level);
         let random = Wald::new(estimate, (1.0 / sum_w).sqrt(), level);
-        let q_p = match k {
-            1 => f64::NAN, // no Q test (ignored)
-            _ => chi_square_upper_tail(core.q, (k - 1) as f64),
-        };
-        self.row(&core, tau2, fixed, random, q_p)
+        self.row(&core, tau2, fixed, random, q_test_p(core.q, k - 1))
     }
 
     /// tau² and the iterations it took, from the fixed-effect core and the studies (`y`, `v`
